@@ -1,0 +1,24 @@
+import { describeSpec, estimateMemory, formatBytes, parameterCount, readSpec, sourceFromArg } from '../engine/node';
+import { parse, UsageError } from './args';
+
+/** Reads only config.json: a model can be inspected before anything large is downloaded. */
+export async function inspectCommand(args: string[]): Promise<void> {
+  const values = parse(args, { model: { type: 'string' }, json: { type: 'boolean' } });
+  if (!values.model) throw new UsageError('--model is required');
+  const source = sourceFromArg(values.model);
+  const spec = await readSpec(source);
+  const params = parameterCount(spec);
+  const memory = estimateMemory(spec, { contextTokens: Math.min(1024, spec.nCtx) });
+  if (values.json) {
+    console.log(JSON.stringify({ id: source.id, spec, parameters: params, memory }, null, 2));
+    return;
+  }
+  console.log(`${source.id}`);
+  console.log(describeSpec(spec));
+  console.log(`parameters: ${params.toLocaleString('en-US')}`);
+  console.log(
+    `memory (float32, ${memory.contextTokens}-token context): ${formatBytes(memory.totalBytes)} ` +
+      `(weights ${formatBytes(memory.weightBytes)}, KV cache ${formatBytes(memory.kvCacheBytes)}, ` +
+      `activations ${formatBytes(memory.activationBytes)})`,
+  );
+}

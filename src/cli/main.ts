@@ -1,0 +1,52 @@
+/**
+ * `rudder` on the command line: the same engine as the page, on the WebAssembly backend.
+ *   rudder generate --model <dir|url|owner/name> --prompt "..." [--max-tokens --temperature --top-k --top-p --seed --chat]
+ *   rudder inspect  --model ...
+ *   rudder run      --model ... --prompt ... --cache <hook> [--cache <hook>...] --out acts.safetensors
+ * Errors go to stderr with a non-zero exit.
+ */
+import { RudderError } from '../engine/node';
+import { UsageError } from './args';
+import { generateCommand } from './generate';
+import { inspectCommand } from './inspect';
+import { runCommand } from './run';
+
+const USAGE = `Usage:
+  rudder generate --model <dir|url|owner/name> --prompt <text> [--max-tokens N] [--temperature T]
+                  [--top-k K] [--top-p P] [--seed S] [--chat] [--backend wasm|cpu]
+  rudder inspect  --model <dir|url|owner/name> [--json]
+  rudder run      --model <dir|url|owner/name> --prompt <text> --cache <hook name> [--cache ...]
+                  --out <file.safetensors>`;
+
+const COMMANDS: Record<string, (args: string[]) => Promise<void>> = {
+  generate: generateCommand,
+  inspect: inspectCommand,
+  run: runCommand,
+};
+
+async function main(argv: string[]): Promise<number> {
+  const [command, ...rest] = argv;
+  if (!command || command === '--help' || command === '-h') {
+    console.log(USAGE);
+    return command ? 0 : 2;
+  }
+  const fn = COMMANDS[command];
+  if (!fn) {
+    console.error(`rudder: unknown command "${command}".\n${USAGE}`);
+    return 2;
+  }
+  try {
+    await fn(rest);
+    return 0;
+  } catch (e) {
+    if (e instanceof UsageError) {
+      console.error(`rudder ${command}: ${e.message}\n${USAGE}`);
+      return 2;
+    }
+    const message = e instanceof RudderError ? e.message : (e as Error).stack ?? String(e);
+    console.error(`rudder ${command}: ${message}`);
+    return 1;
+  }
+}
+
+process.exitCode = await main(process.argv.slice(2));

@@ -1,0 +1,135 @@
+/**
+ * Choosing where tensors live. Preference: WebGPU on a hardware adapter, WebGL, WebAssembly, CPU.
+ * A software WebGPU adapter (SwiftShader) is slower than WebAssembly, so it is used only when
+ * asked for (`prefer: 'webgpu'`), which lets tests run the WebGPU kernels. The choice and the
+ * reason are reported so the UI can show them.
+ */
+import * as tf from '@tensorflow/tfjs-core';
+import { RudderError } from './errors';
+import type { BackendLimits } from './memory';
+
+export type BackendName = 'webgpu' | 'webgl' | 'wasm' | 'cpu';
+
+export interface BackendChoice {
+  readonly name: BackendName;
+  /** Why this backend, in words a person can read (and why the better ones were passed over). */
+  readonly reason: string;
+  readonly limits: BackendLimits;
+}
+
+export interface BackendOptions {
+  /** Use this backend if it can start (e.g. `?backend=webgpu`), else fall back with the reason. */
+  readonly prefer?: BackendName;
+  /** Where the tfjs-backend-wasm `.wasm` files are served (browser builds; Node finds its own). */
+  readonly wasmPaths?: string | Record<string, string>;
+}
+
+const GiB = 1024 ** 3;
+/** tfjs-backend-wasm is a wasm32 module: its heap ends at 4 GiB; keep headroom for the runtime. */
+const WASM_HEAP_BYTES = 3.5 * GiB;
+
+export async function selectBackend(opts: BackendOptions = {}): Promise<BackendChoice> {
+  const passedOver: string[] = [];
+  const order: BackendName[] = opts.prefer
+    ? [opts.prefer, ...(['webgpu', 'webgl', 'wasm', 'cpu'] as const).filter((b) => b !== opts.prefer)]
+    : ['webgpu', 'webgl', 'wasm', 'cpu'];
+  for (const name of order) {
+    const forced = name === opts.prefer;
+    const why = await tryBackend(name, forced, opts);
+    if (why.ok) {
+      const reason = [forced ? `${label(name)} was requested.` : why.reason, ...passedOver].join(' ');
+      return { name, reason, limits: await limitsOf(name) };
+    }
+    passedOver.push(`${label(name)}: ${why.reason}`);
+  }
+  throw new RudderError('no-backend', `No TensorFlow.js backend could start. ${passedOver.join(' ')}`);
+}
+
+type Attempt = { ok: true; reason: string } | { ok: false; reason: string };
+
+async function tryBackend(name: BackendName, forced: boolean, opts: BackendOptions): Promise<Attempt> {
+  const isBrowser = typeof window !== 'undefined' || typeof importScripts === 'function';
+  try {
+    switch (name) {
+      case 'webgpu': {
+        const gpu = (globalThis.navigator as Navigator | undefined)?.gpu;
+        if (!gpu) return { ok: false, reason: 'this browser has no WebGPU.' };
+        const adapter = await gpu.requestAdapter({ powerPreference: 'high-performance' });
+        if (!adapter) return { ok: false, reason: 'no WebGPU adapter is available.' };
+        if (isSoftwareAdapter(adapter) && !forced)
+          return { ok: false, reason: 'the only WebGPU adapter is a software one (slower than WebAssembly).' };
+        await import('@tensorflow/tfjs-backend-webgpu');
+        break;
+      }
+      case 'webgl':
+        if (!isBrowser) return { ok: false, reason: 'not available outside a browser.' };
+        await import('@tensorflow/tfjs-backend-webgl');
+        break;
+      case 'wasm': {
+        const wasm = await import('@tensorflow/tfjs-backend-wasm');
+        if (opts.wasmPaths) wasm.setWasmPaths(opts.wasmPaths as string);
+        break;
+      }
+      case 'cpu':
+        await import('@tensorflow/tfjs-backend-cpu');
+        break;
+    }
+    if (!(await tf.setBackend(name))) return { ok: false, reason: 'it failed to initialise.' };
+    await tf.ready();
+  } catch (e) {
+    return { ok: false, reason: `it failed to start (${(e as Error).message}).` };
+  }
+  return { ok: true, reason: defaultReason(name) };
+}
+
+function defaultReason(name: BackendName): string {
+  switch (name) {
+    case 'webgpu':
+      return 'WebGPU runs on this machine’s GPU.';
+    case 'webgl':
+      return 'WebGL runs on the GPU (WebGPU is not available).';
+    case 'wasm':
+      return 'WebAssembly runs on the CPU with SIMD (no GPU backend is available).';
+    case 'cpu':
+      return 'Plain JavaScript on the CPU (slowest; nothing faster is available).';
+  }
+}
+
+function label(name: BackendName): string {
+  return { webgpu: 'WebGPU', webgl: 'WebGL', wasm: 'WebAssembly', cpu: 'CPU' }[name];
+}
+
+function isSoftwareAdapter(adapter: GPUAdapter): boolean {
+  const a = adapter as GPUAdapter & { isFallbackAdapter?: boolean };
+  const info = a.info as (GPUAdapterInfo & { isFallbackAdapter?: boolean }) | undefined;
+  if (a.isFallbackAdapter || info?.isFallbackAdapter) return true;
+  const desc = `${info?.vendor ?? ''} ${info?.architecture ?? ''} ${info?.description ?? ''}`.toLowerCase();
+  return desc.includes('swiftshader');
+}
+
+async function limitsOf(name: BackendName): Promise<BackendLimits> {
+  switch (name) {
+    case 'wasm':
+      return { backend: name, maxTotalBytes: WASM_HEAP_BYTES, maxTensorBytes: WASM_HEAP_BYTES };
+    case 'webgpu': {
+      const device = (tf.backend() as unknown as { device?: GPUDevice }).device;
+      const binding = device?.limits.maxStorageBufferBindingSize ?? 128 * 1024 ** 2;
+      return { backend: name, maxTotalBytes: deviceMemoryBytes(), maxTensorBytes: binding };
+    }
+    case 'webgl': {
+      const maxTexture = tf.env().getNumber('WEBGL_MAX_TEXTURE_SIZE');
+      // A tensor is packed into one RGBA float texture.
+      return { backend: name, maxTotalBytes: deviceMemoryBytes(), maxTensorBytes: maxTexture * maxTexture * 16 };
+    }
+    case 'cpu':
+      return { backend: name, maxTotalBytes: deviceMemoryBytes(), maxTensorBytes: 2 * GiB };
+  }
+}
+
+/** Half the machine's memory as the browser reports it (coarse, capped at 8 GiB by the API). */
+function deviceMemoryBytes(): number {
+  const gb = (globalThis.navigator as (Navigator & { deviceMemory?: number }) | undefined)?.deviceMemory;
+  return gb ? (gb * GiB) / 2 : 4 * GiB;
+}
+
+declare function importScripts(...urls: string[]): void;

@@ -1,0 +1,136 @@
+/**
+ * One transformer block, parametrised by the spec (norm, positions, MLP, attention), written so
+ * that each hook point reads where it sits in the computation. Runs inside the forward pass's tidy.
+ */
+import * as tf from '@tensorflow/tfjs-core';
+import type { HookName } from './hooks';
+import type { LayerKv } from './kv-cache';
+import { applyRotary, type RotaryTables } from './rotary';
+import type { ModelSpec } from './spec';
+import type { DeviceWeights } from './weights-device';
+
+/** Passes an activation through the hooks registered at `name` (identity when none). */
+export type HookPoint = <T extends tf.Tensor>(name: HookName, x: T) => T;
+
+export interface BlockInputs {
+  readonly spec: ModelSpec;
+  readonly w: DeviceWeights;
+  readonly layer: number;
+  readonly hp: HookPoint;
+  /** Whether per-head results are wanted (computed only then: they cost a matmul per head). */
+  readonly wantsResult: boolean;
+  /** Positions of the new tokens: [pos], or [batch, pos] for left-padded batches. */
+  readonly positions: tf.Tensor;
+  readonly rotary: RotaryTables | undefined;
+  /** Additive attention mask [1 | batch, 1, pos, keyPos], or undefined when nothing is masked. */
+  readonly mask: tf.Tensor | undefined;
+  /** Cached keys/values of earlier positions; the updated ones are returned. */
+  readonly past: LayerKv | undefined;
+}
+
+/** resid: [batch, pos, d_model] → [batch, pos, d_model], and this layer's updated keys/values. */
+export function block(resid: tf.Tensor3D, io: BlockInputs): { resid: tf.Tensor3D; kv: LayerKv } {
+  const { layer: l, hp } = io;
+  resid = hp(`blocks.${l}.hook_resid_pre`, resid);
+  const x1 = hp(`blocks.${l}.ln1.hook_normalized`, norm(resid, io, `blocks.${l}.ln1`)); // [b, p, d]
+  const { out: attnOut, kv } = attention(x1, io);
+  resid = hp(`blocks.${l}.hook_resid_mid`, tf.add(resid, hp(`blocks.${l}.hook_attn_out`, attnOut)));
+  const x2 = hp(`blocks.${l}.ln2.hook_normalized`, norm(resid, io, `blocks.${l}.ln2`)); // [b, p, d]
+  const mlpOut = hp(`blocks.${l}.hook_mlp_out`, mlp(x2, io)); // [b, p, d]
+  resid = hp(`blocks.${l}.hook_resid_post`, tf.add(resid, mlpOut));
+  return { resid, kv };
+}
+
+/** LayerNorm or RMSNorm over the last axis, with the weights under `prefix`. */
+export function norm(x: tf.Tensor3D, io: Pick<BlockInputs, 'spec' | 'w'>, prefix: string): tf.Tensor3D {
+  const { spec, w } = io;
+  if (spec.norm === 'rms') {
+    const ms = tf.mean(tf.square(x), -1, true);
+    return tf.mul(tf.mul(x, tf.rsqrt(tf.add(ms, spec.normEps))), w.get(`${prefix}.w`));
+  }
+  const { mean, variance } = tf.moments(x, -1, true);
+  const normed = tf.mul(tf.sub(x, mean), tf.rsqrt(tf.add(variance, spec.normEps)));
+  return tf.add(tf.mul(normed, w.get(`${prefix}.w`)), w.get(`${prefix}.b`));
+}
+
+/** x: [batch, pos, in] @ W [in, out] (+ b) → [batch, pos, out]. */
+function linear(x: tf.Tensor3D, W: tf.Tensor, b: tf.Tensor | undefined): tf.Tensor3D {
+  const [batch, pos, dIn] = x.shape;
+  const x2 = tf.reshape(x, [batch * pos, dIn]);
+  const y = b ? tf.fused.matMul({ a: x2, b: W as tf.Tensor2D, bias: b }) : tf.matMul(x2, W as tf.Tensor2D);
+  return tf.reshape(y, [batch, pos, W.shape[1]!]);
+}
+
+function attention(x: tf.Tensor3D, io: BlockInputs): { out: tf.Tensor3D; kv: LayerKv } {
+  const { spec, w, layer: l, hp } = io;
+  const { nHeads: H, nKvHeads: K, dHead: D } = spec;
+  const [batch, pos] = x.shape;
+  const a = `blocks.${l}.attn`;
+  const project = (W: string, b: string, heads: number): tf.Tensor4D =>
+    tf.reshape(linear(x, w.get(`${a}.${W}`), w.maybe(`${a}.${b}`)), [batch, pos, heads, D]);
+  const q0 = hp(`blocks.${l}.attn.hook_q`, project('W_Q', 'b_Q', H)); // [b, p, H, D], before rotary
+  const k0 = hp(`blocks.${l}.attn.hook_k`, project('W_K', 'b_K', K)); // [b, p, K, D]
+  const v0 = hp(`blocks.${l}.attn.hook_v`, project('W_V', 'b_V', K)); // [b, p, K, D]
+  const q1 = io.rotary ? applyRotary(q0, io.positions, io.rotary) : q0;
+  const k1 = io.rotary ? applyRotary(k0, io.positions, io.rotary) : k0;
+
+  const kNew = tf.transpose(k1, [0, 2, 1, 3]) as tf.Tensor4D; // [b, K, p, D]
+  const vNew = tf.transpose(v0, [0, 2, 1, 3]) as tf.Tensor4D; // [b, K, p, D]
+  const k = io.past ? tf.concat([io.past.k, kNew], 2) : kNew; // [b, K, keyPos, D]
+  const v = io.past ? tf.concat([io.past.v, vNew], 2) : vNew;
+  const keyPos = k.shape[2];
+
+  // Grouped-query attention without repeating keys: the G = H/K query heads that share a key
+  // head are stacked along the query axis, so one batched matmul serves the whole group.
+  const G = H / K;
+  const q = tf.reshape(tf.transpose(q1, [0, 2, 1, 3]), [batch, K, G * pos, D]);
+  const raw = tf.mul(tf.matMul(q, k, false, true), 1 / Math.sqrt(D));
+  let scores: tf.Tensor4D = tf.reshape(raw, [batch, H, pos, keyPos]);
+  if (io.mask) scores = tf.add(scores, io.mask);
+  const pattern = hp(`blocks.${l}.attn.hook_pattern`, tf.softmax(scores)); // [b, H, p, keyPos]
+  const zh = tf.matMul(tf.reshape(pattern, [batch, K, G * pos, keyPos]), v); // [b, K, G*p, D]
+  const z = hp(`blocks.${l}.attn.hook_z`, tf.transpose(tf.reshape(zh, [batch, H, pos, D]), [0, 2, 1, 3])); // [b, p, H, D]
+
+  const W_O = w.get(`${a}.W_O`);
+  const b_O = w.maybe(`${a}.b_O`);
+  let out: tf.Tensor3D;
+  if (io.wantsResult) {
+    // result[h] = z[h] @ W_O[h]: [H, b*p, D] @ [H, D, d] → [b, p, H, d].
+    const zByHead = tf.transpose(tf.reshape(z, [batch * pos, H, D]), [1, 0, 2]);
+    const perHead = tf.matMul(zByHead, tf.reshape(W_O, [H, D, spec.dModel]));
+    const result: tf.Tensor4D = hp(
+      `blocks.${l}.attn.hook_result`,
+      tf.reshape(tf.transpose(perHead, [1, 0, 2]), [batch, pos, H, spec.dModel]),
+    );
+    out = tf.sum(result, 2);
+    if (b_O) out = tf.add(out, b_O);
+  } else {
+    out = linear(tf.reshape(z, [batch, pos, H * D]), W_O, b_O);
+  }
+  return { out, kv: { k, v } };
+}
+
+function mlp(x: tf.Tensor3D, io: BlockInputs): tf.Tensor3D {
+  const { spec, w, layer: l, hp } = io;
+  const m = `blocks.${l}.mlp`;
+  const pre = linear(x, w.get(`${m}.W_in`), w.maybe(`${m}.b_in`)); // [b, p, dMlp]
+  const post: tf.Tensor3D =
+    spec.mlp === 'swiglu'
+      ? tf.mul(activation(linear(x, w.get(`${m}.W_gate`), undefined), spec.act), pre)
+      : activation(pre, spec.act);
+  return linear(hp(`blocks.${l}.mlp.hook_post`, post), w.get(`${m}.W_out`), w.maybe(`${m}.b_out`));
+}
+
+function activation(x: tf.Tensor3D, act: ModelSpec['act']): tf.Tensor3D {
+  switch (act) {
+    case 'silu':
+      return tf.mul(x, tf.sigmoid(x));
+    case 'gelu':
+      return tf.mul(tf.mul(x, 0.5), tf.add(1, tf.erf(tf.mul(x, Math.SQRT1_2))));
+    case 'gelu_new': {
+      // GPT-2's tanh approximation: 0.5·x·(1 + tanh(√(2/π)·(x + 0.044715·x³))).
+      const inner = tf.mul(tf.add(x, tf.mul(tf.mul(tf.square(x), x), 0.044715)), Math.sqrt(2 / Math.PI));
+      return tf.mul(tf.mul(x, 0.5), tf.add(1, tf.tanh(inner)));
+    }
+  }
+}

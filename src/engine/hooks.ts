@@ -1,0 +1,142 @@
+/**
+ * Hook points: every intermediate activation of the forward pass has a TransformerLens name, so
+ * what people know from notebooks carries over. Names are built, never parsed from suffixes.
+ */
+import type * as tf from '@tensorflow/tfjs-core';
+import { UnknownHookError } from './errors';
+import type { ModelSpec } from './spec';
+
+/** Points that exist once per model. */
+export type GlobalHookPoint = 'hook_embed' | 'hook_pos_embed' | 'ln_final.hook_normalized';
+
+/** Points that exist once per block, named `blocks.{layer}.{point}`. */
+export type BlockHookPoint =
+  | 'hook_resid_pre'
+  | 'ln1.hook_normalized'
+  | 'attn.hook_q'
+  | 'attn.hook_k'
+  | 'attn.hook_v'
+  | 'attn.hook_pattern'
+  | 'attn.hook_z'
+  | 'attn.hook_result'
+  | 'hook_attn_out'
+  | 'hook_resid_mid'
+  | 'ln2.hook_normalized'
+  | 'mlp.hook_post'
+  | 'hook_mlp_out'
+  | 'hook_resid_post';
+
+export type HookName = GlobalHookPoint | `blocks.${number}.${BlockHookPoint}`;
+
+/** Short names used by recipes and the UI (`resid_pre`) mapped to their block point. */
+export const BLOCK_POINTS = {
+  resid_pre: 'hook_resid_pre',
+  ln1_normalized: 'ln1.hook_normalized',
+  q: 'attn.hook_q',
+  k: 'attn.hook_k',
+  v: 'attn.hook_v',
+  pattern: 'attn.hook_pattern',
+  z: 'attn.hook_z',
+  result: 'attn.hook_result',
+  attn_out: 'hook_attn_out',
+  resid_mid: 'hook_resid_mid',
+  ln2_normalized: 'ln2.hook_normalized',
+  mlp_post: 'mlp.hook_post',
+  mlp_out: 'hook_mlp_out',
+  resid_post: 'hook_resid_post',
+} as const satisfies Record<string, BlockHookPoint>;
+
+export type BlockPointShortName = keyof typeof BLOCK_POINTS;
+
+/** `hookName('resid_pre', 3)` → `'blocks.3.hook_resid_pre'`. */
+export function hookName<P extends BlockPointShortName>(
+  point: P,
+  layer: number,
+): `blocks.${number}.${(typeof BLOCK_POINTS)[P]}` {
+  return `blocks.${layer}.${BLOCK_POINTS[point]}`;
+}
+
+/** Dimension names of each point's activation, as the forward pass produces it. */
+export const HOOK_DIMS: Record<BlockHookPoint | GlobalHookPoint, readonly string[]> = {
+  hook_embed: ['batch', 'pos', 'd_model'],
+  hook_pos_embed: ['batch', 'pos', 'd_model'],
+  'ln_final.hook_normalized': ['batch', 'pos', 'd_model'],
+  hook_resid_pre: ['batch', 'pos', 'd_model'],
+  'ln1.hook_normalized': ['batch', 'pos', 'd_model'],
+  // q before rotary; k and v have the key/value heads (fewer than heads under GQA).
+  'attn.hook_q': ['batch', 'pos', 'head', 'd_head'],
+  'attn.hook_k': ['batch', 'pos', 'kv_head', 'd_head'],
+  'attn.hook_v': ['batch', 'pos', 'kv_head', 'd_head'],
+  'attn.hook_pattern': ['batch', 'head', 'query_pos', 'key_pos'],
+  'attn.hook_z': ['batch', 'pos', 'head', 'd_head'],
+  'attn.hook_result': ['batch', 'pos', 'head', 'd_model'],
+  hook_attn_out: ['batch', 'pos', 'd_model'],
+  hook_resid_mid: ['batch', 'pos', 'd_model'],
+  'ln2.hook_normalized': ['batch', 'pos', 'd_model'],
+  'mlp.hook_post': ['batch', 'pos', 'd_mlp'],
+  hook_mlp_out: ['batch', 'pos', 'd_model'],
+  hook_resid_post: ['batch', 'pos', 'd_model'],
+};
+
+/** Every hook name that exists for a model, in forward order. */
+export function allHookNames(spec: ModelSpec): HookName[] {
+  const names: HookName[] = ['hook_embed'];
+  if (spec.pos === 'learned') names.push('hook_pos_embed');
+  const points = Object.values(BLOCK_POINTS);
+  for (let l = 0; l < spec.nLayers; l++) {
+    for (const p of points) names.push(`blocks.${l}.${p}`);
+  }
+  names.push('ln_final.hook_normalized');
+  return names;
+}
+
+/** What a hook function learns about the activation it is given. */
+export interface HookContext {
+  readonly name: HookName;
+  /** Block index, or undefined for global points. */
+  readonly layer: number | undefined;
+  /** Absolute position of the first token of this call (0 for a prompt, >0 when decoding). */
+  readonly offset: number;
+  /** Number of new tokens in this call. */
+  readonly length: number;
+  /** 0 for the prompt pass, k for the k-th decode step of a generation. */
+  readonly step: number;
+}
+
+/**
+ * A hook reads an activation and may return a replacement of the same shape. It runs inside the
+ * forward pass's `tf.tidy`: intermediates it creates are freed automatically, and it must not
+ * dispose the tensor it is given.
+ */
+export type HookFn = (activation: tf.Tensor, ctx: HookContext) => tf.Tensor | undefined | void;
+
+/** Several hooks may sit on one point; they run in order, each seeing the previous one's output. */
+export type Hooks = Partial<Record<HookName, HookFn | readonly HookFn[]>>;
+
+/** Throws UnknownHookError, with the nearest valid names, for any name this model lacks. */
+export function assertHookNames(spec: ModelSpec, names: Iterable<string>): void {
+  const valid = new Set<string>(allHookNames(spec));
+  for (const name of names) {
+    if (!valid.has(name)) throw new UnknownHookError(name, nearestNames(name, [...valid]));
+  }
+}
+
+function nearestNames(name: string, valid: readonly string[]): string[] {
+  return valid
+    .map((v) => ({ v, d: editDistance(name, v) }))
+    .sort((a, b) => a.d - b.d)
+    .slice(0, 3)
+    .map((x) => x.v);
+}
+
+function editDistance(a: string, b: string): number {
+  let prev = Array.from({ length: b.length + 1 }, (_, j) => j);
+  for (let i = 1; i <= a.length; i++) {
+    const cur = [i];
+    for (let j = 1; j <= b.length; j++) {
+      cur[j] = Math.min(prev[j]! + 1, cur[j - 1]! + 1, prev[j - 1]! + (a[i - 1] === b[j - 1] ? 0 : 1));
+    }
+    prev = cur;
+  }
+  return prev[b.length]!;
+}

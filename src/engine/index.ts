@@ -1,0 +1,36 @@
+/**
+ * The engine's public face (browser-safe). Node-only pieces (the filesystem source) are in
+ * `./node`.
+ */
+export { type BackendChoice, type BackendName, type BackendOptions, selectBackend } from './backend';
+export * from './errors';
+export { describeSpec, specFromConfig } from './families';
+export { disposeResult, type RunOptions, type RunResult } from './forward';
+export { type GenerateOptions, type GenerateResult, generate, type StopReason, yieldToEventLoop } from './generate';
+export {
+  allHookNames,
+  BLOCK_POINTS,
+  type BlockPointShortName,
+  HOOK_DIMS,
+  type HookContext,
+  type HookFn,
+  type HookName,
+  type Hooks,
+  hookName,
+} from './hooks';
+export { KvCache } from './kv-cache';
+export { type LoadOptions, loadModel, readSpec, readTokenizer } from './load';
+export { type BackendLimits, checkFits, estimateMemory, formatBytes, type MemoryEstimate } from './memory';
+export { Model } from './model';
+export { type SamplingOptions, seededRandom } from './sampling';
+export { type HostTensor, type ModelSpec, type ModelType, parameterCount, SUPPORTED_MODEL_TYPES } from './spec';
+export type { ChatMessage, RudderTokenizer, StreamDecoder } from './tokenizer';
+export {
+  filesSource,
+  hubSource,
+  type ModelSource,
+  type OnProgress,
+  type Progress,
+  urlSource,
+  writeSafetensors,
+} from './weights';

@@ -1,0 +1,57 @@
+/**
+ * Loading a model from any source: config.json → spec → memory check → tokenizer → weights →
+ * device. Each step fails with a message that names the file and what to do; nothing is uploaded
+ * until every weight has been read and checked.
+ */
+import { RudderError } from './errors';
+import { specFromConfig, toCanonical } from './families';
+import { type BackendLimits, checkFits, estimateMemory } from './memory';
+import { Model } from './model';
+import type { ModelSpec } from './spec';
+import { loadTokenizer, type RudderTokenizer } from './tokenizer';
+import { type ModelSource, type OnProgress, readCheckpoint } from './weights';
+
+export interface LoadOptions {
+  readonly onProgress?: OnProgress;
+  readonly signal?: AbortSignal;
+  /** Refuse (TooLargeError, with the figures) a model that will not fit these limits. */
+  readonly limits?: BackendLimits;
+  /** Context the memory check plans for (prompt + generation). Default: 1024 or the model's context. */
+  readonly contextTokens?: number;
+}
+
+/** Reads config.json into a spec without touching the weights (for `inspect` and the model picker). */
+export async function readSpec(source: ModelSource, signal?: AbortSignal): Promise<ModelSpec> {
+  return specFromConfig(await readJson(source, 'config.json', signal));
+}
+
+export async function loadModel(source: ModelSource, opts: LoadOptions = {}): Promise<Model> {
+  const spec = await readSpec(source, opts.signal);
+  if (opts.limits) {
+    const contextTokens = Math.min(opts.contextTokens ?? 1024, spec.nCtx);
+    checkFits(estimateMemory(spec, { contextTokens }), opts.limits, source.id);
+  }
+  const tokenizer = await readTokenizer(source, opts.signal);
+  const checkpoint = await readCheckpoint(source, opts.onProgress, opts.signal);
+  const host = toCanonical(spec, checkpoint);
+  return Model.fromHost(source.id, spec, host, tokenizer);
+}
+
+/** The tokenizer, when the folder has `tokenizer.json` (a model without one runs on token ids). */
+export async function readTokenizer(source: ModelSource, signal?: AbortSignal): Promise<RudderTokenizer | undefined> {
+  if (!(await source.has('tokenizer.json', signal))) return undefined;
+  const json = await readJson(source, 'tokenizer.json', signal);
+  const config = (await source.has('tokenizer_config.json', signal))
+    ? await readJson(source, 'tokenizer_config.json', signal)
+    : {};
+  return loadTokenizer(json, config);
+}
+
+async function readJson(source: ModelSource, file: string, signal?: AbortSignal): Promise<unknown> {
+  const text = await source.readText(file, signal);
+  try {
+    return JSON.parse(text);
+  } catch (e) {
+    throw new RudderError('bad-json', `${file} in ${source.id} is not valid JSON (${(e as Error).message}).`);
+  }
+}

@@ -1,0 +1,160 @@
+/**
+ * How much memory a model needs on a backend, estimated from its spec before any weight is
+ * downloaded, so that a model that cannot fit is refused with the figures instead of crashing
+ * the tab halfway through a load.
+ */
+import { TooLargeError } from './errors';
+import { expectedWeights, type ModelSpec } from './spec';
+
+/** How much a backend can hold. The backend module supplies the values. */
+export interface BackendLimits {
+  readonly backend: string;
+  /** Everything the model needs at once (weights, KV cache, activations). */
+  readonly maxTotalBytes: number;
+  /** The largest single tensor (a WebGPU buffer binding, a WebGL texture, the wasm heap). */
+  readonly maxTensorBytes: number;
+}
+
+export interface MemoryOptions {
+  /** Tokens of context the forward pass and KV cache must hold (prompt plus generation). */
+  readonly contextTokens: number;
+  /** Sequences run at once (contrast pairs are batched). Default 1. */
+  readonly batch?: number;
+  /**
+   * Unembed every position (the logit lens, `run` with full logits) rather than only the last
+   * one (generation). At a 150k vocabulary this is the largest activation by far. Default false.
+   */
+  readonly fullLogits?: boolean;
+}
+
+export interface MemoryEstimate {
+  readonly contextTokens: number;
+  readonly batch: number;
+  /** All weights as float32 (a tied unembedding is counted once: it is one tensor). */
+  readonly weightBytes: number;
+  /** Keys and values of every layer for `contextTokens` positions. */
+  readonly kvCacheBytes: number;
+  /** Peak transient memory of one forward pass over the whole context. */
+  readonly activationBytes: number;
+  readonly totalBytes: number;
+  readonly largestTensorBytes: number;
+  /** What the largest tensor is: a canonical weight name, `attention scores` or `logits`. */
+  readonly largestTensorName: string;
+}
+
+const F32 = 4;
+
+export function estimateMemory(spec: ModelSpec, opts: MemoryOptions): MemoryEstimate {
+  const T = opts.contextTokens;
+  const b = opts.batch ?? 1;
+  if (!Number.isInteger(T) || T < 1) throw new RangeError(`contextTokens must be a positive integer, got ${T}`);
+  if (!Number.isInteger(b) || b < 1) throw new RangeError(`batch must be a positive integer, got ${b}`);
+  const { nLayers, dModel: d, nHeads, nKvHeads, dHead, dMlp, vocabSize } = spec;
+
+  let weightFloats = 0;
+  let largest = { name: '', floats: 0 };
+  for (const [name, shape] of expectedWeights(spec)) {
+    const n = shape.reduce((x, y) => x * y, 1);
+    weightFloats += n;
+    if (n > largest.floats) largest = { name, floats: n };
+  }
+
+  // One key and one value vector per layer, KV head and position.
+  const kvFloats = 2 * nLayers * b * T * nKvHeads * dHead;
+
+  // Peak inside one block; blocks run one after another and free their intermediates.
+  const resid = b * T * d; // [batch, pos, d_model]
+  const scores = b * nHeads * T * T; // [batch, head, query, key]
+  const attention =
+    b * T * (nHeads + 2 * nKvHeads) * dHead + // q, k, v
+    2 * b * T * nHeads * dHead + // k, v repeated to every query head (grouped-query attention)
+    2 * scores + // scores and pattern
+    b * T * nHeads * dHead; // z
+  const mlp = (spec.mlp === 'swiglu' ? 3 : 2) * b * T * dMlp; // pre (and gate), post
+  const logitRows = opts.fullLogits ? b * T : b;
+  const logits = logitRows * vocabSize;
+  // Residual stream, its normalised copy, the sublayer output and the sum.
+  const activationFloats = 4 * resid + Math.max(attention, mlp) + logits;
+
+  for (const [name, floats] of [
+    ['attention scores', scores],
+    ['logits', logits],
+  ] as const) {
+    if (floats > largest.floats) largest = { name, floats };
+  }
+
+  const weightBytes = F32 * weightFloats;
+  const kvCacheBytes = F32 * kvFloats;
+  const activationBytes = F32 * activationFloats;
+  return {
+    contextTokens: T,
+    batch: b,
+    weightBytes,
+    kvCacheBytes,
+    activationBytes,
+    totalBytes: weightBytes + kvCacheBytes + activationBytes,
+    largestTensorBytes: F32 * largest.floats,
+    largestTensorName: largest.name,
+  };
+}
+
+const BACKEND_LABELS: Record<string, string> = {
+  wasm: 'WebAssembly',
+  webgl: 'WebGL',
+  webgpu: 'WebGPU',
+  cpu: 'CPU',
+};
+
+/**
+ * Throws TooLargeError when the estimate exceeds the backend's limits, with both figures in human
+ * units and what to try instead.
+ */
+export function checkFits(estimate: MemoryEstimate, limits: BackendLimits, modelName = 'This model'): void {
+  const backend = `the ${BACKEND_LABELS[limits.backend] ?? limits.backend} backend`;
+  const onCpu = limits.backend === 'wasm' || limits.backend === 'cpu';
+  const advice = onCpu ? 'try a smaller model or a browser with WebGPU.' : 'try a smaller model.';
+  if (estimate.totalBytes > limits.maxTotalBytes) {
+    const [need, have] = formatPair(estimate.totalBytes, limits.maxTotalBytes);
+    throw new TooLargeError(
+      estimate.totalBytes,
+      limits.maxTotalBytes,
+      `${modelName} needs about ${need} (at ${estimate.contextTokens} tokens of context) but ${backend} can address at most ${have}; ${advice}`,
+    );
+  }
+  if (estimate.largestTensorBytes > limits.maxTensorBytes) {
+    const [need, have] = formatPair(estimate.largestTensorBytes, limits.maxTensorBytes);
+    const isActivation = !estimate.largestTensorName.includes('.');
+    throw new TooLargeError(
+      estimate.largestTensorBytes,
+      limits.maxTensorBytes,
+      `${modelName}'s largest tensor (${estimate.largestTensorName}, ${need}) is larger than ${backend} allows for one tensor (${have}); ` +
+        (isActivation ? 'try a shorter context or a smaller model.' : advice),
+    );
+  }
+}
+
+const UNITS = ['KB', 'MB', 'GB', 'TB'] as const;
+
+/**
+ * Bytes in human units. Powers of 1024, written KB/MB/GB as browsers and operating systems write
+ * them, so that the wasm32 limit of 2^31 bytes reads "2.0 GB".
+ */
+export function formatBytes(bytes: number, decimals = 1): string {
+  if (bytes < 1024) return `${Math.round(bytes)} bytes`;
+  let value = bytes;
+  let unit = -1;
+  while (value >= 1024 && unit < UNITS.length - 1) {
+    value /= 1024;
+    unit++;
+  }
+  return `${value.toFixed(decimals)} ${UNITS[unit]}`;
+}
+
+/** Two sizes formatted with just enough decimals that different values never read the same. */
+function formatPair(a: number, b: number): [string, string] {
+  for (let decimals = 1; decimals < 3; decimals++) {
+    const pair: [string, string] = [formatBytes(a, decimals), formatBytes(b, decimals)];
+    if (pair[0] !== pair[1]) return pair;
+  }
+  return [formatBytes(a, 3), formatBytes(b, 3)];
+}

@@ -1,0 +1,147 @@
+import * as tf from '@tensorflow/tfjs-core';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { disposeResult } from '../../../src/engine/forward';
+import { generate } from '../../../src/engine/generate';
+import { hookName } from '../../../src/engine/hooks';
+import type { Model } from '../../../src/engine/model';
+import { sampleTokens, seededRandom } from '../../../src/engine/sampling';
+import { NODE_BACKENDS, useBackend } from '../../support/backend';
+import { expectNoLeaks } from '../../support/leaks';
+import { llamaSpec, randomModel } from '../../support/random-model';
+
+const PROMPT = [5, 17, 23, 42];
+
+/** Greedy decoding the slow way: a full forward over the whole sequence for every token. */
+function greedyByFullForward(model: Model, prompt: number[], n: number): number[] {
+  const seq = [...prompt];
+  for (let i = 0; i < n; i++) {
+    const r = model.run(seq, { logits: 'last' });
+    const id = tf.tidy(() => tf.argMax(tf.reshape(r.logits!, [-1])).arraySync() as number);
+    disposeResult(r);
+    seq.push(id);
+  }
+  return seq.slice(prompt.length);
+}
+
+for (const backend of NODE_BACKENDS) {
+  describe(`generate (${backend})`, () => {
+    let model: Model;
+    beforeAll(async () => {
+      await useBackend(backend);
+      model = randomModel(llamaSpec({ eosTokenIds: [] }), 3);
+    });
+    afterAll(() => model.dispose());
+
+    it('decodes greedily with the KV cache exactly as full forwards do', async () => {
+      const { tokens, stopReason } = await expectNoLeaks(() => generate(model, PROMPT, { maxTokens: 12 }));
+      expect(stopReason).toBe('max-tokens');
+      expect(tokens).toEqual(greedyByFullForward(model, PROMPT, 12));
+      expect(new Set(tokens).size).toBeGreaterThan(1);
+    });
+
+    it('gives the same text for the same seed and another for another seed', async () => {
+      const opts = { maxTokens: 16, temperature: 1.5, topP: 0.95 };
+      const a = await generate(model, PROMPT, { ...opts, seed: 11 });
+      const b = await generate(model, PROMPT, { ...opts, seed: 11 });
+      const c = await generate(model, PROMPT, { ...opts, seed: 12 });
+      expect(a.tokens).toEqual(b.tokens);
+      expect(c.tokens).not.toEqual(a.tokens);
+    });
+
+    it('equals greedy decoding when top-k is 1', async () => {
+      const greedy = await generate(model, PROMPT, { maxTokens: 8 });
+      const topK1 = await generate(model, PROMPT, { maxTokens: 8, temperature: 0.8, topK: 1, seed: 5 });
+      expect(topK1.tokens).toEqual(greedy.tokens);
+    });
+
+    it('stops at a stop token and includes it', async () => {
+      const free = await generate(model, PROMPT, { maxTokens: 8 });
+      const stopAt = free.tokens[3]!;
+      const first = free.tokens.indexOf(stopAt);
+      const stopped = await generate(model, PROMPT, { maxTokens: 8, stopTokens: [stopAt] });
+      expect(stopped.stopReason).toBe('stop-token');
+      expect(stopped.tokens).toEqual(free.tokens.slice(0, first + 1));
+    });
+
+    it('streams each token and can be cancelled between tokens', async () => {
+      const controller = new AbortController();
+      const streamed: number[] = [];
+      const result = await expectNoLeaks(() =>
+        generate(model, PROMPT, {
+          maxTokens: 50,
+          signal: controller.signal,
+          onToken: (id, i) => {
+            streamed.push(id);
+            if (i === 2) controller.abort();
+          },
+        }),
+      );
+      expect(result.stopReason).toBe('cancelled');
+      expect(result.tokens).toEqual(streamed);
+      expect(streamed).toHaveLength(3);
+    });
+
+    it('applies hooks on every decode step with absolute positions', async () => {
+      const calls: { offset: number; length: number; step: number }[] = [];
+      const name = hookName('resid_pre', 1);
+      const steered = await generate(model, PROMPT, {
+        maxTokens: 6,
+        hooks: {
+          [name]: (x, ctx) => {
+            calls.push({ offset: ctx.offset, length: ctx.length, step: ctx.step });
+            return tf.add(x, 3);
+          },
+        },
+      });
+      expect(calls.map((c) => c.offset)).toEqual([0, 4, 5, 6, 7, 8]);
+      expect(calls.map((c) => c.step)).toEqual([0, 1, 2, 3, 4, 5]);
+      const plain = await generate(model, PROMPT, { maxTokens: 6 });
+      expect(steered.tokens).not.toEqual(plain.tokens);
+    });
+  });
+}
+
+describe('sampling', () => {
+  beforeAll(() => useBackend('wasm'));
+
+  function draw(logits: number[], opts: Parameters<typeof sampleTokens>[1], n: number): number[] {
+    const counts = new Array(logits.length).fill(0);
+    const random = seededRandom(99);
+    const l = tf.tensor2d([logits]);
+    for (let i = 0; i < n; i++) {
+      const id = tf.tidy(() => sampleTokens(l, opts, [random()]).arraySync()[0]!);
+      counts[id]++;
+    }
+    l.dispose();
+    return counts.map((c) => c / n);
+  }
+
+  it('samples in proportion to softmax(logits / temperature)', () => {
+    const p = [0.5, 0.3, 0.15, 0.05];
+    const freq = draw(
+      p.map((x) => Math.log(x)),
+      { temperature: 1 },
+      3000,
+    );
+    freq.forEach((f, i) => expect(Math.abs(f - p[i]!)).toBeLessThan(0.03));
+  });
+
+  it('keeps only the nucleus under top-p and only k tokens under top-k', () => {
+    const logits = [0.5, 0.3, 0.15, 0.05].map((x) => Math.log(x));
+    const nucleus = draw(logits, { temperature: 1, topP: 0.7 }, 1000);
+    expect(nucleus[2]).toBe(0);
+    expect(nucleus[3]).toBe(0);
+    expect(Math.abs(nucleus[0]! - 0.5 / 0.8)).toBeLessThan(0.05);
+    const top1of3 = draw(logits, { temperature: 1, topK: 3 }, 1000);
+    expect(top1of3[3]).toBe(0);
+    expect(top1of3[2]).toBeGreaterThan(0.1);
+  });
+
+  it('seeded generators repeat their sequence', () => {
+    const a = seededRandom(42);
+    const b = seededRandom(42);
+    const xs = Array.from({ length: 5 }, () => a());
+    expect(Array.from({ length: 5 }, () => b())).toEqual(xs);
+    expect(xs.every((x) => x >= 0 && x < 1)).toBe(true);
+  });
+});
