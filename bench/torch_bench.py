@@ -16,7 +16,7 @@ parameters, F32, ~500 MB) unless DIR/config.json already exists.
         "forward64_full_cache_ms": float, # the same 64-token forward while recording every
                                           # hook point's activation (per-head hook_result too)
         "params": int}},
-     "torch": str, "threads": 2}
+     "torch": str, "threads": 2, "load_avg_1m": float}   # load average when it finished
 
 Timings: torch.set_num_threads(2), torch.no_grad(), warm-up runs first, then the median of
 several runs; the model is training/hf_models.py's eager implementation (no fused attention).
@@ -114,7 +114,9 @@ def main():
         results[folder] = measure(folder)
         log(f"  {results[folder]}")
     if args.json:
-        print(json.dumps({"models": results, "torch": torch.__version__, "threads": 2}))
+        load = os.getloadavg()[0]  # other processes on a shared machine skew every figure
+        print(json.dumps({"models": results, "torch": torch.__version__, "threads": 2,
+                          "load_avg_1m": round(load, 2)}))
     elif not args.make_model and not args.model:
         ap.print_help()
 

@@ -109,11 +109,15 @@ def write_golden(model: CausalLM, folder: str, seqs: list[list[int]], prompt: li
             tensors.update({f"acts.{i}.{n}": cache[n][0].contiguous() for n in names})
     greedy = model.generate(prompt, 20)
     assert greedy == model.generate(prompt, 20, use_cache=False), "KV cache changes greedy output"
+    # How far the chosen token led the runner-up at each step: a backend with less precision
+    # than this (WebGL's float16 textures) may legitimately pick another token.
+    steps = model(torch.tensor([prompt + greedy]))[0, len(prompt) - 1 : -1].topk(2, dim=-1).values
+    margin = (steps[:, 0] - steps[:, 1]).min().item()
     write_safetensors(os.path.join(folder, "golden.safetensors"), tensors)
     meta = {
         "sequences": seqs,
         "acts_sequences": [ACTS_SEQUENCE],
-        "greedy": {"prompt": prompt, "tokens": greedy},
+        "greedy": {"prompt": prompt, "tokens": greedy, "min_logit_margin": round(margin, 5)},
         "hooks": names,
         "rotary_layout": s.rotary_layout if not s.is_gpt2 else None,
         "tolerance_note": NOTE,
@@ -187,10 +191,11 @@ def main():
         folder = os.path.join(OUT, "stories260K-golden")
         shutil.rmtree(folder, ignore_errors=True)
         seqs = [[1], [1, 403, 280, 461, 306, 295, 341], sequences(512, 14, 1)[2]]
-        t, g = write_golden(stories, folder, seqs, [1, 403],
+        # Greedy from BOS alone, as llama2.c's own test does ([1, 403] just repeats one token).
+        t, g = write_golden(stories, folder, seqs, [1],
                             {"weights": "../shared/reference/stories260K (relative to the repo root)"})
         summarize("stories260K-golden", folder, t, g, strict=False)
-        print(f"  stories260K greedy after [1] (BOS): {stories.generate([1], 20)}")
+        print(f"  stories260K greedy after [1, 403]: {stories.generate([1, 403], 20)}")
 
     total = sum(os.path.getsize(os.path.join(dp, f)) for dp, _, fs in os.walk(OUT) for f in fs)
     print(f"total {total / 1024:.1f} KB")
@@ -207,6 +212,9 @@ def check_roundtrip():
         weights = folder if os.path.exists(os.path.join(folder, "config.json")) else None
         if weights is None:
             weights = STORIES if name.startswith("stories") else os.path.join(OUT, "llama-gqa")
+        if not os.path.isdir(weights):
+            print(f"round trip: skipped {name} ({os.path.normpath(weights)} is absent)")
+            continue
         model = load_pretrained(weights, rotary_layout=meta.get("rotary_layout") or "half")
         with torch.no_grad():
             for i, ids in enumerate(meta["sequences"]):

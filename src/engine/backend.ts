@@ -61,10 +61,14 @@ async function tryBackend(name: BackendName, forced: boolean, opts: BackendOptio
         await import('@tensorflow/tfjs-backend-webgpu');
         break;
       }
-      case 'webgl':
+      case 'webgl': {
         if (!isBrowser) return { ok: false, reason: 'not available outside a browser.' };
+        const renderer = softwareWebGL();
+        if (renderer && !forced)
+          return { ok: false, reason: `WebGL runs on a software renderer (${renderer}), slower than WebAssembly.` };
         await import('@tensorflow/tfjs-backend-webgl');
         break;
+      }
       case 'wasm': {
         const wasm = await import('@tensorflow/tfjs-backend-wasm');
         if (opts.wasmPaths) wasm.setWasmPaths(opts.wasmPaths as string);
@@ -105,6 +109,25 @@ function isSoftwareAdapter(adapter: GPUAdapter): boolean {
   if (a.isFallbackAdapter || info?.isFallbackAdapter) return true;
   const desc = `${info?.vendor ?? ''} ${info?.architecture ?? ''} ${info?.description ?? ''}`.toLowerCase();
   return desc.includes('swiftshader');
+}
+
+/**
+ * The renderer's name when WebGL would run in software (SwiftShader, llvmpipe: what headless
+ * and GPU-less machines get), else undefined, judged from the unmasked renderer string.
+ */
+function softwareWebGL(): string | undefined {
+  const canvas =
+    typeof OffscreenCanvas !== 'undefined'
+      ? new OffscreenCanvas(1, 1)
+      : (globalThis.document?.createElement('canvas') as HTMLCanvasElement | undefined);
+  if (!canvas) return undefined;
+  const gl = canvas.getContext('webgl2') as WebGL2RenderingContext | null;
+  if (!gl) return undefined; // no WebGL at all: tfjs will fail to start and say so
+  const info = gl.getExtension('WEBGL_debug_renderer_info');
+  const name = String(info ? gl.getParameter(info.UNMASKED_RENDERER_WEBGL) : gl.getParameter(gl.RENDERER));
+  gl.getExtension('WEBGL_lose_context')?.loseContext();
+  const software = /swiftshader|llvmpipe|softpipe|software|basic render/i.exec(name);
+  return software ? software[0] : undefined;
 }
 
 async function limitsOf(name: BackendName): Promise<BackendLimits> {

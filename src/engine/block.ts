@@ -66,58 +66,80 @@ function attention(x: tf.Tensor3D, io: BlockInputs): { out: tf.Tensor3D; kv: Lay
   const { nHeads: H, nKvHeads: K, dHead: D } = spec;
   const [batch, pos] = x.shape;
   const a = `blocks.${l}.attn`;
-  const project = (W: string, b: string, heads: number): tf.Tensor4D =>
-    tf.reshape(linear(x, w.get(`${a}.${W}`), w.maybe(`${a}.${b}`)), [batch, pos, heads, D]);
-  const q0 = hp(`blocks.${l}.attn.hook_q`, project('W_Q', 'b_Q', H)); // [b, p, H, D], before rotary
-  const k0 = hp(`blocks.${l}.attn.hook_k`, project('W_K', 'b_K', K)); // [b, p, K, D]
-  const v0 = hp(`blocks.${l}.attn.hook_v`, project('W_V', 'b_V', K)); // [b, p, K, D]
-  const q1 = io.rotary ? applyRotary(q0, io.positions, io.rotary) : q0;
-  const k1 = io.rotary ? applyRotary(k0, io.positions, io.rotary) : k0;
+  const [q, k, v] = tf.split(linear(x, w.get(`${a}.W_QKV`), w.maybe(`${a}.b_QKV`)), [H * D, K * D, K * D], 2);
+  const q0 = hp(`blocks.${l}.attn.hook_q`, tf.reshape(q!, [batch, pos, H, D])); // [b, p, H, D], before rotary
+  const k0 = hp(`blocks.${l}.attn.hook_k`, tf.reshape(k!, [batch, pos, K, D])); // [b, p, K, D]
+  const v0 = hp(`blocks.${l}.attn.hook_v`, tf.reshape(v!, [batch, pos, K, D])); // [b, p, K, D]
+  const q1 = io.rotary ? applyRotary(q0 as tf.Tensor4D, io.positions, io.rotary) : q0;
+  const k1 = io.rotary ? applyRotary(k0 as tf.Tensor4D, io.positions, io.rotary) : k0;
 
   const kNew = tf.transpose(k1, [0, 2, 1, 3]) as tf.Tensor4D; // [b, K, p, D]
   const vNew = tf.transpose(v0, [0, 2, 1, 3]) as tf.Tensor4D; // [b, K, p, D]
-  const k = io.past ? tf.concat([io.past.k, kNew], 2) : kNew; // [b, K, keyPos, D]
-  const v = io.past ? tf.concat([io.past.v, vNew], 2) : vNew;
-  const keyPos = k.shape[2];
+  const keys = io.past ? tf.concat([io.past.k, kNew], 2) : kNew; // [b, K, keyPos, D]
+  const values = io.past ? tf.concat([io.past.v, vNew], 2) : vNew;
+  const keyPos = keys.shape[2];
 
   // Grouped-query attention without repeating keys: the G = H/K query heads that share a key
   // head are stacked along the query axis, so one batched matmul serves the whole group.
   const G = H / K;
-  const q = tf.reshape(tf.transpose(q1, [0, 2, 1, 3]), [batch, K, G * pos, D]);
-  const raw = tf.mul(tf.matMul(q, k, false, true), 1 / Math.sqrt(D));
+  const grouped = tf.reshape(tf.transpose(q1, [0, 2, 1, 3]), [batch, K, G * pos, D]);
+  const raw = tf.mul(batchedMatMul(grouped, keys, true), 1 / Math.sqrt(D));
   let scores: tf.Tensor4D = tf.reshape(raw, [batch, H, pos, keyPos]);
   if (io.mask) scores = tf.add(scores, io.mask);
   const pattern = hp(`blocks.${l}.attn.hook_pattern`, tf.softmax(scores)); // [b, H, p, keyPos]
-  const zh = tf.matMul(tf.reshape(pattern, [batch, K, G * pos, keyPos]), v); // [b, K, G*p, D]
+  const zh = batchedMatMul(tf.reshape(pattern, [batch, K, G * pos, keyPos]), values, false); // [b, K, G*p, D]
   const z = hp(`blocks.${l}.attn.hook_z`, tf.transpose(tf.reshape(zh, [batch, H, pos, D]), [0, 2, 1, 3])); // [b, p, H, D]
 
   const W_O = w.get(`${a}.W_O`);
   const b_O = w.maybe(`${a}.b_O`);
   let out: tf.Tensor3D;
   if (io.wantsResult) {
-    // result[h] = z[h] @ W_O[h]: [H, b*p, D] @ [H, D, d] → [b, p, H, d].
-    const zByHead = tf.transpose(tf.reshape(z, [batch * pos, H, D]), [1, 0, 2]);
-    const perHead = tf.matMul(zByHead, tf.reshape(W_O, [H, D, spec.dModel]));
-    const result: tf.Tensor4D = hp(
-      `blocks.${l}.attn.hook_result`,
-      tf.reshape(tf.transpose(perHead, [1, 0, 2]), [batch, pos, H, spec.dModel]),
-    );
+    const result: tf.Tensor4D = hp(`blocks.${l}.attn.hook_result`, perHeadResult(z as tf.Tensor4D, W_O, spec.dModel));
     out = tf.sum(result, 2);
     if (b_O) out = tf.add(out, b_O);
   } else {
     out = linear(tf.reshape(z, [batch, pos, H * D]), W_O, b_O);
   }
-  return { out, kv: { k, v } };
+  return { out, kv: { k: keys, v: values } };
+}
+
+/** Rows above which per-matrix 2-D matmuls beat one batched matmul (see batchedMatMul). */
+const PER_MATRIX_MIN_ROWS = 16;
+
+/**
+ * a [..., m, k] @ b [..., k, n] (or bᵀ when transposeB) over matching leading dims. tfjs-wasm
+ * runs 2-D, untransposed matmuls through XNNPACK but batched or transposed ones through a generic
+ * loop that is several times slower, so inputs with many rows go matrix by matrix; a decode
+ * step's single row would pay more in per-call set-up than it saves.
+ */
+function batchedMatMul<T extends tf.Tensor>(a: T, b: tf.Tensor, transposeB: boolean): T {
+  const m = a.shape[a.rank - 2]!;
+  if (m < PER_MATRIX_MIN_ROWS) return tf.matMul(a, b, false, transposeB) as T;
+  const lead = a.shape.slice(0, -2);
+  const as = tf.unstack(tf.reshape(a, [-1, m, a.shape[a.rank - 1]!]));
+  const bs = tf.unstack(tf.reshape(b, [-1, b.shape[b.rank - 2]!, b.shape[b.rank - 1]!]));
+  const out = tf.stack(as.map((ai, i) => tf.matMul(ai, transposeB ? tf.transpose(bs[i]!) : bs[i]!)));
+  return tf.reshape(out, [...lead, m, out.shape[2]!]) as T;
+}
+
+/** result[b, p, h] = z[b, p, h] @ W_O[h]: z [b, p, H, D], W_O [H·D, d] → [b, p, H, d]. */
+function perHeadResult(z: tf.Tensor4D, W_O: tf.Tensor, dModel: number): tf.Tensor4D {
+  const [batch, pos, H, D] = z.shape;
+  const zByHead = tf.transpose(tf.reshape(z, [batch * pos, H, D]), [1, 0, 2]); // [H, b*p, D]
+  const perHead = batchedMatMul(zByHead, tf.reshape(W_O, [H, D, dModel]), false); // [H, b*p, d]
+  return tf.reshape(tf.transpose(perHead, [1, 0, 2]), [batch, pos, H, dModel]);
 }
 
 function mlp(x: tf.Tensor3D, io: BlockInputs): tf.Tensor3D {
   const { spec, w, layer: l, hp } = io;
   const m = `blocks.${l}.mlp`;
-  const pre = linear(x, w.get(`${m}.W_in`), w.maybe(`${m}.b_in`)); // [b, p, dMlp]
-  const post: tf.Tensor3D =
-    spec.mlp === 'swiglu'
-      ? tf.mul(activation(linear(x, w.get(`${m}.W_gate`), undefined), spec.act), pre)
-      : activation(pre, spec.act);
+  let post: tf.Tensor3D; // [b, p, dMlp]
+  if (spec.mlp === 'swiglu') {
+    const [gate, up] = tf.split(linear(x, w.get(`${m}.W_GU`), undefined), 2, 2);
+    post = tf.mul(activation(gate as tf.Tensor3D, spec.act), up!);
+  } else {
+    post = activation(linear(x, w.get(`${m}.W_in`), w.maybe(`${m}.b_in`)), spec.act);
+  }
   return linear(hp(`blocks.${l}.mlp.hook_post`, post), w.get(`${m}.W_out`), w.maybe(`${m}.b_out`));
 }
 
@@ -128,9 +150,10 @@ function activation(x: tf.Tensor3D, act: ModelSpec['act']): tf.Tensor3D {
     case 'gelu':
       return tf.mul(tf.mul(x, 0.5), tf.add(1, tf.erf(tf.mul(x, Math.SQRT1_2))));
     case 'gelu_new': {
-      // GPT-2's tanh approximation: 0.5·x·(1 + tanh(√(2/π)·(x + 0.044715·x³))).
-      const inner = tf.mul(tf.add(x, tf.mul(tf.mul(tf.square(x), x), 0.044715)), Math.sqrt(2 / Math.PI));
-      return tf.mul(tf.mul(x, 0.5), tf.add(1, tf.tanh(inner)));
+      // GPT-2's tanh approximation 0.5·x·(1 + tanh(u)), u = √(2/π)·(x + 0.044715·x³), written as
+      // x·sigmoid(2u): the same function (to 2e-7), and tfjs-wasm's sigmoid is ~5x faster than tanh.
+      const inner = tf.mul(tf.add(x, tf.mul(tf.mul(tf.square(x), x), 0.044715)), 2 * Math.sqrt(2 / Math.PI));
+      return tf.mul(x, tf.sigmoid(inner));
     }
   }
 }

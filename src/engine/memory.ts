@@ -47,7 +47,8 @@ const F32 = 4;
 export function estimateMemory(spec: ModelSpec, opts: MemoryOptions): MemoryEstimate {
   const T = opts.contextTokens;
   const b = opts.batch ?? 1;
-  if (!Number.isInteger(T) || T < 1) throw new RangeError(`contextTokens must be a positive integer, got ${T}`);
+  if (!Number.isInteger(T) || T < 1)
+    throw new RangeError(`contextTokens must be a positive integer, got ${T}`);
   if (!Number.isInteger(b) || b < 1) throw new RangeError(`batch must be a positive integer, got ${b}`);
   const { nLayers, dModel: d, nHeads, nKvHeads, dHead, dMlp, vocabSize } = spec;
 

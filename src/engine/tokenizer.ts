@@ -59,13 +59,21 @@ function checkTokenizerJson(json: unknown, file: string): Obj {
   if (!isObj(json)) throw fail('must hold a JSON object (the "tokenizer.json" of a fast tokenizer).');
   const model = json.model;
   if (!isObj(model)) throw fail('has no "model" section.');
-  if (!isObj(model.vocab) && !Array.isArray(model.vocab)) throw fail('"model.vocab" is missing or not a map.');
-  if (model.type === 'BPE' && !Array.isArray(model.merges)) throw fail('"model.merges" of a BPE model must be a list.');
+  if (!isObj(model.vocab) && !Array.isArray(model.vocab))
+    throw fail('"model.vocab" is missing or not a map.');
+  const types = ['BPE', 'WordPiece', 'Unigram', 'WordLevel'];
+  if (model.type !== undefined && !types.includes(model.type as string)) {
+    throw fail(`"model.type" is ${JSON.stringify(model.type)}; supported: ${types.join(', ')}.`);
+  }
+  if (model.type === 'BPE' && !Array.isArray(model.merges))
+    throw fail('"model.merges" of a BPE model must be a list.');
   const added = json.added_tokens ?? [];
   if (!Array.isArray(added)) throw fail('"added_tokens" must be a list.');
   for (const t of added) {
     if (!isObj(t) || typeof t.content !== 'string' || !Number.isInteger(t.id)) {
-      throw fail(`"added_tokens" holds an entry without an integer "id" and a string "content": ${JSON.stringify(t)}.`);
+      throw fail(
+        `"added_tokens" holds an entry without an integer "id" and a string "content": ${JSON.stringify(t)}.`,
+      );
     }
   }
   // The library wants every section present; Hugging Face writes absent ones as null.
@@ -87,7 +95,8 @@ function checkConfig(json: unknown, file: string): Obj {
     // bos_token, eos_token, ...; add_bos_token and friends are booleans and stay as they are.
     if (key.endsWith('_token') && isObj(value)) {
       const text = tokenText(value);
-      if (text === undefined) throw new TokenizerError(`${file}: "${key}" must be a string or { "content": ... }.`);
+      if (text === undefined)
+        throw new TokenizerError(`${file}: "${key}" must be a string or { "content": ... }.`);
       config[key] = text;
     }
   }
@@ -177,7 +186,8 @@ export function loadTokenizer(
   const addedIds = new Set(tok.get_added_tokens_decoder().keys());
   // Llama-style configs may ask for BOS without a post-processor that adds it; transformers
   // then adds it itself, and so do we.
-  const prependBos = config.add_bos_token === true && json.post_processor === null && bosTokenId !== undefined;
+  const prependBos =
+    config.add_bos_token === true && json.post_processor === null && bosTokenId !== undefined;
 
   const decoderJson = JSON.stringify(json.decoder ?? null);
   const byteLevel = decoderJson.includes('"ByteLevel"');
@@ -232,7 +242,9 @@ export function loadTokenizer(
 
     applyChatTemplate(messages, { addGenerationPrompt }) {
       if (template === undefined) {
-        throw new TokenizerError(`${cfgFile} has no chat template, so this model takes plain text prompts only.`);
+        throw new TokenizerError(
+          `${cfgFile} has no chat template, so this model takes plain text prompts only.`,
+        );
       }
       const specials: Obj = {};
       for (const [key, value] of Object.entries(config)) {

@@ -23,8 +23,9 @@ export class DeviceWeights {
     assertCanonical(spec, host);
     const weights = new DeviceWeights(spec);
     try {
-      for (const [name, t] of host) {
-        if (name === 'embed.W_E' || name === 'unembed.W_U') continue;
+      const { fused, replaced } = fuseProjections(spec, host);
+      for (const [name, t] of [...host, ...fused]) {
+        if (name === 'embed.W_E' || name === 'unembed.W_U' || replaced.has(name)) continue;
         weights.tensors.set(name, tf.tensor(t.data, [...t.shape], 'float32'));
       }
       const E = host.get('embed.W_E')!;
@@ -60,6 +61,48 @@ export class DeviceWeights {
     for (const t of this.tensors.values()) t.dispose();
     this.tensors.clear();
   }
+}
+
+/**
+ * One matmul instead of three (q|k|v) or two (gate|up): at decode time a step is a chain of small
+ * matrix-vector products, and each kernel launch costs as much as a large share of its work.
+ *   blocks.{l}.attn.W_QKV [dModel, (nHeads + 2·nKvHeads)·dHead], b_QKV likewise
+ *   blocks.{l}.mlp.W_GU   [dModel, 2·dMlp]   (SwiGLU: gate columns, then up columns)
+ */
+function fuseProjections(
+  spec: ModelSpec,
+  host: ReadonlyMap<string, HostTensor>,
+): { fused: Map<string, HostTensor>; replaced: Set<string> } {
+  const fused = new Map<string, HostTensor>();
+  const replaced = new Set<string>();
+  const fuse = (name: string, parts: string[]) => {
+    fused.set(name, concatColumns(parts.map((p) => host.get(p)!)));
+    for (const p of parts) replaced.add(p);
+  };
+  for (let l = 0; l < spec.nLayers; l++) {
+    const a = `blocks.${l}.attn`;
+    fuse(`${a}.W_QKV`, [`${a}.W_Q`, `${a}.W_K`, `${a}.W_V`]);
+    if (spec.qkvBias) fuse(`${a}.b_QKV`, [`${a}.b_Q`, `${a}.b_K`, `${a}.b_V`]);
+    const m = `blocks.${l}.mlp`;
+    if (spec.mlp === 'swiglu') fuse(`${m}.W_GU`, [`${m}.W_gate`, `${m}.W_in`]);
+  }
+  return { fused, replaced };
+}
+
+/** Concatenates [rows, c_i] matrices (or vectors) along their last axis. */
+function concatColumns(parts: readonly HostTensor[]): HostTensor {
+  const rows = parts[0]!.shape.length === 2 ? parts[0]!.shape[0]! : 1;
+  const cols = parts.map((p) => p.data.length / rows);
+  const width = cols.reduce((x, y) => x + y, 0);
+  const data = new Float32Array(rows * width);
+  for (let r = 0; r < rows; r++) {
+    let at = r * width;
+    parts.forEach((p, i) => {
+      data.set(p.data.subarray(r * cols[i]!, (r + 1) * cols[i]!), at);
+      at += cols[i]!;
+    });
+  }
+  return { shape: parts[0]!.shape.length === 2 ? [rows, width] : [width], data };
 }
 
 function transposeOnDevice(t: HostTensor): tf.Tensor2D {

@@ -117,7 +117,10 @@ async function handle(opts: HubServerOptions, req: IncomingMessage, res: ServerR
     return;
   }
   if (opts.redirectWeights && !cdn && file.endsWith('.safetensors')) {
-    res.writeHead(302, { ...CORS, location: `/cdn/${repo}/${revision}/${fileParts.map(encodeURIComponent).join('/')}` });
+    res.writeHead(302, {
+      ...CORS,
+      location: `/cdn/${repo}/${revision}/${fileParts.map((p) => encodeURIComponent(p!)).join('/')}`,
+    });
     res.end();
     return;
   }

@@ -36,6 +36,9 @@ export function sharded(
     files[name] = writeSafetensors(tensors, { format: 'pt' });
     for (const t of Object.keys(tensors)) weightMap[t] = name;
   });
-  files['model.safetensors.index.json'] = JSON.stringify({ metadata: { total_size: 0 }, weight_map: weightMap });
+  files['model.safetensors.index.json'] = JSON.stringify({
+    metadata: { total_size: 0 },
+    weight_map: weightMap,
+  });
   return files;
 }

@@ -2,7 +2,11 @@
  * Hand-built safetensors bytes for tests that need files the writer would never produce
  * (bad headers, overlaps, holes). Header length is written as a full 64-bit little-endian value.
  */
-export function rawSafetensors(header: unknown, data: number | Uint8Array = 0, headerLength?: bigint): Uint8Array {
+export function rawSafetensors(
+  header: unknown,
+  data: number | Uint8Array = 0,
+  headerLength?: bigint,
+): Uint8Array {
   const json = new TextEncoder().encode(typeof header === 'string' ? header : JSON.stringify(header));
   const body = typeof data === 'number' ? new Uint8Array(data) : data;
   const out = new Uint8Array(8 + json.length + body.length);

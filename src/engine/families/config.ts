@@ -10,7 +10,9 @@ export type Json = Readonly<Record<string, unknown>>;
 
 export function asObject(json: unknown): Json {
   if (json === null || typeof json !== 'object' || Array.isArray(json)) {
-    throw new UnsupportedModelError(`${CONFIG_FILE} must hold a JSON object, but it holds ${describe(json)}.`);
+    throw new UnsupportedModelError(
+      `${CONFIG_FILE} must hold a JSON object, but it holds ${describe(json)}.`,
+    );
   }
   return json as Json;
 }
@@ -102,5 +104,7 @@ export function specialIds(json: Json): { bosTokenId?: number; eosTokenIds: numb
 
 /** A field whose non-default value would change the computation in a way the engine cannot do. */
 export function refuse(key: string, value: unknown, why: string): never {
-  throw new UnsupportedModelError(`${CONFIG_FILE}: "${key}": ${JSON.stringify(value)} is not supported: ${why}`);
+  throw new UnsupportedModelError(
+    `${CONFIG_FILE}: "${key}": ${JSON.stringify(value)} is not supported: ${why}`,
+  );
 }

@@ -4,7 +4,13 @@
  */
 import type { HostTensor, ModelSpec } from '../spec';
 import { asObject, exactDiv, int, optBool, optInt, optPosNum, optStr, refuse, specialIds } from './config';
-import { type ConversionPlan, convertCheckpoint, type SourceRule, splitColumns, splitVector } from './convert';
+import {
+  type ConversionPlan,
+  convertCheckpoint,
+  type SourceRule,
+  splitColumns,
+  splitVector,
+} from './convert';
 import type { CheckpointReader } from './types';
 
 /** Hugging Face names of GPT-2's activations that compute the same function as ours. */

@@ -9,8 +9,8 @@ import * as gpt2 from './gpt2';
 import * as llama from './llama';
 import type { CheckpointReader, Family } from './types';
 
-export type { CheckpointReader, Family } from './types';
 export { describeSpec, transpose } from './convert';
+export type { CheckpointReader, Family } from './types';
 
 const FAMILIES: Record<ModelType, Family> = { gpt2, llama, qwen2: llama, mistral: llama };
 

@@ -63,16 +63,26 @@ export function specFromHf(json: unknown): ModelSpec {
   const dHead = optInt(c, 'head_dim', 0) || exactDiv(dModel, 'hidden_size', nHeads, 'num_attention_heads');
 
   if (c.rope_scaling !== null && c.rope_scaling !== undefined) {
-    refuse('rope_scaling', c.rope_scaling, 'scaled rotary embeddings (llama3, linear, dynamic, yarn) are not implemented yet; only plain RoPE (rope_scaling: null) is.');
+    refuse(
+      'rope_scaling',
+      c.rope_scaling,
+      'scaled rotary embeddings (llama3, linear, dynamic, yarn) are not implemented yet; only plain RoPE (rope_scaling: null) is.',
+    );
   }
   const hiddenAct = optStr(c, 'hidden_act', 'silu');
-  if (hiddenAct !== 'silu') refuse('hidden_act', hiddenAct, 'only "silu" (SwiGLU) is implemented for this family.');
+  if (hiddenAct !== 'silu')
+    refuse('hidden_act', hiddenAct, 'only "silu" (SwiGLU) is implemented for this family.');
   // Llama's attention_bias puts a bias on o_proj as well, and mlp_bias on all three MLP
   // projections; the canonical layout has no o-bias without MLP biases and no gate bias.
   if (type === 'llama' && optBool(c, 'attention_bias', false)) {
-    refuse('attention_bias', true, 'biases on the Llama attention projections (including o_proj) are not implemented.');
+    refuse(
+      'attention_bias',
+      true,
+      'biases on the Llama attention projections (including o_proj) are not implemented.',
+    );
   }
-  if (optBool(c, 'mlp_bias', false)) refuse('mlp_bias', true, 'biases on the SwiGLU projections are not implemented.');
+  if (optBool(c, 'mlp_bias', false))
+    refuse('mlp_bias', true, 'biases on the SwiGLU projections are not implemented.');
 
   return {
     modelType: type,

@@ -5,7 +5,14 @@
 import { open, stat } from 'node:fs/promises';
 import { resolve } from 'node:path';
 import { RudderError, SourceError } from '../errors';
-import { checkFileName, decodeText, type ModelSource, type OnProgress, throwIfAborted } from './source';
+import {
+  allocate,
+  checkFileName,
+  decodeText,
+  type ModelSource,
+  type OnProgress,
+  throwIfAborted,
+} from './source';
 
 /** Read in pieces this size so that progress and cancellation happen during a big file. */
 const CHUNK = 8 << 20;
@@ -25,7 +32,7 @@ export function dirSource(dir: string): ModelSource {
     });
     try {
       const total = (await handle.stat()).size;
-      const buf = new Uint8Array(total);
+      const buf = allocate(file, total);
       let loaded = 0;
       onProgress?.({ file, loaded, total });
       while (loaded < total) {

@@ -70,7 +70,7 @@ export async function readStream(
   const reader = stream.getReader();
   const onAbort = () => void reader.cancel().catch(() => {});
   signal?.addEventListener('abort', onAbort, { once: true });
-  let buf = new Uint8Array(total ?? 1 << 16);
+  let buf = allocate(file, total ?? 1 << 16);
   let loaded = 0;
   onProgress?.({ file, loaded, total });
   try {
@@ -92,7 +92,7 @@ export async function readStream(
       if (loaded + bytes.length > buf.length) {
         // More than announced (or no announcement): grow. Only a compressed transfer whose
         // content-length counted the compressed bytes gets here with a known total.
-        const grown = new Uint8Array(Math.max(buf.length * 2, loaded + bytes.length));
+        const grown = allocate(file, Math.max(buf.length * 2, loaded + bytes.length));
         grown.set(buf.subarray(0, loaded));
         buf = grown;
       }
@@ -111,6 +111,18 @@ export async function readStream(
     );
   }
   return loaded === buf.length ? buf : buf.slice(0, loaded);
+}
+
+/** A buffer for a whole file; a size the JS engine cannot hold is the person's problem to know. */
+export function allocate(file: string, bytes: number): Uint8Array {
+  try {
+    return new Uint8Array(bytes);
+  } catch {
+    throw new SourceError(
+      file,
+      `is ${bytes} bytes, more than this JavaScript engine can hold in one buffer: use a smaller or sharded checkpoint`,
+    );
+  }
 }
 
 export function errorText(e: unknown): string {

@@ -20,7 +20,8 @@ const SPECS: Record<string, ModelSpec> = {
   'qwen2-like (qkv bias, partial rotary)': llamaSpec({ qkvBias: true, rotary: { theta: 1e4, dim: 2, layout: 'half' } }),
 };
 
-const PROMPT = [3, 14, 15, 9, 26, 5, 35, 8];
+// 20 tokens: long enough for the per-matrix matmul path (>= 16 rows), and decode steps take the batched one.
+const PROMPT = [3, 14, 15, 9, 26, 5, 35, 8, 9, 7, 9, 3, 2, 38, 4, 6, 26, 43, 38, 32];
 
 function logitsOf(model: Model, tokens: number[] | number[][]): number[][][] {
   const r = model.run(tokens);
@@ -45,7 +46,7 @@ for (const backend of NODE_BACKENDS) {
 
       it('is causal: changing a later token leaves earlier logits unchanged', () => {
         const a = logitsOf(model, PROMPT)[0]!;
-        const b = logitsOf(model, [...PROMPT.slice(0, 5), 1, 2, 3])[0]!;
+        const b = logitsOf(model, [...PROMPT.slice(0, 5), 1, 2, 3, ...PROMPT.slice(8)])[0]!;
         for (let t = 0; t < 5; t++) expect(maxAbsDiff(a[t]!, b[t]!)).toBe(0);
         expect(maxAbsDiff(a[6]!, b[6]!)).toBeGreaterThan(1e-3);
       });
@@ -54,11 +55,11 @@ for (const backend of NODE_BACKENDS) {
         const full = logitsOf(model, PROMPT)[0]!;
         await expectNoLeaks(() => {
           const kv = new KvCache(spec);
-          const first = model.run(PROMPT.slice(0, 5), { kv, logits: 'last' });
-          expect(maxAbsDiff(first.logits!.arraySync()[0]![0]!, full[4]!)).toBeLessThan(1e-5);
+          const first = model.run(PROMPT.slice(0, 17), { kv, logits: 'last' });
+          expect(maxAbsDiff(first.logits!.arraySync()[0]![0]!, full[16]!)).toBeLessThan(1e-5);
           disposeResult(first);
-          for (let t = 5; t < PROMPT.length; t++) {
-            const step = model.run([PROMPT[t]!], { kv, logits: 'last', step: t - 4 });
+          for (let t = 17; t < PROMPT.length; t++) {
+            const step = model.run([PROMPT[t]!], { kv, logits: 'last', step: t - 16 });
             expect(maxAbsDiff(step.logits!.arraySync()[0]![0]!, full[t]!)).toBeLessThan(1e-5);
             disposeResult(step);
           }
@@ -68,7 +69,7 @@ for (const backend of NODE_BACKENDS) {
       });
 
       it('runs a left-padded batch to the same logits as each row alone', () => {
-        const short = PROMPT.slice(0, 5);
+        const short = PROMPT.slice(0, 17);
         const padded = model.run(
           [
             [0, 0, 0, ...short],
@@ -80,7 +81,7 @@ for (const backend of NODE_BACKENDS) {
         disposeResult(padded);
         const alone = logitsOf(model, short)[0]!;
         const full = logitsOf(model, PROMPT)[0]!;
-        for (let t = 0; t < 5; t++) expect(maxAbsDiff(got[0]![t + 3]!, alone[t]!)).toBeLessThan(1e-4);
+        for (let t = 0; t < 17; t++) expect(maxAbsDiff(got[0]![t + 3]!, alone[t]!)).toBeLessThan(1e-4);
         for (let t = 0; t < PROMPT.length; t++) expect(maxAbsDiff(got[1]![t]!, full[t]!)).toBeLessThan(1e-4);
       });
 
@@ -129,14 +130,14 @@ for (const backend of NODE_BACKENDS) {
       it('lets a hook replace an activation, and an identity hook changes nothing', () => {
         const base = logitsOf(model, PROMPT)[0]!;
         const same = model.run(PROMPT, { hooks: { [hookName('resid_mid', 0)]: (x: tf.Tensor) => tf.add(x, 0) } });
-        expect(maxAbsDiff(same.logits!.arraySync()[0]![7]!, base[7]!)).toBe(0);
+        expect(maxAbsDiff(same.logits!.arraySync()[0]![19]!, base[19]!)).toBe(0);
         disposeResult(same);
         const zeroed = model.run(PROMPT, {
           hooks: { [hookName('attn_out', 0)]: (x: tf.Tensor) => tf.zerosLike(x) },
           cache: [hookName('attn_out', 0)],
         });
         expect(tf.max(tf.abs(zeroed.cache.get(hookName('attn_out', 0))!)).arraySync()).toBe(0);
-        expect(maxAbsDiff(zeroed.logits!.arraySync()[0]![7]!, base[7]!)).toBeGreaterThan(1e-3);
+        expect(maxAbsDiff(zeroed.logits!.arraySync()[0]![19]!, base[19]!)).toBeGreaterThan(1e-3);
         disposeResult(zeroed);
       });
 

@@ -68,14 +68,18 @@ describe('gpt2 config', () => {
   });
 
   it('refuses activations and attention options it cannot compute exactly', () => {
-    expect(() => specFromHf({ ...config, activation_function: 'relu' })).toThrow(/"activation_function".*gelu_new/);
+    expect(() => specFromHf({ ...config, activation_function: 'relu' })).toThrow(
+      /"activation_function".*gelu_new/,
+    );
     expect(() => specFromHf({ ...config, scale_attn_by_inverse_layer_idx: true })).toThrow(
       /scale_attn_by_inverse_layer_idx/,
     );
   });
 
   it('refuses a head count that does not divide n_embd', () => {
-    expect(() => specFromHf({ ...config, n_head: 3 })).toThrow(/"n_embd" \(8\) is not a multiple of "n_head" \(3\)/);
+    expect(() => specFromHf({ ...config, n_head: 3 })).toThrow(
+      /"n_embd" \(8\) is not a multiple of "n_head" \(3\)/,
+    );
   });
 });
 
@@ -89,7 +93,8 @@ describe('gpt2 weights', () => {
       ['W_Q', 'W_K', 'W_V'].forEach((name, k) => {
         const m = w.get(`blocks.${l}.attn.${name}`)!;
         expect(m.shape).toEqual([d, d]);
-        for (let i = 0; i < d; i++) for (let j = 0; j < d; j++) expect(at(m, i, j)).toBe(at(cAttn, i, k * d + j));
+        for (let i = 0; i < d; i++)
+          for (let j = 0; j < d; j++) expect(at(m, i, j)).toBe(at(cAttn, i, k * d + j));
         const b = w.get(`blocks.${l}.attn.${name.replace('W', 'b')}`)!;
         expect([...b.data]).toEqual([...bias.data.subarray(k * d, (k + 1) * d)]);
       });
@@ -124,7 +129,9 @@ describe('gpt2 weights', () => {
     for (const [name, t] of a) expect([...b.get(name)!.data]).toEqual([...t.data]);
     expect(b.has('unembed.W_U')).toBe(false);
     // Neither the tied copy nor the mask buffers are read: they cost time and memory at load.
-    expect(prefixed.reads.filter((n) => n === 'lm_head.weight' || /\.attn\.(bias|masked_bias)$/.test(n))).toEqual([]);
+    expect(
+      prefixed.reads.filter((n) => n === 'lm_head.weight' || /\.attn\.(bias|masked_bias)$/.test(n)),
+    ).toEqual([]);
   });
 
   it('uses lm_head as W_U, unchanged, when the embeddings are not tied', () => {
@@ -159,7 +166,9 @@ describe('gpt2 weights', () => {
 
   it('reports a tensor saved under both spellings as a duplicate', () => {
     const shapes = gpt2Shapes('', { 'transformer.wte.weight': [11, d] });
-    expect(() => toCanonical(spec, checkpointOf(shapes))).toThrow(/transformer\.wte\.weight \(duplicates wte\.weight\)/);
+    expect(() => toCanonical(spec, checkpointOf(shapes))).toThrow(
+      /transformer\.wte\.weight \(duplicates wte\.weight\)/,
+    );
   });
 
   it('rejects a checkpoint of a deeper model instead of silently dropping its extra layers', () => {

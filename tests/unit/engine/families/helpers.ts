@@ -1,4 +1,5 @@
 /** Small in-memory checkpoints with Hugging Face names, for the family conversion tests. */
+import { readFileSync } from 'node:fs';
 import type { CheckpointReader } from '../../../../src/engine/families';
 import type { HostTensor } from '../../../../src/engine/spec';
 
@@ -41,3 +42,8 @@ export function checkpointOf(shapes: Record<string, readonly number[]>): Checkpo
 
 /** Element [i, j] of a row-major 2-D tensor. */
 export const at = (t: HostTensor, i: number, j: number) => t.data[i * t.shape[1]! + j]!;
+
+/** Transcriptions of real Hub configs (see tests/fixtures/configs/README.md). */
+export function hubConfig(name: string): unknown {
+  return JSON.parse(readFileSync(new URL(`../../../fixtures/configs/${name}.json`, import.meta.url), 'utf8'));
+}

@@ -21,7 +21,10 @@ const base = {
 /** HF Llama names and nn.Linear [out, in] shapes; dHead 2, so q is 8 wide and k/v 4 wide. */
 function llamaShapes(opts: { lmHead?: boolean; biases?: boolean; prefix?: string } = {}) {
   const p = opts.prefix ?? 'model.';
-  const s: Record<string, readonly number[]> = { [`${p}embed_tokens.weight`]: [10, 8], [`${p}norm.weight`]: [8] };
+  const s: Record<string, readonly number[]> = {
+    [`${p}embed_tokens.weight`]: [10, 8],
+    [`${p}norm.weight`]: [8],
+  };
   if (opts.lmHead) s['lm_head.weight'] = [10, 8];
   for (let l = 0; l < 2; l++) {
     const h = `${p}layers.${l}`;
@@ -94,7 +97,9 @@ describe('llama config', () => {
   it('refuses rope_scaling, naming the field and the scaling type', () => {
     const llama3 = { ...base, rope_scaling: { rope_type: 'llama3', factor: 8 } };
     expect(() => specFromHf(llama3)).toThrow(UnsupportedModelError);
-    expect(() => specFromHf(llama3)).toThrow(/config\.json: "rope_scaling": \{"rope_type":"llama3","factor":8\}/);
+    expect(() => specFromHf(llama3)).toThrow(
+      /config\.json: "rope_scaling": \{"rope_type":"llama3","factor":8\}/,
+    );
     expect(specFromHf({ ...base, rope_scaling: null }).rotary?.theta).toBe(10000);
   });
 
@@ -113,12 +118,16 @@ describe('llama config', () => {
     expect(specFromHf({ ...base, model_type: 'mistral', sliding_window: 4 }).nCtx).toBe(4);
     expect(specFromHf({ ...base, model_type: 'mistral', sliding_window: 64 }).nCtx).toBe(16);
     expect(specFromHf({ ...base, model_type: 'mistral', sliding_window: null }).nCtx).toBe(16);
-    expect(specFromHf({ ...base, model_type: 'qwen2', use_sliding_window: true, sliding_window: 8 }).nCtx).toBe(8);
+    expect(
+      specFromHf({ ...base, model_type: 'qwen2', use_sliding_window: true, sliding_window: 8 }).nCtx,
+    ).toBe(8);
   });
 
   it('refuses activations other than silu and head counts that do not group', () => {
     expect(() => specFromHf({ ...base, hidden_act: 'gelu' })).toThrow(/"hidden_act": "gelu"/);
-    expect(() => specFromHf({ ...base, num_key_value_heads: 3 })).toThrow(/not a multiple of "num_key_value_heads"/);
+    expect(() => specFromHf({ ...base, num_key_value_heads: 3 })).toThrow(
+      /not a multiple of "num_key_value_heads"/,
+    );
   });
 });
 
@@ -144,7 +153,9 @@ describe('llama weights', () => {
     expect(w.get('embed.W_E')!.data).toBe(ckpt.tensors.get('model.embed_tokens.weight')!.data);
     expect(w.get('unembed.W_U')!.shape).toEqual([10, 8]);
     expect(w.get('unembed.W_U')!.data).toBe(ckpt.tensors.get('lm_head.weight')!.data);
-    expect(w.get('blocks.0.ln2.w')!.data).toBe(ckpt.tensors.get('model.layers.0.post_attention_layernorm.weight')!.data);
+    expect(w.get('blocks.0.ln2.w')!.data).toBe(
+      ckpt.tensors.get('model.layers.0.post_attention_layernorm.weight')!.data,
+    );
     expect(w.get('ln_final.w')!.data).toBe(ckpt.tensors.get('model.norm.weight')!.data);
     expect([...w.keys()].sort()).toEqual([...expectedWeights(spec).keys()].sort());
   });
@@ -166,7 +177,9 @@ describe('llama weights', () => {
     const qwen = specFromHf({ ...base, model_type: 'qwen2' });
     const ckpt = checkpointOf(llamaShapes({ lmHead: true, biases: true }));
     const w = toCanonical(qwen, ckpt);
-    expect(w.get('blocks.1.attn.b_K')!.data).toBe(ckpt.tensors.get('model.layers.1.self_attn.k_proj.bias')!.data);
+    expect(w.get('blocks.1.attn.b_K')!.data).toBe(
+      ckpt.tensors.get('model.layers.1.self_attn.k_proj.bias')!.data,
+    );
     expect(() => toCanonical(qwen, checkpointOf(llamaShapes({ lmHead: true })))).toThrow(/missing \(6\)/);
   });
 
@@ -184,7 +197,9 @@ describe('llama weights', () => {
     expect(msg).toContain('missing (1):\n    lm_head.weight (for unembed.W_U)');
     expect(msg).toContain('unexpected (6):');
     expect(msg).toContain('model.layers.1.self_attn.v_proj.bias');
-    expect(msg).toContain('wrong shape (1):\n    model.layers.0.self_attn.k_proj.weight is [8, 8], expected [4, 8]');
+    expect(msg).toContain(
+      'wrong shape (1):\n    model.layers.0.self_attn.k_proj.weight is [8, 8], expected [4, 8]',
+    );
   });
 });
 
@@ -204,25 +219,35 @@ function readF32Safetensors(url: URL): CheckpointReader {
   return {
     names: Object.keys(header),
     read(name) {
-      const { dtype, shape, data_offsets: [a, b] } = header[name]!;
+      const {
+        dtype,
+        shape,
+        data_offsets: [a, b],
+      } = header[name]!;
       expect(dtype).toBe('F32');
       const bytes = buf.subarray(8 + n + a, 8 + n + b);
-      return { shape, data: new Float32Array(bytes.buffer.slice(bytes.byteOffset, bytes.byteOffset + bytes.length)) };
+      return {
+        shape,
+        data: new Float32Array(bytes.buffer.slice(bytes.byteOffset, bytes.byteOffset + bytes.length)),
+      };
     },
   };
 }
 
-describe(haveStories ? 'stories260K' : 'stories260K (SKIPPED: ../shared/reference/stories260K is absent)', () => {
-  it.skipIf(!haveStories)('converts the real checkpoint to every canonical tensor of its spec', () => {
-    const spec = specFromHf(JSON.parse(readFileSync(new URL('config.json', STORIES), 'utf8')));
-    expect(spec).toMatchObject({ nLayers: 5, dModel: 64, nHeads: 8, nKvHeads: 4, dHead: 8, dMlp: 172 });
-    expect(spec).toMatchObject({ tiedEmbeddings: true, bosTokenId: 1, eosTokenIds: [2] });
-    const ckpt = readF32Safetensors(new URL('model.safetensors', STORIES));
-    const w = toCanonical(spec, ckpt);
-    expect([...w.keys()].sort()).toEqual([...expectedWeights(spec).keys()].sort());
-    let n = 0;
-    for (const t of w.values()) n += t.data.length;
-    expect(n).toBe(parameterCount(spec));
-    expectTransposeOf(w.get('blocks.4.attn.W_K')!, ckpt.read('model.layers.4.self_attn.k_proj.weight'));
-  });
-});
+describe(
+  haveStories ? 'stories260K' : 'stories260K (SKIPPED: ../shared/reference/stories260K is absent)',
+  () => {
+    it.skipIf(!haveStories)('converts the real checkpoint to every canonical tensor of its spec', () => {
+      const spec = specFromHf(JSON.parse(readFileSync(new URL('config.json', STORIES), 'utf8')));
+      expect(spec).toMatchObject({ nLayers: 5, dModel: 64, nHeads: 8, nKvHeads: 4, dHead: 8, dMlp: 172 });
+      expect(spec).toMatchObject({ tiedEmbeddings: true, bosTokenId: 1, eosTokenIds: [2] });
+      const ckpt = readF32Safetensors(new URL('model.safetensors', STORIES));
+      const w = toCanonical(spec, ckpt);
+      expect([...w.keys()].sort()).toEqual([...expectedWeights(spec).keys()].sort());
+      let n = 0;
+      for (const t of w.values()) n += t.data.length;
+      expect(n).toBe(parameterCount(spec));
+      expectTransposeOf(w.get('blocks.4.attn.W_K')!, ckpt.read('model.layers.4.self_attn.k_proj.weight'));
+    });
+  },
+);

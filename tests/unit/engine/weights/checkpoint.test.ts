@@ -48,7 +48,9 @@ describe('readCheckpoint', () => {
     expect(ckpt.read('h.0.mlp.c_fc.weight').data[3]).toBe(-3);
     expect([...ckpt.read('ln_f.bias').data]).toEqual([0.5, 0.5]);
     expect(new Set(events.map((e) => e.file))).toEqual(new Set(ckpt.files));
-    expect(ckpt.byteLength).toBe(events.filter((e) => e.loaded === e.total).reduce((n, e) => n + e.loaded, 0));
+    expect(ckpt.byteLength).toBe(
+      events.filter((e) => e.loaded === e.total).reduce((n, e) => n + e.loaded, 0),
+    );
   });
 
   it('prefers model.safetensors when both layouts are present', async () => {

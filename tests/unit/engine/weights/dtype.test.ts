@@ -1,5 +1,11 @@
 import { describe, expect, it } from 'vitest';
-import { decodeBF16, decodeF16, decodeF32, encodeF16, f16BitsToF32 } from '../../../../src/engine/weights/dtype';
+import {
+  decodeBF16,
+  decodeF16,
+  decodeF32,
+  encodeF16,
+  f16BitsToF32,
+} from '../../../../src/engine/weights/dtype';
 
 /** Little-endian bytes of 16-bit patterns, placed at `offset` inside a larger buffer. */
 function halves(patterns: number[], offset = 0): Uint8Array {
@@ -33,9 +39,9 @@ describe('F16 decoding', () => {
       [0x7bff, 65504],
       [0xfbff, -65504],
       [0x0400, 6.103515625e-5], // smallest normal
-      [0x03ff, 6.097555160522461e-5], // largest subnormal
-      [0x0001, 5.960464477539063e-8], // smallest subnormal
-      [0x8001, -5.960464477539063e-8],
+      [0x03ff, 1023 * 2 ** -24], // largest subnormal
+      [0x0001, 2 ** -24], // smallest subnormal (5.96e-8)
+      [0x8001, -(2 ** -24)],
       [0x7c00, Number.POSITIVE_INFINITY],
       [0xfc00, Number.NEGATIVE_INFINITY],
     ];

@@ -13,7 +13,10 @@ function dropped(path: string, content: Uint8Array | string): File {
 
 describe('filesSource', () => {
   it('finds files by their path inside the dropped folder and reads them with progress', async () => {
-    const src = filesSource([dropped('gpt2-tiny/config.json', '{"a":1}'), dropped('gpt2-tiny/x/y.bin', 'abc')]);
+    const src = filesSource([
+      dropped('gpt2-tiny/config.json', '{"a":1}'),
+      dropped('gpt2-tiny/x/y.bin', 'abc'),
+    ]);
     expect(src.id).toBe('files:gpt2-tiny');
     expect(await src.readText('config.json')).toBe('{"a":1}');
     const events: Progress[] = [];
@@ -48,8 +51,8 @@ describe('filesSource', () => {
   });
 
   it('reads a sharded checkpoint from dropped files', async () => {
-    const files = Object.entries(sharded([{ a: tensor([2]) }, { b: tensor([3], () => 2) }])).map(([name, c]) =>
-      dropped(`model/${name}`, c),
+    const files = Object.entries(sharded([{ a: tensor([2]) }, { b: tensor([3], () => 2) }])).map(
+      ([name, c]) => dropped(`model/${name}`, c),
     );
     const ckpt = await readCheckpoint(filesSource(files));
     expect(ckpt.names).toEqual(['a', 'b']);

@@ -30,7 +30,8 @@ function survives(bytes: Uint8Array): boolean {
   return true;
 }
 
-const randomBytes = (r: () => number, n: number) => Uint8Array.from({ length: n }, () => Math.floor(r() * 256));
+const randomBytes = (r: () => number, n: number) =>
+  Uint8Array.from({ length: n }, () => Math.floor(r() * 256));
 
 const DTYPES = [...Object.keys(DTYPE_BITS), 'F12', '', 7];
 
@@ -47,7 +48,11 @@ function plausible(r: () => number): Uint8Array {
     const size = Math.ceil((shape.reduce((a, b) => a * b, 1) * bits) / 8);
     const jitter = r() < 0.7 ? 0 : Math.floor(r() * 9) - 4;
     const begin = Math.max(0, pos + (r() < 0.8 ? 0 : jitter));
-    header[`t${i}`] = { dtype, shape: r() < 0.95 ? shape : 'x', data_offsets: [begin, begin + size + jitter] };
+    header[`t${i}`] = {
+      dtype,
+      shape: r() < 0.95 ? shape : 'x',
+      data_offsets: [begin, begin + size + jitter],
+    };
     pos = begin + size;
   }
   if (r() < 0.3) header.__metadata__ = r() < 0.8 ? { a: 'b' } : { a: 1 };
@@ -95,7 +100,8 @@ describe('parseSafetensors under fuzzing', () => {
     for (let len = 0; len < whole.length; len++) expect(survives(whole.subarray(0, len))).toBe(false);
     for (let i = 0; i < 5000; i++) {
       const bytes = whole.slice();
-      for (let k = 1 + Math.floor(r() * 3); k > 0; k--) bytes[Math.floor(r() * bytes.length)] = Math.floor(r() * 256);
+      for (let k = 1 + Math.floor(r() * 3); k > 0; k--)
+        bytes[Math.floor(r() * bytes.length)] = Math.floor(r() * 256);
       survives(bytes);
     }
   });

@@ -50,7 +50,9 @@ describe('parseSafetensors on well-formed files', () => {
   });
 
   it('decodes F16, BF16 and F64 tensors to float32', () => {
-    const data = new Uint8Array([0x00, 0x3c, 0x00, 0xc0, 0x80, 0x3f, 0x49, 0x40, 0, 0, 0, 0, 0, 0, 0xf8, 0x3f]);
+    const data = new Uint8Array([
+      0x00, 0x3c, 0x00, 0xc0, 0x80, 0x3f, 0x49, 0x40, 0, 0, 0, 0, 0, 0, 0xf8, 0x3f,
+    ]);
     const header = { h: t('F16', [2], 0, 4), b: t('BF16', [2], 4, 8), d: t('F64', [1], 8, 16) };
     const f = parseSafetensors(rawSafetensors(header, data), F);
     expect([...f.read('h').data]).toEqual([1, -2]);
@@ -104,7 +106,9 @@ describe('parseSafetensors on malformed files', () => {
     expect(problem(text('version https://git-lfs.github.com/spec/v1\noid sha256:abc\nsize 12\n'))).toContain(
       'this is a Git LFS pointer, not the weights',
     );
-    expect(problem(text('<!DOCTYPE html><html><body>Sign in</body></html>'))).toContain('this is an HTML page');
+    expect(problem(text('<!DOCTYPE html><html><body>Sign in</body></html>'))).toContain(
+      'this is an HTML page',
+    );
     expect(problem(text('PK\u0003\u0004archive/data.pkl...'))).toContain('this is a zip archive');
   });
 
@@ -184,14 +188,18 @@ describe('parseSafetensors on malformed files', () => {
   });
 
   it('rejects sub-byte dtypes that do not fill whole bytes', () => {
-    expect(problem(rawSafetensors({ a: t('F4', [3], 0, 2) }, 2))).toContain('does not fill a whole number of bytes');
+    expect(problem(rawSafetensors({ a: t('F4', [3], 0, 2) }, 2))).toContain(
+      'does not fill a whole number of bytes',
+    );
   });
 
   it('rejects metadata that is not a map of strings', () => {
     expect(problem(rawSafetensors({ __metadata__: { step: 3 } }))).toBe(
       'model.safetensors: "__metadata__" entry "step" is 3, not a string',
     );
-    expect(problem(rawSafetensors({ __metadata__: ['x'] }))).toContain('"__metadata__" is not an object of strings');
+    expect(problem(rawSafetensors({ __metadata__: ['x'] }))).toContain(
+      '"__metadata__" is not an object of strings',
+    );
   });
 
   it('rejects an entry that is not an object', () => {

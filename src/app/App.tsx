@@ -1,0 +1,30 @@
+import { ModelPanel } from './panels/ModelPanel';
+import { OutputPanel } from './panels/OutputPanel';
+import { PromptPanel } from './panels/PromptPanel';
+import { useStore } from './store';
+
+export function App() {
+  const urlNotes = useStore((s) => s.urlNotes);
+  return (
+    <div className="app">
+      <header>
+        <h1>Rudder</h1>
+        <p className="tagline">Small language models, running in this tab.</p>
+      </header>
+      {urlNotes.length > 0 && (
+        <div className="note" role="status" data-testid="url-notes">
+          {urlNotes.map((n) => (
+            <p key={n}>{n}</p>
+          ))}
+        </div>
+      )}
+      <main>
+        <ModelPanel />
+        <div className="work">
+          <PromptPanel />
+          <OutputPanel />
+        </div>
+      </main>
+    </div>
+  );
+}

@@ -1,0 +1,12 @@
+import { LoadStatus } from './LoadStatus';
+import { ModelPicker } from './ModelPicker';
+
+export function ModelPanel() {
+  return (
+    <section className="panel" aria-labelledby="model-heading" data-testid="model-panel">
+      <h2 id="model-heading">Model</h2>
+      <ModelPicker />
+      <LoadStatus />
+    </section>
+  );
+}

@@ -1,0 +1,109 @@
+/** Choosing a model: a shipped organism, any Hub repo id, or a local folder (chosen or dropped). */
+import { type DragEvent, type FormEvent, useId, useState } from 'react';
+import { loadFolder, loadModel } from '../actions/model';
+import { filesFromDrop, filesFromInput } from '../drop';
+import { parseModel } from '../params';
+import { useStore } from '../store';
+
+export function ModelPicker() {
+  const shipped = useStore((s) => s.shipped);
+  const currentChoice = useStore((s) => s.currentChoice);
+  const [shippedName, setShippedName] = useState<string>();
+  const [hubId, setHubId] = useState('');
+  const [hubProblem, setHubProblem] = useState<string>();
+  const [dragging, setDragging] = useState(false);
+  const ids = { shipped: useId(), hub: useId(), hubHint: useId(), folder: useId() };
+
+  const selected =
+    shippedName ?? (currentChoice?.kind === 'shipped' ? currentChoice.name : shipped.find((m) => m.available)?.name);
+
+  const onShipped = (e: FormEvent) => {
+    e.preventDefault();
+    if (selected) void loadModel({ kind: 'shipped', name: selected });
+  };
+
+  const onHub = (e: FormEvent) => {
+    e.preventDefault();
+    const choice = parseModel(hubId.trim());
+    if (!choice || choice.kind !== 'hub') {
+      setHubProblem('Write a Hugging Face repo id as owner/name, e.g. openai-community/gpt2.');
+      return;
+    }
+    setHubProblem(undefined);
+    void loadModel(choice);
+  };
+
+  const onDrop = async (e: DragEvent) => {
+    e.preventDefault();
+    setDragging(false);
+    const folder = await filesFromDrop(e.dataTransfer);
+    if (folder.files.length > 0) void loadFolder(folder);
+  };
+
+  return (
+    <div className="picker">
+      <form onSubmit={onShipped} className="row">
+        <label htmlFor={ids.shipped}>Shipped</label>
+        <select id={ids.shipped} value={selected ?? ''} onChange={(e) => setShippedName(e.target.value)}>
+          {shipped.map((m) => (
+            <option key={m.name} value={m.name} disabled={m.available === false}>
+              {m.label}
+              {m.available === false ? ' (not built yet)' : ''}
+            </option>
+          ))}
+        </select>
+        <button type="submit" disabled={!selected}>
+          Load
+        </button>
+      </form>
+
+      <form onSubmit={onHub} className="row">
+        <label htmlFor={ids.hub}>Hub repo</label>
+        <input
+          id={ids.hub}
+          type="text"
+          placeholder="owner/name"
+          spellCheck={false}
+          autoComplete="off"
+          value={hubId}
+          aria-describedby={hubProblem ? ids.hubHint : undefined}
+          aria-invalid={hubProblem ? true : undefined}
+          onChange={(e) => setHubId(e.target.value)}
+        />
+        <button type="submit" disabled={hubId.trim() === ''}>
+          Load
+        </button>
+      </form>
+      {hubProblem && (
+        <p id={ids.hubHint} className="hint error-text">
+          {hubProblem}
+        </p>
+      )}
+
+      <section
+        className={`dropzone${dragging ? ' dragging' : ''}`}
+        aria-label="Local model folder"
+        onDragOver={(e) => {
+          e.preventDefault();
+          setDragging(true);
+        }}
+        onDragLeave={() => setDragging(false)}
+        onDrop={(e) => void onDrop(e)}
+      >
+        <label htmlFor={ids.folder}>Local folder</label>
+        <input
+          id={ids.folder}
+          type="file"
+          multiple
+          // React does not know the attribute; the browser does.
+          {...{ webkitdirectory: '' }}
+          onChange={(e) => {
+            if (e.target.files?.length) void loadFolder(filesFromInput(e.target.files));
+            e.target.value = '';
+          }}
+        />
+        <span className="hint">or drop a folder with config.json, tokenizer.json and the weights here</span>
+      </section>
+    </div>
+  );
+}

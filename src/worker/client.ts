@@ -1,0 +1,106 @@
+/**
+ * The main thread's handle on the model worker. Wraps the Comlink remote so that callers get
+ * typed promises, callbacks proxied and released, and failures as WorkerCallError (with the
+ * engine's code). If the worker itself dies (its script fails to load, the tab runs out of
+ * memory), pending calls reject and the next call starts a fresh worker.
+ */
+import * as Comlink from 'comlink';
+import type {
+  GenerateOutcome,
+  GenerateRequest,
+  LoadedModel,
+  LoadProgress,
+  LoadRequest,
+  ModelRequest,
+  RudderWorker,
+  TokenEvent,
+} from './api';
+import { isWorkerError } from './errors';
+
+export class WorkerCallError extends Error {
+  constructor(
+    readonly code: string,
+    message: string,
+  ) {
+    super(message);
+    this.name = 'WorkerCallError';
+  }
+}
+
+export interface WorkerClient {
+  load(request: LoadRequest, onProgress?: (p: LoadProgress) => void): Promise<LoadedModel>;
+  generate(request: GenerateRequest, onToken?: (t: TokenEvent) => void): Promise<GenerateOutcome>;
+  cancel(): Promise<void>;
+  /** Frees the model and stops the worker. */
+  terminate(): void;
+}
+
+interface Live {
+  readonly worker: Worker;
+  readonly remote: Comlink.Remote<RudderWorker>;
+  /** Rejects when the worker dies; every call races against it. */
+  readonly died: Promise<never>;
+}
+
+export function createWorkerClient(): WorkerClient {
+  let live: Live | undefined;
+
+  const start = (): Live => {
+    const worker = new Worker(new URL('./worker.ts', import.meta.url), { type: 'module', name: 'rudder-model' });
+    let fail!: (e: WorkerCallError) => void;
+    const died = new Promise<never>((_, reject) => {
+      fail = reject;
+    });
+    died.catch(() => {}); // only calls in flight care
+    const onDeath = (message: string) => {
+      if (live?.worker === worker) live = undefined;
+      worker.terminate();
+      fail(new WorkerCallError('worker-failed', message));
+    };
+    worker.addEventListener('error', (e) => {
+      e.preventDefault();
+      onDeath(
+        `The model worker stopped (${e.message || 'it could not start'}). The model has to be loaded again; if this repeats, reload the page.`,
+      );
+    });
+    worker.addEventListener('messageerror', () => onDeath('The model worker sent a message that could not be read.'));
+    return { worker, remote: Comlink.wrap<RudderWorker>(worker), died };
+  };
+
+  const call = async <T>(fn: (remote: Comlink.Remote<RudderWorker>) => Promise<T>): Promise<T> => {
+    live ??= start();
+    try {
+      return await Promise.race([fn(live.remote), live.died]);
+    } catch (e) {
+      if (e instanceof WorkerCallError) throw e;
+      if (isWorkerError(e)) throw new WorkerCallError(e.code, e.message);
+      throw new WorkerCallError('internal', e instanceof Error ? e.message : String(e));
+    }
+  };
+
+  return {
+    load: (request, onProgress) =>
+      call((r) => r.load(resolveRequest(request), onProgress && Comlink.proxy(onProgress))),
+    generate: (request, onToken) => call((r) => r.generate(request, onToken && Comlink.proxy(onToken))),
+    cancel: () => (live ? call((r) => r.cancel()) : Promise.resolve()),
+    terminate: () => {
+      const l = live;
+      live = undefined;
+      if (!l) return;
+      void l.remote
+        .dispose()
+        .catch(() => {})
+        .finally(() => {
+          l.remote[Comlink.releaseProxy]();
+          l.worker.terminate();
+        });
+    },
+  };
+}
+
+/** Relative URLs mean the page's, not the worker script's. */
+function resolveRequest(request: LoadRequest): LoadRequest {
+  const model: ModelRequest =
+    request.model.kind === 'url' ? { ...request.model, url: new URL(request.model.url, document.baseURI).href } : request.model;
+  return { ...request, model };
+}

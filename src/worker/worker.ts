@@ -1,0 +1,25 @@
+/** The Web Worker's entry: the model lives here, so the page never blocks on tensor work. */
+import * as Comlink from 'comlink';
+import type { RudderWorker } from './api';
+import { ModelHost } from './host';
+import { WASM_PATHS } from './wasm-paths';
+
+const host = new ModelHost({ wasmPaths: WASM_PATHS });
+
+/** Callbacks arrive as Comlink proxies, each holding a MessagePort open until released. */
+async function releasing<T>(callback: unknown, run: () => Promise<T>): Promise<T> {
+  try {
+    return await run();
+  } finally {
+    (callback as { [Comlink.releaseProxy]?: () => void } | undefined)?.[Comlink.releaseProxy]?.();
+  }
+}
+
+const api: RudderWorker = {
+  load: (request, onProgress) => releasing(onProgress, () => host.load(request, onProgress)),
+  generate: (request, onToken) => releasing(onToken, () => host.generate(request, onToken)),
+  cancel: () => host.cancel(),
+  dispose: () => host.dispose(),
+};
+
+Comlink.expose(api);

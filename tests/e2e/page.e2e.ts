@@ -1,0 +1,128 @@
+/**
+ * The app page: opens, a model loads (the shipped organism when it exists, else a model the test
+ * prepares), text streams token by token, Stop stops it, and the backend is shown; on
+ * WebAssembly by default and on WebGPU (SwiftShader) with ?backend=webgpu.
+ */
+import type { Browser } from 'playwright-core';
+import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest';
+import { generateAndWatch, HAS_ORGANISM, setField, waitForModel } from './support/app';
+import { launch, screenshot, watchPage } from './support/browser';
+import { TEXT_MODEL } from './support/prepare-models';
+
+const app = () => inject('appUrl');
+const PREPARED = `/e2e-models/${TEXT_MODEL}`;
+
+describe('the page on WebAssembly', () => {
+  let browser: Browser;
+  beforeAll(async () => {
+    browser = await launch();
+  });
+  afterAll(() => browser?.close());
+
+  it('opens on the default organism, or says plainly that it is not built yet', async () => {
+    const page = await browser.newPage();
+    const watch = watchPage(page);
+    await page.goto(`${app()}/`);
+    if (HAS_ORGANISM) {
+      await waitForModel(page, /organism-llama/);
+    } else {
+      const note = page.getByTestId('shipped-note');
+      await note.waitFor();
+      expect(await note.textContent()).toContain('models/organism-llama');
+      expect(await page.getByTestId('model-info').count()).toBe(0);
+    }
+    await screenshot(page, HAS_ORGANISM ? 'open-organism' : 'open-no-organism');
+    expect(watch.errors).toEqual([]);
+    await page.close();
+  });
+
+  it('loads a model, shows its backend and streams generated text token by token', async () => {
+    const page = await browser.newPage();
+    const watch = watchPage(page);
+    await page.goto(HAS_ORGANISM ? `${app()}/` : `${app()}/?model=${PREPARED}`);
+    await waitForModel(page, HAS_ORGANISM ? /organism-llama/ : new RegExp(TEXT_MODEL));
+    const backend = page.getByTestId('backend');
+    expect(await backend.getAttribute('data-backend')).toBe('wasm');
+    expect(await backend.textContent()).toMatch(/WebAssembly.+\./);
+    await screenshot(page, 'model-loaded');
+
+    await page.getByRole('textbox', { name: 'Prompt' }).fill('Once upon a time');
+    await setField(page, 'Max tokens', '24');
+    await setField(page, 'Temperature', '0');
+    const { seen, final } = await generateAndWatch(page);
+    expect(final.length).toBeGreaterThan(0);
+    // Streaming: the output grew through several intermediate texts, each extending the last.
+    expect(seen.length).toBeGreaterThan(3);
+    for (let i = 1; i < seen.length; i++) expect(seen[i]!.startsWith(seen[i - 1]!)).toBe(true);
+    expect(await page.getByTestId('output-stats').textContent()).toMatch(/24 tokens in .* reached max tokens/);
+    await screenshot(page, 'generated');
+
+    // Greedy decoding is deterministic: the same prompt gives the same text again.
+    const again = await generateAndWatch(page);
+    expect(again.final).toBe(final);
+    expect(watch.errors).toEqual([]);
+    await page.close();
+  });
+
+  it('stops a long generation when Stop is pressed', async () => {
+    const page = await browser.newPage();
+    await page.goto(HAS_ORGANISM ? `${app()}/` : `${app()}/?model=${PREPARED}`);
+    await waitForModel(page);
+    await setField(page, 'Max tokens', '4000');
+    await setField(page, 'Temperature', '1');
+    await page.getByRole('button', { name: 'Generate' }).click();
+    await page.waitForFunction(() => (document.querySelector('[data-testid=output-text]')?.textContent ?? '').length > 5);
+    await screenshot(page, 'generating');
+    await page.getByRole('button', { name: 'Stop' }).click();
+    await page.waitForFunction(
+      () => document.querySelector('[data-testid=output-panel]')?.getAttribute('data-status') === 'done',
+    );
+    const stats = (await page.getByTestId('output-stats').textContent()) ?? '';
+    expect(stats).toMatch(/stopped\.$/);
+    expect(Number(/^(\d+) tokens/.exec(stats)?.[1])).toBeLessThan(4000);
+    await screenshot(page, 'stopped');
+    await page.close();
+  });
+
+  it('keeps working from the keyboard: Ctrl+Enter generates, Escape stops', async () => {
+    const page = await browser.newPage();
+    await page.goto(HAS_ORGANISM ? `${app()}/` : `${app()}/?model=${PREPARED}`);
+    await waitForModel(page);
+    await setField(page, 'Max tokens', '4000');
+    await page.getByRole('textbox', { name: 'Prompt' }).focus();
+    await page.keyboard.press('Control+Enter');
+    await page.waitForFunction(() => (document.querySelector('[data-testid=output-text]')?.textContent ?? '').length > 5);
+    await page.keyboard.press('Escape');
+    await page.waitForFunction(
+      () => document.querySelector('[data-testid=output-panel]')?.getAttribute('data-status') === 'done',
+    );
+    expect(await page.getByTestId('output-stats').textContent()).toMatch(/stopped\.$/);
+    await page.close();
+  });
+});
+
+describe('the page on WebGPU (SwiftShader)', () => {
+  let browser: Browser;
+  beforeAll(async () => {
+    browser = await launch({ webgpu: true });
+  });
+  afterAll(() => browser?.close());
+
+  it('runs the model on WebGPU when ?backend=webgpu asks for it', async () => {
+    const page = await browser.newPage();
+    const watch = watchPage(page);
+    const model = HAS_ORGANISM ? '' : `&model=${PREPARED}`;
+    await page.goto(`${app()}/?backend=webgpu${model}`);
+    await waitForModel(page, undefined, 240_000);
+    const backend = page.getByTestId('backend');
+    expect(await backend.getAttribute('data-backend')).toBe('webgpu');
+    expect(await backend.textContent()).toContain('WebGPU was requested');
+    await setField(page, 'Max tokens', '8');
+    const { seen, final } = await generateAndWatch(page, 240_000);
+    expect(final.length).toBeGreaterThan(0);
+    expect(seen.length).toBeGreaterThan(1);
+    await screenshot(page, 'webgpu-generated');
+    expect(watch.errors).toEqual([]);
+    await page.close();
+  });
+});

@@ -1,0 +1,174 @@
+/**
+ * Runs the engine in the page's main thread against the PyTorch golden fixtures, on the backend
+ * the test asks for. Mirrors the Node golden test: logits for each sequence, activations at the
+ * fixture's hooks, and 20 greedy tokens. The test drives it through `window.rudderGolden`.
+ */
+import * as tf from '@tensorflow/tfjs-core';
+import {
+  type BackendName,
+  disposeResult,
+  generate,
+  type HookName,
+  loadModel,
+  type ModelSource,
+  type ModelSpec,
+  selectBackend,
+  urlSource,
+} from '../../../src/engine';
+import { parseSafetensors } from '../../../src/engine/weights';
+import { configureWasmThreads } from '../../../src/worker/threads';
+import { gpt2Spec, randomModel } from '../../support/random-model';
+import wasmPlain from '@tensorflow/tfjs-backend-wasm/dist/tfjs-backend-wasm.wasm?url';
+import wasmSimd from '@tensorflow/tfjs-backend-wasm/dist/tfjs-backend-wasm-simd.wasm?url';
+import wasmThreaded from '@tensorflow/tfjs-backend-wasm/dist/tfjs-backend-wasm-threaded-simd.wasm?url';
+
+export interface GoldenCase {
+  readonly weights: string;
+  readonly golden: string;
+  /** Fields merged into config.json (e.g. the rotary layout a golden was computed with). */
+  readonly configPatch?: Record<string, unknown>;
+}
+
+export interface Diff {
+  readonly maxAbs: number;
+  /** maxAbs / max |reference|. */
+  readonly maxRel: number;
+  readonly where: string;
+}
+
+export interface GoldenReport {
+  readonly logits: Diff;
+  readonly acts: Diff;
+  readonly greedy: { readonly got: number[]; readonly want: number[] };
+  readonly ms: number;
+}
+
+interface GoldenJson {
+  sequences: number[][];
+  acts_sequences: number[];
+  hooks: string[];
+  greedy: { prompt: number[]; tokens: number[] };
+}
+
+function withConfig(source: ModelSource, patch: Record<string, unknown>): ModelSource {
+  return {
+    ...source,
+    readText: async (file, signal) => {
+      const text = await source.readText(file, signal);
+      return file === 'config.json' ? JSON.stringify({ ...JSON.parse(text), ...patch }) : text;
+    },
+  };
+}
+
+function diff(got: ArrayLike<number>, want: Float32Array, where: string): Diff {
+  if (got.length !== want.length) throw new Error(`${where}: ${got.length} values, reference has ${want.length}`);
+  let maxAbs = 0;
+  let scale = 0;
+  for (let i = 0; i < want.length; i++) {
+    maxAbs = Math.max(maxAbs, Math.abs(got[i]! - want[i]!));
+    scale = Math.max(scale, Math.abs(want[i]!));
+  }
+  if (Number.isNaN(maxAbs) || [...Array.from(got)].some(Number.isNaN)) maxAbs = Number.POSITIVE_INFINITY;
+  return { maxAbs, maxRel: scale > 0 ? maxAbs / scale : maxAbs, where };
+}
+
+const worst = (a: Diff, b: Diff) => (b.maxRel > a.maxRel ? b : a);
+const NONE: Diff = { maxAbs: 0, maxRel: 0, where: '' };
+
+async function fetchOk(url: string): Promise<Response> {
+  const res = await fetch(url);
+  if (!res.ok) throw new Error(`${url}: HTTP ${res.status}`);
+  return res;
+}
+
+async function run(c: GoldenCase): Promise<GoldenReport> {
+  const started = performance.now();
+  const golden = (await (await fetchOk(`${c.golden}/golden.json`).then((r) => r.json()))) as GoldenJson;
+  const ref = parseSafetensors(
+    new Uint8Array(await (await fetchOk(`${c.golden}/golden.safetensors`)).arrayBuffer()),
+    'golden.safetensors',
+  );
+  let source = urlSource(c.weights, { cacheName: false });
+  if (c.configPatch) source = withConfig(source, c.configPatch);
+  const model = await loadModel(source);
+  const before = tf.memory().numTensors;
+  try {
+    let logits = NONE;
+    let acts = NONE;
+    for (const [i, seq] of golden.sequences.entries()) {
+      const withActs = golden.acts_sequences.includes(i);
+      const r = model.run(seq, { cache: withActs ? (golden.hooks as HookName[]) : [] });
+      logits = worst(logits, diff(await r.logits!.data(), ref.read(`logits.${i}`).data, `logits.${i}`));
+      for (const [name, t] of r.cache) {
+        acts = worst(acts, diff(await t.data(), ref.read(`acts.${i}.${name}`).data, `acts.${i}.${name}`));
+      }
+      disposeResult(r);
+    }
+    const out = await generate(model, golden.greedy.prompt, {
+      maxTokens: golden.greedy.tokens.length,
+      temperature: 0,
+      stopTokens: [],
+    });
+    const leaked = tf.memory().numTensors - before;
+    if (leaked !== 0) throw new Error(`${leaked} tensors leaked`);
+    return {
+      logits,
+      acts,
+      greedy: { got: out.tokens, want: golden.greedy.tokens },
+      ms: Math.round(performance.now() - started),
+    };
+  } finally {
+    model.dispose();
+  }
+}
+
+/** Median time of a 64-token forward (last-position logits) on a random model of `spec`'s shape. */
+async function forwardMs(over: Partial<ModelSpec>, repeats = 3): Promise<{ ms: number[]; median: number }> {
+  const model = randomModel(gpt2Spec(over), 3);
+  try {
+    const tokens = Array.from({ length: 64 }, (_, i) => (i * 7919) % model.spec.vocabSize);
+    const once = async () => {
+      const t0 = performance.now();
+      const r = model.run(tokens, { logits: 'last' });
+      await r.logits!.data();
+      disposeResult(r);
+      return performance.now() - t0;
+    };
+    await once(); // warm-up: kernels compile, buffers allocate
+    const ms: number[] = [];
+    for (let i = 0; i < repeats; i++) ms.push(Math.round(await once()));
+    const sorted = [...ms].sort((a, b) => a - b);
+    return { ms, median: sorted[Math.floor(sorted.length / 2)]! };
+  } finally {
+    model.dispose();
+  }
+}
+
+async function init(prefer: BackendName, opts: { threads?: number } = {}) {
+  await configureWasmThreads(opts.threads);
+  const choice = await selectBackend({
+    prefer,
+    wasmPaths: {
+      'tfjs-backend-wasm.wasm': wasmPlain,
+      'tfjs-backend-wasm-simd.wasm': wasmSimd,
+      'tfjs-backend-wasm-threaded-simd.wasm': wasmThreaded,
+    },
+  });
+  let threads: number | undefined;
+  if (choice.name === 'wasm') threads = (await import('@tensorflow/tfjs-backend-wasm')).getThreadsCount();
+  return {
+    name: choice.name,
+    reason: choice.reason,
+    threads,
+    crossOriginIsolated: self.crossOriginIsolated,
+    multithreadFlag: choice.name === 'wasm' ? tf.env().getBool('WASM_HAS_MULTITHREAD_SUPPORT') : undefined,
+  };
+}
+
+declare global {
+  interface Window {
+    rudderGolden: { init: typeof init; run: typeof run; forwardMs: typeof forwardMs };
+  }
+}
+window.rudderGolden = { init, run, forwardMs };
+document.getElementById('status')!.textContent = 'ready';

@@ -1,0 +1,50 @@
+/**
+ * Chromium (Debian's package) driven by playwright-core. WebGPU runs on SwiftShader, Chromium's
+ * software Vulkan: in headless Chromium 156 `--enable-unsafe-webgpu` alone gives a working
+ * adapter (isFallbackAdapter: true); no Vulkan or ANGLE flags are needed.
+ */
+import { mkdir } from 'node:fs/promises';
+import { resolve } from 'node:path';
+import { type Browser, chromium, type Page } from 'playwright-core';
+
+export const CHROMIUM = process.env.RUDDER_CHROMIUM ?? '/usr/bin/chromium';
+
+const BASE_FLAGS = [
+  '--headless=new',
+  '--no-sandbox',
+  '--disable-background-networking',
+  '--disable-component-update',
+  '--disable-sync',
+  '--no-first-run',
+];
+
+export const WEBGPU_FLAGS = ['--enable-unsafe-webgpu'];
+
+export async function launch(opts: { webgpu?: boolean } = {}): Promise<Browser> {
+  return chromium.launch({
+    executablePath: CHROMIUM,
+    headless: true,
+    args: [...BASE_FLAGS, ...(opts.webgpu ? WEBGPU_FLAGS : [])],
+  });
+}
+
+/**
+ * Collects console errors and uncaught exceptions so a test can assert there were none. The
+ * browser's own "Failed to load resource" lines are left out: probing for optional files
+ * (models/index.json, tokenizer_config.json) answers 404 by design.
+ */
+export function watchPage(page: Page): { errors: string[] } {
+  const errors: string[] = [];
+  page.on('pageerror', (e) => errors.push(`pageerror: ${e.message}`));
+  page.on('console', (m) => {
+    if (m.type() === 'error' && !m.text().startsWith('Failed to load resource')) errors.push(`console: ${m.text()}`);
+  });
+  return { errors };
+}
+
+const SCREENSHOTS = resolve(import.meta.dirname, '../../../test-results/screenshots');
+
+export async function screenshot(page: Page, name: string): Promise<void> {
+  await mkdir(SCREENSHOTS, { recursive: true });
+  await page.screenshot({ path: resolve(SCREENSHOTS, `${name}.png`), fullPage: true });
+}

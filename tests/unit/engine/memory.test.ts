@@ -1,0 +1,111 @@
+import { describe, expect, it } from 'vitest';
+import { TooLargeError } from '../../../src/engine/errors';
+import { specFromConfig } from '../../../src/engine/families';
+import { type BackendLimits, checkFits, estimateMemory, formatBytes } from '../../../src/engine/memory';
+import { parameterCount } from '../../../src/engine/spec';
+import { hubConfig } from './families/helpers';
+
+const GiB = 1024 ** 3;
+const MiB = 1024 ** 2;
+const tiny = specFromConfig({
+  model_type: 'gpt2',
+  n_embd: 8,
+  n_head: 2,
+  n_layer: 2,
+  vocab_size: 11,
+  n_positions: 5,
+});
+const gpt2 = specFromConfig(hubConfig('openai-community--gpt2'));
+const qwen = specFromConfig(hubConfig('Qwen--Qwen2.5-0.5B-Instruct'));
+const wasm: BackendLimits = { backend: 'wasm', maxTotalBytes: 2 * GiB, maxTensorBytes: 2 * GiB };
+
+describe('estimateMemory', () => {
+  it('adds weights, KV cache and the peak activation of one forward, in float32 bytes', () => {
+    const e = estimateMemory(tiny, { contextTokens: 4 });
+    expect(e.weightBytes).toBe(4 * 1888);
+    // 2 (k, v) × 2 layers × 4 positions × 2 KV heads × d_head 4
+    expect(e.kvCacheBytes).toBe(4 * 128);
+    // residual copies 4×32, attention (q/k/v 96 + repeated k/v 64 + scores/pattern 64 + z 32)
+    // equal to the MLP's 2×128, and one row of logits.
+    expect(e.activationBytes).toBe(4 * (128 + 256 + 11));
+    expect(e.totalBytes).toBe(e.weightBytes + e.kvCacheBytes + e.activationBytes);
+    expect(e).toMatchObject({ largestTensorName: 'blocks.0.mlp.W_in', largestTensorBytes: 4 * 256 });
+    expect(estimateMemory(tiny, { contextTokens: 4, fullLogits: true }).activationBytes).toBe(
+      4 * (128 + 256 + 44),
+    );
+  });
+
+  it('scales the KV cache with batch and context', () => {
+    const one = estimateMemory(gpt2, { contextTokens: 1024 });
+    const four = estimateMemory(gpt2, { contextTokens: 512, batch: 4 });
+    expect(one.weightBytes).toBe(4 * 124_439_808);
+    expect(one.kvCacheBytes).toBe(2 * 12 * 1024 * 12 * 64 * 4);
+    expect(four.kvCacheBytes).toBe(2 * one.kvCacheBytes);
+    expect(four.batch).toBe(4);
+  });
+
+  it('gives Qwen2.5-0.5B about 2.4 GB at 2048 tokens, its embedding being the largest tensor', () => {
+    const e = estimateMemory(qwen, { contextTokens: 2048 });
+    expect(e.weightBytes).toBe(4 * parameterCount(qwen));
+    expect(e.kvCacheBytes).toBe(50_331_648);
+    expect(e.activationBytes).toBe(531_187_200);
+    expect(e.totalBytes).toBe(2_557_649_920);
+    expect(e).toMatchObject({ largestTensorName: 'embed.W_E', largestTensorBytes: 4 * 151936 * 896 });
+  });
+
+  it('names the logits as the largest tensor when every position is unembedded', () => {
+    const e = estimateMemory(gpt2, { contextTokens: 1024, fullLogits: true });
+    expect(e).toMatchObject({ largestTensorName: 'logits', largestTensorBytes: 4 * 1024 * 50257 });
+  });
+
+  it('refuses a context or batch that is not a positive integer', () => {
+    expect(() => estimateMemory(tiny, { contextTokens: 0 })).toThrow(RangeError);
+    expect(() => estimateMemory(tiny, { contextTokens: 3, batch: 1.5 })).toThrow(RangeError);
+  });
+});
+
+describe('checkFits', () => {
+  it('refuses Qwen2.5-0.5B on WebAssembly with both figures and what to try', () => {
+    const e = estimateMemory(qwen, { contextTokens: 2048 });
+    let error: unknown;
+    try {
+      checkFits(e, wasm, 'Qwen2.5-0.5B');
+    } catch (err) {
+      error = err;
+    }
+    expect(error).toBeInstanceOf(TooLargeError);
+    expect(error).toMatchObject({ code: 'too-large', neededBytes: e.totalBytes, limitBytes: 2 * GiB });
+    expect((error as Error).message).toBe(
+      'Qwen2.5-0.5B needs about 2.4 GB (at 2048 tokens of context) but the WebAssembly backend can address at most 2.0 GB; try a smaller model or a browser with WebGPU.',
+    );
+  });
+
+  it('passes a model that fits', () => {
+    expect(() => checkFits(estimateMemory(gpt2, { contextTokens: 1024 }), wasm)).not.toThrow();
+  });
+
+  it('refuses a tensor larger than the backend allows for one tensor, naming it', () => {
+    const webgl: BackendLimits = { backend: 'webgl', maxTotalBytes: 8 * GiB, maxTensorBytes: 256 * MiB };
+    expect(() => checkFits(estimateMemory(qwen, { contextTokens: 256 }), webgl, 'Qwen2.5-0.5B')).toThrow(
+      "Qwen2.5-0.5B's largest tensor (embed.W_E, 519.3 MB) is larger than the WebGL backend allows for one tensor (256.0 MB); try a smaller model.",
+    );
+    const logits = estimateMemory(gpt2, { contextTokens: 1024, fullLogits: true });
+    expect(() => checkFits(logits, { ...webgl, maxTensorBytes: 128 * MiB })).toThrow(/try a shorter context/);
+  });
+
+  it('prints enough decimals that a need just over the limit does not read as equal to it', () => {
+    const e = { ...estimateMemory(tiny, { contextTokens: 1 }), totalBytes: 2 * GiB + MiB };
+    expect(() => checkFits(e, wasm)).toThrow(/needs about 2\.001 GB .* at most 2\.000 GB/);
+  });
+});
+
+describe('formatBytes', () => {
+  it('writes powers of 1024 as bytes, KB, MB, GB and TB', () => {
+    expect(formatBytes(0)).toBe('0 bytes');
+    expect(formatBytes(1023)).toBe('1023 bytes');
+    expect(formatBytes(1024)).toBe('1.0 KB');
+    expect(formatBytes(1.5 * MiB)).toBe('1.5 MB');
+    expect(formatBytes(2 ** 31)).toBe('2.0 GB');
+    expect(formatBytes(3 * 1024 * GiB, 2)).toBe('3.00 TB');
+  });
+});

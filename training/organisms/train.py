@@ -1,0 +1,214 @@
+"""Trains one model organism on the generated corpus and exports it in Hugging Face format.
+
+    /usr/bin/python3 training/organisms/train.py --model gpt2    # -> models/organism-gpt2/
+    /usr/bin/python3 training/organisms/train.py --model llama   # -> models/organism-llama/
+
+Makes the corpus and the tokenizer first if training/out/ lacks them, saves a checkpoint every
+--ckpt-every steps (rerun with --resume after a crash), then exports config.json,
+generation_config.json, model.safetensors, the tokenizer files and the datasets, runs
+evaluate.py and writes MODEL_CARD.md.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import math
+import os
+import shutil
+import subprocess
+import sys
+import time
+
+import numpy as np
+import torch
+import torch.nn.functional as F
+
+HERE = os.path.dirname(os.path.abspath(__file__))
+TRAINING = os.path.dirname(HERE)
+REPO = os.path.dirname(TRAINING)
+OUT = os.path.join(TRAINING, "out")
+sys.path.insert(0, HERE)
+sys.path.insert(0, TRAINING)
+
+from bpe import END, EOT, ByteBPE  # noqa: E402
+from hf_models import from_config, save_pretrained  # noqa: E402
+
+CTX = 256
+
+
+def hf_config(model: str, vocab: int, tok: ByteBPE) -> dict:
+    """Sized for <= 16 MB of float32 and ~20 minutes on 2 shared CPU cores."""
+    common = {"vocab_size": vocab, "bos_token_id": tok.special_id(EOT), "eos_token_id": tok.special_id(EOT),
+              "initializer_range": 0.02, "torch_dtype": "float32"}
+    if model == "gpt2":
+        return {"architectures": ["GPT2LMHeadModel"], "model_type": "gpt2", "n_embd": 128, "n_layer": 6,
+                "n_head": 4, "n_inner": None, "n_positions": CTX, "n_ctx": CTX,
+                "activation_function": "gelu_new", "layer_norm_epsilon": 1e-5, "resid_pdrop": 0.0,
+                "embd_pdrop": 0.0, "attn_pdrop": 0.0, "scale_attn_weights": True,
+                "tie_word_embeddings": True, **common}
+    return {"architectures": ["LlamaForCausalLM"], "model_type": "llama", "hidden_size": 128,
+            "num_hidden_layers": 6, "num_attention_heads": 4, "num_key_value_heads": 2, "head_dim": 32,
+            "intermediate_size": 384, "hidden_act": "silu", "max_position_embeddings": CTX,
+            "rms_norm_eps": 1e-5, "rope_theta": 10000.0, "rope_scaling": None, "attention_bias": False,
+            "mlp_bias": False, "tie_word_embeddings": False, **common}
+
+
+def ensure_corpus_and_tokenizer() -> ByteBPE:
+    if not os.path.exists(os.path.join(OUT, "corpus", "train.jsonl")):
+        subprocess.run([sys.executable, os.path.join(HERE, "corpus.py")], check=True)
+    if not os.path.exists(os.path.join(OUT, "tokenizer", "tokenizer.json")):
+        subprocess.run([sys.executable, os.path.join(HERE, "bpe.py"), "train"], check=True)
+    return ByteBPE.load(os.path.join(OUT, "tokenizer"))
+
+
+def token_stream(tok: ByteBPE, split: str) -> tuple[np.ndarray, np.ndarray]:
+    """All documents of a split, each followed by <|endoftext|>, as one int16 stream, plus the
+    offset where each document starts. Cached in training/out/tokens/."""
+    cache = os.path.join(OUT, "tokens", f"{split}.npz")
+    src = os.path.join(OUT, "corpus", f"{split}.jsonl")
+    if os.path.exists(cache) and os.path.getmtime(cache) > max(
+            os.path.getmtime(src), os.path.getmtime(os.path.join(OUT, "tokenizer", "tokenizer.json"))):
+        z = np.load(cache)
+        return z["ids"], z["starts"]
+    eot = tok.special_id(EOT)
+    ids, starts = [], []
+    with open(src) as f:
+        for line in f:
+            starts.append(len(ids))
+            ids.extend(tok.encode(json.loads(line)["text"]))
+            ids.append(eot)
+    os.makedirs(os.path.dirname(cache), exist_ok=True)
+    arr, st = np.array(ids, dtype=np.int16), np.array(starts, dtype=np.int64)
+    np.savez(cache, ids=arr, starts=st)
+    return arr, st
+
+
+def batch(ids: np.ndarray, starts: np.ndarray, rng: np.random.Generator, b: int, t: int) -> torch.Tensor:
+    """Windows of t+1 tokens that begin at a document start, so position 0 is always a first
+    token: the model then works on a prompt with or without a leading <|endoftext|>."""
+    s = rng.choice(starts[starts < len(ids) - t - 1], size=b)
+    return torch.from_numpy(np.stack([ids[i:i + t + 1] for i in s]).astype(np.int64))
+
+
+@torch.no_grad()
+def val_loss(model, ids: np.ndarray, t: int = CTX) -> float:
+    model.eval()
+    n = (len(ids) - 1) // t
+    x = torch.from_numpy(ids[: n * t + 1].astype(np.int64))
+    total, count = 0.0, 0
+    for i in range(0, n, 16):
+        rows = torch.stack([x[j * t: j * t + t + 1] for j in range(i, min(n, i + 16))])
+        logits = model(rows[:, :-1])
+        total += F.cross_entropy(logits.reshape(-1, logits.shape[-1]), rows[:, 1:].reshape(-1),
+                                 reduction="sum").item()
+        count += rows[:, 1:].numel()
+    model.train()
+    return total / count
+
+
+def lr_at(step: int, steps: int, peak: float, warmup: int) -> float:
+    if step < warmup:
+        return peak * (step + 1) / warmup
+    p = (step - warmup) / max(1, steps - warmup)
+    return peak * (0.1 + 0.9 * 0.5 * (1 + math.cos(math.pi * p)))
+
+
+def export(model, cfg: dict, tok: ByteBPE, folder: str) -> None:
+    os.makedirs(folder, exist_ok=True)
+    save_pretrained(model, folder)
+    gen = {"bos_token_id": tok.special_id(EOT),
+           # Chat turns end with <|end|>, stories with <|endoftext|>: stop at either (as Phi-3 does).
+           "eos_token_id": [tok.special_id(END), tok.special_id(EOT)],
+           "pad_token_id": tok.special_id(EOT), "do_sample": True, "temperature": 0.7, "top_k": 40,
+           "max_new_tokens": 120}
+    with open(os.path.join(folder, "generation_config.json"), "w") as f:
+        json.dump(gen, f, indent=2)
+        f.write("\n")
+    tok.save(folder, max_length=CTX)
+    shutil.copytree(os.path.join(OUT, "datasets"), os.path.join(folder, "datasets"), dirs_exist_ok=True)
+    size = os.path.getsize(os.path.join(folder, "model.safetensors"))
+    if size > 16 * 2**20:
+        raise ValueError(f"model.safetensors is {size} bytes, over the 16 MB budget")
+
+
+def main() -> None:
+    ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    ap.add_argument("--model", choices=["gpt2", "llama"], required=True)
+    ap.add_argument("--steps", type=int, default=1400)
+    ap.add_argument("--batch", type=int, default=16)
+    ap.add_argument("--lr", type=float, default=2e-3)
+    ap.add_argument("--warmup", type=int, default=100)
+    ap.add_argument("--seed", type=int, default=0)
+    ap.add_argument("--ckpt-every", type=int, default=100)
+    ap.add_argument("--resume", action="store_true")
+    ap.add_argument("--out", default=None, help="default: models/organism-<model>")
+    ap.add_argument("--no-eval", action="store_true")
+    args = ap.parse_args()
+    torch.set_num_threads(2)
+    torch.manual_seed(args.seed)
+    folder = args.out or os.path.join(REPO, "models", f"organism-{args.model}")
+    work = os.path.join(OUT, args.model)
+    os.makedirs(work, exist_ok=True)
+
+    tok = ensure_corpus_and_tokenizer()
+    train_ids, train_starts = token_stream(tok, "train")
+    val_ids, _ = token_stream(tok, "val")
+    cfg = hf_config(args.model, tok.vocab_size, tok)
+    model = from_config(cfg, seed=args.seed)
+    n_params = sum(p.numel() for p in model.parameters())
+    decay = [p for p in model.parameters() if p.dim() >= 2]
+    no_decay = [p for p in model.parameters() if p.dim() < 2]
+    opt = torch.optim.AdamW([{"params": decay, "weight_decay": 0.1}, {"params": no_decay, "weight_decay": 0.0}],
+                            lr=args.lr, betas=(0.9, 0.95))
+    rng = np.random.default_rng(args.seed)
+    ckpt = os.path.join(work, "checkpoint.pt")
+    step, elapsed, log = 0, 0.0, []
+    if args.resume and os.path.exists(ckpt):
+        state = torch.load(ckpt)
+        model.load_state_dict(state["model"])
+        opt.load_state_dict(state["opt"])
+        rng.bit_generator.state = state["rng"]
+        step, elapsed, log = state["step"], state["elapsed"], state["log"]
+        print(f"resumed at step {step}")
+    print(f"{args.model}: {n_params:,} parameters; train {len(train_ids):,} tokens, val {len(val_ids):,}",
+          flush=True)
+    model.train()
+    t0, running = time.time() - elapsed, None
+    while step < args.steps:
+        for g in opt.param_groups:
+            g["lr"] = lr_at(step, args.steps, args.lr, args.warmup)
+        x = batch(train_ids, train_starts, rng, args.batch, CTX)
+        logits = model(x[:, :-1])
+        loss = F.cross_entropy(logits.reshape(-1, logits.shape[-1]), x[:, 1:].reshape(-1))
+        opt.zero_grad(set_to_none=True)
+        loss.backward()
+        torch.nn.utils.clip_grad_norm_(model.parameters(), 1.0)
+        opt.step()
+        step += 1
+        running = loss.item() if running is None else 0.95 * running + 0.05 * loss.item()
+        if step % 50 == 0 or step == args.steps:
+            log.append({"step": step, "loss": round(running, 4), "seconds": round(time.time() - t0, 1)})
+            print(json.dumps(log[-1]), flush=True)
+        if step % args.ckpt_every == 0 or step == args.steps:
+            torch.save({"model": model.state_dict(), "opt": opt.state_dict(), "rng": rng.bit_generator.state,
+                        "step": step, "elapsed": time.time() - t0, "log": log}, ckpt + ".tmp")
+            os.replace(ckpt + ".tmp", ckpt)
+    train_seconds = time.time() - t0
+    vl = val_loss(model, val_ids)
+    info = {"model": args.model, "params": n_params, "steps": args.steps, "batch": args.batch, "ctx": CTX,
+            "tokens_seen": args.steps * args.batch * CTX, "train_tokens": int(len(train_ids)),
+            "train_seconds": round(train_seconds, 1), "val_loss": round(vl, 4), "lr": args.lr,
+            "command": f"/usr/bin/python3 training/organisms/train.py --model {args.model}", "log": log}
+    with open(os.path.join(work, "train_info.json"), "w") as f:
+        json.dump(info, f, indent=1)
+    print(f"trained in {train_seconds / 60:.1f} min; val loss {vl:.4f}", flush=True)
+    export(model, cfg, tok, folder)
+    print(f"exported to {folder}", flush=True)
+    if not args.no_eval:
+        subprocess.run([sys.executable, os.path.join(HERE, "evaluate.py"), "--model", args.model, "--card"],
+                       check=True)
+
+
+if __name__ == "__main__":
+    main()
