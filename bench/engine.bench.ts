@@ -77,30 +77,43 @@ export async function measureEngine(model: Model): Promise<Figures> {
 
 function torchFigures(models: string[]): Record<string, Figures> | undefined {
   try {
-    const out = execFileSync(PYTHON, ['bench/torch_bench.py', ...models.flatMap((m) => ['--model', m]), '--json'], {
-      cwd: ROOT,
-      encoding: 'utf8',
-      stdio: ['ignore', 'pipe', 'inherit'],
-    });
+    const out = execFileSync(
+      PYTHON,
+      ['bench/torch_bench.py', ...models.flatMap((m) => ['--model', m]), '--json'],
+      {
+        cwd: ROOT,
+        encoding: 'utf8',
+        stdio: ['ignore', 'pipe', 'inherit'],
+      },
+    );
     return JSON.parse(out).models;
   } catch (e) {
-    console.error(`PyTorch baseline unavailable (${(e as Error).message.split('\n')[0]}); install python3-torch.`);
+    console.error(
+      `PyTorch baseline unavailable (${(e as Error).message.split('\n')[0]}); install python3-torch.`,
+    );
     return undefined;
   }
 }
 
 function row(cells: (string | number)[]): string {
-  return cells.map((c, i) => String(typeof c === 'number' ? c.toFixed(c >= 100 ? 0 : 2) : c).padStart(i ? 14 : 22)).join('');
+  return cells
+    .map((c, i) => String(typeof c === 'number' ? c.toFixed(c >= 100 ? 0 : 2) : c).padStart(i ? 14 : 22))
+    .join('');
 }
 
 async function main() {
   if (!existsSync(join(GPT2_SMALL, 'config.json'))) {
     console.error('Making the random GPT-2-small checkpoint (once)...');
-    execFileSync(PYTHON, ['bench/torch_bench.py', '--make-model', GPT2_SMALL], { cwd: ROOT, stdio: 'inherit' });
+    execFileSync(PYTHON, ['bench/torch_bench.py', '--make-model', GPT2_SMALL], {
+      cwd: ROOT,
+      stdio: 'inherit',
+    });
   }
   await tf.setBackend('wasm');
   await tf.ready();
-  console.log(`tfjs ${tf.version_core} on ${tf.getBackend()} (SIMD ${tf.env().getBool('WASM_HAS_SIMD_SUPPORT')}, threads ${tf.env().getBool('WASM_HAS_MULTITHREAD_SUPPORT') ? 'yes' : 'no'})`);
+  console.log(
+    `tfjs ${tf.version_core} on ${tf.getBackend()} (SIMD ${tf.env().getBool('WASM_HAS_SIMD_SUPPORT')}, threads ${tf.env().getBool('WASM_HAS_MULTITHREAD_SUPPORT') ? 'yes' : 'no'})`,
+  );
   const rudder: Record<string, Figures> = {};
   for (const dir of MODELS) {
     const model = await loadModel(dirSource(dir));
@@ -112,14 +125,40 @@ async function main() {
   for (const dir of MODELS) {
     const name = dir.split('/').pop()!;
     const r = rudder[dir]!;
-    console.log(row([`${name} rudder`, r.forward64_ms, r.decode_tok_s, r.forward64_full_cache_ms, r.forward64_full_cache_ms / r.forward64_ms]));
+    console.log(
+      row([
+        `${name} rudder`,
+        r.forward64_ms,
+        r.decode_tok_s,
+        r.forward64_full_cache_ms,
+        r.forward64_full_cache_ms / r.forward64_ms,
+      ]),
+    );
     const t = torch?.[dir];
     if (t) {
-      console.log(row([`${name} pytorch`, t.forward64_ms, t.decode_tok_s, t.forward64_full_cache_ms, t.forward64_full_cache_ms / t.forward64_ms]));
-      console.log(row([`${name} rudder/torch`, `${(t.forward64_ms / r.forward64_ms).toFixed(2)}x spd`, `${(r.decode_tok_s / t.decode_tok_s).toFixed(2)}x spd`, '', '']));
+      console.log(
+        row([
+          `${name} pytorch`,
+          t.forward64_ms,
+          t.decode_tok_s,
+          t.forward64_full_cache_ms,
+          t.forward64_full_cache_ms / t.forward64_ms,
+        ]),
+      );
+      console.log(
+        row([
+          `${name} rudder/torch`,
+          `${(t.forward64_ms / r.forward64_ms).toFixed(2)}x spd`,
+          `${(r.decode_tok_s / t.decode_tok_s).toFixed(2)}x spd`,
+          '',
+          '',
+        ]),
+      );
     }
   }
-  console.log('\nTargets (issue 2): decode on GPT-2-small >= 1/3 of PyTorch; full cache < 1.5x a plain forward.');
+  console.log(
+    '\nTargets (issue 2): decode on GPT-2-small >= 1/3 of PyTorch; full cache < 1.5x a plain forward.',
+  );
 }
 
 await main();

@@ -1,6 +1,13 @@
 /** What the CLI commands share: choosing a backend and loading the model named by --model. */
 import * as tf from '@tensorflow/tfjs-core';
-import { type BackendName, formatBytes, loadModel, type Model, selectBackend, sourceFromArg } from '../engine/node';
+import {
+  type BackendName,
+  formatBytes,
+  loadModel,
+  type Model,
+  selectBackend,
+  sourceFromArg,
+} from '../engine/node';
 import { UsageError } from './args';
 
 export const MODEL_OPTIONS = {
@@ -29,12 +36,17 @@ export function encodePrompt(model: Model, prompt: string, chat: boolean): numbe
   const tok = model.tokenizer;
   if (!tok) {
     // A model without a tokenizer takes ids: "12 7 99".
-    const ids = prompt.trim().split(/[\s,]+/).map(Number);
+    const ids = prompt
+      .trim()
+      .split(/[\s,]+/)
+      .map(Number);
     if (ids.some((x) => !Number.isInteger(x))) {
       throw new Error('This model has no tokenizer.json: give the prompt as token ids ("12 7 99").');
     }
     return ids;
   }
-  const text = chat ? tok.applyChatTemplate([{ role: 'user', content: prompt }], { addGenerationPrompt: true }) : prompt;
+  const text = chat
+    ? tok.applyChatTemplate([{ role: 'user', content: prompt }], { addGenerationPrompt: true })
+    : prompt;
   return tok.encode(text, { addSpecialTokens: !chat });
 }

@@ -1,4 +1,11 @@
-import { describeSpec, estimateMemory, formatBytes, parameterCount, readSpec, sourceFromArg } from '../engine/node';
+import {
+  describeSpec,
+  estimateMemory,
+  formatBytes,
+  parameterCount,
+  readSpec,
+  sourceFromArg,
+} from '../engine/node';
 import { parse, UsageError } from './args';
 
 /** Reads only config.json: a model can be inspected before anything large is downloaded. */

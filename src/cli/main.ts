@@ -43,7 +43,7 @@ async function main(argv: string[]): Promise<number> {
       console.error(`rudder ${command}: ${e.message}\n${USAGE}`);
       return 2;
     }
-    const message = e instanceof RudderError ? e.message : (e as Error).stack ?? String(e);
+    const message = e instanceof RudderError ? e.message : ((e as Error).stack ?? String(e));
     console.error(`rudder ${command}: ${message}`);
     return 1;
   }

@@ -13,16 +13,21 @@ export async function runCommand(args: string[]): Promise<void> {
     chat: { type: 'boolean' },
   });
   if (values.prompt === undefined) throw new UsageError('--prompt is required');
-  if (!values.cache?.length) throw new UsageError('name at least one --cache hook (e.g. blocks.0.hook_resid_post)');
+  if (!values.cache?.length)
+    throw new UsageError('name at least one --cache hook (e.g. blocks.0.hook_resid_post)');
   if (!values.out) throw new UsageError('--out is required');
   const model = await loadFromArgs(values);
   try {
     const tokens = encodePrompt(model, values.prompt, values.chat ?? false);
     const result = model.run(tokens, { cache: values.cache as HookName[], logits: 'none' });
     const tensors: Record<string, HostTensor> = {};
-    for (const [name, t] of result.cache) tensors[name] = { shape: t.shape.slice(1), data: t.dataSync() as Float32Array };
+    for (const [name, t] of result.cache)
+      tensors[name] = { shape: t.shape.slice(1), data: t.dataSync() as Float32Array };
     disposeResult(result);
-    await writeFile(values.out, writeSafetensors(tensors, { prompt: values.prompt, tokens: JSON.stringify(tokens) }));
+    await writeFile(
+      values.out,
+      writeSafetensors(tensors, { prompt: values.prompt, tokens: JSON.stringify(tokens) }),
+    );
     for (const [name, t] of Object.entries(tensors)) console.log(`${name} [${t.shape}]`);
     console.error(`wrote ${values.out}`);
   } finally {

@@ -57,7 +57,10 @@ async function tryBackend(name: BackendName, forced: boolean, opts: BackendOptio
         const adapter = await gpu.requestAdapter({ powerPreference: 'high-performance' });
         if (!adapter) return { ok: false, reason: 'no WebGPU adapter is available.' };
         if (isSoftwareAdapter(adapter) && !forced)
-          return { ok: false, reason: 'the only WebGPU adapter is a software one (slower than WebAssembly).' };
+          return {
+            ok: false,
+            reason: 'the only WebGPU adapter is a software one (slower than WebAssembly).',
+          };
         await import('@tensorflow/tfjs-backend-webgpu');
         break;
       }
@@ -65,7 +68,10 @@ async function tryBackend(name: BackendName, forced: boolean, opts: BackendOptio
         if (!isBrowser) return { ok: false, reason: 'not available outside a browser.' };
         const renderer = softwareWebGL();
         if (renderer && !forced)
-          return { ok: false, reason: `WebGL runs on a software renderer (${renderer}), slower than WebAssembly.` };
+          return {
+            ok: false,
+            reason: `WebGL runs on a software renderer (${renderer}), slower than WebAssembly.`,
+          };
         await import('@tensorflow/tfjs-backend-webgl');
         break;
       }
@@ -142,7 +148,11 @@ async function limitsOf(name: BackendName): Promise<BackendLimits> {
     case 'webgl': {
       const maxTexture = tf.env().getNumber('WEBGL_MAX_TEXTURE_SIZE');
       // A tensor is packed into one RGBA float texture.
-      return { backend: name, maxTotalBytes: deviceMemoryBytes(), maxTensorBytes: maxTexture * maxTexture * 16 };
+      return {
+        backend: name,
+        maxTotalBytes: deviceMemoryBytes(),
+        maxTensorBytes: maxTexture * maxTexture * 16,
+      };
     }
     case 'cpu':
       return { backend: name, maxTotalBytes: deviceMemoryBytes(), maxTensorBytes: 2 * GiB };

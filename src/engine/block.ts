@@ -94,7 +94,10 @@ function attention(x: tf.Tensor3D, io: BlockInputs): { out: tf.Tensor3D; kv: Lay
   const b_O = w.maybe(`${a}.b_O`);
   let out: tf.Tensor3D;
   if (io.wantsResult) {
-    const result: tf.Tensor4D = hp(`blocks.${l}.attn.hook_result`, perHeadResult(z as tf.Tensor4D, W_O, spec.dModel));
+    const result: tf.Tensor4D = hp(
+      `blocks.${l}.attn.hook_result`,
+      perHeadResult(z as tf.Tensor4D, W_O, spec.dModel),
+    );
     out = tf.sum(result, 2);
     if (b_O) out = tf.add(out, b_O);
   } else {

@@ -43,7 +43,11 @@ export interface ForwardModel {
 /** Large enough to zero a softmax weight, small enough never to make NaN from a fully masked row. */
 const MASKED = -1e9;
 
-export function run(model: ForwardModel, tokens: readonly (readonly number[])[], opts: RunOptions = {}): RunResult {
+export function run(
+  model: ForwardModel,
+  tokens: readonly (readonly number[])[],
+  opts: RunOptions = {},
+): RunResult {
   const { spec, weights: w } = model;
   const batch = tokens.length;
   const pos = tokens[0]?.length ?? 0;
@@ -63,7 +67,10 @@ export function run(model: ForwardModel, tokens: readonly (readonly number[])[],
   for (const row of tokens)
     for (const id of row)
       if (!Number.isInteger(id) || id < 0 || id >= spec.vocabSize)
-        throw new RudderError('bad-token', `Token id ${id} is outside the vocabulary (0..${spec.vocabSize - 1}).`);
+        throw new RudderError(
+          'bad-token',
+          `Token id ${id} is outside the vocabulary (0..${spec.vocabSize - 1}).`,
+        );
 
   const cache = new Map<HookName, tf.Tensor>();
   const step = opts.step ?? 0;
@@ -89,12 +96,17 @@ export function run(model: ForwardModel, tokens: readonly (readonly number[])[],
       const positions = positionIds(offset, pos, leftPad);
       const ids = tf.tensor2d(tokens.flat(), [batch, pos], 'int32');
       const embedded = w.embedFromUnembed
-        ? tf.reshape(tf.transpose(tf.gather(w.get('unembed.W_U'), tf.reshape(ids, [-1]), 1)), [batch, pos, spec.dModel])
+        ? tf.reshape(tf.transpose(tf.gather(w.get('unembed.W_U'), tf.reshape(ids, [-1]), 1)), [
+            batch,
+            pos,
+            spec.dModel,
+          ])
         : tf.gather(w.get('embed.W_E'), ids);
       let resid = hp('hook_embed', embedded as tf.Tensor3D); // [b, p, d]
       if (spec.pos === 'learned') {
         const pe = tf.gather(w.get('pos_embed.W_pos'), positions); // [p, d] or [b, p, d]
-        const perRow = positions.rank === 1 ? tf.tile(tf.reshape(pe, [1, pos, spec.dModel]), [batch, 1, 1]) : pe;
+        const perRow =
+          positions.rank === 1 ? tf.tile(tf.reshape(pe, [1, pos, spec.dModel]), [batch, 1, 1]) : pe;
         resid = tf.add(resid, hp('hook_pos_embed', perRow as tf.Tensor3D));
       }
       const mask = attentionMask(offset, pos, leftPad);
@@ -122,7 +134,10 @@ export function run(model: ForwardModel, tokens: readonly (readonly number[])[],
       if (mode === 'none') return undefined;
       const x = mode === 'last' ? tf.slice(final, [0, pos - 1, 0], [-1, 1, -1]) : final;
       const rows = x.shape[1];
-      const logits = tf.matMul(tf.reshape(x, [batch * rows, spec.dModel]), w.get('unembed.W_U') as tf.Tensor2D);
+      const logits = tf.matMul(
+        tf.reshape(x, [batch * rows, spec.dModel]),
+        w.get('unembed.W_U') as tf.Tensor2D,
+      );
       return tf.reshape(logits, [batch, rows, spec.vocabSize]) as tf.Tensor3D;
     });
     kv.length = offset + pos;
@@ -163,7 +178,11 @@ function positionIds(offset: number, pos: number, leftPad: readonly number[] | u
  * Additive mask [1 | batch, 1, pos, offset + pos]: causal (a query sees keys up to its own
  * position) and, for padded batches, hides pad keys. Undefined when a single query sees all keys.
  */
-function attentionMask(offset: number, pos: number, leftPad: readonly number[] | undefined): tf.Tensor | undefined {
+function attentionMask(
+  offset: number,
+  pos: number,
+  leftPad: readonly number[] | undefined,
+): tf.Tensor | undefined {
   if (pos === 1 && !leftPad) return undefined;
   const keys = offset + pos;
   const rows = leftPad?.length ?? 1;

@@ -29,7 +29,11 @@ export interface GenerateResult {
   readonly stopReason: StopReason;
 }
 
-export async function generate(model: Model, prompt: readonly number[], opts: GenerateOptions): Promise<GenerateResult> {
+export async function generate(
+  model: Model,
+  prompt: readonly number[],
+  opts: GenerateOptions,
+): Promise<GenerateResult> {
   const stop = new Set(opts.stopTokens ?? model.spec.eosTokenIds);
   const random = seededRandom(opts.seed ?? Math.floor(Math.random() * 2 ** 32));
   const kv = new KvCache(model.spec);

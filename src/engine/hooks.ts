@@ -108,6 +108,7 @@ export interface HookContext {
  * forward pass's `tf.tidy`: intermediates it creates are freed automatically, and it must not
  * dispose the tensor it is given.
  */
+// biome-ignore lint/suspicious/noConfusingVoidType: a hook that only reads returns nothing.
 export type HookFn = (activation: tf.Tensor, ctx: HookContext) => tf.Tensor | undefined | void;
 
 /** Several hooks may sit on one point; they run in order, each seeing the previous one's output. */

@@ -6,7 +6,13 @@ export { type BackendChoice, type BackendName, type BackendOptions, selectBacken
 export * from './errors';
 export { describeSpec, specFromConfig } from './families';
 export { disposeResult, type RunOptions, type RunResult } from './forward';
-export { type GenerateOptions, type GenerateResult, generate, type StopReason, yieldToEventLoop } from './generate';
+export {
+  type GenerateOptions,
+  type GenerateResult,
+  generate,
+  type StopReason,
+  yieldToEventLoop,
+} from './generate';
 export {
   allHookNames,
   BLOCK_POINTS,
@@ -23,7 +29,13 @@ export { type LoadOptions, loadModel, readSpec, readTokenizer } from './load';
 export { type BackendLimits, checkFits, estimateMemory, formatBytes, type MemoryEstimate } from './memory';
 export { Model } from './model';
 export { type SamplingOptions, seededRandom } from './sampling';
-export { type HostTensor, type ModelSpec, type ModelType, parameterCount, SUPPORTED_MODEL_TYPES } from './spec';
+export {
+  type HostTensor,
+  type ModelSpec,
+  type ModelType,
+  parameterCount,
+  SUPPORTED_MODEL_TYPES,
+} from './spec';
 export type { ChatMessage, RudderTokenizer, StreamDecoder } from './tokenizer';
 export {
   filesSource,

@@ -38,7 +38,10 @@ export async function loadModel(source: ModelSource, opts: LoadOptions = {}): Pr
 }
 
 /** The tokenizer, when the folder has `tokenizer.json` (a model without one runs on token ids). */
-export async function readTokenizer(source: ModelSource, signal?: AbortSignal): Promise<RudderTokenizer | undefined> {
+export async function readTokenizer(
+  source: ModelSource,
+  signal?: AbortSignal,
+): Promise<RudderTokenizer | undefined> {
   if (!(await source.has('tokenizer.json', signal))) return undefined;
   const json = await readJson(source, 'tokenizer.json', signal);
   const config = (await source.has('tokenizer_config.json', signal))

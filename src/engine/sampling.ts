@@ -30,7 +30,11 @@ export function seededRandom(seed: number): () => number {
  * logits: [batch, vocab] → token ids [batch] (int32). `uniforms` holds one number in [0, 1) per
  * row (ignored when greedy). Returns a new tensor the caller disposes.
  */
-export function sampleTokens(logits: tf.Tensor2D, opts: SamplingOptions, uniforms: readonly number[]): tf.Tensor1D {
+export function sampleTokens(
+  logits: tf.Tensor2D,
+  opts: SamplingOptions,
+  uniforms: readonly number[],
+): tf.Tensor1D {
   const temperature = opts.temperature ?? 0;
   if (temperature <= 0) return tf.argMax(logits, -1) as tf.Tensor1D;
   return tf.tidy(() => {
@@ -42,7 +46,10 @@ export function sampleTokens(logits: tf.Tensor2D, opts: SamplingOptions, uniform
     const sorted = topK < vocab || topP < 1;
     const { values, indices } = sorted
       ? tf.topk(scaled, topK)
-      : { values: scaled, indices: tf.tile(tf.reshape(tf.range(0, vocab, 1, 'int32'), [1, vocab]), [batch, 1]) };
+      : {
+          values: scaled,
+          indices: tf.tile(tf.reshape(tf.range(0, vocab, 1, 'int32'), [1, vocab]), [batch, 1]),
+        };
     let probs = tf.softmax(values);
     if (topP < 1) {
       // Keep a token while the mass before it is below p: the first token is always kept.

@@ -26,7 +26,7 @@ import type {
 } from './api';
 import { toWorkerError } from './errors';
 import { sourceFor } from './sources';
-import { configureWasmThreads } from './threads';
+import { withWasmThreads } from './threads';
 
 /** Progress messages per file are thinned to this interval (the last one always goes). */
 const PROGRESS_INTERVAL_MS = 50;
@@ -121,12 +121,13 @@ export class ModelHost implements RudderWorker {
   }
 
   private async startBackend(request: LoadRequest): Promise<{ choice: BackendChoice; info: BackendInfo }> {
-    // Before any backend starts: WebAssembly may be the fallback of another preference.
-    await configureWasmThreads();
-    const choice = await selectBackend({
-      ...(request.backend ? { prefer: request.backend } : {}),
-      ...(this.opts.wasmPaths ? { wasmPaths: this.opts.wasmPaths } : {}),
-    });
+    // Around any choice: WebAssembly may be the fallback of another preference.
+    const choice = await withWasmThreads(() =>
+      selectBackend({
+        ...(request.backend ? { prefer: request.backend } : {}),
+        ...(this.opts.wasmPaths ? { wasmPaths: this.opts.wasmPaths } : {}),
+      }),
+    );
     return { choice, info: await describeBackend(choice) };
   }
 

@@ -1,16 +1,39 @@
 /**
- * Threads for tfjs-backend-wasm's multi-threaded build. tfjs's own default is half the logical
- * cores (it assumes hyper-threading), which on a two-core machine means one thread. The model
- * runs in a worker while the page's main thread mostly idles, so use every core, up to the
- * eight workers the build preallocates.
+ * Threads for tfjs-backend-wasm's multi-threaded build. tfjs 4.22 caps its XNNPACK thread pool
+ * at half of navigator.hardwareConcurrency (it assumes two hyper-threads per core), read once
+ * when the wasm module starts, and setThreadsCount cannot raise it: on a two-core machine that
+ * is one thread. The model runs in a worker while the page's main thread mostly idles, so we
+ * want every core: for the moment the module starts, hardwareConcurrency reads twice the
+ * count we want, then the real value is restored.
  */
+
+/** The threads to use: every core, up to the eight workers the build preallocates. */
 export function wasmThreadCount(): number {
   const cores = globalThis.navigator?.hardwareConcurrency ?? 1;
   return Math.max(1, Math.min(cores, 8));
 }
 
-/** Call before the wasm backend starts (it reads the count once, at initialisation). */
-export async function configureWasmThreads(count = wasmThreadCount()): Promise<void> {
+/**
+ * Runs `start` (which must start the wasm backend) with the thread count raised to `count`.
+ * Other backends are unaffected: only the wasm module reads the value.
+ */
+export async function withWasmThreads<T>(start: () => Promise<T>, count = wasmThreadCount()): Promise<T> {
   const wasm = await import('@tensorflow/tfjs-backend-wasm');
   wasm.setThreadsCount(count);
+  const nav = globalThis.navigator as Navigator | undefined;
+  let patched = false;
+  if (nav && count > Math.floor(nav.hardwareConcurrency / 2)) {
+    try {
+      Object.defineProperty(nav, 'hardwareConcurrency', { value: count * 2, configurable: true });
+      patched = true;
+    } catch {
+      // A navigator that refuses the override keeps tfjs's default.
+    }
+  }
+  try {
+    return await start();
+  } finally {
+    // Deleting the own property uncovers the prototype's real getter again.
+    if (patched) delete (nav as { hardwareConcurrency?: number }).hardwareConcurrency;
+  }
 }

@@ -38,16 +38,24 @@ export function goldenCases(): GoldenCase[] {
     .map((name) => {
       const dir = join(REFERENCE_DIR, name);
       const golden = JSON.parse(readFileSync(join(dir, 'golden.json'), 'utf8')) as GoldenJson;
-      const tensors = parseSafetensors(new Uint8Array(readFileSync(join(dir, 'golden.safetensors'))), `${name}/golden.safetensors`);
-      const weightsDir = weightsDirOf(name, dir, golden);
+      const tensors = parseSafetensors(
+        new Uint8Array(readFileSync(join(dir, 'golden.safetensors'))),
+        `${name}/golden.safetensors`,
+      );
+      const weightsDir = weightsDirOf(dir, golden);
       if (!existsSync(join(weightsDir, 'config.json')))
         return { name, golden, tensors, source: undefined, missing: weightsDir };
       const base = dirSource(weightsDir);
-      return { name, golden, tensors, source: golden.rotary_layout ? withRotaryLayout(base, golden.rotary_layout) : base };
+      return {
+        name,
+        golden,
+        tensors,
+        source: golden.rotary_layout ? withRotaryLayout(base, golden.rotary_layout) : base,
+      };
     });
 }
 
-function weightsDirOf(name: string, dir: string, golden: GoldenJson): string {
+function weightsDirOf(dir: string, golden: GoldenJson): string {
   if (!golden.weights) return dir;
   if (golden.weights.startsWith('../shared/')) return resolve(REPO_ROOT, golden.weights.split(' ')[0]!);
   return resolve(dir, golden.weights);

@@ -16,7 +16,7 @@ import {
   urlSource,
 } from '../../../src/engine';
 import { parseSafetensors } from '../../../src/engine/weights';
-import { configureWasmThreads } from '../../../src/worker/threads';
+import { withWasmThreads } from '../../../src/worker/threads';
 import { gpt2Spec, randomModel } from '../../support/random-model';
 import wasmPlain from '@tensorflow/tfjs-backend-wasm/dist/tfjs-backend-wasm.wasm?url';
 import wasmSimd from '@tensorflow/tfjs-backend-wasm/dist/tfjs-backend-wasm-simd.wasm?url';
@@ -145,15 +145,18 @@ async function forwardMs(over: Partial<ModelSpec>, repeats = 3): Promise<{ ms: n
 }
 
 async function init(prefer: BackendName, opts: { threads?: number } = {}) {
-  await configureWasmThreads(opts.threads);
-  const choice = await selectBackend({
-    prefer,
-    wasmPaths: {
-      'tfjs-backend-wasm.wasm': wasmPlain,
-      'tfjs-backend-wasm-simd.wasm': wasmSimd,
-      'tfjs-backend-wasm-threaded-simd.wasm': wasmThreaded,
-    },
-  });
+  const choice = await withWasmThreads(
+    () =>
+      selectBackend({
+        prefer,
+        wasmPaths: {
+          'tfjs-backend-wasm.wasm': wasmPlain,
+          'tfjs-backend-wasm-simd.wasm': wasmSimd,
+          'tfjs-backend-wasm-threaded-simd.wasm': wasmThreaded,
+        },
+      }),
+    opts.threads,
+  );
   let threads: number | undefined;
   if (choice.name === 'wasm') threads = (await import('@tensorflow/tfjs-backend-wasm')).getThreadsCount();
   return {

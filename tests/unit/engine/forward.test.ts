@@ -2,7 +2,7 @@ import * as tf from '@tensorflow/tfjs-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { UnknownHookError } from '../../../src/engine/errors';
 import { disposeResult } from '../../../src/engine/forward';
-import { HOOK_DIMS, allHookNames, hookName } from '../../../src/engine/hooks';
+import { allHookNames, HOOK_DIMS, hookName } from '../../../src/engine/hooks';
 import { KvCache } from '../../../src/engine/kv-cache';
 import type { Model } from '../../../src/engine/model';
 import type { ModelSpec } from '../../../src/engine/spec';
@@ -17,7 +17,10 @@ const SPECS: Record<string, ModelSpec> = {
     rotary: { theta: 500, dim: 4, layout: 'interleaved' },
     tiedEmbeddings: true,
   }),
-  'qwen2-like (qkv bias, partial rotary)': llamaSpec({ qkvBias: true, rotary: { theta: 1e4, dim: 2, layout: 'half' } }),
+  'qwen2-like (qkv bias, partial rotary)': llamaSpec({
+    qkvBias: true,
+    rotary: { theta: 1e4, dim: 2, layout: 'half' },
+  }),
 };
 
 // 20 tokens: long enough for the per-matrix matmul path (>= 16 rows), and decode steps take the batched one.
@@ -70,13 +73,7 @@ for (const backend of NODE_BACKENDS) {
 
       it('runs a left-padded batch to the same logits as each row alone', () => {
         const short = PROMPT.slice(0, 17);
-        const padded = model.run(
-          [
-            [0, 0, 0, ...short],
-            PROMPT,
-          ],
-          { leftPad: [3, 0] },
-        );
+        const padded = model.run([[0, 0, 0, ...short], PROMPT], { leftPad: [3, 0] });
         const got = padded.logits!.arraySync();
         disposeResult(padded);
         const alone = logitsOf(model, short)[0]!;
@@ -121,7 +118,9 @@ for (const backend of NODE_BACKENDS) {
         const perHead = r.cache.get(`blocks.${l}.attn.hook_result`)!;
         const bias = spec.outBias ? model.weights.get(`blocks.${l}.attn.b_O`) : tf.scalar(0);
         const summed = tf.add(tf.sum(perHead, 2), bias);
-        const diff = tf.max(tf.abs(tf.sub(summed, r.cache.get(hookName('attn_out', l))!))).arraySync() as number;
+        const diff = tf
+          .max(tf.abs(tf.sub(summed, r.cache.get(hookName('attn_out', l))!)))
+          .arraySync() as number;
         expect(diff).toBeLessThan(1e-5);
         tf.dispose([summed, ...(spec.outBias ? [] : [bias])]);
         disposeResult(r);
@@ -129,7 +128,9 @@ for (const backend of NODE_BACKENDS) {
 
       it('lets a hook replace an activation, and an identity hook changes nothing', () => {
         const base = logitsOf(model, PROMPT)[0]!;
-        const same = model.run(PROMPT, { hooks: { [hookName('resid_mid', 0)]: (x: tf.Tensor) => tf.add(x, 0) } });
+        const same = model.run(PROMPT, {
+          hooks: { [hookName('resid_mid', 0)]: (x: tf.Tensor) => tf.add(x, 0) },
+        });
         expect(maxAbsDiff(same.logits!.arraySync()[0]![19]!, base[19]!)).toBe(0);
         disposeResult(same);
         const zeroed = model.run(PROMPT, {
@@ -143,9 +144,14 @@ for (const backend of NODE_BACKENDS) {
 
       it('reports absolute positions to hooks on every decode step', () => {
         const seen: [number, number, number][] = [];
-        const hooks = { [hookName('resid_pre', 0)]: (_x: tf.Tensor, ctx: { offset: number; length: number; step: number }) => {
-          seen.push([ctx.offset, ctx.length, ctx.step]);
-        } };
+        const hooks = {
+          [hookName('resid_pre', 0)]: (
+            _x: tf.Tensor,
+            ctx: { offset: number; length: number; step: number },
+          ) => {
+            seen.push([ctx.offset, ctx.length, ctx.step]);
+          },
+        };
         const kv = new KvCache(spec);
         disposeResult(model.run([1, 2, 3], { kv, hooks }));
         disposeResult(model.run([4], { kv, hooks, step: 1 }));

@@ -21,7 +21,9 @@ function expectClose(name: string, got: ArrayLike<number>, want: Float32Array): 
   expect(got.length, `${name} size`).toBe(want.length);
   let diff = 0;
   for (let i = 0; i < want.length; i++) diff = Math.max(diff, Math.abs(got[i]! - want[i]!));
-  expect(diff, `${name}: max |Δ| ${diff} vs scale ${maxAbs(want)}`).toBeLessThanOrEqual(TOLERANCE * Math.max(1, maxAbs(want)));
+  expect(diff, `${name}: max |Δ| ${diff} vs scale ${maxAbs(want)}`).toBeLessThanOrEqual(
+    TOLERANCE * Math.max(1, maxAbs(want)),
+  );
 }
 
 for (const c of goldenCases()) {
@@ -47,7 +49,11 @@ for (const c of goldenCases()) {
           const hooks = c.golden.hooks as HookName[];
           const r = model.run(c.golden.sequences[i]!, { cache: hooks, logits: 'none' });
           for (const hook of hooks) {
-            expectClose(`acts.${i}.${hook}`, r.cache.get(hook)!.dataSync(), c.tensors.read(`acts.${i}.${hook}`).data);
+            expectClose(
+              `acts.${i}.${hook}`,
+              r.cache.get(hook)!.dataSync(),
+              c.tensors.read(`acts.${i}.${hook}`).data,
+            );
           }
           disposeResult(r);
         }
@@ -55,14 +61,18 @@ for (const c of goldenCases()) {
 
       it('generates the reference greedy tokens without leaking tensors', async () => {
         const { prompt, tokens } = c.golden.greedy;
-        const out = await expectNoLeaks(() => generate(model, prompt, { maxTokens: tokens.length, stopTokens: [] }));
+        const out = await expectNoLeaks(() =>
+          generate(model, prompt, { maxTokens: tokens.length, stopTokens: [] }),
+        );
         expect(out.tokens).toEqual(tokens);
       });
     });
   }
   if (!c.source) {
     it(`golden ${c.name}: skipped, its weights are not here (${c.missing})`, () => {
-      console.warn(`SKIPPED golden ${c.name}: ${c.missing} is absent (../shared exists only on the team's machines and in CI).`);
+      console.warn(
+        `SKIPPED golden ${c.name}: ${c.missing} is absent (../shared exists only on the team's machines and in CI).`,
+      );
     });
   }
 }

@@ -4,12 +4,12 @@ import { join } from 'node:path';
 import * as tf from '@tensorflow/tfjs-core';
 import { beforeAll, describe, expect, it } from 'vitest';
 import {
-  disposeResult,
   dirSource,
+  disposeResult,
   generate,
   loadModel,
-  selectBackend,
   ShapeMismatchError,
+  selectBackend,
   TooLargeError,
   UnsupportedModelError,
   WeightsFormatError,
@@ -34,7 +34,9 @@ describe('loading a model', () => {
   it('loads, runs, generates and disposes without leaving a tensor behind', async () => {
     await expectNoLeaks(async () => {
       const model = await loadModel(dirSource(GPT2));
-      disposeResult(model.run([1, 2, 3], { cache: ['blocks.0.hook_resid_post', 'blocks.1.attn.hook_result'] }));
+      disposeResult(
+        model.run([1, 2, 3], { cache: ['blocks.0.hook_resid_post', 'blocks.1.attn.hook_result'] }),
+      );
       await generate(model, [1, 2, 3], { maxTokens: 5, temperature: 1, topP: 0.9, seed: 1 });
       model.dispose();
     });

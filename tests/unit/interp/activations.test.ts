@@ -1,0 +1,78 @@
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { disposeResult, type HookName, type Model } from '../../../src/engine';
+import { collectActivations, type Position } from '../../../src/interp/activations';
+import { useBackend } from '../../support/backend';
+import { expectNoLeaks } from '../../support/leaks';
+import { llamaSpec, randomModel } from '../../support/random-model';
+
+const PROMPTS = [
+  [1, 5, 9],
+  [1, 7, 3, 8, 2, 6],
+  [1, 4],
+];
+const HOOKS: HookName[] = ['blocks.1.hook_resid_pre', 'blocks.0.attn.hook_z'];
+
+describe('collectActivations', () => {
+  let model: Model;
+  beforeAll(async () => {
+    await useBackend('wasm');
+    model = randomModel(llamaSpec(), 2);
+  });
+  afterAll(() => model.dispose());
+
+  /** The activation of one prompt run alone, [pos][width]. */
+  function alone(prompt: number[], hook: HookName): number[][] {
+    const r = model.run(prompt, { cache: [hook], logits: 'none' });
+    const t = r.cache.get(hook)!;
+    const width = t.size / prompt.length;
+    const data = Array.from(t.dataSync());
+    disposeResult(r);
+    return prompt.map((_, i) => data.slice(i * width, (i + 1) * width));
+  }
+
+  function expectRowClose(got: Float32Array, want: number[]): void {
+    expect(got.length).toBe(want.length);
+    want.forEach((w, i) => expect(Math.abs(got[i]! - w)).toBeLessThan(1e-4));
+  }
+
+  const cases: [string, Position, (rows: number[][]) => number[]][] = [
+    ['the last token', { kind: 'last' }, (rows) => rows.at(-1)!],
+    ['a fixed index', { kind: 'index', index: 1 }, (rows) => rows[1]!],
+    ['an index from the end', { kind: 'index', index: -2 }, (rows) => rows.at(-2)!],
+    [
+      'the mean over the prompt',
+      { kind: 'mean' },
+      (rows) => rows[0]!.map((_, j) => rows.reduce((s, r) => s + r[j]!, 0) / rows.length),
+    ],
+  ];
+  for (const [label, position, pick] of cases) {
+    it(`reads ${label} of each prompt in a padded batch as if run alone`, async () => {
+      const got = await expectNoLeaks(() =>
+        collectActivations(model, PROMPTS, HOOKS, position, { batchSize: 2 }),
+      );
+      for (const hook of HOOKS) {
+        PROMPTS.forEach((p, i) => expectRowClose(got.get(hook)![i]!, pick(alone(p, hook))));
+      }
+    });
+  }
+
+  it('returns every position of each prompt for ActAdd-style vectors', () => {
+    const got = collectActivations(model, PROMPTS, HOOKS.slice(0, 1), { kind: 'all' });
+    PROMPTS.forEach((p, i) => expectRowClose(got.get(HOOKS[0]!)![i]!, alone(p, HOOKS[0]!).flat()));
+  });
+
+  it('reports progress per batch', () => {
+    const seen: [number, number][] = [];
+    collectActivations(
+      model,
+      PROMPTS,
+      HOOKS,
+      { kind: 'last' },
+      { batchSize: 2, onProgress: (d, t) => seen.push([d, t]) },
+    );
+    expect(seen).toEqual([
+      [2, 3],
+      [3, 3],
+    ]);
+  });
+});
