@@ -85,14 +85,42 @@ export function serveFolder(prefix: string, dir: string, copyTo?: string): Plugi
   };
 }
 
+/**
+ * tfjs-backend-wasm starts its pthread workers from `factory.toString()`, so the threaded
+ * factory must make sense on its own. Its only outer variable is `_scriptDir`, read as
+ * `typeof _scriptDir !== "undefined" && _scriptDir`; the minifier, seeing it declared, drops the
+ * `typeof` guard, and each worker dies with "e is not defined". Removing the outer declaration
+ * makes it a free name (undefined in the workers; tfjs locates every file itself anyway), so
+ * the guard stays. Pinned to tfjs 4.22's text: the build fails if it changes.
+ */
+export function tfjsWasmThreadsMinifySafe(): Plugin {
+  const declaration =
+    "var _scriptDir = typeof document !== 'undefined' && document.currentScript ? document.currentScript.src : undefined;";
+  const nodeFallback = "if (typeof __filename !== 'undefined') _scriptDir = _scriptDir || __filename;";
+  return {
+    name: 'rudder:tfjs-wasm-threads-minify-safe',
+    apply: 'build',
+    transform(code, id) {
+      if (!/tfjs-backend-wasm[\\/]wasm-out[\\/]tfjs-backend-wasm-threaded-simd\.js$/.test(id)) return null;
+      if (!code.includes(declaration) || !code.includes(nodeFallback)) {
+        this.error(
+          'tfjs-backend-wasm-threaded-simd.js changed: revisit the _scriptDir rewrite in vite.config.ts.',
+        );
+      }
+      return { code: code.replace(declaration, '').replace(nodeFallback, ''), map: null };
+    },
+  };
+}
+
 export default defineConfig({
   root: ROOT,
   // No HTML fallback: a missing file is a 404, never index.html.
   appType: 'mpa',
-  plugins: [serveFolder('/models/', join(ROOT, 'models'), 'models')],
+  plugins: [serveFolder('/models/', join(ROOT, 'models'), 'models'), tfjsWasmThreadsMinifySafe()],
   server: { headers: ISOLATION_HEADERS },
   preview: { headers: ISOLATION_HEADERS },
-  worker: { format: 'es' },
+  // Workers are bundled separately, with their own plugins: the model (and tfjs) live there.
+  worker: { format: 'es', plugins: () => [tfjsWasmThreadsMinifySafe()] },
   build: {
     target: 'es2022',
     // tfjs and its backends are large by nature; the warning would fire on every build.

@@ -14,7 +14,11 @@ export async function filesFromDrop(data: DataTransfer): Promise<FolderFiles> {
   return { files: out.map((o) => o.file), paths: out.map((o) => o.path) };
 }
 
-async function walk(entry: FileSystemEntry, prefix: string, out: { file: File; path: string }[]): Promise<void> {
+async function walk(
+  entry: FileSystemEntry,
+  prefix: string,
+  out: { file: File; path: string }[],
+): Promise<void> {
   const path = prefix ? `${prefix}/${entry.name}` : entry.name;
   if (entry.isFile) {
     const file = await new Promise<File>((ok, fail) => (entry as FileSystemFileEntry).file(ok, fail));

@@ -27,7 +27,10 @@ export function readParams(search: string): PageParams {
   const b = q.get('backend');
   if (b !== null) {
     if ((BACKENDS as readonly string[]).includes(b)) backend = b as BackendName;
-    else notes.push(`?backend=${b} is not a backend; use one of ${BACKENDS.join(', ')}. Choosing automatically.`);
+    else
+      notes.push(
+        `?backend=${b} is not a backend; use one of ${BACKENDS.join(', ')}. Choosing automatically.`,
+      );
   }
 
   const h = q.get('hub');

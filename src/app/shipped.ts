@@ -37,7 +37,8 @@ export async function discoverShipped(): Promise<ShippedList> {
     if (res.ok) {
       const parsed = Manifest.safeParse(await res.json());
       if (parsed.success) entries = Array.isArray(parsed.data) ? parsed.data : parsed.data.models;
-      else problem = `models/index.json does not list models as expected (${parsed.error.issues[0]?.message}).`;
+      else
+        problem = `models/index.json does not list models as expected (${parsed.error.issues[0]?.message}).`;
     }
   } catch (e) {
     problem = `models/index.json could not be read (${(e as Error).message}).`;

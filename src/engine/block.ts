@@ -73,8 +73,8 @@ function attention(x: tf.Tensor3D, io: BlockInputs): { out: tf.Tensor3D; kv: Lay
   const q1 = io.rotary ? applyRotary(q0 as tf.Tensor4D, io.positions, io.rotary) : q0;
   const k1 = io.rotary ? applyRotary(k0 as tf.Tensor4D, io.positions, io.rotary) : k0;
 
-  const kNew = tf.transpose(k1, [0, 2, 1, 3]) as tf.Tensor4D; // [b, K, p, D]
-  const vNew = tf.transpose(v0, [0, 2, 1, 3]) as tf.Tensor4D; // [b, K, p, D]
+  const kNew = swapPosAndHeads(k1 as tf.Tensor4D); // [b, K, p, D]
+  const vNew = swapPosAndHeads(v0 as tf.Tensor4D); // [b, K, p, D]
   const keys = io.past ? tf.concat([io.past.k, kNew], 2) : kNew; // [b, K, keyPos, D]
   const values = io.past ? tf.concat([io.past.v, vNew], 2) : vNew;
   const keyPos = keys.shape[2];
@@ -82,13 +82,13 @@ function attention(x: tf.Tensor3D, io: BlockInputs): { out: tf.Tensor3D; kv: Lay
   // Grouped-query attention without repeating keys: the G = H/K query heads that share a key
   // head are stacked along the query axis, so one batched matmul serves the whole group.
   const G = H / K;
-  const grouped = tf.reshape(tf.transpose(q1, [0, 2, 1, 3]), [batch, K, G * pos, D]);
+  const grouped = tf.reshape(swapPosAndHeads(q1 as tf.Tensor4D), [batch, K, G * pos, D]);
   const raw = tf.mul(batchedMatMul(grouped, keys, true), 1 / Math.sqrt(D));
   let scores: tf.Tensor4D = tf.reshape(raw, [batch, H, pos, keyPos]);
   if (io.mask) scores = tf.add(scores, io.mask);
   const pattern = hp(`blocks.${l}.attn.hook_pattern`, tf.softmax(scores)); // [b, H, p, keyPos]
   const zh = batchedMatMul(tf.reshape(pattern, [batch, K, G * pos, keyPos]), values, false); // [b, K, G*p, D]
-  const z = hp(`blocks.${l}.attn.hook_z`, tf.transpose(tf.reshape(zh, [batch, H, pos, D]), [0, 2, 1, 3])); // [b, p, H, D]
+  const z = hp(`blocks.${l}.attn.hook_z`, swapPosAndHeads(tf.reshape(zh, [batch, H, pos, D]))); // [b, p, H, D]
 
   const W_O = w.get(`${a}.W_O`);
   const b_O = w.maybe(`${a}.b_O`);
@@ -104,6 +104,15 @@ function attention(x: tf.Tensor3D, io: BlockInputs): { out: tf.Tensor3D; kv: Lay
     out = linear(tf.reshape(z, [batch, pos, H * D]), W_O, b_O);
   }
   return { out, kv: { k: keys, v: values } };
+}
+
+/**
+ * [b, p, h, D] ↔ [b, h, p, D]. With one position (every decode step) the data order is the same,
+ * so a free reshape replaces a transpose kernel: decode time is mostly per-kernel overhead.
+ */
+function swapPosAndHeads(x: tf.Tensor4D): tf.Tensor4D {
+  const [b, p, h, D] = x.shape;
+  return p === 1 || h === 1 ? tf.reshape(x, [b, h, p, D]) : tf.transpose(x, [0, 2, 1, 3]);
 }
 
 /** Rows above which per-matrix 2-D matmuls beat one batched matmul (see batchedMatMul). */

@@ -34,28 +34,66 @@ export async function generate(
   prompt: readonly number[],
   opts: GenerateOptions,
 ): Promise<GenerateResult> {
+  const { onToken } = opts;
+  const [result] = await generateBatch(model, [prompt], {
+    ...opts,
+    onStep: onToken && ((ids, index) => onToken(ids[0]!, index)),
+  });
+  return result!;
+}
+
+export interface GenerateBatchOptions extends Omit<GenerateOptions, 'onToken'> {
+  /** Called after each step with the new token of every row (ignore rows that have already stopped). */
+  readonly onStep?: (ids: readonly number[], index: number) => void;
+}
+
+/**
+ * Generates for several prompts at once (left-padded into one batch): one forward pass per step
+ * for all rows, which amortises the per-kernel cost that dominates small models. Rows stop
+ * independently; each row samples with its own stream from the seed.
+ */
+export async function generateBatch(
+  model: Model,
+  prompts: readonly (readonly number[])[],
+  opts: GenerateBatchOptions,
+): Promise<GenerateResult[]> {
   const stop = new Set(opts.stopTokens ?? model.spec.eosTokenIds);
-  const random = seededRandom(opts.seed ?? Math.floor(Math.random() * 2 ** 32));
-  const kv = new KvCache(model.spec);
-  const tokens: number[] = [];
-  let input: readonly number[] = prompt;
+  const seed = opts.seed ?? Math.floor(Math.random() * 2 ** 32);
+  const randoms = prompts.map((_, row) => seededRandom(seed + row));
+  const width = Math.max(...prompts.map((p) => p.length));
+  const leftPad = prompts.map((p) => width - p.length);
+  const kv = new KvCache(model.spec, leftPad);
+  const tokens: number[][] = prompts.map(() => []);
+  const reasons: (StopReason | undefined)[] = prompts.map(() => undefined);
+  const finish = (reason: StopReason) =>
+    tokens.map((t, i) => ({ tokens: t, stopReason: reasons[i] ?? reason }));
+  // Pad with each row's own first token: any valid id works, pad keys are masked out.
+  let input: number[][] = prompts.map((p, i) => [...new Array<number>(leftPad[i]!).fill(p[0] ?? 0), ...p]);
   try {
     for (let step = 0; step < opts.maxTokens; step++) {
-      if (opts.signal?.aborted) return { tokens, stopReason: 'cancelled' };
-      if (kv.length + input.length > model.spec.nCtx) return { tokens, stopReason: 'context-full' };
+      if (opts.signal?.aborted) return finish('cancelled');
+      if (kv.length + input[0]!.length > model.spec.nCtx) return finish('context-full');
       const next = tf.tidy(() => {
         const { logits } = model.run(input, { kv, hooks: opts.hooks, logits: 'last', step });
-        return sampleTokens(tf.squeeze(logits!, [1]), opts, [random()]);
+        return sampleTokens(
+          tf.squeeze(logits!, [1]),
+          opts,
+          randoms.map((r) => r()),
+        );
       });
-      const id = (await next.data())[0]!;
+      const ids = Array.from(await next.data());
       next.dispose();
-      tokens.push(id);
-      opts.onToken?.(id, step);
-      if (stop.has(id)) return { tokens, stopReason: 'stop-token' };
-      input = [id];
+      ids.forEach((id, row) => {
+        if (reasons[row]) return;
+        tokens[row]!.push(id);
+        if (stop.has(id)) reasons[row] = 'stop-token';
+      });
+      opts.onStep?.(ids, step);
+      if (reasons.every(Boolean)) return finish('stop-token');
+      input = ids.map((id) => [id]);
       await yieldToEventLoop();
     }
-    return { tokens, stopReason: 'max-tokens' };
+    return finish('max-tokens');
   } finally {
     kv.dispose();
   }

@@ -114,9 +114,13 @@ export type HookFn = (activation: tf.Tensor, ctx: HookContext) => tf.Tensor | un
 /** Several hooks may sit on one point; they run in order, each seeing the previous one's output. */
 export type Hooks = Partial<Record<HookName, HookFn | readonly HookFn[]>>;
 
+/** Checked on every decode step, so the set of names is built once per model. */
+const VALID_NAMES = new WeakMap<ModelSpec, Set<string>>();
+
 /** Throws UnknownHookError, with the nearest valid names, for any name this model lacks. */
 export function assertHookNames(spec: ModelSpec, names: Iterable<string>): void {
-  const valid = new Set<string>(allHookNames(spec));
+  let valid = VALID_NAMES.get(spec);
+  if (!valid) VALID_NAMES.set(spec, (valid = new Set<string>(allHookNames(spec))));
   for (const name of names) {
     if (!valid.has(name)) throw new UnknownHookError(name, nearestNames(name, [...valid]));
   }

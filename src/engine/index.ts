@@ -7,9 +7,11 @@ export * from './errors';
 export { describeSpec, specFromConfig } from './families';
 export { disposeResult, type RunOptions, type RunResult } from './forward';
 export {
+  type GenerateBatchOptions,
   type GenerateOptions,
   type GenerateResult,
   generate,
+  generateBatch,
   type StopReason,
   yieldToEventLoop,
 } from './generate';

@@ -9,8 +9,11 @@ export type { BackendName, StopReason };
 
 /** Where a model comes from. */
 export type ModelRequest =
-  /** A folder under a URL (`/models/organism-llama`, or any server that allows CORS). */
-  | { readonly kind: 'url'; readonly url: string }
+  /**
+   * A folder under a URL (`/models/organism-llama`, or any server that allows CORS). Relative
+   * URLs are the page's; `id` is the name shown for the model (default: `url` as given).
+   */
+  | { readonly kind: 'url'; readonly url: string; readonly id?: string }
   /** A Hugging Face Hub repo; `endpoint` points tests at a local Hub-shaped server. */
   | { readonly kind: 'hub'; readonly repo: string; readonly revision?: string; readonly endpoint?: string }
   /**

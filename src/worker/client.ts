@@ -46,7 +46,10 @@ export function createWorkerClient(): WorkerClient {
   let live: Live | undefined;
 
   const start = (): Live => {
-    const worker = new Worker(new URL('./worker.ts', import.meta.url), { type: 'module', name: 'rudder-model' });
+    const worker = new Worker(new URL('./worker.ts', import.meta.url), {
+      type: 'module',
+      name: 'rudder-model',
+    });
     let fail!: (e: WorkerCallError) => void;
     const died = new Promise<never>((_, reject) => {
       fail = reject;
@@ -63,7 +66,9 @@ export function createWorkerClient(): WorkerClient {
         `The model worker stopped (${e.message || 'it could not start'}). The model has to be loaded again; if this repeats, reload the page.`,
       );
     });
-    worker.addEventListener('messageerror', () => onDeath('The model worker sent a message that could not be read.'));
+    worker.addEventListener('messageerror', () =>
+      onDeath('The model worker sent a message that could not be read.'),
+    );
     return { worker, remote: Comlink.wrap<RudderWorker>(worker), died };
   };
 
@@ -100,7 +105,8 @@ export function createWorkerClient(): WorkerClient {
 
 /** Relative URLs mean the page's, not the worker script's. */
 function resolveRequest(request: LoadRequest): LoadRequest {
+  const m = request.model;
   const model: ModelRequest =
-    request.model.kind === 'url' ? { ...request.model, url: new URL(request.model.url, document.baseURI).href } : request.model;
+    m.kind === 'url' ? { kind: 'url', url: new URL(m.url, document.baseURI).href, id: m.id ?? m.url } : m;
   return { ...request, model };
 }

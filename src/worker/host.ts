@@ -74,7 +74,10 @@ export class ModelHost implements RudderWorker {
     void this.genDone.then(() => model?.dispose());
   }
 
-  private async loadInner(request: LoadRequest, onProgress?: (p: LoadProgress) => void): Promise<LoadedModel> {
+  private async loadInner(
+    request: LoadRequest,
+    onProgress?: (p: LoadProgress) => void,
+  ): Promise<LoadedModel> {
     this.loadCtl?.abort();
     const ctl = new AbortController();
     this.loadCtl = ctl;
@@ -91,12 +94,14 @@ export class ModelHost implements RudderWorker {
       throw new CancelledError();
     }
     if (this.loadCtl === ctl) this.loadCtl = undefined;
-    // Swap only now: until here the previous model stayed current and usable.
+    // Swap only now: until here the previous model stayed current and usable. Generations that
+    // start from here on read the new model; the running one (on the old) stops between tokens,
+    // and the old weights are freed once it has let go.
     const previous = this.model;
-    this.genCtl?.abort();
-    await this.genDone;
     this.model = model;
-    previous?.dispose();
+    this.genCtl?.abort();
+    const drained = this.genDone;
+    void drained.then(() => previous?.dispose());
     return {
       id: model.id,
       spec: model.spec,
@@ -131,7 +136,10 @@ export class ModelHost implements RudderWorker {
     return { choice, info: await describeBackend(choice) };
   }
 
-  private async generateInner(request: GenerateRequest, onToken?: (t: TokenEvent) => void): Promise<GenerateOutcome> {
+  private async generateInner(
+    request: GenerateRequest,
+    onToken?: (t: TokenEvent) => void,
+  ): Promise<GenerateOutcome> {
     this.genCtl?.abort();
     const ctl = new AbortController();
     this.genCtl = ctl;
@@ -143,7 +151,8 @@ export class ModelHost implements RudderWorker {
     try {
       await previous;
       const model = this.model;
-      if (!model) throw new RudderError('no-model', 'No model is loaded yet: choose a model and wait for it to load.');
+      if (!model)
+        throw new RudderError('no-model', 'No model is loaded yet: choose a model and wait for it to load.');
       const tokenizer = model.tokenizer;
       if (!tokenizer) {
         throw new RudderError(
@@ -154,7 +163,9 @@ export class ModelHost implements RudderWorker {
       checkSettings(request);
       const prompt = request.chat
         ? tokenizer.encode(
-            tokenizer.applyChatTemplate([{ role: 'user', content: request.prompt }], { addGenerationPrompt: true }),
+            tokenizer.applyChatTemplate([{ role: 'user', content: request.prompt }], {
+              addGenerationPrompt: true,
+            }),
             { addSpecialTokens: false },
           )
         : tokenizer.encode(request.prompt);

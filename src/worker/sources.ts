@@ -6,7 +6,7 @@ export function sourceFor(request: ModelRequest): ModelSource {
   switch (request.kind) {
     case 'url':
       return urlSource(new URL(request.url, self.location.href).href.replace(/\/+$/, ''), {
-        id: request.url,
+        id: request.id ?? request.url,
       });
     case 'hub':
       return hubSource(request.repo, {

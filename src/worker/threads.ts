@@ -2,15 +2,18 @@
  * Threads for tfjs-backend-wasm's multi-threaded build. tfjs 4.22 caps its XNNPACK thread pool
  * at half of navigator.hardwareConcurrency (it assumes two hyper-threads per core), read once
  * when the wasm module starts, and setThreadsCount cannot raise it: on a two-core machine that
- * is one thread. The model runs in a worker while the page's main thread mostly idles, so we
- * want every core: for the moment the module starts, hardwareConcurrency reads twice the
- * count we want, then the real value is restored.
+ * is one thread, and the threaded build brings nothing. To get more, hardwareConcurrency reads
+ * twice the wanted count for the moment the module starts; then the real value is restored.
  */
 
-/** The threads to use: every core, up to the eight workers the build preallocates. */
+/**
+ * tfjs's choice (half the logical cores), but at least two where there are two cores: the model
+ * runs in a worker, so the page's own thread is mostly idle. At most the eight workers the
+ * build preallocates.
+ */
 export function wasmThreadCount(): number {
   const cores = globalThis.navigator?.hardwareConcurrency ?? 1;
-  return Math.max(1, Math.min(cores, 8));
+  return Math.max(1, Math.min(Math.max(Math.floor(cores / 2), Math.min(cores, 2)), 8));
 }
 
 /**

@@ -3,6 +3,7 @@
  * prepares), text streams token by token, Stop stops it, and the backend is shown; on
  * WebAssembly by default and on WebGPU (SwiftShader) with ?backend=webgpu.
  */
+import { join } from 'node:path';
 import type { Browser } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest';
 import { generateAndWatch, HAS_ORGANISM, setField, waitForModel } from './support/app';
@@ -44,20 +45,27 @@ describe('the page on WebAssembly', () => {
     const backend = page.getByTestId('backend');
     expect(await backend.getAttribute('data-backend')).toBe('wasm');
     expect(await backend.textContent()).toMatch(/WebAssembly.+\./);
+    // The threaded wasm build runs (cross-origin isolation works in this build of the app).
+    if ((await page.evaluate(() => navigator.hardwareConcurrency)) > 1) {
+      expect(await backend.textContent()).toMatch(/Multi-threaded build: \d+ threads/);
+    }
     await screenshot(page, 'model-loaded');
 
     await page.getByRole('textbox', { name: 'Prompt' }).fill('Once upon a time');
     await setField(page, 'Max tokens', '24');
-    await setField(page, 'Temperature', '0');
+    await setField(page, 'Temperature', '1');
+    await setField(page, 'Seed', '7');
     const { seen, final } = await generateAndWatch(page);
     expect(final.length).toBeGreaterThan(0);
     // Streaming: the output grew through several intermediate texts, each extending the last.
     expect(seen.length).toBeGreaterThan(3);
     for (let i = 1; i < seen.length; i++) expect(seen[i]!.startsWith(seen[i - 1]!)).toBe(true);
-    expect(await page.getByTestId('output-stats').textContent()).toMatch(/24 tokens in .* reached max tokens/);
+    expect(await page.getByTestId('output-stats').textContent()).toMatch(
+      /24 tokens in .* reached max tokens/,
+    );
     await screenshot(page, 'generated');
 
-    // Greedy decoding is deterministic: the same prompt gives the same text again.
+    // The same seed gives the same text.
     const again = await generateAndWatch(page);
     expect(again.final).toBe(final);
     expect(watch.errors).toEqual([]);
@@ -71,7 +79,9 @@ describe('the page on WebAssembly', () => {
     await setField(page, 'Max tokens', '4000');
     await setField(page, 'Temperature', '1');
     await page.getByRole('button', { name: 'Generate' }).click();
-    await page.waitForFunction(() => (document.querySelector('[data-testid=output-text]')?.textContent ?? '').length > 5);
+    await page.waitForFunction(
+      () => (document.querySelector('[data-testid=output-text]')?.textContent ?? '').length > 5,
+    );
     await screenshot(page, 'generating');
     await page.getByRole('button', { name: 'Stop' }).click();
     await page.waitForFunction(
@@ -84,6 +94,28 @@ describe('the page on WebAssembly', () => {
     await page.close();
   });
 
+  it('loads a model folder chosen with the folder picker', async () => {
+    const page = await browser.newPage();
+    await page.goto(`${app()}/`);
+    await page.getByLabel('Local folder').setInputFiles(join(inject('e2eModels'), TEXT_MODEL));
+    await waitForModel(page, `files:${TEXT_MODEL}`);
+    await setField(page, 'Max tokens', '6');
+    const { final } = await generateAndWatch(page);
+    expect(final.length).toBeGreaterThan(0);
+    await page.close();
+  });
+
+  it('follows the dark colour scheme', async () => {
+    const context = await browser.newContext({ colorScheme: 'dark' });
+    const page = await context.newPage();
+    await page.goto(`${app()}/?model=${PREPARED}`);
+    await waitForModel(page);
+    const bg = await page.evaluate(() => getComputedStyle(document.documentElement).backgroundColor);
+    expect(bg).toBe('rgb(21, 23, 27)');
+    await screenshot(page, 'dark');
+    await context.close();
+  });
+
   it('keeps working from the keyboard: Ctrl+Enter generates, Escape stops', async () => {
     const page = await browser.newPage();
     await page.goto(HAS_ORGANISM ? `${app()}/` : `${app()}/?model=${PREPARED}`);
@@ -91,7 +123,9 @@ describe('the page on WebAssembly', () => {
     await setField(page, 'Max tokens', '4000');
     await page.getByRole('textbox', { name: 'Prompt' }).focus();
     await page.keyboard.press('Control+Enter');
-    await page.waitForFunction(() => (document.querySelector('[data-testid=output-text]')?.textContent ?? '').length > 5);
+    await page.waitForFunction(
+      () => (document.querySelector('[data-testid=output-text]')?.textContent ?? '').length > 5,
+    );
     await page.keyboard.press('Escape');
     await page.waitForFunction(
       () => document.querySelector('[data-testid=output-panel]')?.getAttribute('data-status') === 'done',

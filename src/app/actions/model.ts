@@ -41,15 +41,18 @@ export async function loadModel(choice: ModelChoice, folder?: FolderFiles): Prom
   setState({ loading: { choice, files: {} }, loadError: undefined });
   const stillLoading = () => getState().loading?.choice === choice;
   try {
-    const loaded = await modelWorker().load({ model: request, backend: getState().backendPreference }, (p) => {
-      if (!stillLoading()) return;
-      setState((s) => ({
-        loading: s.loading && {
-          ...s.loading,
-          files: { ...s.loading.files, [p.file]: { loaded: p.loaded, total: p.total } },
-        },
-      }));
-    });
+    const loaded = await modelWorker().load(
+      { model: request, backend: getState().backendPreference },
+      (p) => {
+        if (!stillLoading()) return;
+        setState((s) => ({
+          loading: s.loading && {
+            ...s.loading,
+            files: { ...s.loading.files, [p.file]: { loaded: p.loaded, total: p.total } },
+          },
+        }));
+      },
+    );
     if (!stillLoading()) return;
     setState({ current: loaded, currentChoice: choice, loading: undefined, shippedNote: undefined });
   } catch (e) {
@@ -62,7 +65,8 @@ export async function loadModel(choice: ModelChoice, folder?: FolderFiles): Prom
 
 export function loadFolder(folder: FolderFiles): Promise<void> {
   const root = folder.paths[0]?.split('/')[0];
-  const label = root && folder.paths[0]!.includes('/') ? `folder ${root}` : `${folder.files.length} dropped files`;
+  const label =
+    root && folder.paths[0]!.includes('/') ? `folder ${root}` : `${folder.files.length} dropped files`;
   return loadModel({ kind: 'files', label }, folder);
 }
 

@@ -49,8 +49,8 @@ export function LoadStatus() {
           <dd data-testid="model-id">{current.id}</dd>
           <dt>Shape</dt>
           <dd>
-            {current.spec.modelType}, {formatCount(current.parameters)} parameters, {current.spec.nLayers} layers,
-            d_model {current.spec.dModel}
+            {current.spec.modelType}, {formatCount(current.parameters)} parameters, {current.spec.nLayers}{' '}
+            layers, d_model {current.spec.dModel}
           </dd>
           <dt>Backend</dt>
           <dd data-testid="backend" data-backend={current.backend.name}>

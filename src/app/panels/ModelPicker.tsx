@@ -15,17 +15,21 @@ export function ModelPicker() {
   const ids = { shipped: useId(), hub: useId(), hubHint: useId(), folder: useId() };
 
   const selected =
-    shippedName ?? (currentChoice?.kind === 'shipped' ? currentChoice.name : shipped.find((m) => m.available)?.name);
+    shippedName ??
+    (currentChoice?.kind === 'shipped'
+      ? currentChoice.name
+      : (shipped.find((m) => m.available) ?? shipped[0])?.name);
+  const selectedAvailable = shipped.find((m) => m.name === selected)?.available !== false;
 
   const onShipped = (e: FormEvent) => {
     e.preventDefault();
-    if (selected) void loadModel({ kind: 'shipped', name: selected });
+    if (selected && selectedAvailable) void loadModel({ kind: 'shipped', name: selected });
   };
 
   const onHub = (e: FormEvent) => {
     e.preventDefault();
     const choice = parseModel(hubId.trim());
-    if (!choice || choice.kind !== 'hub') {
+    if (choice?.kind !== 'hub') {
       setHubProblem('Write a Hugging Face repo id as owner/name, e.g. openai-community/gpt2.');
       return;
     }
@@ -46,13 +50,13 @@ export function ModelPicker() {
         <label htmlFor={ids.shipped}>Shipped</label>
         <select id={ids.shipped} value={selected ?? ''} onChange={(e) => setShippedName(e.target.value)}>
           {shipped.map((m) => (
-            <option key={m.name} value={m.name} disabled={m.available === false}>
+            <option key={m.name} value={m.name}>
               {m.label}
               {m.available === false ? ' (not built yet)' : ''}
             </option>
           ))}
         </select>
-        <button type="submit" disabled={!selected}>
+        <button type="submit" disabled={!selected || !selectedAvailable}>
           Load
         </button>
       </form>

@@ -12,7 +12,12 @@ export function OutputPanel() {
   const g = useStore((s) => s.generation);
 
   return (
-    <section className="panel output" aria-labelledby="output-heading" data-testid="output-panel" data-status={g.status}>
+    <section
+      className="panel output"
+      aria-labelledby="output-heading"
+      data-testid="output-panel"
+      data-status={g.status}
+    >
       <h2 id="output-heading">Output</h2>
       {g.status === 'idle' ? (
         <p className="empty">Press Generate to continue the prompt.</p>

@@ -12,7 +12,8 @@ export function PromptPanel() {
   const running = useStore((s) => s.generation.status === 'running');
   const id = useId();
 
-  const set = (patch: Partial<GenerationSettings>) => useStore.setState((s) => ({ settings: { ...s.settings, ...patch } }));
+  const set = (patch: Partial<GenerationSettings>) =>
+    useStore.setState((s) => ({ settings: { ...s.settings, ...patch } }));
   const onKey = (e: KeyboardEvent) => {
     if (e.key === 'Enter' && (e.ctrlKey || e.metaKey) && hasModel) {
       e.preventDefault();
@@ -34,14 +35,46 @@ export function PromptPanel() {
         onKeyDown={onKey}
       />
       <div className="settings">
-        <NumberField label="Max tokens" value={settings.maxTokens} min={1} max={4096} step={1} onChange={(v) => set({ maxTokens: v })} />
-        <NumberField label="Temperature" value={settings.temperature} min={0} max={2} step={0.05} onChange={(v) => set({ temperature: v })} />
-        <NumberField label="Top-p" value={settings.topP} min={0.01} max={1} step={0.01} onChange={(v) => set({ topP: v })} />
-        <NumberField label="Seed" value={settings.seed} min={0} max={4294967295} step={1} onChange={(v) => set({ seed: v })} />
+        <NumberField
+          label="Max tokens"
+          value={settings.maxTokens}
+          min={1}
+          max={4096}
+          step={1}
+          onChange={(v) => set({ maxTokens: v })}
+        />
+        <NumberField
+          label="Temperature"
+          value={settings.temperature}
+          min={0}
+          max={2}
+          step={0.05}
+          onChange={(v) => set({ temperature: v })}
+        />
+        <NumberField
+          label="Top-p"
+          value={settings.topP}
+          min={0.01}
+          max={1}
+          step={0.01}
+          onChange={(v) => set({ topP: v })}
+        />
+        <NumberField
+          label="Seed"
+          value={settings.seed}
+          min={0}
+          max={4294967295}
+          step={1}
+          onChange={(v) => set({ seed: v })}
+        />
         {canChat && (
           <label className="check">
-            <input type="checkbox" checked={chat} onChange={(e) => useStore.setState({ chat: e.target.checked })} /> Chat
-            template
+            <input
+              type="checkbox"
+              checked={chat}
+              onChange={(e) => useStore.setState({ chat: e.target.checked })}
+            />{' '}
+            Chat template
           </label>
         )}
       </div>

@@ -1,7 +1,7 @@
 import type { StateCreator } from 'zustand';
 import type { StopReason } from '../../worker';
-import type { ShownError } from './modelSlice';
 import type { RudderState } from './index';
+import type { ShownError } from './modelSlice';
 
 export interface Generation {
   /** Increments per run; stream events of an older run are dropped. */

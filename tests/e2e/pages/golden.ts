@@ -3,7 +3,12 @@
  * the test asks for. Mirrors the Node golden test: logits for each sequence, activations at the
  * fixture's hooks, and 20 greedy tokens. The test drives it through `window.rudderGolden`.
  */
+
+import wasmPlain from '@tensorflow/tfjs-backend-wasm/dist/tfjs-backend-wasm.wasm?url';
+import wasmSimd from '@tensorflow/tfjs-backend-wasm/dist/tfjs-backend-wasm-simd.wasm?url';
+import wasmThreaded from '@tensorflow/tfjs-backend-wasm/dist/tfjs-backend-wasm-threaded-simd.wasm?url';
 import * as tf from '@tensorflow/tfjs-core';
+import * as Comlink from 'comlink';
 import {
   type BackendName,
   disposeResult,
@@ -18,9 +23,7 @@ import {
 import { parseSafetensors } from '../../../src/engine/weights';
 import { withWasmThreads } from '../../../src/worker/threads';
 import { gpt2Spec, randomModel } from '../../support/random-model';
-import wasmPlain from '@tensorflow/tfjs-backend-wasm/dist/tfjs-backend-wasm.wasm?url';
-import wasmSimd from '@tensorflow/tfjs-backend-wasm/dist/tfjs-backend-wasm-simd.wasm?url';
-import wasmThreaded from '@tensorflow/tfjs-backend-wasm/dist/tfjs-backend-wasm-threaded-simd.wasm?url';
+import type { BenchWorker } from './bench-worker';
 
 export interface GoldenCase {
   readonly weights: string;
@@ -61,7 +64,8 @@ function withConfig(source: ModelSource, patch: Record<string, unknown>): ModelS
 }
 
 function diff(got: ArrayLike<number>, want: Float32Array, where: string): Diff {
-  if (got.length !== want.length) throw new Error(`${where}: ${got.length} values, reference has ${want.length}`);
+  if (got.length !== want.length)
+    throw new Error(`${where}: ${got.length} values, reference has ${want.length}`);
   let maxAbs = 0;
   let scale = 0;
   for (let i = 0; i < want.length; i++) {
@@ -83,7 +87,7 @@ async function fetchOk(url: string): Promise<Response> {
 
 async function run(c: GoldenCase): Promise<GoldenReport> {
   const started = performance.now();
-  const golden = (await (await fetchOk(`${c.golden}/golden.json`).then((r) => r.json()))) as GoldenJson;
+  const golden = (await await fetchOk(`${c.golden}/golden.json`).then((r) => r.json())) as GoldenJson;
   const ref = parseSafetensors(
     new Uint8Array(await (await fetchOk(`${c.golden}/golden.safetensors`)).arrayBuffer()),
     'golden.safetensors',
@@ -168,10 +172,27 @@ async function init(prefer: BackendName, opts: { threads?: number } = {}) {
   };
 }
 
-declare global {
-  interface Window {
-    rudderGolden: { init: typeof init; run: typeof run; forwardMs: typeof forwardMs };
+/** Times the forward inside a worker (where the app runs its model) with `threads` wasm threads. */
+async function forwardMsInWorker(over: Partial<ModelSpec>, threads?: number) {
+  const worker = new Worker(new URL('./bench-worker.ts', import.meta.url), { type: 'module' });
+  const remote = Comlink.wrap<BenchWorker>(worker);
+  try {
+    const info = await remote.init('wasm', threads);
+    return { ...info, ...(await remote.forwardMs(over)) };
+  } finally {
+    worker.terminate();
   }
 }
-window.rudderGolden = { init, run, forwardMs };
+
+declare global {
+  interface Window {
+    rudderGolden: {
+      init: typeof init;
+      run: typeof run;
+      forwardMs: typeof forwardMs;
+      forwardMsInWorker: typeof forwardMsInWorker;
+    };
+  }
+}
+window.rudderGolden = { init, run, forwardMs, forwardMsInWorker };
 document.getElementById('status')!.textContent = 'ready';

@@ -5,7 +5,9 @@ import type { Page } from 'playwright-core';
 import { expect } from 'vitest';
 
 /** Whether the shipped default organism is in the repo (another issue builds it). */
-export const HAS_ORGANISM = existsSync(resolve(import.meta.dirname, '../../../models/organism-llama/config.json'));
+export const HAS_ORGANISM = existsSync(
+  resolve(import.meta.dirname, '../../../models/organism-llama/config.json'),
+);
 
 export async function waitForModel(page: Page, id?: string | RegExp, timeout = 120_000): Promise<string> {
   await page.waitForFunction(
@@ -18,7 +20,10 @@ export async function waitForModel(page: Page, id?: string | RegExp, timeout = 1
     undefined,
     { timeout },
   );
-  const err = await page.locator('[data-testid=load-error]').textContent({ timeout: 100 }).catch(() => null);
+  const err = await page
+    .locator('[data-testid=load-error]')
+    .textContent({ timeout: 100 })
+    .catch(() => null);
   if (err) throw new Error(`the page shows a load error: ${err}`);
   const got = (await page.getAttribute('[data-testid=model-info]', 'data-model-id')) ?? '';
   if (id !== undefined) expect(got).toMatch(id);
@@ -26,7 +31,10 @@ export async function waitForModel(page: Page, id?: string | RegExp, timeout = 1
 }
 
 /** Waits for a load started from the picker to end in an error; returns its code and text. */
-export async function waitForLoadError(page: Page, timeout = 60_000): Promise<{ code: string; text: string }> {
+export async function waitForLoadError(
+  page: Page,
+  timeout = 60_000,
+): Promise<{ code: string; text: string }> {
   const box = page.locator('[data-testid=load-error]');
   await box.waitFor({ timeout });
   await page.locator('[data-testid=loading]').waitFor({ state: 'detached', timeout });
@@ -38,7 +46,10 @@ export async function setField(page: Page, label: string, value: string): Promis
 }
 
 /** Clicks Generate and records every text the output shows while it runs. */
-export async function generateAndWatch(page: Page, timeout = 120_000): Promise<{ seen: string[]; final: string }> {
+export async function generateAndWatch(
+  page: Page,
+  timeout = 120_000,
+): Promise<{ seen: string[]; final: string }> {
   await page.evaluate(() => {
     const w = window as unknown as { __seen: string[]; __obs?: MutationObserver };
     w.__seen = [];
@@ -59,7 +70,8 @@ export async function generateAndWatch(page: Page, timeout = 120_000): Promise<{
     { timeout },
   );
   const status = await page.getAttribute('[data-testid=output-panel]', 'data-status');
-  if (status === 'error') throw new Error(`generation failed: ${await page.locator('[data-testid=generate-error]').textContent()}`);
+  if (status === 'error')
+    throw new Error(`generation failed: ${await page.locator('[data-testid=generate-error]').textContent()}`);
   const seen = await page.evaluate(() => (window as unknown as { __seen: string[] }).__seen);
   const final = (await page.locator('[data-testid=output-text]').textContent()) ?? '';
   return { seen, final };

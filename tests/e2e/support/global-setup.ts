@@ -31,7 +31,10 @@ declare module 'vitest' {
 
 export default async function setup(project: TestProject) {
   const e2eModels = await prepareModels();
-  const plugins = [serveFolder('/shared-reference/', SHARED_REFERENCE), serveFolder('/e2e-models/', e2eModels.dir)];
+  const plugins = [
+    serveFolder('/shared-reference/', SHARED_REFERENCE),
+    serveFolder('/e2e-models/', e2eModels.dir),
+  ];
   const dev = await createServer({
     configFile: resolve(REPO, 'vite.config.ts'),
     root: REPO,

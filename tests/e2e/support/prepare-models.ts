@@ -34,21 +34,35 @@ export async function prepareModels(): Promise<{ dir: string; remove(): Promise<
   await make(TEXT_MODEL, { 'config.json': textConfig, 'model.safetensors': weights, ...tokenizer });
 
   // A safetensors header that claims more bytes than the file holds.
-  const header = new TextEncoder().encode(JSON.stringify({ 'wte.weight': { dtype: 'F32', shape: [300, 48], data_offsets: [0, 57600] } }));
+  const header = new TextEncoder().encode(
+    JSON.stringify({ 'wte.weight': { dtype: 'F32', shape: [300, 48], data_offsets: [0, 57600] } }),
+  );
   const malformed = new Uint8Array(8 + header.length + 100);
   new DataView(malformed.buffer).setBigUint64(0, BigInt(header.length), true);
   malformed.set(header, 8);
   await make('malformed', { 'config.json': textConfig, 'model.safetensors': malformed, ...tokenizer });
 
   await make('unsupported', {
-    'config.json': JSON.stringify({ model_type: 'bert', hidden_size: 48, num_hidden_layers: 2, vocab_size: 300 }),
+    'config.json': JSON.stringify({
+      model_type: 'bert',
+      hidden_size: 48,
+      num_hidden_layers: 2,
+      vocab_size: 300,
+    }),
     'model.safetensors': weights,
     ...tokenizer,
   });
 
   // 48 layers at d_model 16384: hundreds of GB, refused from config.json before any download.
   await make('too-large', {
-    'config.json': JSON.stringify({ ...TEXT_CONFIG, n_embd: 16384, n_layer: 48, n_head: 128, vocab_size: 50257, n_positions: 2048 }),
+    'config.json': JSON.stringify({
+      ...TEXT_CONFIG,
+      n_embd: 16384,
+      n_layer: 48,
+      n_head: 128,
+      vocab_size: 50257,
+      n_positions: 2048,
+    }),
     ...tokenizer,
   });
   // An unsupported model_type written as markup: the page must show it as text.

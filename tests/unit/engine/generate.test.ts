@@ -1,7 +1,7 @@
 import * as tf from '@tensorflow/tfjs-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { disposeResult } from '../../../src/engine/forward';
-import { generate } from '../../../src/engine/generate';
+import { generate, generateBatch } from '../../../src/engine/generate';
 import { hookName } from '../../../src/engine/hooks';
 import type { Model } from '../../../src/engine/model';
 import { sampleTokens, seededRandom } from '../../../src/engine/sampling';
@@ -37,6 +37,15 @@ for (const backend of NODE_BACKENDS) {
       expect(stopReason).toBe('max-tokens');
       expect(tokens).toEqual(greedyByFullForward(model, PROMPT, 12));
       expect(new Set(tokens).size).toBeGreaterThan(1);
+    });
+
+    it('generates a left-padded batch exactly as each prompt alone', async () => {
+      const prompts = [PROMPT, [9, 2], [30, 31, 32, 33, 34, 35, 36]];
+      const stopAt = (await generate(model, prompts[1]!, { maxTokens: 10 })).tokens[2]!;
+      const opts = { maxTokens: 10, stopTokens: [stopAt] };
+      const batch = await expectNoLeaks(() => generateBatch(model, prompts, opts));
+      for (const [i, p] of prompts.entries()) expect(batch[i]).toEqual(await generate(model, p, opts));
+      expect(batch[1]!.stopReason).toBe('stop-token');
     });
 
     it('gives the same text for the same seed and another for another seed', async () => {

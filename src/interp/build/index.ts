@@ -1,0 +1,24 @@
+/** Building vectors, planes and unit selections from prompts (METHODS.md §1-§7). */
+export { type ActAddOptions, buildActAdd } from './actadd';
+export { aggregate, meanDifference } from './aggregators';
+export { buildContrastVector, type ContrastOptions } from './contrast';
+export {
+  buildPlane,
+  discriminativeModules,
+  type ModuleActivations,
+  type PlaneOptions,
+  planeActivations,
+  planeFromActivations,
+} from './plane';
+export { type EncodeOptions, encodeInput, postInstructionLength } from './prompts';
+export {
+  type CandidateOptions,
+  type CandidateScore,
+  candidateVector,
+  type RefusalCandidates,
+  type RefusalSelection,
+  refusalCandidates,
+  type SelectionOptions,
+  selectRefusalDirection,
+} from './refusal';
+export { buildUnits, momenta, type UnitsOptions } from './units';

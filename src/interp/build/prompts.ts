@@ -1,0 +1,42 @@
+/** Prompts as recipes hold them (text or token ids) → token ids for a model. */
+
+import type { Model } from '../../engine';
+import { RudderError } from '../../engine';
+import type { PromptInput } from '../recipe';
+
+export interface EncodeOptions {
+  /** Wrap the text as a user turn in the model's chat template, ending with the assistant prompt. */
+  readonly chat?: boolean;
+}
+
+export function encodeInput(model: Model, input: PromptInput, opts: EncodeOptions = {}): number[] {
+  if (typeof input !== 'string') {
+    if (input.length === 0) throw new RudderError('empty-input', 'A prompt needs at least one token.');
+    return [...input];
+  }
+  const tok = model.tokenizer;
+  if (!tok)
+    throw new RudderError(
+      'no-tokenizer',
+      `Model "${model.id}" has no tokenizer.json: give prompts as token ids instead of text.`,
+    );
+  const ids = opts.chat
+    ? tok.encode(tok.applyChatTemplate([{ role: 'user', content: input }], { addGenerationPrompt: true }), {
+        addSpecialTokens: false,
+      })
+    : tok.encode(input);
+  if (ids.length === 0) throw new RudderError('empty-input', `The prompt "${input}" encodes to no tokens.`);
+  return ids;
+}
+
+/**
+ * How many tokens the chat template puts after the user's message (Arditi's post-instruction
+ * positions, e.g. "<|end|>\n<|assistant|>\n"): the common suffix of two templated prompts.
+ */
+export function postInstructionLength(model: Model): number {
+  const a = encodeInput(model, 'alpha', { chat: true });
+  const b = encodeInput(model, 'omega beta', { chat: true });
+  let n = 0;
+  while (n < Math.min(a.length, b.length) && a[a.length - 1 - n] === b[b.length - 1 - n]) n++;
+  return n;
+}

@@ -1,0 +1,196 @@
+/**
+ * The refusal direction (Arditi et al. 2024; andyrdt/refusal_direction): candidates are the
+ * difference in means of resid_pre[l] between harmful and harmless instructions at every
+ * post-instruction template position and layer; selection keeps candidates whose ablation does
+ * not move harmless next-token distributions (KL ≤ 0.1), whose addition induces refusal
+ * (induce ≥ 0), outside the last 20% of layers, and picks the lowest bypass score.
+ */
+import { hookName, type Model, RudderError } from '../../engine';
+import { collectActivations } from '../activations';
+import { compile } from '../compile';
+import { meanRows } from '../linalg';
+import { lastTokenKl, measure } from '../metrics';
+import type { PromptInput } from '../recipe';
+import type { SteeringVector } from '../vector';
+import { encodeInput, postInstructionLength } from './prompts';
+
+export interface CandidateOptions {
+  readonly harmful: readonly PromptInput[];
+  readonly harmless: readonly PromptInput[];
+  /**
+   * Post-instruction positions, negative from the end (−1 = last). Default: every token the chat
+   * template puts after the user's message.
+   */
+  readonly positions?: readonly number[];
+  /** Default every layer. */
+  readonly layers?: readonly number[];
+  /** Text prompts are wrapped in the chat template (default true). */
+  readonly chat?: boolean;
+  readonly batchSize?: number;
+}
+
+export interface RefusalCandidates {
+  readonly modelId: string;
+  readonly positions: readonly number[];
+  readonly layers: readonly number[];
+  /** r[position index][layer index], d_model wide, at raw norm. */
+  readonly directions: readonly (readonly Float32Array[])[];
+  readonly harmful: readonly PromptInput[];
+  readonly harmless: readonly PromptInput[];
+}
+
+export function refusalCandidates(model: Model, opts: CandidateOptions): RefusalCandidates {
+  const chat = opts.chat ?? true;
+  const encode = (p: PromptInput) => encodeInput(model, p, { chat });
+  const harmful = opts.harmful.map(encode);
+  const harmless = opts.harmless.map(encode);
+  if (!harmful.length || !harmless.length)
+    throw new RudderError('no-prompts', 'Refusal candidates need harmful and harmless prompts.');
+  const positions = opts.positions ?? defaultPositions(model, chat);
+  const layers = opts.layers ?? [...Array(model.spec.nLayers).keys()];
+  const hooks = layers.map((l) => hookName('resid_pre', l));
+  const d = model.spec.dModel;
+  // One pass per prompt reads every position; each candidate position is then a slice.
+  const means = (prompts: number[][]) => {
+    const acts = collectActivations(model, prompts, hooks, { kind: 'all' }, { batchSize: opts.batchSize });
+    return hooks.map((h) =>
+      positions.map((pos) =>
+        meanRows(
+          acts.get(h)!.map((rows, i) => {
+            const t = prompts[i]!.length + pos;
+            if (t < 0)
+              throw new RudderError(
+                'bad-position',
+                `Position ${pos} is outside a ${prompts[i]!.length}-token prompt.`,
+              );
+            return rows.subarray(t * d, (t + 1) * d);
+          }),
+        ),
+      ),
+    );
+  };
+  const a = means(harmful);
+  const b = means(harmless);
+  return {
+    modelId: model.id,
+    positions,
+    layers,
+    directions: positions.map((_, i) => layers.map((_, j) => a[j]![i]!.map((x, k) => x - b[j]![i]![k]!))),
+    harmful: opts.harmful,
+    harmless: opts.harmless,
+  };
+}
+
+function defaultPositions(model: Model, chat: boolean): number[] {
+  const n = chat && model.tokenizer?.hasChatTemplate ? postInstructionLength(model) : 1;
+  return Array.from({ length: Math.max(n, 1) }, (_, i) => i - Math.max(n, 1));
+}
+
+/** Candidate (position, layer) as a resid_pre vector carrying its recipe. */
+export function candidateVector(c: RefusalCandidates, position: number, layer: number): SteeringVector {
+  const i = c.positions.indexOf(position);
+  const j = c.layers.indexOf(layer);
+  if (i < 0 || j < 0)
+    throw new RudderError('bad-candidate', `No candidate at position ${position}, layer ${layer}.`);
+  const r = c.directions[i]![j]!;
+  return {
+    modelId: c.modelId,
+    hook: 'resid_pre',
+    width: r.length,
+    rows: 1,
+    layers: { [layer]: r },
+    recipe: {
+      from: 'refusal',
+      model: c.modelId,
+      harmful: [...c.harmful],
+      harmless: [...c.harmless],
+      position,
+      layer,
+    },
+  };
+}
+
+export interface SelectionOptions {
+  readonly harmfulVal: readonly PromptInput[];
+  readonly harmlessVal: readonly PromptInput[];
+  /** Token ids that start a refusal (R of the refusal score). */
+  readonly refusalTokens: readonly number[];
+  readonly chat?: boolean;
+  /** Default 0.1. */
+  readonly maxKl?: number;
+  /** Candidates at layer ≥ this fraction of the depth are dropped. Default 0.8. */
+  readonly maxLayerFraction?: number;
+  readonly batchSize?: number;
+  readonly onProgress?: (done: number, total: number) => void;
+}
+
+export interface CandidateScore {
+  readonly position: number;
+  readonly layer: number;
+  /** Mean refusal score on harmful prompts with the direction ablated (lower = refusal removed). */
+  readonly bypass: number;
+  /** Mean refusal score on harmless prompts with +r at resid_pre[layer] (higher = refusal induced). */
+  readonly induce: number;
+  /** Mean KL(base ‖ ablated) at the last token of harmless prompts. */
+  readonly kl: number;
+  /** Why it was dropped; undefined when it passed every filter. */
+  readonly dropped?: 'kl' | 'induce' | 'late-layer';
+}
+
+export interface RefusalSelection {
+  /** The kept candidate with the lowest bypass score; undefined when every candidate was dropped. */
+  readonly chosen: CandidateScore | undefined;
+  readonly scores: readonly CandidateScore[];
+}
+
+export async function selectRefusalDirection(
+  model: Model,
+  c: RefusalCandidates,
+  opts: SelectionOptions,
+): Promise<RefusalSelection> {
+  const chat = opts.chat ?? true;
+  const harmful = opts.harmfulVal.map((p) => encodeInput(model, p, { chat }));
+  const harmless = opts.harmlessVal.map((p) => encodeInput(model, p, { chat }));
+  const metric = { kind: 'refusal-score' as const, refusal: [...opts.refusalTokens] };
+  const mean = (xs: Float32Array) => xs.reduce((s, x) => s + x, 0) / xs.length;
+  const lateFrom = (opts.maxLayerFraction ?? 0.8) * model.spec.nLayers;
+  const scores: CandidateScore[] = [];
+  const total = c.positions.length * c.layers.length;
+  for (const position of c.positions) {
+    for (const layer of c.layers) {
+      const vectors = { r: candidateVector(c, position, layer) };
+      if (layer >= lateFrom) {
+        scores.push({
+          position,
+          layer,
+          bypass: Number.NaN,
+          induce: Number.NaN,
+          kl: Number.NaN,
+          dropped: 'late-layer',
+        });
+      } else {
+        const ablation = compile({ kind: 'ablate', vector: 'r' }, { model, vectors });
+        const addition = compile({ kind: 'add', vector: 'r', coefficient: 1 }, { model, vectors });
+        try {
+          const bypass = mean(
+            await measure(model, harmful, metric, { hooks: ablation.hooks, batchSize: opts.batchSize }),
+          );
+          const induce = mean(
+            await measure(model, harmless, metric, { hooks: addition.hooks, batchSize: opts.batchSize }),
+          );
+          const { mean: kl } = await lastTokenKl(model, harmless, ablation.hooks, {
+            batchSize: opts.batchSize,
+          });
+          const dropped = kl > (opts.maxKl ?? 0.1) ? 'kl' : induce < 0 ? 'induce' : undefined;
+          scores.push({ position, layer, bypass, induce, kl, ...(dropped ? { dropped } : {}) });
+        } finally {
+          ablation.dispose();
+          addition.dispose();
+        }
+      }
+      opts.onProgress?.(scores.length, total);
+    }
+  }
+  const kept = scores.filter((s) => !s.dropped).sort((x, y) => x.bypass - y.bypass);
+  return { chosen: kept[0], scores };
+}

@@ -1,0 +1,24 @@
+/** Exposes the model worker's client to the test, to exercise the worker API without the UI. */
+import { createWorkerClient, WorkerCallError } from '../../../src/worker';
+
+const client = createWorkerClient();
+
+/** Runs `fn` and returns its result, or the { code, message } it failed with. */
+async function settle<T>(
+  fn: () => Promise<T>,
+): Promise<{ ok: true; value: T } | { ok: false; code: string; message: string }> {
+  try {
+    return { ok: true, value: await fn() };
+  } catch (e) {
+    if (e instanceof WorkerCallError) return { ok: false, code: e.code, message: e.message };
+    return { ok: false, code: 'not-a-worker-error', message: String(e) };
+  }
+}
+
+declare global {
+  interface Window {
+    rudderWorker: { client: typeof client; settle: typeof settle };
+  }
+}
+window.rudderWorker = { client, settle };
+document.getElementById('status')!.textContent = 'ready';
