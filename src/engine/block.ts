@@ -5,7 +5,7 @@
 import * as tf from '@tensorflow/tfjs-core';
 import type { HookName } from './hooks';
 import type { LayerKv } from './kv-cache';
-import { applyRotary, type RotaryTables } from './rotary';
+import { applyRotary, type RotaryAngles } from './rotary';
 import type { ModelSpec } from './spec';
 import type { DeviceWeights } from './weights-device';
 
@@ -19,9 +19,8 @@ export interface BlockInputs {
   readonly hp: HookPoint;
   /** Whether per-head results are wanted (computed only then: they cost a matmul per head). */
   readonly wantsResult: boolean;
-  /** Positions of the new tokens: [pos], or [batch, pos] for left-padded batches. */
-  readonly positions: tf.Tensor;
-  readonly rotary: RotaryTables | undefined;
+  /** Rotary angles of the new tokens' positions (rotary models only). */
+  readonly rotary: RotaryAngles | undefined;
   /** Additive attention mask [1 | batch, 1, pos, keyPos], or undefined when nothing is masked. */
   readonly mask: tf.Tensor | undefined;
   /** Cached keys/values of earlier positions; the updated ones are returned. */
@@ -70,8 +69,10 @@ function attention(x: tf.Tensor3D, io: BlockInputs): { out: tf.Tensor3D; kv: Lay
   const q0 = hp(`blocks.${l}.attn.hook_q`, tf.reshape(q!, [batch, pos, H, D])); // [b, p, H, D], before rotary
   const k0 = hp(`blocks.${l}.attn.hook_k`, tf.reshape(k!, [batch, pos, K, D])); // [b, p, K, D]
   const v0 = hp(`blocks.${l}.attn.hook_v`, tf.reshape(v!, [batch, pos, K, D])); // [b, p, K, D]
-  const q1 = io.rotary ? applyRotary(q0 as tf.Tensor4D, io.positions, io.rotary) : q0;
-  const k1 = io.rotary ? applyRotary(k0 as tf.Tensor4D, io.positions, io.rotary) : k0;
+  // Queries and keys rotate together: one rotation's kernels instead of two.
+  const [q1, k1] = io.rotary
+    ? tf.split(applyRotary(tf.concat([q0, k0], 2) as tf.Tensor4D, io.rotary), [H, K], 2)
+    : [q0, k0];
 
   const kNew = swapPosAndHeads(k1 as tf.Tensor4D); // [b, K, p, D]
   const vNew = swapPosAndHeads(v0 as tf.Tensor4D); // [b, K, p, D]

@@ -7,7 +7,7 @@ import { block, type HookPoint, norm } from './block';
 import { HookShapeError, RudderError } from './errors';
 import { assertHookNames, type HookContext, type HookFn, type HookName, type Hooks } from './hooks';
 import { KvCache } from './kv-cache';
-import type { RotaryTables } from './rotary';
+import { type RotaryTables, rotaryAngles } from './rotary';
 import type { ModelSpec } from './spec';
 import type { DeviceWeights } from './weights-device';
 
@@ -110,6 +110,7 @@ export function run(
         resid = tf.add(resid, hp('hook_pos_embed', perRow as tf.Tensor3D));
       }
       const mask = attentionMask(offset, pos, leftPad);
+      const rotary = model.rotary && rotaryAngles(model.rotary, positions);
       const wantsResult = [...cacheNames, ...Object.keys(hooks)].some((n) => n.endsWith('attn.hook_result'));
       for (let l = 0; l < spec.nLayers; l++) {
         const out = block(resid, {
@@ -118,8 +119,7 @@ export function run(
           layer: l,
           hp,
           wantsResult,
-          positions,
-          rotary: model.rotary,
+          rotary,
           mask,
           past: kv.layers[l],
         });

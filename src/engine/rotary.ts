@@ -1,7 +1,10 @@
 /**
  * Rotary position embeddings, in both layouts (spec.ts: RotaryLayout). The cos/sin tables are
- * built once per model in float64 and laid out so that rotation is two multiplies and an add:
- *   x' = x * cos + rotate(x) * sin
+ * built once per model in float64 and laid out so that rotation is a swap, two multiplies and an
+ * add:
+ *   x' = x · cos + swap(x) · sin±
+ * where swap exchanges each feature with its pair partner and sin± carries the rotation's sign
+ * (−sin on the first member of a pair, +sin on the second).
  */
 import * as tf from '@tensorflow/tfjs-core';
 import type { RotarySpec } from './spec';
@@ -10,7 +13,16 @@ export interface RotaryTables {
   readonly spec: RotarySpec;
   /** [nPositions, dim], each frequency repeated where its pair partner sits. */
   readonly cos: tf.Tensor2D;
+  /** [nPositions, dim], signed as above. */
   readonly sin: tf.Tensor2D;
+}
+
+/** The tables gathered for one forward pass's positions, shaped to broadcast over heads. */
+export interface RotaryAngles {
+  readonly spec: RotarySpec;
+  /** [1 | batch, pos, 1, dim] */
+  readonly cos: tf.Tensor4D;
+  readonly sin: tf.Tensor4D;
 }
 
 export function buildRotaryTables(spec: RotarySpec, nPositions: number): RotaryTables {
@@ -27,7 +39,7 @@ export function buildRotaryTables(spec: RotarySpec, nPositions: number): RotaryT
       const [a, b] = layout === 'half' ? [i, i + half] : [2 * i, 2 * i + 1];
       cos[p * dim + a] = c;
       cos[p * dim + b] = c;
-      sin[p * dim + a] = s;
+      sin[p * dim + a] = -s;
       sin[p * dim + b] = s;
     }
   }
@@ -35,31 +47,38 @@ export function buildRotaryTables(spec: RotarySpec, nPositions: number): RotaryT
 }
 
 /**
- * Rotates the first `dim` features of each head. x: [batch, pos, heads, dHead];
- * positions: [pos] (shared by the batch) or [batch, pos] (left-padded batches). Call inside tidy.
+ * Gathers the angles of `positions` ([pos] shared by the batch, or [batch, pos] for left-padded
+ * batches) once per forward pass; every layer reuses them. Call inside tidy.
  */
-export function applyRotary(x: tf.Tensor4D, positions: tf.Tensor, tables: RotaryTables): tf.Tensor4D {
-  const [batch, pos, , dHead] = x.shape;
-  const { dim, layout } = tables.spec;
-  const rows = positions.rank === 1 ? 1 : batch;
-  // [rows, pos, 1, dim]: broadcast over heads (and over the batch when positions are shared).
-  const cos = tf.reshape(tf.gather(tables.cos, positions), [rows, pos, 1, dim]);
-  const sin = tf.reshape(tf.gather(tables.sin, positions), [rows, pos, 1, dim]);
+export function rotaryAngles(tables: RotaryTables, positions: tf.Tensor): RotaryAngles {
+  const rows = positions.rank === 1 ? 1 : positions.shape[0]!;
+  const pos = positions.shape[positions.rank - 1]!;
+  const shape: [number, number, number, number] = [rows, pos, 1, tables.spec.dim];
+  return {
+    spec: tables.spec,
+    cos: tf.reshape(tf.gather(tables.cos, positions), shape),
+    sin: tf.reshape(tf.gather(tables.sin, positions), shape),
+  };
+}
+
+/** Rotates the first `dim` features of each head of x: [batch, pos, heads, dHead]. Call inside tidy. */
+export function applyRotary(x: tf.Tensor4D, angles: RotaryAngles): tf.Tensor4D {
+  const dHead = x.shape[3];
+  const { dim, layout } = angles.spec;
   const rot = dim === dHead ? x : tf.slice(x, [0, 0, 0, 0], [-1, -1, -1, dim]);
-  const rotated = tf.add(tf.mul(rot, cos), tf.mul(rotatePairs(rot, layout), sin));
+  const rotated = tf.add(tf.mul(rot, angles.cos), tf.mul(swapPairs(rot, layout), angles.sin));
   return (
     dim === dHead ? rotated : tf.concat([rotated, tf.slice(x, [0, 0, 0, dim], [-1, -1, -1, dHead - dim])], 3)
   ) as tf.Tensor4D;
 }
 
-/** The pair partner of each feature with the sign of a 90° rotation: (a, b) → (−b, a). */
-function rotatePairs(x: tf.Tensor4D, layout: RotarySpec['layout']): tf.Tensor4D {
+/** Exchanges each feature with its pair partner: (a, b) → (b, a). */
+function swapPairs(x: tf.Tensor4D, layout: RotarySpec['layout']): tf.Tensor4D {
   const [b, p, h, d] = x.shape;
   if (layout === 'half') {
     const [x1, x2] = tf.split(x, 2, 3);
-    return tf.concat([tf.neg(x2!), x1!], 3) as tf.Tensor4D;
+    return tf.concat([x2!, x1!], 3) as tf.Tensor4D;
   }
-  const pairs = tf.reshape(x, [b, p, h, d / 2, 2]);
-  const [even, odd] = tf.split(pairs, 2, 4);
-  return tf.reshape(tf.concat([tf.neg(odd!), even!], 4), [b, p, h, d]);
+  const [even, odd] = tf.split(tf.reshape(x, [b, p, h, d / 2, 2]), 2, 4);
+  return tf.reshape(tf.concat([odd!, even!], 4), [b, p, h, d]);
 }

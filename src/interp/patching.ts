@@ -14,6 +14,7 @@ import {
   type HookName,
   type Hooks,
   hookName,
+  KvCache,
   type Model,
   RudderError,
 } from '../engine';
@@ -185,7 +186,11 @@ export function sitePositions(model: Model, pair: PatchPair, site: PatchSite): n
   return [t];
 }
 
-/** Runs each cell (a set of sites) as one row of the target batch; effect = patched − target. */
+/**
+ * Runs each cell (a set of sites) as one row of the target batch; effect = patched − target.
+ * Positions before the first patched one are identical in every row, so they run once and each
+ * row continues from their keys and values: a last-position sweep runs one token per cell.
+ */
 async function runCells(
   model: Model,
   pair: PatchPair,
@@ -197,21 +202,43 @@ async function runCells(
   const T = pair.target.length;
   const { nHeads: H } = model.spec;
   const cellPositions = cells.map((sites) => sites.map((s) => sitePositions(model, pair, s)));
+  const p0 = Math.min(T - 1, ...cellPositions.flat(2));
+  const S = T - p0;
+  const suffix = pair.target.slice(p0);
   const hooks = [...new Set(cells.flatMap((sites) => sites.map(siteHook)))];
   const src = alignedSource(model, pair, hooks, metric, opts.hooks);
-  const effect = new Float32Array(cells.length);
-  let target = 0;
+  const prefix = new KvCache(model.spec);
+  const srcSuffix = new Map<HookName, tf.Tensor>();
+  const runRows = (B: number, extra: Hooks): tf.Tensor1D => {
+    const kv = new KvCache(model.spec);
+    try {
+      if (p0 > 0) {
+        prefix.layers.forEach((layer, l) => {
+          kv.layers[l] = { k: tf.tile(layer!.k, [B, 1, 1, 1]), v: tf.tile(layer!.v, [B, 1, 1, 1]) };
+        });
+        kv.length = p0;
+      }
+      const rows = Array.from({ length: B }, () => suffix);
+      const r = model.run(rows, { kv, hooks: mergeHooks(opts.hooks, extra), logits: 'last' });
+      return tf.tidy(() => {
+        const m = metricOnLogits(metric, tf.squeeze(r.logits!, [1]) as tf.Tensor2D);
+        r.logits!.dispose();
+        return m;
+      });
+    } finally {
+      kv.dispose();
+    }
+  };
   try {
-    const base = model.run(pair.target, { hooks: opts.hooks, logits: 'last' });
-    target = (
-      await readFloats(tf.tidy(() => metricOnLogits(metric, tf.squeeze(base.logits!, [1]) as tf.Tensor2D)))
-    )[0]!;
-    base.logits!.dispose();
-    const perPass = Math.max(1, Math.floor((opts.maxTokens ?? 2048) / T));
+    if (p0 > 0) model.run(pair.target.slice(0, p0), { hooks: opts.hooks, kv: prefix, logits: 'none' });
+    for (const h of hooks) srcSuffix.set(h, tf.slice(src.acts.get(h)!, [0, p0], [-1, S]));
+    const target = (await readFloats(runRows(1, {})))[0]!;
+    const effect = new Float32Array(cells.length);
+    const perPass = Math.max(1, Math.floor((opts.maxTokens ?? 2048) / S));
     for (let c0 = 0; c0 < cells.length; c0 += perPass) {
       const chunk = cells.slice(c0, c0 + perPass);
       const B = chunk.length;
-      // Per hook, a [B, T, heads | 1, 1] mask: 1 where that row copies the source.
+      // Per hook, a [B, S, heads | 1, 1] mask: 1 where that row copies the source.
       const masks = new Map<HookName, Float32Array>();
       chunk.forEach((sites, b) =>
         sites.forEach((site, i) => {
@@ -219,30 +246,26 @@ async function runCells(
           const width = site.kind === 'head' ? H : 1;
           let m = masks.get(h);
           if (!m) {
-            m = new Float32Array(B * T * width);
+            m = new Float32Array(B * S * width);
             masks.set(h, m);
           }
           for (const t of cellPositions[c0 + b]![i]!)
-            m[(b * T + t) * width + (site.kind === 'head' ? site.head : 0)] = 1;
+            m[(b * S + t - p0) * width + (site.kind === 'head' ? site.head : 0)] = 1;
         }),
       );
       const patchHooks: Hooks = {};
       for (const [h, m] of masks) {
-        const s = src.acts.get(h)!;
-        const shape = s.rank === 4 ? [B, T, H, 1] : [B, T, 1];
+        const s = srcSuffix.get(h)!;
+        const shape = s.rank === 4 ? [B, S, H, 1] : [B, S, 1];
         patchHooks[h] = (x) => tf.add(x, tf.mul(tf.tensor(m, shape), tf.sub(s, x)));
       }
-      const rows = Array.from({ length: B }, () => [...pair.target]);
-      const r = model.run(rows, { hooks: mergeHooks(opts.hooks, patchHooks), logits: 'last' });
-      const values = await readFloats(
-        tf.tidy(() => tf.sub(metricOnLogits(metric, tf.squeeze(r.logits!, [1]) as tf.Tensor2D), target)),
-      );
-      r.logits!.dispose();
+      const values = await readFloats(tf.tidy(() => tf.sub(runRows(B, patchHooks), target)));
       effect.set(values, c0);
     }
     return { effect, source: (await src.metric.data())[0]!, target };
   } finally {
-    for (const t of src.acts.values()) t.dispose();
+    for (const t of [...src.acts.values(), ...srcSuffix.values()]) t.dispose();
     src.metric.dispose();
+    prefix.dispose();
   }
 }

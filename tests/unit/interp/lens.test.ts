@@ -114,14 +114,23 @@ describe('vector lens', () => {
     );
     const order = logits.map((x, i) => [x, i] as const).sort((a, b) => b[0] - a[0]);
     expect([...got.promoted.ids]).toEqual(order.slice(0, 5).map(([, i]) => i));
-    expect([...got.suppressed.ids]).toEqual(order.slice(-5).reverse().map(([, i]) => i));
+    expect([...got.suppressed.ids]).toEqual(
+      order
+        .slice(-5)
+        .reverse()
+        .map(([, i]) => i),
+    );
     expect(got.promoted.logits[0]!).toBeCloseTo(order[0]![0], 4);
   });
 
   it('swaps promoted and suppressed tokens when the direction is negated', async () => {
     const v = Float32Array.from({ length: spec.dModel }, (_, i) => Math.cos(3 * i));
     const up = await vectorLens(model, v, { k: 3 });
-    const down = await vectorLens(model, v.map((x) => -x), { k: 3 });
+    const down = await vectorLens(
+      model,
+      v.map((x) => -x),
+      { k: 3 },
+    );
     expect(down.promoted.ids).toEqual(up.suppressed.ids);
   });
 

@@ -60,7 +60,9 @@ describe.each([
     const heldOut = windows(16, 12, 2);
     const logit = await lensKlByLayer(model, heldOut);
     const tuned = await lensKlByLayer(model, heldOut, lens);
-    console.log(`${spec.modelType} held-out KL per layer: logit lens [${fmt(logit)}], tuned lens [${fmt(tuned)}]`);
+    console.log(
+      `${spec.modelType} held-out KL per layer: logit lens [${fmt(logit)}], tuned lens [${fmt(tuned)}]`,
+    );
     tuned.forEach((kl, l) => expect(kl).toBeLessThan(logit[l]!));
     expect(losses.at(-1)!).toBeLessThan(losses[0]!);
     lens.dispose();

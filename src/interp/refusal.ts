@@ -1,0 +1,135 @@
+/**
+ * Refusal analysis (METHODS.md §5): the refusal score of a prompt's next-token distribution, the
+ * refusal direction (difference of means at `resid_pre`), and how far harmful and harmless
+ * prompts stand apart along it at every layer.
+ */
+import { type HookName, type Hooks, type Model, RudderError, type RudderTokenizer } from '../engine';
+import { collectActivations } from './activations';
+import { measure } from './metrics';
+
+/** §5's score log P(R) − log(1 − P(R)) at each prompt's last token. */
+export function refusalScores(
+  model: Model,
+  prompts: readonly (readonly number[])[],
+  refusalTokens: readonly number[],
+  opts: { readonly hooks?: Hooks; readonly batchSize?: number } = {},
+): Promise<Float32Array> {
+  return measure(model, prompts, { kind: 'refusal-score', refusal: refusalTokens }, opts);
+}
+
+/** The first token of each text (as a reply would start, after the assistant tag), deduplicated. */
+export function firstTokenIds(tokenizer: RudderTokenizer, texts: readonly string[]): number[] {
+  const ids = texts.map((t) => tokenizer.encode(t, { addSpecialTokens: false })[0]);
+  return [...new Set(ids.filter((id): id is number => id !== undefined))];
+}
+
+/**
+ * r = mean_harmful − mean_harmless of `resid_pre[layer]` at one position (−1: the last token), in
+ * the residual's own units (add it with c = ±1, or normalise it for directional ablation).
+ */
+export function refusalDirection(
+  model: Model,
+  harmful: readonly (readonly number[])[],
+  harmless: readonly (readonly number[])[],
+  layer: number,
+  opts: { readonly position?: number; readonly hooks?: Hooks } = {},
+): Float32Array {
+  if (!Number.isInteger(layer) || layer < 0 || layer >= model.spec.nLayers)
+    throw new RudderError(
+      'bad-layer',
+      `Layer ${layer} does not exist (the model has ${model.spec.nLayers}).`,
+    );
+  const hook: HookName = `blocks.${layer}.hook_resid_pre`;
+  const position = { kind: 'index', index: opts.position ?? -1 } as const;
+  const a = meanRow(collectActivations(model, harmful, [hook], position, { hooks: opts.hooks }).get(hook)!);
+  const b = meanRow(collectActivations(model, harmless, [hook], position, { hooks: opts.hooks }).get(hook)!);
+  return a.map((x, i) => x - b[i]!);
+}
+
+export interface RefusalByLayer {
+  /** `resid_pre 0` … `resid_pre L−1`, then `resid_post L−1` (the final residual). */
+  readonly labels: readonly string[];
+  /** Mean projection onto the unit refusal direction, per point. */
+  readonly harmful: Float32Array;
+  readonly harmless: Float32Array;
+  /** (mean harmful − mean harmless) / pooled standard deviation of the projections. */
+  readonly separation: Float32Array;
+  /** ‖mean harmful − mean harmless‖ per point. */
+  readonly directionNorm: Float32Array;
+  /** Per prompt, [points × prompts]. */
+  readonly harmfulPerPrompt: Float32Array;
+  readonly harmlessPerPrompt: Float32Array;
+}
+
+/**
+ * Where refusal becomes readable: at every residual point, harmful and harmless prompts projected
+ * onto a unit refusal direction, either the one given (e.g. from a chosen layer) or each point's
+ * own difference of means (in-sample, so its separation is optimistic on few prompts).
+ */
+export function refusalByLayer(
+  model: Model,
+  harmful: readonly (readonly number[])[],
+  harmless: readonly (readonly number[])[],
+  opts: { readonly position?: number; readonly direction?: Float32Array; readonly hooks?: Hooks } = {},
+): RefusalByLayer {
+  const L = model.spec.nLayers;
+  const d = model.spec.dModel;
+  if (opts.direction && opts.direction.length !== d)
+    throw new RudderError(
+      'bad-vector',
+      `The direction has ${opts.direction.length} values; the residual has ${d}.`,
+    );
+  const hooks: HookName[] = [
+    ...Array.from({ length: L }, (_, l) => `blocks.${l}.hook_resid_pre` as const),
+    `blocks.${L - 1}.hook_resid_post`,
+  ];
+  const position = { kind: 'index', index: opts.position ?? -1 } as const;
+  const a = collectActivations(model, harmful, hooks, position, { hooks: opts.hooks });
+  const b = collectActivations(model, harmless, hooks, position, { hooks: opts.hooks });
+  const P = hooks.length;
+  const out = {
+    harmful: new Float32Array(P),
+    harmless: new Float32Array(P),
+    separation: new Float32Array(P),
+    directionNorm: new Float32Array(P),
+    harmfulPerPrompt: new Float32Array(P * harmful.length),
+    harmlessPerPrompt: new Float32Array(P * harmless.length),
+  };
+  hooks.forEach((h, i) => {
+    const rowsA = a.get(h)!;
+    const rowsB = b.get(h)!;
+    const ma = meanRow(rowsA);
+    const mb = meanRow(rowsB);
+    const diff = ma.map((x, j) => x - mb[j]!);
+    out.directionNorm[i] = norm(diff);
+    const dir = unit(opts.direction ?? diff);
+    const pa = rowsA.map((r) => dot(r, dir));
+    const pb = rowsB.map((r) => dot(r, dir));
+    out.harmfulPerPrompt.set(pa, i * harmful.length);
+    out.harmlessPerPrompt.set(pb, i * harmless.length);
+    out.harmful[i] = mean(pa);
+    out.harmless[i] = mean(pb);
+    const pooled = Math.sqrt((variance(pa) + variance(pb)) / 2);
+    out.separation[i] = pooled > 0 ? (out.harmful[i]! - out.harmless[i]!) / pooled : 0;
+  });
+  const labels = [...Array.from({ length: L }, (_, l) => `resid_pre ${l}`), `resid_post ${L - 1}`];
+  return { labels, ...out };
+}
+
+function meanRow(rows: readonly Float32Array[]): Float32Array {
+  const m = new Float32Array(rows[0]!.length);
+  for (const r of rows) for (let i = 0; i < r.length; i++) m[i]! += r[i]! / rows.length;
+  return m;
+}
+
+const dot = (a: Float32Array, b: Float32Array) => a.reduce((s, x, i) => s + x * b[i]!, 0);
+const norm = (a: Float32Array) => Math.sqrt(dot(a, a));
+const unit = (a: Float32Array) => {
+  const n = norm(a);
+  return n > 0 ? a.map((x) => x / n) : a;
+};
+const mean = (a: readonly number[]) => a.reduce((s, x) => s + x, 0) / a.length;
+const variance = (a: readonly number[]) => {
+  const m = mean(a);
+  return a.reduce((s, x) => s + (x - m) ** 2, 0) / Math.max(1, a.length - 1);
+};
