@@ -120,7 +120,10 @@ const VALID_NAMES = new WeakMap<ModelSpec, Set<string>>();
 /** Throws UnknownHookError, with the nearest valid names, for any name this model lacks. */
 export function assertHookNames(spec: ModelSpec, names: Iterable<string>): void {
   let valid = VALID_NAMES.get(spec);
-  if (!valid) VALID_NAMES.set(spec, (valid = new Set<string>(allHookNames(spec))));
+  if (!valid) {
+    valid = new Set<string>(allHookNames(spec));
+    VALID_NAMES.set(spec, valid);
+  }
   for (const name of names) {
     if (!valid.has(name)) throw new UnknownHookError(name, nearestNames(name, [...valid]));
   }
