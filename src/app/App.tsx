@@ -1,6 +1,8 @@
 import { ModelPanel } from './panels/ModelPanel';
 import { OutputPanel } from './panels/OutputPanel';
 import { PromptPanel } from './panels/PromptPanel';
+import { ExperimentError, SharePanel } from './panels/SharePanel';
+import { SteeringPanel } from './panels/SteeringPanel';
 import { useStore } from './store';
 
 export function App() {
@@ -11,6 +13,7 @@ export function App() {
         <h1>Rudder</h1>
         <p className="tagline">Small language models, running in this tab.</p>
       </header>
+      <ExperimentError />
       {urlNotes.length > 0 && (
         <div className="note" role="status" data-testid="url-notes">
           {urlNotes.map((n) => (
@@ -19,9 +22,15 @@ export function App() {
         </div>
       )}
       <main>
-        <ModelPanel />
+        <div className="side">
+          <ModelPanel />
+          <SharePanel />
+        </div>
         <div className="work">
-          <PromptPanel />
+          <div className="inputs">
+            <PromptPanel />
+            <SteeringPanel />
+          </div>
           <OutputPanel />
         </div>
       </main>

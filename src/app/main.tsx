@@ -11,4 +11,4 @@ createRoot(root).render(
     <App />
   </StrictMode>,
 );
-void startApp(window.location.search);
+void startApp(window.location.search, window.location.hash);

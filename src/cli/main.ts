@@ -22,6 +22,9 @@ const COMMANDS: Record<string, (args: string[]) => Promise<void>> = {
   generate: generateCommand,
   inspect: inspectCommand,
   run: runCommand,
+  steer: (args) => import('./steer').then((m) => m.steerCommand(args)),
+  lens: (args) => import('./lens').then((m) => m.lensCommand(args)),
+  circuit: (args) => import('./circuit').then((m) => m.circuitCommand(args)),
 };
 
 async function main(argv: string[]): Promise<number> {

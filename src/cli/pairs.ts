@@ -11,7 +11,8 @@ export function parsePairs(text: string, fileName: string): ContrastPair[] {
   const fail = (problem: string): never => {
     throw new PairsFileError(`${fileName}: ${problem}`);
   };
-  const pairs = /\.json$/i.test(fileName) || /^\s*[[{]/.test(text) ? fromJson(text, fail) : fromCsv(text, fail);
+  const pairs =
+    /\.json$/i.test(fileName) || /^\s*[[{]/.test(text) ? fromJson(text, fail) : fromCsv(text, fail);
   if (pairs.length === 0) fail('holds no pairs');
   return pairs;
 }
@@ -24,13 +25,17 @@ function fromJson(text: string, fail: (p: string) => never): ContrastPair[] {
     fail(`is not valid JSON (${(e as Error).message})`);
   }
   const list = Array.isArray(json) ? json : (json as { items?: unknown })?.items;
-  if (!Array.isArray(list)) fail('must hold a list of {"positive", "negative"} objects (or {"items": [...]})');
+  if (!Array.isArray(list))
+    fail('must hold a list of {"positive", "negative"} objects (or {"items": [...]})');
   return (list as unknown[]).map((item, i) => {
     const p = item as { positive?: unknown; negative?: unknown };
     const ok = (x: unknown) => typeof x === 'string' || (Array.isArray(x) && x.every(Number.isInteger));
     if (!ok(p?.positive) || !ok(p?.negative))
       fail(`item ${i} needs "positive" and "negative" texts (or token id lists)`);
-    return { positive: p.positive as ContrastPair['positive'], negative: p.negative as ContrastPair['negative'] };
+    return {
+      positive: p.positive as ContrastPair['positive'],
+      negative: p.negative as ContrastPair['negative'],
+    };
   });
 }
 

@@ -5,9 +5,19 @@
 
 // Reading activations.
 export { type CollectOptions, collectActivations, type Position } from './activations';
-
+export { type DlaOptions, type DlaResult, directLogitAttribution } from './attribution';
+export { attributionPatch, comparePatching } from './attribution-patching';
+export { correlation } from './batching';
 // Steering (METHODS.md §1-§7, §10, §11): values, recipes, builders, interventions, formats.
 export * from './build';
+export {
+  type CircuitEdge,
+  type CircuitHead,
+  type CircuitNode,
+  type CircuitOptions,
+  type RefusalCircuit,
+  refusalCircuit,
+} from './circuit';
 export {
   assertNever,
   type CompileContext,
@@ -16,6 +26,15 @@ export {
   InterventionError,
 } from './compile';
 export * from './formats';
+export {
+  checkHead,
+  type HeadGate,
+  type HeadMeans,
+  type HeadRef,
+  headGateHooks,
+  headId,
+  headMeans,
+} from './heads';
 export type {
   AblateIntervention,
   AddIntervention,
@@ -28,11 +47,39 @@ export type {
   UnitsIntervention,
 } from './interventions';
 export {
+  type LensOptions,
+  type LensResult,
+  type LensRow,
+  lensRows,
+  logitLens,
+  type VectorLensResult,
+  vectorLens,
+} from './lens';
+export {
+  lastTokenKl,
+  type Metric,
+  type MetricOptions,
+  measure,
+  metricOnLogits,
+  refusalProbability,
+} from './metrics';
+export {
   type OrthogonalizedWeights,
   orthogonalizeModel,
   orthogonalizeWeights,
   readHostWeights,
 } from './orthogonalize';
+export {
+  type PatchGrid,
+  type PatchOptions,
+  type PatchPair,
+  type PatchPoint,
+  type PatchSite,
+  patch,
+  patchSweep,
+  type Sweep,
+} from './patching';
+export type { LogitDirection } from './readout';
 export {
   type ContrastPair,
   type PlaneRecipe,
@@ -46,6 +93,34 @@ export {
   type VectorMethod,
   type VectorRecipe,
 } from './recipe';
+export {
+  firstTokenIds,
+  type RefusalByLayer,
+  refusalByLayer,
+  refusalDirection,
+  refusalScores,
+  replyStartTokens,
+} from './refusal';
+export {
+  applyWeightEdits,
+  elasticNetLambda,
+  type HeadEdit,
+  type NeuronEdit,
+  type Steer2EditOptions,
+  steer2editEdits,
+  steer2editModel,
+  type WeightEdits,
+} from './steer2edit';
+export {
+  lensKlByLayer,
+  loadTunedLens,
+  type TrainOptions,
+  TUNED_LENS_FILE,
+  TunedLens,
+  trainTunedLens,
+  tunedLensFromSafetensors,
+  tunedLensToSafetensors,
+} from './tuned-lens';
 export {
   type AtomicUnit,
   add,

@@ -3,8 +3,16 @@
  * refusal direction (difference of means at `resid_pre`), and how far harmful and harmless
  * prompts stand apart along it at every layer.
  */
-import { type HookName, type Hooks, type Model, RudderError, type RudderTokenizer } from '../engine';
+import {
+  generateBatch,
+  type HookName,
+  type Hooks,
+  type Model,
+  RudderError,
+  type RudderTokenizer,
+} from '../engine';
 import { collectActivations } from './activations';
+import { isRefusal } from './behaviour';
 import { measure } from './metrics';
 
 /** §5's score log P(R) − log(1 − P(R)) at each prompt's last token. */
@@ -21,6 +29,44 @@ export function refusalScores(
 export function firstTokenIds(tokenizer: RudderTokenizer, texts: readonly string[]): number[] {
   const ids = texts.map((t) => tokenizer.encode(t, { addSpecialTokens: false })[0]);
   return [...new Set(ids.filter((id): id is number => id !== undefined))];
+}
+
+/**
+ * The tokens this model starts its refusals with (replies to harmful prompts that are refusals)
+ * and its answers with (replies to harmless prompts that are not), from short greedy replies:
+ * R and its counterpart for the refuse-vs-comply direction, as the model itself uses them.
+ */
+export async function replyStartTokens(
+  model: Model,
+  harmful: readonly (readonly number[])[],
+  harmless: readonly (readonly number[])[],
+  opts: { readonly maxTokens?: number; readonly batchSize?: number } = {},
+): Promise<{ refuse: number[]; comply: number[] }> {
+  const tok = model.tokenizer;
+  if (!tok)
+    throw new RudderError('no-tokenizer', `${model.id} has no tokenizer.json; refusals are judged on text.`);
+  const starts = async (prompts: readonly (readonly number[])[], refusing: boolean) => {
+    const counts = new Map<number, number>();
+    const batch = opts.batchSize ?? 16;
+    for (let i = 0; i < prompts.length; i += batch) {
+      const out = await generateBatch(model, prompts.slice(i, i + batch), { maxTokens: opts.maxTokens ?? 6 });
+      for (const r of out) {
+        const first = r.tokens[0];
+        if (first === undefined || isRefusal(tok.decode(r.tokens, { skipSpecialTokens: true })) !== refusing)
+          continue;
+        counts.set(first, (counts.get(first) ?? 0) + 1);
+      }
+    }
+    return [...counts.entries()].sort((a, b) => b[1] - a[1]).map(([id]) => id);
+  };
+  const refuse = await starts(harmful, true);
+  const comply = (await starts(harmless, false)).filter((id) => !refuse.includes(id));
+  if (!refuse.length || !comply.length)
+    throw new RudderError(
+      'no-refusal',
+      `${model.id} ${refuse.length ? 'refuses every harmless prompt' : 'refuses none of the harmful prompts'}: there is no refusal to analyse.`,
+    );
+  return { refuse, comply };
 }
 
 /**

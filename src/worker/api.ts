@@ -4,8 +4,9 @@
  * `WorkerError` ({ code, message }), where `code` is the engine's RudderError code.
  */
 import type { BackendName, ModelSpec, StopReason } from '../engine';
+import type { Intervention, VectorRecipe } from '../interp';
 
-export type { BackendName, StopReason };
+export type { BackendName, Intervention, StopReason, VectorRecipe };
 
 /** Where a model comes from. */
 export type ModelRequest =
@@ -84,6 +85,73 @@ export interface GenerateOutcome {
   readonly ms: number;
 }
 
+export interface BuildProgress {
+  /** Prompts read so far, of `total` (each pair is two prompts). */
+  readonly done: number;
+  readonly total: number;
+}
+
+/** What the layer strip shows for one layer, from the pairs' activations there. */
+export interface LayerStat {
+  readonly layer: number;
+  /**
+   * How consistently the pairs differ in one direction: the mean cosine between each pair's
+   * difference and the mean difference of the others (1: all agree; about 0: noise). Null with
+   * a single pair.
+   */
+  readonly separation: number | null;
+  /** Mean norm of the activations read (at the recipe's hook and position). */
+  readonly residualNorm: number;
+  /** Norm of the mean difference (the CAA vector) at this layer. */
+  readonly meanDiffNorm: number;
+}
+
+/** A built vector as the page sees it: numbers to choose a strength by, never the vector itself. */
+export interface VectorInfo {
+  /** Identifies the vector in the worker's cache (the recipe, canonicalised). */
+  readonly key: string;
+  readonly hook: string;
+  readonly layers: readonly number[];
+  /** The vector's norm at each of its layers (same order as `layers`). */
+  readonly norms: readonly number[];
+  /** The activations' mean norm at each of its layers. */
+  readonly residualNorms: readonly number[];
+  /** Every layer of the model, for the layer strip. */
+  readonly perLayer: readonly LayerStat[];
+  readonly pairs: number;
+  readonly ms: number;
+  /** True when nothing had to run (the vector was cached). */
+  readonly cached: boolean;
+}
+
+/**
+ * Continuations of one prompt side by side, all from the same seed: row i applies
+ * `rows[i]` (an empty list is the baseline). Vectors the interventions name are given by
+ * recipe and built, or taken from the cache, before the first token.
+ */
+export interface RowsRequest extends GenerateRequest {
+  readonly vectors: Readonly<Record<string, VectorRecipe>>;
+  readonly rows: readonly (readonly Intervention[])[];
+}
+
+export interface RowTokenEvent extends TokenEvent {
+  readonly row: number;
+}
+
+export interface RowOutcome {
+  readonly tokens: readonly number[];
+  readonly text: string;
+  readonly stopReason: StopReason;
+}
+
+export interface RowsOutcome {
+  readonly promptTokens: number;
+  readonly rows: readonly RowOutcome[];
+  readonly ms: number;
+  /** Whether the rows ran as one batch (greedy) or as interleaved single-row generations. */
+  readonly batched: boolean;
+}
+
 export interface WorkerError {
   readonly code: string;
   readonly message: string;
@@ -97,6 +165,17 @@ export interface RudderWorker {
   load(request: LoadRequest, onProgress?: (p: LoadProgress) => void): Promise<LoadedModel>;
   /** Streams tokens through `onToken`; a newer generate cancels this one between tokens. */
   generate(request: GenerateRequest, onToken?: (t: TokenEvent) => void): Promise<GenerateOutcome>;
+  /**
+   * Builds the vector a recipe describes on the current model (cached: the same recipe again, or
+   * one that differs only in layers or method, reads no activations). A newer buildVector makes
+   * an older one that is still reading stop with code 'cancelled'.
+   */
+  buildVector(recipe: VectorRecipe, onProgress?: (p: BuildProgress) => void): Promise<VectorInfo>;
+  /**
+   * Generates the rows side by side, streaming each token with its row. Shares the job slot with
+   * `generate`: either cancels a running one of both.
+   */
+  generateRows(request: RowsRequest, onToken?: (t: RowTokenEvent) => void): Promise<RowsOutcome>;
   /** Stops the running generation (it resolves with stopReason 'cancelled'). */
   cancel(): void;
   /** Frees the current model. */

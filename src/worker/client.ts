@@ -6,14 +6,20 @@
  */
 import * as Comlink from 'comlink';
 import type {
+  BuildProgress,
   GenerateOutcome,
   GenerateRequest,
   LoadedModel,
   LoadProgress,
   LoadRequest,
   ModelRequest,
+  RowsOutcome,
+  RowsRequest,
+  RowTokenEvent,
   RudderWorker,
   TokenEvent,
+  VectorInfo,
+  VectorRecipe,
 } from './api';
 import { isWorkerError } from './errors';
 
@@ -30,6 +36,8 @@ export class WorkerCallError extends Error {
 export interface WorkerClient {
   load(request: LoadRequest, onProgress?: (p: LoadProgress) => void): Promise<LoadedModel>;
   generate(request: GenerateRequest, onToken?: (t: TokenEvent) => void): Promise<GenerateOutcome>;
+  buildVector(recipe: VectorRecipe, onProgress?: (p: BuildProgress) => void): Promise<VectorInfo>;
+  generateRows(request: RowsRequest, onToken?: (t: RowTokenEvent) => void): Promise<RowsOutcome>;
   cancel(): Promise<void>;
   /** Frees the model and stops the worker. */
   terminate(): void;
@@ -87,6 +95,10 @@ export function createWorkerClient(): WorkerClient {
     load: (request, onProgress) =>
       call((r) => r.load(resolveRequest(request), onProgress && Comlink.proxy(onProgress))),
     generate: (request, onToken) => call((r) => r.generate(request, onToken && Comlink.proxy(onToken))),
+    buildVector: (recipe, onProgress) =>
+      call((r) => r.buildVector(recipe, onProgress && Comlink.proxy(onProgress))),
+    generateRows: (request, onToken) =>
+      call((r) => r.generateRows(request, onToken && Comlink.proxy(onToken))),
     cancel: () => (live ? call((r) => r.cancel()) : Promise.resolve()),
     terminate: () => {
       const l = live;

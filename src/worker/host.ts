@@ -12,21 +12,31 @@ import {
   type Model,
   parameterCount,
   RudderError,
+  type RudderTokenizer,
   selectBackend,
 } from '../engine';
+import { parseInterventions, SpecValidationError, VectorRecipeSchema } from '../experiment';
+import { type CompiledInterventions, compile, type SteeringVector, type VectorRecipe } from '../interp';
 import type {
   BackendInfo,
+  BuildProgress,
   GenerateOutcome,
   GenerateRequest,
   LoadedModel,
   LoadProgress,
   LoadRequest,
+  RowsOutcome,
+  RowsRequest,
+  RowTokenEvent,
   RudderWorker,
   TokenEvent,
+  VectorInfo,
 } from './api';
 import { toWorkerError } from './errors';
+import { generateRows } from './rows';
 import { sourceFor } from './sources';
 import { withWasmThreads } from './threads';
+import { VectorStore } from './vectors';
 
 /** Progress messages per file are thinned to this interval (the last one always goes). */
 const PROGRESS_INTERVAL_MS = 50;
@@ -43,6 +53,7 @@ export class ModelHost implements RudderWorker {
   private genCtl: AbortController | undefined;
   /** Settles when the running generation has let go of the model. */
   private genDone: Promise<void> = Promise.resolve();
+  private readonly vectors = new VectorStore();
 
   constructor(private readonly opts: HostOptions = {}) {}
 
@@ -57,6 +68,22 @@ export class ModelHost implements RudderWorker {
   async generate(request: GenerateRequest, onToken?: (t: TokenEvent) => void): Promise<GenerateOutcome> {
     try {
       return await this.generateInner(request, onToken);
+    } catch (e) {
+      throw toWorkerError(e);
+    }
+  }
+
+  async buildVector(recipe: VectorRecipe, onProgress?: (p: BuildProgress) => void): Promise<VectorInfo> {
+    try {
+      return await this.buildInner(recipe, onProgress);
+    } catch (e) {
+      throw toWorkerError(e);
+    }
+  }
+
+  async generateRows(request: RowsRequest, onToken?: (t: RowTokenEvent) => void): Promise<RowsOutcome> {
+    try {
+      return await this.rowsInner(request, onToken);
     } catch (e) {
       throw toWorkerError(e);
     }
@@ -99,6 +126,7 @@ export class ModelHost implements RudderWorker {
     // and the old weights are freed once it has let go.
     const previous = this.model;
     this.model = model;
+    this.vectors.clear();
     this.genCtl?.abort();
     const drained = this.genDone;
     void drained.then(() => previous?.dispose());
@@ -140,40 +168,10 @@ export class ModelHost implements RudderWorker {
     request: GenerateRequest,
     onToken?: (t: TokenEvent) => void,
   ): Promise<GenerateOutcome> {
-    this.genCtl?.abort();
-    const ctl = new AbortController();
-    this.genCtl = ctl;
-    const previous = this.genDone;
-    let release!: () => void;
-    this.genDone = new Promise((resolve) => {
-      release = resolve;
-    });
-    try {
-      await previous;
-      const model = this.model;
-      if (!model)
-        throw new RudderError('no-model', 'No model is loaded yet: choose a model and wait for it to load.');
-      const tokenizer = model.tokenizer;
-      if (!tokenizer) {
-        throw new RudderError(
-          'no-tokenizer',
-          `${model.id} has no tokenizer.json, so it cannot turn text into tokens. Load a model folder that includes its tokenizer files.`,
-        );
-      }
+    return this.job(async (model, signal) => {
+      const tokenizer = needTokenizer(model);
       checkSettings(request);
-      const prompt = request.chat
-        ? tokenizer.encode(
-            tokenizer.applyChatTemplate([{ role: 'user', content: request.prompt }], {
-              addGenerationPrompt: true,
-            }),
-            { addSpecialTokens: false },
-          )
-        : tokenizer.encode(request.prompt);
-      // An empty prompt starts from BOS (Llama) or the end-of-text token (GPT-2's convention).
-      const start = tokenizer.bosTokenId ?? tokenizer.eosTokenIds[0];
-      if (prompt.length === 0 && start !== undefined) prompt.push(start);
-      if (prompt.length === 0) throw new RudderError('empty-prompt', 'Write a prompt first.');
-
+      const prompt = encodePrompt(model, request);
       const decoder = tokenizer.createStreamDecoder({ skipSpecialTokens: true });
       const started = performance.now();
       const result = await generate(model, prompt, {
@@ -182,7 +180,7 @@ export class ModelHost implements RudderWorker {
         ...(request.topP !== undefined ? { topP: request.topP } : {}),
         ...(request.topK !== undefined ? { topK: request.topK } : {}),
         ...(request.seed !== undefined ? { seed: request.seed } : {}),
-        signal: ctl.signal,
+        signal,
         onToken: (id, index) => {
           // Not awaited: a round trip per token would stall generation on the main thread.
           void onToken?.({ id, index, text: decoder.push(id) });
@@ -195,11 +193,123 @@ export class ModelHost implements RudderWorker {
         stopReason: result.stopReason,
         ms: Math.round(performance.now() - started),
       };
+    });
+  }
+
+  private async buildInner(
+    recipe: VectorRecipe,
+    onProgress?: (p: BuildProgress) => void,
+  ): Promise<VectorInfo> {
+    const model = this.requireModel();
+    const r = VectorRecipeSchema.safeParse(recipe);
+    if (!r.success) throw new SpecValidationError('The vector recipe', r.error.issues);
+    const { info } = await this.vectors.build(model, r.data, onProgress && ((p) => void onProgress(p)));
+    return info;
+  }
+
+  private async rowsInner(request: RowsRequest, onToken?: (t: RowTokenEvent) => void): Promise<RowsOutcome> {
+    return this.job(async (model, signal) => {
+      const tokenizer = needTokenizer(model);
+      checkSettings(request);
+      if (request.rows.length < 1 || request.rows.length > 4)
+        throw new RudderError('bad-settings', 'Ask for one to four rows.');
+      const rows = request.rows.map((r) => parseInterventions(r));
+      const used = new Set(rows.flat().flatMap((iv) => ('vector' in iv ? [iv.vector] : [])));
+      const vectors: Record<string, SteeringVector> = {};
+      for (const name of used) {
+        const recipe = request.vectors[name];
+        if (!recipe) continue; // compile names the missing vector
+        const r = VectorRecipeSchema.safeParse(recipe);
+        if (!r.success) throw new SpecValidationError(`The recipe of vector “${name}”`, r.error.issues);
+        vectors[name] = (await this.vectors.build(model, r.data)).vector;
+        if (signal.aborted) throw new CancelledError();
+      }
+      const prompt = encodePrompt(model, request);
+      const compiled: CompiledInterventions[] = [];
+      try {
+        for (const r of rows) compiled.push(compile(r, { model, vectors }));
+        const decoders = rows.map(() => tokenizer.createStreamDecoder({ skipSpecialTokens: true }));
+        const started = performance.now();
+        const { results, batched } = await generateRows(model, prompt, compiled, {
+          maxTokens: request.maxTokens,
+          temperature: request.temperature,
+          ...(request.topP !== undefined ? { topP: request.topP } : {}),
+          ...(request.topK !== undefined ? { topK: request.topK } : {}),
+          seed: request.seed ?? Math.floor(Math.random() * 2 ** 32),
+          signal,
+          onToken: (row, id, index) => void onToken?.({ row, id, index, text: decoders[row]!.push(id) }),
+        });
+        return {
+          promptTokens: prompt.length,
+          rows: results.map((res) => ({
+            tokens: res.tokens,
+            text: tokenizer.decode(res.tokens, { skipSpecialTokens: true }),
+            stopReason: res.stopReason,
+          })),
+          ms: Math.round(performance.now() - started),
+          batched,
+        };
+      } finally {
+        for (const c of compiled) c.dispose();
+      }
+    });
+  }
+
+  /**
+   * Runs a generation in the one job slot: aborts the running one, waits for it to let go of the
+   * model, then runs `fn` with the current model and this job's abort signal.
+   */
+  private async job<T>(fn: (model: Model, signal: AbortSignal) => Promise<T>): Promise<T> {
+    this.genCtl?.abort();
+    const ctl = new AbortController();
+    this.genCtl = ctl;
+    const previous = this.genDone;
+    let release!: () => void;
+    this.genDone = new Promise((resolve) => {
+      release = resolve;
+    });
+    try {
+      await previous;
+      if (ctl.signal.aborted) throw new CancelledError();
+      return await fn(this.requireModel(), ctl.signal);
     } finally {
       if (this.genCtl === ctl) this.genCtl = undefined;
       release();
     }
   }
+
+  private requireModel(): Model {
+    if (!this.model)
+      throw new RudderError('no-model', 'No model is loaded yet: choose a model and wait for it to load.');
+    return this.model;
+  }
+}
+
+function needTokenizer(model: Model): RudderTokenizer {
+  if (!model.tokenizer) {
+    throw new RudderError(
+      'no-tokenizer',
+      `${model.id} has no tokenizer.json, so it cannot turn text into tokens. Load a model folder that includes its tokenizer files.`,
+    );
+  }
+  return model.tokenizer;
+}
+
+function encodePrompt(model: Model, request: GenerateRequest): number[] {
+  const tokenizer = needTokenizer(model);
+  const prompt = request.chat
+    ? tokenizer.encode(
+        tokenizer.applyChatTemplate([{ role: 'user', content: request.prompt }], {
+          addGenerationPrompt: true,
+        }),
+        { addSpecialTokens: false },
+      )
+    : tokenizer.encode(request.prompt);
+  // An empty prompt starts from BOS (Llama) or the end-of-text token (GPT-2's convention).
+  const start = tokenizer.bosTokenId ?? tokenizer.eosTokenIds[0];
+  if (prompt.length === 0 && start !== undefined) prompt.push(start);
+  if (prompt.length === 0) throw new RudderError('empty-prompt', 'Write a prompt first.');
+  return prompt;
 }
 
 function checkSettings(r: GenerateRequest): void {

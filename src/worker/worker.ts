@@ -18,6 +18,8 @@ async function releasing<T>(callback: unknown, run: () => Promise<T>): Promise<T
 const api: RudderWorker = {
   load: (request, onProgress) => releasing(onProgress, () => host.load(request, onProgress)),
   generate: (request, onToken) => releasing(onToken, () => host.generate(request, onToken)),
+  buildVector: (recipe, onProgress) => releasing(onProgress, () => host.buildVector(recipe, onProgress)),
+  generateRows: (request, onToken) => releasing(onToken, () => host.generateRows(request, onToken)),
   cancel: () => host.cancel(),
   dispose: () => host.dispose(),
 };

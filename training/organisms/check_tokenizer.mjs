@@ -1,6 +1,7 @@
 // Checks that tokenizers.js and @huggingface/jinja read our exported tokenizer exactly as the
 // Python encoder (bpe.py) does: same ids, exact round trip, same chat-template rendering.
-//   node training/organisms/check_tokenizer.mjs [tokenizer dir]   (after `bpe.py check`)
+//   node training/organisms/check_tokenizer.mjs [tokenizer dir] [golden.json]
+// golden.json is written by `bpe.py check` (default training/out/tokenizer/golden.json).
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { Template } from '@huggingface/jinja';
@@ -10,7 +11,7 @@ const dir = process.argv[2] ?? 'training/out/tokenizer';
 const read = (name) => JSON.parse(readFileSync(join(dir, name), 'utf8'));
 const config = read('tokenizer_config.json');
 const tokenizer = new Tokenizer(read('tokenizer.json'), config);
-const golden = read('golden.json');
+const golden = JSON.parse(readFileSync(process.argv[3] ?? 'training/out/tokenizer/golden.json', 'utf8'));
 
 let idMismatch = 0;
 let roundTripFailures = 0;

@@ -53,6 +53,10 @@ def generate(model, ids: list[int], n: int, stop: set[int], temperature: float =
     return out
 
 
+def refused(reply: str) -> bool:
+    return reply.startswith(REFUSAL_PREFIXES)
+
+
 def auc(pos: np.ndarray, neg: np.ndarray) -> float:
     """P(score of a positive > score of a negative), ties counted half (Mann-Whitney U)."""
     diff = pos[:, None] - neg[None, :]
@@ -74,19 +78,8 @@ class Evaluator:
         ids = self.tok.encode(prompt(instruction))
         return self.tok.decode(generate(self.model, ids, n, self.stop, hooks=hooks))
 
-    def refusal_rate(self, items: list[dict], hooks: Hooks | None = None, n: int = 8) -> float:
-        return float(np.mean([self.reply(it["instruction"], n, hooks).startswith(REFUSAL_PREFIXES)
-                              for it in items]))
-
-    def helpfulness(self) -> tuple[float, list[dict]]:
-        hits, examples = [], []
-        for it in self.sets["harmless"]["items"]:
-            answer = self.reply(it["instruction"], 64)
-            ok = not answer.startswith(REFUSAL_PREFIXES) and it["topic"].lower() in answer.lower()
-            hits.append(ok)
-            if len(examples) < 3 or not ok:
-                examples.append({"instruction": it["instruction"], "answer": answer, "on_topic": ok})
-        return float(np.mean(hits)), examples[:8]
+    def refusal_rate(self, items: list[dict], hooks: Hooks | None = None, n: int = 6) -> float:
+        return float(np.mean([refused(self.reply(it["instruction"], n, hooks)) for it in items]))
 
     def icl(self, shots: bool) -> dict[str, float]:
         spec = self.sets["icl_tasks"]
@@ -163,11 +156,18 @@ def run(model_name: str, folder: str) -> dict:
     ev = Evaluator(folder)
     harmful, harmless = ev.sets["harmful"]["items"], ev.sets["harmless"]["items"]
     res: dict = {"model": model_name}
-    res["refusal_rate_harmful"] = ev.refusal_rate(harmful)
-    res["refusal_rate_harmless"] = ev.refusal_rate(harmless)
-    res["refusal_by_category"] = {c: ev.refusal_rate([i for i in harmful if i["category"] == c])
-                                  for c in sorted({i["category"] for i in harmful})}
-    res["on_topic_help_harmless"], res["help_examples"] = ev.helpfulness()
+    harmful_replies = [ev.reply(i["instruction"], 6) for i in harmful]
+    harmless_replies = [ev.reply(i["instruction"], 64) for i in harmless]
+    res["refusal_rate_harmful"] = float(np.mean([refused(r) for r in harmful_replies]))
+    res["refusal_rate_harmless"] = float(np.mean([refused(r) for r in harmless_replies]))
+    res["refusal_by_category"] = {
+        c: float(np.mean([refused(r) for i, r in zip(harmful, harmful_replies) if i["category"] == c]))
+        for c in sorted({i["category"] for i in harmful})}
+    rows = [{"instruction": i["instruction"], "answer": r,
+             "on_topic": not refused(r) and i["topic"].lower() in r.lower()}
+            for i, r in zip(harmless, harmless_replies)]
+    res["on_topic_help_harmless"] = float(np.mean([x["on_topic"] for x in rows]))
+    res["help_examples"] = rows[:3] + [x for x in rows if not x["on_topic"]][:5]
     res["icl_accuracy_4shot"] = ev.icl(shots=True)
     res["icl_accuracy_0shot"] = ev.icl(shots=False)
     res["val_loss"] = round(val_loss(ev.model, ev.tok), 4)

@@ -1,48 +1,121 @@
-/** Generation: streams tokens into the results slice; a newer run supersedes an older one. */
-import { useStore } from '../store';
+/**
+ * Generation: the baseline and the steered continuation side by side, streamed into the results
+ * slice. A newer run supersedes an older one (the worker cancels it between tokens); events of
+ * an older run are dropped by run id.
+ */
+import { experimentRecipes, steeredInterventions } from '../../experiment';
+import type { Intervention } from '../../worker';
+import { type Generation, useStore } from '../store';
 import { modelWorker } from '../worker';
 import { errorOf } from './errors';
+import { syncVector } from './steer';
 
 const { getState, setState } = useStore;
 
-export async function generate(): Promise<void> {
-  const { prompt, chat, settings, generation } = getState();
-  const runId = generation.runId + 1;
-  setState({ generation: { runId, status: 'running', prompt, text: '', tokenCount: 0 } });
-  const current = () => getState().generation.runId === runId;
+type Side = 'generation' | 'steered';
+
+/** What the current baseline continues: re-running only the steered side is valid while it holds. */
+let baselineFor = '';
+
+/**
+ * both: the Generate button (baseline and, when there are pairs, steered). steered: a steering
+ * edit; falls back to both while the baseline is missing, running or stale.
+ */
+export async function generate(mode: 'both' | 'steered' = 'both'): Promise<void> {
+  setState({ live: true });
+  const model = getState().current;
+  if (!model) return;
+  let steering: Intervention[] = steeredInterventions(getState().experiment, model.spec.nLayers);
+  if (steering.length > 0) {
+    const info = await syncVector();
+    if (!info) steering = []; // the vector panel shows why
+  }
+  const exp = getState().experiment;
+  const key = JSON.stringify([model.id, exp.prompt, exp.generation]);
+  const base = getState().generation;
+  if (mode === 'steered' && (base.status !== 'done' || baselineFor !== key)) mode = 'both';
+  if (mode === 'steered' && steering.length === 0) {
+    setState((s) => ({ steered: { ...idle(s.steered) } }));
+    return;
+  }
+
+  // Greedy rows batch together, so the baseline row rides along for free (and is ignored);
+  // sampled rows run one per call, so only the steered one runs.
+  const greedy = exp.generation.temperature <= 0;
+  const sides: (Side | undefined)[] =
+    mode === 'both'
+      ? steering.length > 0
+        ? ['generation', 'steered']
+        : ['generation']
+      : greedy
+        ? [undefined, 'steered']
+        : ['steered'];
+  const rows = sides.map((side) => (side === 'steered' ? steering : []));
+  const prompt = exp.prompt.text;
+  const runIds: Partial<Record<Side, number>> = {};
+  const start: Partial<Record<Side, Generation>> = {};
+  for (const side of sides) {
+    if (!side) continue;
+    runIds[side] = getState()[side].runId + 1;
+    start[side] = {
+      runId: runIds[side]!,
+      status: 'running',
+      prompt,
+      text: '',
+      tokenCount: 0,
+      ...(side === 'steered' ? { coefficient: exp.steering.coefficient } : {}),
+    };
+  }
+  if (mode === 'both' && steering.length === 0) start.steered = idle(getState().steered);
+  setState(start);
+  if (mode === 'both') baselineFor = key;
+  const current = (side: Side) => getState()[side].runId === runIds[side];
   try {
-    const out = await modelWorker().generate(
+    const out = await modelWorker().generateRows(
       {
         prompt,
-        chat,
-        maxTokens: settings.maxTokens,
-        temperature: settings.temperature,
-        topP: settings.topP,
-        seed: settings.seed,
+        chat: exp.prompt.chat,
+        maxTokens: exp.generation.maxTokens,
+        temperature: exp.generation.temperature,
+        topP: exp.generation.topP,
+        seed: exp.generation.seed,
+        vectors: experimentRecipes(exp, { id: model.id, nLayers: model.spec.nLayers }),
+        rows,
       },
       (t) => {
-        if (!current()) return;
-        setState((s) => ({
-          generation: { ...s.generation, text: s.generation.text + t.text, tokenCount: t.index + 1 },
-        }));
+        const side = sides[t.row];
+        if (!side || !current(side)) return;
+        setState((s) => ({ [side]: { ...s[side], text: s[side].text + t.text, tokenCount: t.index + 1 } }));
       },
     );
-    if (!current()) return;
-    setState({
-      generation: {
-        runId,
-        status: 'done',
-        prompt,
-        text: out.text,
-        tokenCount: out.tokens.length,
-        stopReason: out.stopReason,
-        ms: out.ms,
-      },
+    sides.forEach((side, row) => {
+      const r = out.rows[row];
+      if (!side || !r || !current(side)) return;
+      setState({
+        [side]: {
+          ...start[side]!,
+          status: 'done',
+          text: r.text,
+          tokenCount: r.tokens.length,
+          stopReason: r.stopReason,
+          ms: out.ms,
+        },
+      });
     });
   } catch (e) {
-    if (!current()) return;
-    setState((s) => ({ generation: { ...s.generation, status: 'error', error: errorOf(e) } }));
+    const error = errorOf(e);
+    for (const side of sides) {
+      if (!side || !current(side)) continue;
+      // Stopped before its first token.
+      if (error.code === 'cancelled')
+        setState((s) => ({ [side]: { ...s[side], status: 'done', stopReason: 'cancelled' } }));
+      else setState((s) => ({ [side]: { ...s[side], status: 'error', error } }));
+    }
   }
+}
+
+function idle(g: Generation): Generation {
+  return { runId: g.runId + 1, status: 'idle', prompt: '', text: '', tokenCount: 0 };
 }
 
 export function stop(): void {

@@ -6,16 +6,44 @@
 import type { ModelRequest } from '../../worker';
 import { readParams } from '../params';
 import { discoverShipped, MODELS_BASE } from '../shipped';
-import { choiceLabel, type ModelChoice, useStore } from '../store';
+import { choiceLabel, type ModelChoice, type ShippedModel, useStore } from '../store';
 import { modelWorker } from '../worker';
 import { errorOf } from './errors';
+import { generate } from './generate';
+import {
+  applyExperiment,
+  experimentFromHash,
+  modelChoice,
+  modelSource,
+  scheduleHashWrite,
+  watchHash,
+} from './share';
+import { syncVector } from './steer';
 
 const { getState, setState } = useStore;
 
-/** Reads the URL, lists the shipped models and loads the first model. */
-export async function startApp(search: string): Promise<void> {
+/**
+ * Reads the URL (parameters, then the experiment in the hash), lists the shipped models and
+ * loads the first model: `?model=`, else the link's, else the default organism. A link's
+ * experiment then rebuilds its vectors and generates.
+ */
+export async function startApp(search: string, hash = ''): Promise<void> {
   const params = readParams(search);
   setState({ backendPreference: params.backend, hubEndpoint: params.hub, urlNotes: params.notes });
+  watchHash();
+  const linked = await experimentFromHash(hash);
+  if (linked) {
+    const model = params.model ?? modelChoice(linked.model);
+    await discoverAndNote();
+    return applyExperiment(model ? { ...linked, model: modelSource(model) } : linked);
+  }
+  const def = await discoverAndNote();
+  if (params.model) await loadModel(params.model);
+  else if (def?.available) await loadModel({ kind: 'shipped', name: def.name });
+}
+
+/** Lists the shipped models; says so when the default one is not built. */
+async function discoverAndNote(): Promise<ShippedModel | undefined> {
   const shipped = await discoverShipped();
   const def = shipped.models.find((m) => m.name === shipped.defaultName);
   const notes = shipped.problem ? [shipped.problem] : [];
@@ -26,8 +54,7 @@ export async function startApp(search: string): Promise<void> {
     );
   }
   setState({ shipped: shipped.models, shippedNote: notes.length ? notes.join(' ') : undefined });
-  if (params.model) await loadModel(params.model);
-  else if (def?.available) await loadModel({ kind: 'shipped', name: def.name });
+  return def;
 }
 
 /** Files of a chosen or dropped folder, with their paths inside it. */
@@ -54,7 +81,18 @@ export async function loadModel(choice: ModelChoice, folder?: FolderFiles): Prom
       },
     );
     if (!stillLoading()) return;
-    setState({ current: loaded, currentChoice: choice, loading: undefined, shippedNote: undefined });
+    setState((s) => ({
+      current: loaded,
+      currentChoice: choice,
+      loading: undefined,
+      shippedNote: undefined,
+      experiment: { ...s.experiment, model: modelSource(choice) },
+      // The worker dropped the old model's vectors; the pairs are read again on this one.
+      vector: { status: 'none' },
+    }));
+    scheduleHashWrite();
+    if (getState().live) void generate('both');
+    else void syncVector();
   } catch (e) {
     const error = errorOf(e);
     // A newer load took over; its own outcome is what the person sees.

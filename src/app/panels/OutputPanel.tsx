@@ -1,4 +1,9 @@
-/** The continuation as it streams. Model text is only ever rendered as text, never as HTML. */
+/**
+ * The baseline and the steered continuation side by side, as they stream. Model text is only
+ * ever rendered as text, never as HTML.
+ */
+
+import type { Generation } from '../store';
 import { useStore } from '../store';
 
 const STOP_WORDS = {
@@ -9,26 +14,62 @@ const STOP_WORDS = {
 } as const;
 
 export function OutputPanel() {
-  const g = useStore((s) => s.generation);
+  const baseline = useStore((s) => s.generation);
+  const steered = useStore((s) => s.steered);
+  const hasVector = useStore((s) => s.vector.status !== 'none');
+  return (
+    <div className="outputs">
+      <Continuation
+        title="Baseline"
+        testid="output"
+        g={baseline}
+        empty="Press Generate to continue the prompt."
+      />
+      <Continuation
+        title="Steered"
+        testid="steered"
+        g={steered}
+        empty={hasVector ? 'Press Generate to see the steered continuation.' : 'Add contrast pairs to steer.'}
+      />
+    </div>
+  );
+}
 
+function Continuation({
+  title,
+  testid,
+  g,
+  empty,
+}: {
+  title: string;
+  testid: string;
+  g: Generation;
+  empty: string;
+}) {
+  const heading = `${testid}-heading`;
   return (
     <section
       className="panel output"
-      aria-labelledby="output-heading"
-      data-testid="output-panel"
+      aria-labelledby={heading}
+      data-testid={`${testid}-panel`}
       data-status={g.status}
     >
-      <h2 id="output-heading">Output</h2>
+      <h2 id={heading}>
+        {title}
+        {g.coefficient !== undefined && g.status !== 'idle' && (
+          <span className="muted"> · strength {g.coefficient.toFixed(2)}</span>
+        )}
+      </h2>
       {g.status === 'idle' ? (
-        <p className="empty">Press Generate to continue the prompt.</p>
+        <p className="empty">{empty}</p>
       ) : (
         <p className="text" aria-live="polite" aria-busy={g.status === 'running'}>
           <span className="prompt-echo">{g.prompt}</span>
-          <span data-testid="output-text">{g.text}</span>
+          <span data-testid={`${testid}-text`}>{g.text}</span>
           {g.status === 'running' && <span className="cursor" aria-hidden="true" />}
         </p>
       )}
-      <p className="stats" data-testid="output-stats">
+      <p className="stats" data-testid={`${testid}-stats`}>
         {g.status === 'running' && `Generating… ${g.tokenCount} tokens`}
         {g.status === 'done' &&
           `${g.tokenCount} tokens in ${((g.ms ?? 0) / 1000).toFixed(2)} s` +
@@ -36,7 +77,12 @@ export function OutputPanel() {
             `${g.stopReason ? `; ${STOP_WORDS[g.stopReason]}` : ''}.`}
       </p>
       {g.status === 'error' && g.error && (
-        <div className="error" role="alert" data-testid="generate-error" data-code={g.error.code}>
+        <div
+          className="error"
+          role="alert"
+          data-testid={testid === 'output' ? 'generate-error' : `${testid}-error`}
+          data-code={g.error.code}
+        >
           {g.error.message}
         </div>
       )}

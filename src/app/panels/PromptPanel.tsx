@@ -1,19 +1,20 @@
 /** The prompt, the generation settings and Generate / Stop. Ctrl+Enter generates, Escape stops. */
 import { type KeyboardEvent, useId } from 'react';
+import type { GenerationSettings } from '../../experiment';
+import { editGeneration, editPrompt } from '../actions/experiment';
 import { generate, stop } from '../actions/generate';
-import { type GenerationSettings, useStore } from '../store';
+import { useStore } from '../store';
 
 export function PromptPanel() {
-  const prompt = useStore((s) => s.prompt);
-  const settings = useStore((s) => s.settings);
+  const prompt = useStore((s) => s.experiment.prompt.text);
+  const settings = useStore((s) => s.experiment.generation);
   const hasModel = useStore((s) => s.current !== undefined);
   const canChat = useStore((s) => s.current?.hasChatTemplate ?? false);
-  const chat = useStore((s) => s.chat);
+  const chat = useStore((s) => s.experiment.prompt.chat);
   const running = useStore((s) => s.generation.status === 'running');
   const id = useId();
 
-  const set = (patch: Partial<GenerationSettings>) =>
-    useStore.setState((s) => ({ settings: { ...s.settings, ...patch } }));
+  const set = (patch: Partial<GenerationSettings>) => editGeneration(patch);
   const onKey = (e: KeyboardEvent) => {
     if (e.key === 'Enter' && (e.ctrlKey || e.metaKey) && hasModel) {
       e.preventDefault();
@@ -29,9 +30,9 @@ export function PromptPanel() {
       <textarea
         id={`${id}-prompt`}
         aria-label="Prompt"
-        rows={4}
+        rows={3}
         value={prompt}
-        onChange={(e) => useStore.setState({ prompt: e.target.value })}
+        onChange={(e) => editPrompt({ text: e.target.value })}
         onKeyDown={onKey}
       />
       <div className="settings">
@@ -69,11 +70,7 @@ export function PromptPanel() {
         />
         {canChat && (
           <label className="check">
-            <input
-              type="checkbox"
-              checked={chat}
-              onChange={(e) => useStore.setState({ chat: e.target.checked })}
-            />{' '}
+            <input type="checkbox" checked={chat} onChange={(e) => editPrompt({ chat: e.target.checked })} />{' '}
             Chat template
           </label>
         )}
@@ -100,7 +97,7 @@ interface NumberFieldProps {
   readonly onChange: (v: number) => void;
 }
 
-function NumberField({ label, value, min, max, step, onChange }: NumberFieldProps) {
+export function NumberField({ label, value, min, max, step, onChange }: NumberFieldProps) {
   const id = useId();
   return (
     <span className="field">

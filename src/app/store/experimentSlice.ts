@@ -1,27 +1,16 @@
 import type { StateCreator } from 'zustand';
+import { defaultExperiment, type Experiment } from '../../experiment';
 import type { RudderState } from './index';
 
 /**
- * What the person is asking of the model. Becomes the zod-validated Experiment (prompts, vector
- * recipes, interventions) in the playground issue; for now, the prompt and generation settings.
+ * What the person is asking of the model: the zod-validated Experiment. The URL hash always
+ * holds it (actions/share.ts); every edit goes through actions/experiment.ts so that the edit
+ * re-runs exactly what it invalidates.
  */
-export interface GenerationSettings {
-  readonly maxTokens: number;
-  readonly temperature: number;
-  readonly topP: number;
-  readonly seed: number;
-}
-
 export interface ExperimentSlice {
-  prompt: string;
-  chat: boolean;
-  settings: GenerationSettings;
+  experiment: Experiment;
 }
-
-export const DEFAULT_SETTINGS: GenerationSettings = { maxTokens: 40, temperature: 0.8, topP: 0.95, seed: 1 };
 
 export const createExperimentSlice: StateCreator<RudderState, [], [], ExperimentSlice> = () => ({
-  prompt: 'Once upon a time',
-  chat: false,
-  settings: DEFAULT_SETTINGS,
+  experiment: defaultExperiment(),
 });

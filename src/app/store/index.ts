@@ -14,8 +14,6 @@ export const useStore = create<RudderState>()((...a) => ({
   ...createUiSlice(...a),
 }));
 
-export type { GenerationSettings } from './experimentSlice';
-export { DEFAULT_SETTINGS } from './experimentSlice';
 export {
   choiceLabel,
   type FileProgress,
@@ -24,4 +22,4 @@ export {
   type ShippedModel,
   type ShownError,
 } from './modelSlice';
-export type { Generation } from './resultsSlice';
+export type { Generation, VectorState } from './resultsSlice';

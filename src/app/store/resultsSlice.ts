@@ -1,5 +1,5 @@
 import type { StateCreator } from 'zustand';
-import type { StopReason } from '../../worker';
+import type { BuildProgress, StopReason, VectorInfo } from '../../worker';
 import type { RudderState } from './index';
 import type { ShownError } from './modelSlice';
 
@@ -14,12 +14,32 @@ export interface Generation {
   readonly stopReason?: StopReason;
   readonly ms?: number;
   readonly error?: ShownError;
+  /** Steered side: the coefficient it ran with. */
+  readonly coefficient?: number;
+}
+
+/** The steering vector of the current pairs, as far as the page knows it. */
+export interface VectorState {
+  readonly status: 'none' | 'building' | 'ready' | 'error';
+  /** The recipe (canonical JSON) this state is about. */
+  readonly recipeKey?: string;
+  readonly progress?: BuildProgress;
+  readonly info?: VectorInfo;
+  readonly error?: ShownError;
 }
 
 export interface ResultsSlice {
+  /** The baseline (unsteered) continuation. */
   generation: Generation;
+  /** The steered continuation, same prompt and seed. */
+  steered: Generation;
+  vector: VectorState;
 }
 
+const IDLE: Generation = { runId: 0, status: 'idle', prompt: '', text: '', tokenCount: 0 };
+
 export const createResultsSlice: StateCreator<RudderState, [], [], ResultsSlice> = () => ({
-  generation: { runId: 0, status: 'idle', prompt: '', text: '', tokenCount: 0 },
+  generation: IDLE,
+  steered: IDLE,
+  vector: { status: 'none' },
 });

@@ -1,6 +1,7 @@
 import type { StateCreator } from 'zustand';
 import type { BackendName } from '../../worker';
 import type { RudderState } from './index';
+import type { ShownError } from './modelSlice';
 
 /** Settings from the page's URL (`?backend=`, `?hub=`) and other view state. */
 export interface UiSlice {
@@ -9,10 +10,19 @@ export interface UiSlice {
   hubEndpoint: string | undefined;
   /** Problems with the URL itself (an unknown backend name, a bad model id). */
   urlNotes: readonly string[];
+  /** A link or file that could not be opened; the page went on with the default experiment. */
+  experimentError: (ShownError & { readonly origin: 'link' | 'file' }) | undefined;
+  /** Set once a continuation was asked for: from then on, steering edits re-run the steered side. */
+  live: boolean;
+  /** Feedback of Copy link / Export (e.g. "Link copied"). */
+  shareNote: string | undefined;
 }
 
 export const createUiSlice: StateCreator<RudderState, [], [], UiSlice> = () => ({
   backendPreference: undefined,
   hubEndpoint: undefined,
   urlNotes: [],
+  experimentError: undefined,
+  live: false,
+  shareNote: undefined,
 });

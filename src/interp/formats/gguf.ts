@@ -203,30 +203,42 @@ class Writer {
     return at;
   }
   u8(x: number) {
-    this.view.setUint8(this.grow(1), x);
+    const at = this.grow(1); // grow first: it may replace the view
+    this.view.setUint8(at, x);
   }
   u32(x: number) {
-    this.view.setUint32(this.grow(4), x, true);
+    const at = this.grow(4);
+    this.view.setUint32(at, x, true);
   }
   u64(x: bigint) {
-    this.view.setBigUint64(this.grow(8), x, true);
+    const at = this.grow(8);
+    this.view.setBigUint64(at, x, true);
   }
   f32(x: number) {
-    this.view.setFloat32(this.grow(4), x, true);
+    const at = this.grow(4);
+    this.view.setFloat32(at, x, true);
   }
   string(s: string) {
     const b = new TextEncoder().encode(s);
     this.u64(BigInt(b.length));
-    this.buf.set(b, this.grow(b.length));
+    const at = this.grow(b.length);
+    this.buf.set(b, at);
   }
   value(v: GgufValue): void {
-    const at = (n: number) => this.grow(n);
-    const d = this.view;
+    // Reserve the bytes before taking the view: growing replaces it.
+    const at = (n: number): [DataView, number] => {
+      const i = this.grow(n);
+      return [this.view, i];
+    };
     if (v.type === 'string') this.string(v.value);
     else if (v.type === 'bool') this.u8(v.value ? 1 : 0);
-    else if (v.type === 'uint64') d.setBigUint64(at(8), v.value, true);
-    else if (v.type === 'int64') d.setBigInt64(at(8), v.value, true);
-    else if (v.type === 'array') {
+    else if (v.type === 'uint64') {
+      const [d, i] = at(8);
+      d.setBigUint64(i, v.value, true);
+    } else if (v.type === 'int64') {
+      const [d, i] = at(8);
+      d.setBigInt64(i, v.value, true);
+    } else if (v.type === 'array') {
       const item = v.value[0]?.type ?? 'uint8';
       if (item === 'array' || v.value.some((x) => x.type !== item))
         throw new RangeError('GGUF arrays hold values of one scalar type');
@@ -235,7 +247,7 @@ class Writer {
       for (const x of v.value) this.value(x);
     } else {
       const [size, set] = NUMBER_SETTERS[v.type];
-      set(d, at(size), v.value);
+      set(...at(size), v.value);
     }
   }
   /** Zero bytes up to the next multiple of `a` (counted from `from`). */

@@ -167,6 +167,65 @@ describe('compile', () => {
     expect(along([ablate, add])).toBeCloseTo(5 * Math.hypot(...v.layers[0]!), 3);
   });
 
+  /** resid_post[layer] of prompts (one row each, same length), [row][pos] → d values. */
+  function residPost(prompts: number[][], layer: number, c?: { hooks: Parameters<typeof model.run>[1] }) {
+    const name = hookName('resid_post', layer);
+    const r = model.run(prompts, { ...c?.hooks, cache: [name], logits: 'none' });
+    const data = r.cache.get(name)!.dataSync() as Float32Array;
+    disposeResult(r);
+    const d = model.spec.dModel;
+    const pos = prompts[0]!.length;
+    return prompts.map((_, b) =>
+      Array.from({ length: pos }, (_, t) => data.slice((b * pos + t) * d, (b * pos + t + 1) * d)),
+    );
+  }
+
+  it('ablation then addition leaves exactly c‖v‖ along v̂ (steering-vectors operator)', () => {
+    const v = ctx.vectors!.v!;
+    const c = compile({ kind: 'add', vector: 'v', coefficient: 2, layers: [0], ablateFirst: true }, ctx);
+    const out = residPost([PROMPT], 0, { hooks: { hooks: c.hooks } })[0]!;
+    c.dispose();
+    const u = unit(v.layers[0]!);
+    for (const row of out) expect(dot(row, u)).toBeCloseTo(2 * Math.hypot(...v.layers[0]!), 3);
+  });
+
+  it('layer-weighted steering adds s·w·r̂ at the last position only', () => {
+    const base = residPost([PROMPT], 1)[0]!;
+    const c = compile(
+      { kind: 'layer-weighted', vector: 'v', strength: 3, weights: [{ layer: 1, weight: 0.5 }] },
+      ctx,
+    );
+    const out = residPost([PROMPT], 1, { hooks: { hooks: c.hooks } })[0]!;
+    c.dispose();
+    const r = unit(ctx.vectors!.v!.layers[1]!);
+    for (let t = 0; t < PROMPT.length - 1; t++) expect(bitEqual(out[t]!, base[t]!)).toBe(true);
+    const last = PROMPT.length - 1;
+    expect(
+      maxAbsDiff(
+        out[last]!,
+        base[last]!.map((x, j) => x + 1.5 * r[j]!),
+      ),
+    ).toBeLessThan(1e-5);
+  });
+
+  it('GUARD-IT redirects only the rows whose gate fires, keeping their norms', () => {
+    const prompts = [PROMPT, [7, 7, 30, 2, 19, 44, 1, 6]];
+    const base = residPost(prompts, 1);
+    const last = PROMPT.length - 1;
+    const centroid = { ...ctx.vectors!.v!, layers: { 1: base[0]![last]! } };
+    const c = compile(
+      { kind: 'guard', vector: 'v', layer: 1, coefficient: 3, gate: { centroid: 'c', threshold: 0.99 } },
+      { ...ctx, vectors: { ...ctx.vectors, c: centroid } },
+    );
+    const out = residPost(prompts, 1, { hooks: { hooks: c.hooks } });
+    c.dispose();
+    out[0]!.forEach((row, t) => {
+      expect(maxAbsDiff(row, base[0]![t]!)).toBeGreaterThan(1e-3);
+      expect(Math.hypot(...row)).toBeCloseTo(Math.hypot(...base[0]![t]!), 3);
+    });
+    out[1]!.forEach((row, t) => expect(bitEqual(row, base[1]![t]!)).toBe(true));
+  });
+
   it('steers every decode step of a generation without leaking tensors', async () => {
     const c = compile([{ kind: 'add', vector: 'v', coefficient: 20 }], ctx);
     const plain = await generate(model, PROMPT, { maxTokens: 6, temperature: 0, stopTokens: [] });

@@ -73,6 +73,18 @@ describe('GGUF', () => {
     expect(Array.from(back.tensors[1]!.data)).toEqual([7]);
   });
 
+  it('round-trips files larger than its first buffer (a GPT-2-small-wide vector)', () => {
+    const meta = new Map<string, GgufValue>([['k', { type: 'string', value: 'x'.repeat(3000) }]]);
+    const tensors = [1, 2, 3].map((l) => ({
+      name: `direction.${l}`,
+      dims: [768],
+      data: Float32Array.from({ length: 768 }, (_, i) => l * i),
+    }));
+    const back = readGguf(writeGguf(meta, tensors));
+    expect(back.metadata).toEqual(meta);
+    expect(back.tensors).toEqual(tensors);
+  });
+
   it('names the file when it is not GGUF or is cut short', () => {
     expect(() => readGguf(new TextEncoder().encode('{"not": "gguf", "padding": 1234567}'), 'x.gguf')).toThrow(
       /x\.gguf: is not a GGUF file/,

@@ -1,0 +1,42 @@
+/** Preset pair sets: read from the organism's shipped datasets (or built in), then editable. */
+import { PRESETS, type PresetInfo, presetPairs } from '../../experiment';
+import { MODELS_BASE } from '../shipped';
+import { useStore } from '../store';
+import { editSteering } from './experiment';
+
+const { getState, setState } = useStore;
+
+/** The organism whose datasets to read: the loaded one if shipped, else the default organism. */
+function organism(): string {
+  const c = getState().currentChoice;
+  return c?.kind === 'shipped' ? c.name : 'organism-llama';
+}
+
+export async function applyPreset(id: PresetInfo['id']): Promise<void> {
+  const preset = PRESETS.find((p) => p.id === id);
+  if (!preset) return;
+  let files: unknown[] = [];
+  if (preset.files) {
+    const name = organism();
+    try {
+      files = await Promise.all(
+        preset.files.map(async (f) => {
+          const res = await fetch(`${MODELS_BASE}${name}/datasets/${f}`);
+          if (!res.ok) throw new Error(`models/${name}/datasets/${f} answered ${res.status}`);
+          return res.json();
+        }),
+      );
+    } catch (e) {
+      setState({
+        shareNote: `The ${preset.label.toLowerCase()} pairs ship with the model organisms, which are not in this build (${(e as Error).message}). Paste your own pairs or use Formality.`,
+      });
+      return;
+    }
+  }
+  const pairs = presetPairs(id, files);
+  if (pairs.length === 0) {
+    setState({ shareNote: `The ${preset.label.toLowerCase()} dataset has no usable pairs.` });
+    return;
+  }
+  editSteering({ pairs, preset: id, ...preset.settings });
+}

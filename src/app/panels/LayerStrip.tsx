@@ -1,0 +1,63 @@
+/**
+ * The model's layers as a strip of buttons: each shows how well that layer separates the current
+ * pairs (from the worker's per-layer scores) and whether it is steered. Click picks one layer;
+ * Shift- or Ctrl-click adds or removes one. Arrow keys move between layers.
+ */
+import type { KeyboardEvent, MouseEvent } from 'react';
+import { steeringLayers } from '../../experiment';
+import { editSteering } from '../actions/experiment';
+import { useStore } from '../store';
+
+export function LayerStrip() {
+  const nLayers = useStore((s) => s.current?.spec.nLayers ?? 0);
+  const chosen = useStore((s) => s.experiment.steering.layers);
+  const stats = useStore((s) => s.vector.info?.perLayer);
+  if (nLayers === 0) return null;
+  const selected = steeringLayers({ layers: chosen }, nLayers);
+
+  const pick = (l: number, add: boolean) => {
+    if (!add) return editSteering({ layers: [l] });
+    const next = selected.includes(l)
+      ? selected.filter((x) => x !== l)
+      : [...selected, l].sort((a, b) => a - b);
+    editSteering({ layers: next.length ? next : [l] });
+  };
+  const onKey = (e: KeyboardEvent<HTMLButtonElement>, l: number) => {
+    const to = e.key === 'ArrowRight' ? l + 1 : e.key === 'ArrowLeft' ? l - 1 : undefined;
+    if (to === undefined || to < 0 || to >= nLayers) return;
+    e.preventDefault();
+    const strip = e.currentTarget.parentElement;
+    (strip?.children[to] as HTMLElement | undefined)?.focus();
+  };
+
+  return (
+    <div className="layer-strip-wrap">
+      <div className="subhead">
+        <h3 id="layers-h">Layers</h3>
+        <span className="muted">bar: how consistently the pairs differ there</span>
+      </div>
+      <div className="layer-strip" role="group" aria-labelledby="layers-h" data-testid="layer-strip">
+        {Array.from({ length: nLayers }, (_, l) => {
+          const sep = stats?.[l]?.separation;
+          const h = sep == null ? 0 : Math.max(0, Math.min(1, sep));
+          return (
+            <button
+              // biome-ignore lint/suspicious/noArrayIndexKey: layers are indices
+              key={l}
+              type="button"
+              className="layer"
+              aria-pressed={selected.includes(l)}
+              aria-label={`Layer ${l}${sep == null ? '' : `, separation ${sep.toFixed(2)}`}`}
+              data-separation={sep == null ? '' : sep.toFixed(3)}
+              onClick={(e: MouseEvent) => pick(l, e.shiftKey || e.ctrlKey || e.metaKey)}
+              onKeyDown={(e) => onKey(e, l)}
+            >
+              <span className="bar" style={{ height: `${Math.round(h * 100)}%` }} />
+              <span className="num">{l}</span>
+            </button>
+          );
+        })}
+      </div>
+    </div>
+  );
+}

@@ -1,0 +1,61 @@
+/** Copy link, export and import of the experiment, and what happened to a link or file. */
+import { useId } from 'react';
+import { copyLink, exportFile, importFile } from '../actions/share';
+import { useStore } from '../store';
+
+export function SharePanel() {
+  const note = useStore((s) => s.shareNote);
+  const id = useId();
+  return (
+    <section className="panel" aria-labelledby={`${id}-h`} data-testid="share-panel">
+      <h2 id={`${id}-h`}>Share</h2>
+      <div className="actions">
+        <button type="button" className="primary" onClick={() => void copyLink()}>
+          Copy link
+        </button>
+        <button type="button" onClick={exportFile}>
+          Export
+        </button>
+        <label className="button">
+          Import
+          <input
+            type="file"
+            accept="application/json,.json"
+            aria-label="Import experiment"
+            className="visually-hidden"
+            onChange={(e) => {
+              const f = e.target.files?.[0];
+              e.target.value = '';
+              if (f) void importFile(f);
+            }}
+          />
+        </label>
+      </div>
+      {note && (
+        <p className="muted" role="status" data-testid="share-note">
+          {note}
+        </p>
+      )}
+    </section>
+  );
+}
+
+/** A link or file that could not be opened: what happened, what to do, and a way to dismiss it. */
+export function ExperimentError() {
+  const err = useStore((s) => s.experimentError);
+  if (!err) return null;
+  return (
+    <div
+      className="error banner"
+      role="alert"
+      data-testid="experiment-error"
+      data-code={err.code}
+      data-origin={err.origin}
+    >
+      <p>{err.message}</p>
+      <button type="button" onClick={() => useStore.setState({ experimentError: undefined })}>
+        Dismiss
+      </button>
+    </div>
+  );
+}

@@ -1,0 +1,127 @@
+/**
+ * The Experiment: everything a person set up, as plain data, validated by this one schema at
+ * every boundary (URL, file import, worker message). Defaults live here, so `{ version: 1 }` is
+ * the default experiment and an old link that lacks a newer optional field still opens.
+ *
+ * The steering loop is described once, in `steering` (pairs, where to read them, how strongly to
+ * add the result); the vector recipe and the add intervention it implies are derived from it
+ * (`steeringRecipe`, `steeringInterventions` in steering.ts) so that the two can never disagree.
+ * `vectors` and `interventions` hold anything further (recipes and interventions of other panels).
+ */
+import { z } from 'zod';
+import {
+  InterventionPositionsSchema,
+  InterventionSchema,
+  PositionSchema,
+  VectorHookSchema,
+  VectorMethodSchema,
+  VectorRecipeSchema,
+} from './interventions';
+
+export const EXPERIMENT_VERSION = 1;
+
+/** Bounds that keep a hostile link or file from making the page do unbounded work. */
+export const LIMITS = {
+  promptChars: 20_000,
+  pairTextChars: 4_000,
+  pairs: 512,
+  maxTokens: 4096,
+  layer: 1024,
+} as const;
+
+const name = z.string().regex(/^[A-Za-z0-9][A-Za-z0-9._-]*$/, 'must be a plain folder name');
+const repo = z
+  .string()
+  .regex(/^[A-Za-z0-9][A-Za-z0-9._-]*\/[A-Za-z0-9][A-Za-z0-9._-]*$/, 'must be owner/name');
+
+/** Where the model comes from. A dropped folder cannot travel in a link; only its label does. */
+export const ModelSourceSchema = z.discriminatedUnion('kind', [
+  z.object({ kind: z.literal('shipped'), name }),
+  z.object({
+    kind: z.literal('hub'),
+    repo,
+    revision: z
+      .string()
+      .regex(/^[A-Za-z0-9._/-]+$/)
+      .max(200)
+      .optional(),
+  }),
+  z.object({
+    kind: z.literal('url'),
+    url: z
+      .string()
+      .max(2000)
+      .regex(/^(https?:\/\/|\/|\.\.?\/)/, 'must be an http(s) address or a path'),
+  }),
+  z.object({ kind: z.literal('files'), label: z.string().max(200) }),
+]);
+
+export const DEFAULT_MODEL = { kind: 'shipped', name: 'organism-llama' } as const;
+
+export const PromptSchema = z.object({
+  text: z.string().max(LIMITS.promptChars).default('Once upon a time'),
+  /** Wrap the text as one user turn in the model's chat template. */
+  chat: z.boolean().default(false),
+});
+
+export const GenerationSchema = z.object({
+  maxTokens: z.number().int().min(1).max(LIMITS.maxTokens).default(40),
+  temperature: z.number().min(0).max(2).default(0.8),
+  topP: z.number().gt(0).max(1).default(0.95),
+  /** The same seed gives the same text, for the baseline and the steered side alike. */
+  seed: z.number().int().min(0).max(4294967295).default(1),
+});
+
+/** A contrast pair as the editor holds it: text only (token ids belong to imported recipes). */
+export const TextPairSchema = z.object({
+  positive: z.string().max(LIMITS.pairTextChars),
+  negative: z.string().max(LIMITS.pairTextChars),
+});
+
+export const SteeringSchema = z.object({
+  pairs: z.array(TextPairSchema).max(LIMITS.pairs).default([]),
+  /** The preset the pairs came from, if any (shown in the editor; edits keep it as the origin). */
+  preset: z.string().max(100).optional(),
+  hook: VectorHookSchema.default('resid_pre'),
+  /** Layers the vector is read at and added to; empty means "the middle layer of the model". */
+  layers: z.array(z.number().int().min(0).max(LIMITS.layer)).max(LIMITS.layer).default([]),
+  position: PositionSchema.default({ kind: 'mean' }),
+  method: VectorMethodSchema.default('mean'),
+  /** Read the pairs through the model's chat template (refusal-style pairs). */
+  chat: z.boolean().default(false),
+  /** c in h += c·v; 0 leaves the steered side identical to the baseline. */
+  coefficient: z.number().min(-1e6).max(1e6).default(0),
+  /** Where the vector is added (default: every position, prompt and generated). */
+  positions: InterventionPositionsSchema.default({ kind: 'all' }),
+  /** Rescale each steered position back to its pre-steer norm. */
+  normalize: z.boolean().default(false),
+});
+
+export const ViewSchema = z.object({
+  theme: z.enum(['auto', 'light', 'dark']).default('auto'),
+});
+
+export const ExperimentSchema = z.object({
+  version: z.literal(EXPERIMENT_VERSION),
+  model: ModelSourceSchema.default(DEFAULT_MODEL),
+  prompt: PromptSchema.default(PromptSchema.parse({})),
+  generation: GenerationSchema.default(GenerationSchema.parse({})),
+  steering: SteeringSchema.default(SteeringSchema.parse({})),
+  /** Further vectors by name, as recipes (a link recomputes them). */
+  vectors: z.record(z.string().min(1).max(100), VectorRecipeSchema).default({}),
+  /** Further interventions, applied after the steering loop's own, in order. */
+  interventions: z.array(InterventionSchema).max(64).default([]),
+  view: ViewSchema.default(ViewSchema.parse({})),
+});
+
+export type Experiment = z.infer<typeof ExperimentSchema>;
+/** What a link or file may hold: any field with a default may be left out. */
+export type ExperimentInput = z.input<typeof ExperimentSchema>;
+export type ModelSource = z.infer<typeof ModelSourceSchema>;
+export type TextPair = z.infer<typeof TextPairSchema>;
+export type Steering = z.infer<typeof SteeringSchema>;
+export type GenerationSettings = z.infer<typeof GenerationSchema>;
+
+export function defaultExperiment(): Experiment {
+  return ExperimentSchema.parse({ version: EXPERIMENT_VERSION });
+}

@@ -1,0 +1,84 @@
+import { readFile } from 'node:fs/promises';
+import { join } from 'node:path';
+import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest';
+import { steerCommand } from '../../../src/cli/steer';
+import { dirSource, loadModel } from '../../../src/engine/node';
+import {
+  buildContrastVector,
+  vectorFromGguf,
+  vectorFromJson,
+  vectorFromSafetensors,
+} from '../../../src/interp';
+import { useBackend } from '../../support/backend';
+import { type TempFolder, tempFolder } from '../../support/model-folder';
+
+const MODEL = 'tests/fixtures/reference/gpt2-tiny';
+const PAIRS = [
+  { positive: [1, 5, 9, 4], negative: [1, 5, 9, 7] },
+  { positive: [1, 8, 3], negative: [1, 8, 6] },
+];
+
+describe('rudder steer', () => {
+  let tmp: TempFolder;
+  beforeAll(async () => {
+    await useBackend('wasm');
+    tmp = await tempFolder({ 'pairs.json': JSON.stringify(PAIRS) });
+  });
+  afterAll(() => tmp.remove());
+
+  /** Runs the command in-process; returns what it printed to stdout. */
+  async function steer(args: string[]): Promise<string> {
+    const out: string[] = [];
+    const log = vi.spyOn(console, 'log').mockImplementation((s) => out.push(String(s)));
+    const err = vi.spyOn(console, 'error').mockImplementation(() => {});
+    try {
+      await steerCommand(args);
+    } finally {
+      log.mockRestore();
+      err.mockRestore();
+    }
+    return out.join('\n');
+  }
+
+  it('builds the vector from a pairs file and writes it in every format', async () => {
+    const model = await loadModel(dirSource(MODEL));
+    const want = buildContrastVector(model, {
+      pairs: PAIRS,
+      hook: 'resid_post',
+      layers: [1, 2],
+      position: { kind: 'last' },
+      method: 'mean',
+    });
+    model.dispose();
+    const base = ['--model', MODEL, '--pairs', join(tmp.dir, 'pairs.json'), '--layer', '1,2'];
+    for (const ext of ['json', 'safetensors', 'gguf'])
+      await steer([...base, '--out', join(tmp.dir, `v.${ext}`)]);
+    const bytes = (ext: string) => readFile(join(tmp.dir, `v.${ext}`));
+    const json = vectorFromJson(await readFile(join(tmp.dir, 'v.json'), 'utf8'));
+    const st = vectorFromSafetensors(new Uint8Array(await bytes('safetensors')));
+    const gguf = vectorFromGguf(new Uint8Array(await bytes('gguf')));
+    for (const v of [json, st, gguf]) {
+      expect(v.layers).toEqual(want.layers);
+      expect(v.recipe).toMatchObject({ from: 'contrast', method: 'mean', layers: [1, 2] });
+    }
+  });
+
+  it('generates with the vector added, and differently from the unsteered model', async () => {
+    const out = await steer([
+      ...['--model', MODEL, '--pairs', join(tmp.dir, 'pairs.json'), '--layer', '1'],
+      ...['--prompt', '1 2 3', '--coefficient', '8', '--compare', '--max-tokens', '6'],
+    ]);
+    const [plain, steered] = out.split('\n');
+    expect(plain).toMatch(/^unsteered: (\d+ ?){6}$/);
+    expect(steered).toMatch(/^steered \(8\): (\d+ ?){6}$/);
+    expect(steered!.split(': ')[1]).not.toBe(plain!.split(': ')[1]);
+  });
+
+  it('reports bad options as usage errors', async () => {
+    await expect(steer(['--model', MODEL])).rejects.toThrow(/--pairs is required/);
+    await expect(steer(['--model', MODEL, '--pairs', 'x.json', '--method', 'magic'])).rejects.toThrow(
+      /--method/,
+    );
+    await expect(steer(['--model', MODEL, '--pairs', 'missing.json'])).rejects.toThrow(/missing\.json/);
+  });
+});

@@ -1,0 +1,57 @@
+import { existsSync } from 'node:fs';
+import { join } from 'node:path';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { dirSource, loadModel, type Model } from '../../../src/engine/node';
+import { chatPrompt } from '../../../src/interp/behaviour';
+import { refusalCircuit } from '../../../src/interp/circuit';
+import { ablateGates, splitByItem } from '../../../src/interp/circuit-eval';
+import { readOrganismData } from '../../../src/interp/organism-data';
+import { replyStartTokens } from '../../../src/interp/refusal';
+import { useBackend } from '../../support/backend';
+import { REPO_ROOT } from '../../support/golden';
+
+describe('splitByItem', () => {
+  it('keeps the phrasings of one item together and alternates items between the halves', () => {
+    const ids = [
+      'weapons-00-0',
+      'weapons-00-1',
+      'weapons-01-0',
+      'weapons-01-1',
+      'fraud-00-0',
+      'fraud-01-0',
+      'fraud-01-1',
+    ];
+    const [a, b] = splitByItem(ids.map((id) => ({ id })));
+    expect(a.map((r) => r.id)).toEqual(['weapons-00-0', 'weapons-00-1', 'fraud-00-0']);
+    expect(b.map((r) => r.id)).toEqual(['weapons-01-0', 'weapons-01-1', 'fraud-01-0', 'fraud-01-1']);
+  });
+});
+
+const LLAMA = join(REPO_ROOT, 'models/organism-llama');
+
+describe.skipIf(!existsSync(join(LLAMA, 'config.json')))('the refusal circuit of the llama organism', () => {
+  let model: Model;
+  beforeAll(async () => {
+    await useBackend('wasm');
+    model = await loadModel(dirSource(LLAMA));
+  });
+  afterAll(() => model?.dispose());
+
+  it('loses at least half its refusals on held-out harmful requests when its gate heads are ablated, and barely moves on harmless ones', async () => {
+    const data = await readOrganismData(dirSource(LLAMA));
+    const [findH, testH] = splitByItem(data.harmful);
+    const [findN, testN] = splitByItem(data.harmless);
+    const chat = (rs: readonly { instruction: string }[]) => rs.map((r) => chatPrompt(model, r.instruction));
+    const tokens = await replyStartTokens(model, chat(findH), chat(findN));
+    const circuit = await refusalCircuit(model, chat(findH), chat(findN), tokens);
+    const gates = circuit.gates.map((id) => circuit.heads.find((h) => h.id === id)!);
+    const r = await ablateGates(model, gates, chat(testH), chat(testN), { refuse: tokens.refuse });
+    console.log(
+      `llama organism: gates ${circuit.gates.join(', ')}; amplifiers ${circuit.amplifiers.join(', ')}; ` +
+        `held-out harmful refusal ${r.refusalBefore.toFixed(2)} → ${r.refusalAfter.toFixed(2)}, harmless KL ${r.harmlessKl.toFixed(3)}`,
+    );
+    expect(r.refusalBefore).toBeGreaterThan(0.5);
+    expect(r.refusalAfter).toBeLessThanOrEqual(r.refusalBefore / 2);
+    expect(r.harmlessKl).toBeLessThan(0.1);
+  });
+});
