@@ -3,6 +3,7 @@
  *   rudder generate --model <dir|url|owner/name> --prompt "..." [--max-tokens --temperature --top-k --top-p --seed --chat]
  *   rudder inspect  --model ...
  *   rudder run      --model ... --prompt ... --cache <hook> [--cache <hook>...] --out acts.safetensors
+ *   rudder steer | lens | circuit (steering vectors, the logit lens, the refusal circuit)
  * Errors go to stderr with a non-zero exit.
  */
 import { RudderError } from '../engine/node';
@@ -16,7 +17,11 @@ const USAGE = `Usage:
                   [--top-k K] [--top-p P] [--seed S] [--chat] [--backend wasm|cpu]
   rudder inspect  --model <dir|url|owner/name> [--json]
   rudder run      --model <dir|url|owner/name> --prompt <text> --cache <hook name> [--cache ...]
-                  --out <file.safetensors>`;
+                  --out <file.safetensors>
+  rudder steer    --model ... --pairs <pairs.json|pairs.csv> [--layer N] [--method ...] [--out vector.gguf]
+                  [--prompt <text> --coefficient C [--compare]]   (rudder steer --help for all options)
+  rudder lens     --model ... --prompt <text>        (JSON: top tokens per layer and position)
+  rudder circuit  --model ...                        (JSON: the refusal circuit of a chat model)`;
 
 const COMMANDS: Record<string, (args: string[]) => Promise<void>> = {
   generate: generateCommand,

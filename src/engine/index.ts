@@ -44,7 +44,9 @@ export {
   hubSource,
   type ModelSource,
   type OnProgress,
+  parseSafetensors,
   type Progress,
+  type SafetensorsFile,
   urlSource,
   writeSafetensors,
 } from './weights';

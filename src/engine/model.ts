@@ -50,6 +50,11 @@ export class Model implements ForwardModel {
     return run(this, batch, opts);
   }
 
+  /** The canonical host weights (spec.ts), read back from the device, e.g. to build an edited model. */
+  hostWeights(): Map<string, HostTensor> {
+    return this.weights.toHost(this.spec);
+  }
+
   dispose(): void {
     if (this.disposed) return;
     this.disposed = true;

@@ -8,6 +8,8 @@ import { expectedWeights, type HostTensor, type ModelSpec } from './spec';
 
 export class DeviceWeights {
   private readonly tensors = new Map<string, tf.Tensor>();
+  /** Fused device matrices and the canonical weights they hold, column block by column block. */
+  private readonly fusions = new Map<string, readonly string[]>();
   /** True when embeddings are gathered from the columns of W_U (tied models hold one copy). */
   readonly embedFromUnembed: boolean;
 
@@ -23,7 +25,8 @@ export class DeviceWeights {
     assertCanonical(spec, host);
     const weights = new DeviceWeights(spec);
     try {
-      const { fused, replaced } = fuseProjections(spec, host);
+      const { fused, replaced, fusions } = fuseProjections(spec, host);
+      for (const [name, parts] of fusions) weights.fusions.set(name, parts);
       for (const [name, t] of [...host, ...fused]) {
         if (name === 'embed.W_E' || name === 'unembed.W_U' || replaced.has(name)) continue;
         weights.tensors.set(name, tf.tensor(t.data, [...t.shape], 'float32'));
@@ -50,6 +53,31 @@ export class DeviceWeights {
     return this.tensors.get(name);
   }
 
+  /**
+   * The canonical host weights (spec.ts layouts), read back from the device: fused matrices are
+   * split again and the unembedding transposed back. For weight edits that build a new model.
+   */
+  toHost(spec: ModelSpec): Map<string, HostTensor> {
+    const out = new Map<string, HostTensor>();
+    for (const [name, t] of this.tensors) {
+      if (name === 'unembed.W_U') {
+        const back = tf.tidy(() => tf.transpose(t));
+        out.set(spec.tiedEmbeddings ? 'embed.W_E' : 'unembed.W_U', readHost(back));
+        back.dispose();
+        continue;
+      }
+      const parts = this.fusions.get(name);
+      if (!parts) {
+        out.set(name, readHost(t));
+        continue;
+      }
+      const whole = readHost(t);
+      const widths = parts.map((p) => expectedWeights(spec).get(p)!.at(-1)!);
+      splitColumns(whole, widths).forEach((part, i) => out.set(parts[i]!, part));
+    }
+    return out;
+  }
+
   /** Total bytes held on the device. */
   get bytes(): number {
     let n = 0;
@@ -72,11 +100,13 @@ export class DeviceWeights {
 function fuseProjections(
   spec: ModelSpec,
   host: ReadonlyMap<string, HostTensor>,
-): { fused: Map<string, HostTensor>; replaced: Set<string> } {
+): { fused: Map<string, HostTensor>; replaced: Set<string>; fusions: Map<string, string[]> } {
   const fused = new Map<string, HostTensor>();
   const replaced = new Set<string>();
+  const fusions = new Map<string, string[]>();
   const fuse = (name: string, parts: string[]) => {
     fused.set(name, concatColumns(parts.map((p) => host.get(p)!)));
+    fusions.set(name, parts);
     for (const p of parts) replaced.add(p);
   };
   for (let l = 0; l < spec.nLayers; l++) {
@@ -86,7 +116,25 @@ function fuseProjections(
     const m = `blocks.${l}.mlp`;
     if (spec.mlp === 'swiglu') fuse(`${m}.W_GU`, [`${m}.W_gate`, `${m}.W_in`]);
   }
-  return { fused, replaced };
+  return { fused, replaced, fusions };
+}
+
+function readHost(t: tf.Tensor): HostTensor {
+  return { shape: t.shape, data: Float32Array.from(t.dataSync()) };
+}
+
+/** The inverse of concatColumns: [rows, Σ widths] (or a vector) → one tensor per column block. */
+function splitColumns(t: HostTensor, widths: readonly number[]): HostTensor[] {
+  const matrix = t.shape.length === 2;
+  const rows = matrix ? t.shape[0]! : 1;
+  const total = widths.reduce((x, y) => x + y, 0);
+  let start = 0;
+  return widths.map((width) => {
+    const data = new Float32Array(rows * width);
+    for (let r = 0; r < rows; r++) data.set(t.data.subarray(r * total + start, r * total + start + width), r * width);
+    start += width;
+    return { shape: matrix ? [rows, width] : [width], data };
+  });
 }
 
 /** Concatenates [rows, c_i] matrices (or vectors) along their last axis. */

@@ -18,7 +18,7 @@ export function parsePairs(text: string): PastedPairs {
     const line = raw.trim();
     if (line === '') return;
     const fields = line.includes('|') ? line.split('|').map((f) => f.trim()) : csvFields(line);
-    if (!fields || fields.length !== 2 || fields[0] === '' || fields[1] === '') {
+    if (fields?.length !== 2 || fields[0] === '' || fields[1] === '') {
       problems.push(`Line ${i + 1} is not “positive | negative” or “positive,negative”.`);
       return;
     }

@@ -67,7 +67,6 @@ export {
   type OrthogonalizedWeights,
   orthogonalizeModel,
   orthogonalizeWeights,
-  readHostWeights,
 } from './orthogonalize';
 export {
   type PatchGrid,

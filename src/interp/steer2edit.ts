@@ -13,7 +13,6 @@ import { type HookName, type HostTensor, hookName, Model, type ModelSpec, Rudder
 import { type CollectOptions, collectActivations, type Position } from './activations';
 import { encodeInput } from './build/prompts';
 import { cosine, dot, meanRows, sub, unit } from './linalg';
-import { readHostWeights } from './orthogonalize';
 import type { ContrastPair } from './recipe';
 
 export interface Steer2EditOptions extends Pick<CollectOptions, 'batchSize'> {
@@ -81,7 +80,7 @@ export function steer2editEdits(model: Model, opts: Steer2EditOptions): WeightEd
     const rows = acts.get(name)!;
     return { diff: sub(meanRows(rows.slice(0, n)), meanRows(rows.slice(n))), mean: meanRows(rows) };
   };
-  const host = readHostWeights(model);
+  const host = model.hostWeights();
   const { nHeads: H, dHead: D, dModel: d } = spec;
   const vAttn: Record<number, Float32Array> = {};
   const vMlp: Record<number, Float32Array> = {};
@@ -164,7 +163,7 @@ export function steer2editModel(
   return Model.fromHost(
     id,
     model.spec,
-    applyWeightEdits(model.spec, readHostWeights(model), edits, scale),
+    applyWeightEdits(model.spec, model.hostWeights(), edits, scale),
     model.tokenizer,
   );
 }

@@ -17,7 +17,7 @@ import {
   writeSafetensors,
 } from '../engine';
 // parseSafetensors is not on the engine's public face yet; the weights folder's index is.
-import { parseSafetensors } from '../engine/weights';
+import { parseSafetensors } from '../engine';
 import { ensureGradients } from './gradients';
 import { finalNorm, unembed } from './readout';
 

@@ -36,13 +36,12 @@ export function LayerStrip() {
         <h3 id="layers-h">Layers</h3>
         <span className="muted">bar: how consistently the pairs differ there</span>
       </div>
-      <div className="layer-strip" role="group" aria-labelledby="layers-h" data-testid="layer-strip">
+      <fieldset className="layer-strip" aria-labelledby="layers-h" data-testid="layer-strip">
         {Array.from({ length: nLayers }, (_, l) => {
           const sep = stats?.[l]?.separation;
           const h = sep == null ? 0 : Math.max(0, Math.min(1, sep));
           return (
             <button
-              // biome-ignore lint/suspicious/noArrayIndexKey: layers are indices
               key={l}
               type="button"
               className="layer"
@@ -57,7 +56,7 @@ export function LayerStrip() {
             </button>
           );
         })}
-      </div>
+      </fieldset>
     </div>
   );
 }

@@ -35,18 +35,17 @@ export function PairsEditor() {
           {pairs.length} pairs{preset ? ` · from ${preset}` : ''}
         </span>
       </div>
-      <div className="presets" role="group" aria-label="Preset pair sets">
+      <fieldset className="presets" aria-label="Preset pair sets">
         {PRESETS.map((p) => (
           <button key={p.id} type="button" title={p.description} onClick={() => void applyPreset(p.id)}>
             {p.label}
           </button>
         ))}
-      </div>
+      </fieldset>
       {bulk === undefined ? (
         <>
           <ol className="pair-list" aria-labelledby={`${id}-h`}>
             {pairs.map((p, i) => (
-              // biome-ignore lint/suspicious/noArrayIndexKey: rows are positions in an editable list
               <li key={i} className="pair">
                 <input
                   aria-label={`Pair ${i + 1} positive`}
@@ -111,7 +110,13 @@ export function PairsEditor() {
             <button type="button" className="primary" onClick={applyBulk}>
               Use these pairs
             </button>
-            <button type="button" onClick={() => (setBulk(undefined), setProblems([]))}>
+            <button
+              type="button"
+              onClick={() => {
+                setBulk(undefined);
+                setProblems([]);
+              }}
+            >
               Cancel
             </button>
           </div>

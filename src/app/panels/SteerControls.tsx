@@ -30,10 +30,9 @@ export function SteerControls() {
   const info = vector.info;
   const range = coefficientRange(info?.norms[0] ?? 0, info?.residualNorms[0] ?? 0);
   const max = Math.max(range.max, Math.abs(s.coefficient));
-  const ratio =
-    info && info.residualNorms[0]
-      ? (Math.abs(s.coefficient) * (info.norms[0] ?? 0)) / info.residualNorms[0]
-      : undefined;
+  const ratio = info?.residualNorms[0]
+    ? (Math.abs(s.coefficient) * (info.norms[0] ?? 0)) / info.residualNorms[0]
+    : undefined;
   const positionValue = s.position.kind === 'index' ? `index:${s.position.index}` : s.position.kind;
 
   return (

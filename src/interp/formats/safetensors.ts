@@ -5,7 +5,7 @@
  */
 import { type HostTensor, hookName, WeightsFormatError, writeSafetensors } from '../../engine';
 // parseSafetensors is not on the engine's public face yet (see the report to the lead).
-import { parseSafetensors } from '../../engine/weights';
+import { parseSafetensors } from '../../engine';
 import type { SteeringVector } from '../vector';
 import { vectorLayers } from '../vector';
 import { checkedVector, isVectorHook, parseRecipe } from './common';

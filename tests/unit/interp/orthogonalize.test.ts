@@ -2,7 +2,7 @@ import { describe, expect, it } from 'vitest';
 import type { ModelSpec } from '../../../src/engine';
 import { Model } from '../../../src/engine';
 import { compile } from '../../../src/interp/compile';
-import { orthogonalizeModel, orthogonalizeWeights, readHostWeights } from '../../../src/interp/orthogonalize';
+import { orthogonalizeModel, orthogonalizeWeights } from '../../../src/interp/orthogonalize';
 import { useBackend } from '../../support/backend';
 import { expectNoLeaks } from '../../support/leaks';
 import { gpt2Spec, llamaSpec, randomWeights } from '../../support/random-model';
@@ -62,7 +62,7 @@ describe('weight orthogonalisation', () => {
       await useBackend('wasm');
       const host = randomWeights(spec, 8);
       const model = Model.fromHost('m', spec, host);
-      const back = await expectNoLeaks(() => readHostWeights(model));
+      const back = await expectNoLeaks(() => model.hostWeights());
       model.dispose();
       expect([...back.keys()].sort()).toEqual([...host.keys()].sort());
       for (const [k, t] of host) {

@@ -1,6 +1,5 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { Model } from '../../../src/engine';
-import { readHostWeights } from '../../../src/interp/orthogonalize';
 import {
   applyWeightEdits,
   elasticNetLambda,
@@ -42,7 +41,7 @@ describe('Steer2Edit', () => {
     );
     for (const e of [...edits.heads, ...edits.neurons]) expect(Math.abs(e.g)).toBeGreaterThan(rho * alpha);
     expect(edits.heads.length + edits.neurons.length).toBeGreaterThan(0);
-    const host = readHostWeights(model);
+    const host = model.hostWeights();
     const edited = applyWeightEdits(model.spec, host, edits);
     const d = model.spec.dModel;
     const D = model.spec.dHead;
@@ -63,7 +62,7 @@ describe('Steer2Edit', () => {
     }
     // Inputs are never modified.
     expect(
-      bitEqual(host.get('blocks.0.attn.W_O')!.data, readHostWeights(model).get('blocks.0.attn.W_O')!.data),
+      bitEqual(host.get('blocks.0.attn.W_O')!.data, model.hostWeights().get('blocks.0.attn.W_O')!.data),
     ).toBe(true);
   });
 
@@ -71,7 +70,7 @@ describe('Steer2Edit', () => {
     const edits = steer2editEdits(model, { pairs: PAIRS, rhoAttn: 0.2, rhoMlp: 0, alpha: 0.5 });
     expect(edits.neurons).toHaveLength(0);
     const e = edits.heads[0]!;
-    const host = readHostWeights(model);
+    const host = model.hostWeights();
     const W0 = host.get(`blocks.${e.layer}.attn.W_O`)!.data;
     const W1 = applyWeightEdits(model.spec, host, edits).get(`blocks.${e.layer}.attn.W_O`)!.data;
     const d = model.spec.dModel;
