@@ -11,6 +11,7 @@ import { UsageError } from './args';
 import { generateCommand } from './generate';
 import { inspectCommand } from './inspect';
 import { runCommand } from './run';
+import { STEER_USAGE, steerCommand } from './steer';
 
 const USAGE = `Usage:
   rudder generate --model <dir|url|owner/name> --prompt <text> [--max-tokens N] [--temperature T]
@@ -18,8 +19,7 @@ const USAGE = `Usage:
   rudder inspect  --model <dir|url|owner/name> [--json]
   rudder run      --model <dir|url|owner/name> --prompt <text> --cache <hook name> [--cache ...]
                   --out <file.safetensors>
-  rudder steer    --model ... --pairs <pairs.json|pairs.csv> [--layer N] [--method ...] [--out vector.gguf]
-                  [--prompt <text> --coefficient C [--compare]]   (rudder steer --help for all options)
+${STEER_USAGE}
   rudder lens     --model ... --prompt <text>        (JSON: top tokens per layer and position)
   rudder circuit  --model ...                        (JSON: the refusal circuit of a chat model)`;
 
@@ -27,7 +27,7 @@ const COMMANDS: Record<string, (args: string[]) => Promise<void>> = {
   generate: generateCommand,
   inspect: inspectCommand,
   run: runCommand,
-  steer: (args) => import('./steer').then((m) => m.steerCommand(args)),
+  steer: steerCommand,
   lens: (args) => import('./lens').then((m) => m.lensCommand(args)),
   circuit: (args) => import('./circuit').then((m) => m.circuitCommand(args)),
 };

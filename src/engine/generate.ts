@@ -50,7 +50,7 @@ export interface GenerateBatchOptions extends Omit<GenerateOptions, 'onToken'> {
 /**
  * Generates for several prompts at once (left-padded into one batch): one forward pass per step
  * for all rows, which amortises the per-kernel cost that dominates small models. Rows stop
- * independently; each row samples with its own stream from the seed.
+ * independently.
  */
 export async function generateBatch(
   model: Model,
@@ -59,7 +59,8 @@ export async function generateBatch(
 ): Promise<GenerateResult[]> {
   const stop = new Set(opts.stopTokens ?? model.spec.eosTokenIds);
   const seed = opts.seed ?? Math.floor(Math.random() * 2 ** 32);
-  const randoms = prompts.map((_, row) => seededRandom(seed + row));
+  // Every row draws the same stream: a row's text depends on its prompt and the seed, not on its place in the batch.
+  const randoms = prompts.map(() => seededRandom(seed));
   const width = Math.max(...prompts.map((p) => p.length));
   const leftPad = prompts.map((p) => width - p.length);
   const kv = new KvCache(model.spec, leftPad);

@@ -62,6 +62,9 @@ export function sampleTokens(
     const threshold = tf.mul(tf.tensor2d(uniforms as number[], [batch, 1]), total);
     const below = tf.sum(tf.cast(tf.less(cdf, threshold), 'int32'), 1);
     const pick = tf.minimum(below, tf.scalar(k - 1, 'int32'));
-    return tf.gather(indices, pick, 1, 1) as tf.Tensor1D;
+    // Row b's pick is at b·k + pick in the flattened candidates (tfjs-wasm's gather with batchDims
+    // returns garbage past the first row, so the batch is folded into the index instead).
+    const flat = tf.add(pick, tf.mul(tf.range(0, batch, 1, 'int32'), tf.scalar(k, 'int32')));
+    return tf.gather(tf.reshape(indices, [-1]), flat) as tf.Tensor1D;
   });
 }

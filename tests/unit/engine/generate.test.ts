@@ -39,13 +39,16 @@ for (const backend of NODE_BACKENDS) {
       expect(new Set(tokens).size).toBeGreaterThan(1);
     });
 
-    it('generates a left-padded batch exactly as each prompt alone', async () => {
+    it('generates a left-padded batch exactly as each prompt alone, greedy or seeded', async () => {
       const prompts = [PROMPT, [9, 2], [30, 31, 32, 33, 34, 35, 36]];
       const stopAt = (await generate(model, prompts[1]!, { maxTokens: 10 })).tokens[2]!;
       const opts = { maxTokens: 10, stopTokens: [stopAt] };
       const batch = await expectNoLeaks(() => generateBatch(model, prompts, opts));
       for (const [i, p] of prompts.entries()) expect(batch[i]).toEqual(await generate(model, p, opts));
       expect(batch[1]!.stopReason).toBe('stop-token');
+      const sampled = { maxTokens: 8, temperature: 1.2, seed: 4, stopTokens: [] };
+      const sampledBatch = await generateBatch(model, prompts, sampled);
+      for (const [i, p] of prompts.entries()) expect(sampledBatch[i]).toEqual(await generate(model, p, sampled));
     });
 
     it('gives the same text for the same seed and another for another seed', async () => {
