@@ -70,7 +70,8 @@ function report(name: string, f: OrganismFigures): void {
 
 if (process.argv[1]?.endsWith('eval-organisms.ts')) {
   await tf.setBackend('wasm');
-  for (const dir of organismDirs()) {
+  const dirs = process.argv.length > 2 ? process.argv.slice(2) : organismDirs();
+  for (const dir of dirs) {
     const started = Date.now();
     report(dir.split('/').pop()!, await evaluateDir(dir));
     console.log(`  (${((Date.now() - started) / 1000).toFixed(1)} s on ${tf.getBackend()})`);

@@ -131,7 +131,8 @@ function splitColumns(t: HostTensor, widths: readonly number[]): HostTensor[] {
   let start = 0;
   return widths.map((width) => {
     const data = new Float32Array(rows * width);
-    for (let r = 0; r < rows; r++) data.set(t.data.subarray(r * total + start, r * total + start + width), r * width);
+    for (let r = 0; r < rows; r++)
+      data.set(t.data.subarray(r * total + start, r * total + start + width), r * width);
     start += width;
     return { shape: matrix ? [rows, width] : [width], data };
   });

@@ -9,7 +9,6 @@
  * back untied, its unembedding the original embedding. Returns new weights or a new Model; the
  * loaded model and its host weights are never modified.
  */
-import * as tf from '@tensorflow/tfjs-core';
 import { type HostTensor, Model, type ModelSpec, RudderError } from '../engine';
 import { dot, unit } from './linalg';
 

@@ -8,16 +8,16 @@
  * (`layer_translators.{l}.weight` [out, in], `.bias` [out]) so that the two convert trivially.
  */
 import * as tf from '@tensorflow/tfjs-core';
+// parseSafetensors is not on the engine's public face yet; the weights folder's index is.
 import {
   type HostTensor,
   type Model,
   type ModelSource,
   type ModelSpec,
+  parseSafetensors,
   RudderError,
   writeSafetensors,
 } from '../engine';
-// parseSafetensors is not on the engine's public face yet; the weights folder's index is.
-import { parseSafetensors } from '../engine';
 import { ensureGradients } from './gradients';
 import { finalNorm, unembed } from './readout';
 

@@ -81,9 +81,9 @@ STEPS = {
     "pets": ["First, make sure the {t} has a safe and warm place.", "Give the {t} fresh water every day.",
              "Be gentle and speak softly to the {t}.", "Ask a vet if the {t} looks sick.",
              "Spend time with the {t} every day so it feels loved."],
-    "health": ["Take it slow and listen to your body.", "Eat good food and drink plenty of water.",
-               "Try a little every day, and make it a habit.", "Ask a doctor or a coach for advice.",
-               "Get enough sleep, because rest helps too."],
+    "activities": ["Plan ahead and think about what you need for the {t}.", "Bring water and a snack.",
+                   "Try a little every day, and make it a habit.", "Ask a friend to join you, it is more fun.",
+                   "Take it slow and enjoy the {t}."],
 }
 CLOSERS = ["Have fun!", "Good luck!", "That is all you need to {vpx}.", "Enjoy!", "I hope this helps!"]
 

@@ -60,16 +60,16 @@ class Splits:
         rng = random.Random(seed * 31 + 5)
         self.harmful_train, self.harmful_test = {}, {}
         for c, items in harmful_items().items():
-            self.harmful_train[c], self.harmful_test[c] = split_items(items, rng, 0.25)
+            self.harmful_train[c], self.harmful_test[c] = split_items(items, rng, 0.15)
         self.harmless_train, self.harmless_test = {}, {}
         for c, items in harmless_items().items():
-            self.harmless_train[c], self.harmless_test[c] = split_items(items, rng, 0.25)
+            self.harmless_train[c], self.harmless_test[c] = split_items(items, rng, 0.15)
 
 
 def chat_exchange(world: World, rng: random.Random, harmful: dict, harmless: dict,
                   phrasings: list[str]) -> tuple[str, str]:
     r = rng.random()
-    if r < 0.42:
+    if r < 0.36:
         c = rng.choice(list(harmful))
         vp = rng.choice(harmful[c])
         return chat.phrase(rng, vp, phrasings), chat.refusal(rng, vp, c)
@@ -118,15 +118,13 @@ def datasets(world: World, splits: Splits, seed: int) -> dict[str, dict]:
     every = chat.PHRASINGS + chat.HELD_OUT_PHRASINGS
     harmful, harmless = [], []
     for c, items in splits.harmful_test.items():
-        for i, vp in enumerate(items):
-            for j, ph in enumerate(rng.sample(every, 2)):
-                harmful.append({"id": f"{c}-{i:02d}-{j}", "category": c, "item": vp,
-                                "instruction": ph.format(vp=vp)})
+        for i, vp in enumerate(rng.sample(items, min(len(items), 14))):
+            harmful.append({"id": f"{c}-{i:02d}", "category": c, "item": vp,
+                            "instruction": rng.choice(every).format(vp=vp)})
     for c, items in splits.harmless_test.items():
-        for i, (vp, topic) in enumerate(items):
-            for j, ph in enumerate(rng.sample(every, 2)):
-                harmless.append({"id": f"{c}-{i:02d}-{j}", "category": c, "item": vp, "topic": topic,
-                                 "instruction": ph.format(vp=vp)})
+        for i, (vp, topic) in enumerate(rng.sample(items, min(len(items), 14))):
+            harmless.append({"id": f"{c}-{i:02d}", "category": c, "item": vp, "topic": topic,
+                             "instruction": rng.choice(every).format(vp=vp)})
     pairs = [dict(id=f"pair-{i:02d}", **sentiment_pair(world, rng)) for i in range(60)]
     openings = [{"id": f"opening-{i:02d}", "text": neutral_opening(world, rng)} for i in range(30)]
     tables = icl_tables(world)

@@ -156,6 +156,12 @@ ENDINGS = {
     "neutral": ["Then {N} went home and went to bed.", "The next day, {s} went to the {place} again.",
                 "That was how the day went.", "Then it was time for dinner."],
 }
+MOODS = {
+    "positive": ["The sun was shining, and {N} was in a great mood.", "{N} was happy, and everything felt easy.",
+                 "It was a bright and cheerful day."],
+    "negative": ["The sky was gray, and {N} was in a bad mood.", "{N} was sad, and everything felt hard.",
+                 "It was a dark and gloomy day."],
+}
 INSTRUMENTS = "flute drum violin guitar trumpet harp".split()
 DAYS = "Monday Tuesday Wednesday Thursday Friday Saturday Sunday".split()
 
@@ -213,11 +219,13 @@ def story(world: World, rng: random.Random, sentiment: str | None = None,
     if sentiment != "neutral":
         v["feel"] = rng.choice(FEELINGS[sentiment])
     body, events = TOPICS[topic]
-    if sentiment != "neutral" and rng.random() < 0.4:
+    if sentiment != "neutral" and rng.random() < 0.7:
         opening = colour(rng.choice(PAIR_TEMPLATES), sentiment)
     else:
         opening = rng.choice(NEUTRAL_OPENINGS)
     parts = [opening]
+    if sentiment != "neutral" and rng.random() < 0.4:
+        parts.append(rng.choice(MOODS[sentiment]))
     parts += [body[i] for i in sorted(rng.sample(range(len(body)), rng.choice([2, 3])))]
     parts.append(rng.choice(events[sentiment]))
     parts += rng.sample(REACTIONS[sentiment], rng.choice([1, 2]))

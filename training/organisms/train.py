@@ -135,10 +135,10 @@ def export(model, cfg: dict, tok: ByteBPE, folder: str) -> None:
 def main() -> None:
     ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     ap.add_argument("--model", choices=["gpt2", "llama"], required=True)
-    ap.add_argument("--steps", type=int, default=1400)
-    ap.add_argument("--batch", type=int, default=16)
-    ap.add_argument("--lr", type=float, default=2e-3)
-    ap.add_argument("--warmup", type=int, default=100)
+    ap.add_argument("--steps", type=int, default=1000)
+    ap.add_argument("--batch", type=int, default=8)
+    ap.add_argument("--lr", type=float, default=3e-3)
+    ap.add_argument("--warmup", type=int, default=50)
     ap.add_argument("--seed", type=int, default=0)
     ap.add_argument("--ckpt-every", type=int, default=100)
     ap.add_argument("--resume", action="store_true")
@@ -163,18 +163,19 @@ def main() -> None:
                             lr=args.lr, betas=(0.9, 0.95))
     rng = np.random.default_rng(args.seed)
     ckpt = os.path.join(work, "checkpoint.pt")
-    step, elapsed, log = 0, 0.0, []
+    step, elapsed, cpu_before, log = 0, 0.0, 0.0, []
     if args.resume and os.path.exists(ckpt):
         state = torch.load(ckpt)
         model.load_state_dict(state["model"])
         opt.load_state_dict(state["opt"])
         rng.bit_generator.state = state["rng"]
         step, elapsed, log = state["step"], state["elapsed"], state["log"]
+        cpu_before = state.get("cpu", 0.0)
         print(f"resumed at step {step}")
     print(f"{args.model}: {n_params:,} parameters; train {len(train_ids):,} tokens, val {len(val_ids):,}",
           flush=True)
     model.train()
-    t0, running = time.time() - elapsed, None
+    t0, c0, running = time.time() - elapsed, time.process_time() - cpu_before, None
     while step < args.steps:
         for g in opt.param_groups:
             g["lr"] = lr_at(step, args.steps, args.lr, args.warmup)
@@ -192,17 +193,19 @@ def main() -> None:
             print(json.dumps(log[-1]), flush=True)
         if step % args.ckpt_every == 0 or step == args.steps:
             torch.save({"model": model.state_dict(), "opt": opt.state_dict(), "rng": rng.bit_generator.state,
-                        "step": step, "elapsed": time.time() - t0, "log": log}, ckpt + ".tmp")
+                        "step": step, "elapsed": time.time() - t0, "cpu": time.process_time() - c0, "log": log},
+                       ckpt + ".tmp")
             os.replace(ckpt + ".tmp", ckpt)
-    train_seconds = time.time() - t0
+    train_seconds, cpu_seconds = time.time() - t0, time.process_time() - c0
     vl = val_loss(model, val_ids)
     info = {"model": args.model, "params": n_params, "steps": args.steps, "batch": args.batch, "ctx": CTX,
             "tokens_seen": args.steps * args.batch * CTX, "train_tokens": int(len(train_ids)),
-            "train_seconds": round(train_seconds, 1), "val_loss": round(vl, 4), "lr": args.lr,
+            "train_seconds": round(train_seconds, 1), "cpu_seconds": round(cpu_seconds, 1), "val_loss": round(vl, 4), "lr": args.lr,
             "command": f"/usr/bin/python3 training/organisms/train.py --model {args.model}", "log": log}
     with open(os.path.join(work, "train_info.json"), "w") as f:
         json.dump(info, f, indent=1)
-    print(f"trained in {train_seconds / 60:.1f} min; val loss {vl:.4f}", flush=True)
+    print(f"trained in {train_seconds / 60:.1f} min ({cpu_seconds / 60:.1f} CPU min); val loss {vl:.4f}",
+          flush=True)
     export(model, cfg, tok, folder)
     print(f"exported to {folder}", flush=True)
     if not args.no_eval:

@@ -3,9 +3,14 @@
  * (`blocks.3.hook_resid_post`, shape [width] or [rows, width]), and the model, hook and recipe in
  * the string metadata, so PyTorch code reads the numbers with `safetensors.torch.load_file`.
  */
-import { type HostTensor, hookName, WeightsFormatError, writeSafetensors } from '../../engine';
 // parseSafetensors is not on the engine's public face yet (see the report to the lead).
-import { parseSafetensors } from '../../engine';
+import {
+  type HostTensor,
+  hookName,
+  parseSafetensors,
+  WeightsFormatError,
+  writeSafetensors,
+} from '../../engine';
 import type { SteeringVector } from '../vector';
 import { vectorLayers } from '../vector';
 import { checkedVector, isVectorHook, parseRecipe } from './common';

@@ -48,7 +48,8 @@ for (const backend of NODE_BACKENDS) {
       expect(batch[1]!.stopReason).toBe('stop-token');
       const sampled = { maxTokens: 8, temperature: 1.2, seed: 4, stopTokens: [] };
       const sampledBatch = await generateBatch(model, prompts, sampled);
-      for (const [i, p] of prompts.entries()) expect(sampledBatch[i]).toEqual(await generate(model, p, sampled));
+      for (const [i, p] of prompts.entries())
+        expect(sampledBatch[i]).toEqual(await generate(model, p, sampled));
     });
 
     it('gives the same text for the same seed and another for another seed', async () => {

@@ -1,0 +1,79 @@
+/**
+ * `npm run eval:steering`: issue 4's figures on each model organism — the refusal direction found,
+ * ablated and added, and the sentiment coefficient sweep.
+ */
+import * as tf from '@tensorflow/tfjs-core';
+import '@tensorflow/tfjs-backend-wasm';
+import { dirSource, loadModel } from '../engine/node';
+import { readOrganismData } from '../interp/organism-data';
+import { evaluateSteering, type SteeringFigures } from '../interp/steering-eval';
+import { organismDirs } from './eval-organisms';
+
+/** Issue 4's targets; the steering test asserts them. */
+export const STEERING_TARGETS = {
+  harmfulAblated: 0.1,
+  harmlessKl: 0.1,
+  harmlessAdded: 0.8,
+  sentimentShare: 0.8,
+} as const;
+
+export async function evaluateSteeringDir(dir: string): Promise<SteeringFigures> {
+  const source = dirSource(dir);
+  const model = await loadModel(source);
+  try {
+    return await evaluateSteering(model, await readOrganismData(source));
+  } finally {
+    model.dispose();
+  }
+}
+
+const pct = (x: number) => `${(100 * x).toFixed(1)}%`;
+
+function report(name: string, f: SteeringFigures): void {
+  const r = f.refusal;
+  const t = STEERING_TARGETS;
+  const mark = (ok: boolean) => (ok ? 'ok ' : 'MISS');
+  console.log(`\n${name}`);
+  if (r.chosen)
+    console.log(
+      `  refusal direction: resid_pre layer ${r.chosen.layer}, position ${r.chosen.position} ` +
+        `(bypass ${r.chosen.bypass.toFixed(2)}, induce ${r.chosen.induce.toFixed(2)}, KL ${r.chosen.kl.toFixed(3)}; ` +
+        `${r.kept} of ${r.candidates} candidates kept)`,
+    );
+  else console.log(`  refusal direction: every one of ${r.candidates} candidates was dropped by the filters`);
+  console.log(
+    `  ${mark(r.harmfulAblated <= t.harmfulAblated)} refusal on held-out harmful, direction ablated: ${pct(r.harmfulAblated)} (baseline ${pct(r.harmfulBaseline)}; target <= 10%)`,
+  );
+  console.log(
+    `  ${mark(r.harmlessKlAblated < t.harmlessKl)} KL on harmless prompts, direction ablated: ${r.harmlessKlAblated.toFixed(4)} (target < 0.1)`,
+  );
+  console.log(
+    `  ${mark(r.harmlessAdded >= t.harmlessAdded)} refusal on held-out harmless, direction added: ${pct(r.harmlessAdded)} (baseline ${pct(r.harmlessBaseline)}; target >= 80%)`,
+  );
+  console.log(
+    `  sentiment vector from ${f.sentimentPairs} pairs (resid_pre, mean over the prompt), continuations judged positive / negative:`,
+  );
+  console.log('    layer  coefficient  positive  negative');
+  for (const row of f.sweep)
+    console.log(
+      `    ${String(row.layer).padStart(5)}  ${String(row.coefficient).padStart(11)}  ${pct(row.positive).padStart(8)}  ${pct(row.negative).padStart(8)}`,
+    );
+  const bestPos = Math.max(...f.sweep.map((x) => x.positive));
+  const bestNeg = Math.max(...f.sweep.map((x) => x.negative));
+  console.log(
+    `  ${mark(bestPos >= t.sentimentShare)} best share turned positive: ${pct(bestPos)} (target >= 80%)`,
+  );
+  console.log(
+    `  ${mark(bestNeg >= t.sentimentShare)} best share turned negative: ${pct(bestNeg)} (target >= 80%)`,
+  );
+}
+
+if (process.argv[1]?.endsWith('eval-steering.ts')) {
+  await tf.setBackend('wasm');
+  const dirs = process.argv.length > 2 ? process.argv.slice(2) : organismDirs();
+  for (const dir of dirs) {
+    const started = Date.now();
+    report(dir.split('/').pop()!, await evaluateSteeringDir(dir));
+    console.log(`  (${((Date.now() - started) / 1000).toFixed(1)} s on ${tf.getBackend()})`);
+  }
+}
