@@ -6,8 +6,8 @@ import { readdirSync } from 'node:fs';
 import { join } from 'node:path';
 import * as tf from '@tensorflow/tfjs-core';
 import '@tensorflow/tfjs-backend-wasm';
-import { dirSource, loadModel } from '../engine/node';
-import { readOrganismData } from '../interp/organism-data';
+import { dirSource, loadModel, type Model } from '../engine/node';
+import { type OrganismData, readOrganismData } from '../interp/organism-data';
 import { evaluateOrganism, type OrganismFigures } from '../interp/organism-eval';
 
 export const ORGANISMS_DIR = join(import.meta.dirname, '../../models');
@@ -27,14 +27,22 @@ export function organismDirs(): string[] {
     .sort();
 }
 
-export async function evaluateDir(dir: string): Promise<OrganismFigures> {
+/** Loads the organism in `dir` with its datasets, runs `fn`, and frees the model. */
+export async function withOrganism<T>(
+  dir: string,
+  fn: (model: Model, data: OrganismData) => Promise<T>,
+): Promise<T> {
   const source = dirSource(dir);
   const model = await loadModel(source);
   try {
-    return await evaluateOrganism(model, await readOrganismData(source));
+    return await fn(model, await readOrganismData(source));
   } finally {
     model.dispose();
   }
+}
+
+export function evaluateDir(dir: string): Promise<OrganismFigures> {
+  return withOrganism(dir, evaluateOrganism);
 }
 
 const pct = (x: number) => `${(100 * x).toFixed(1)}%`;

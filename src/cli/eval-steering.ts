@@ -4,10 +4,8 @@
  */
 import * as tf from '@tensorflow/tfjs-core';
 import '@tensorflow/tfjs-backend-wasm';
-import { dirSource, loadModel } from '../engine/node';
-import { readOrganismData } from '../interp/organism-data';
 import { evaluateSteering, type SteeringFigures } from '../interp/steering-eval';
-import { organismDirs } from './eval-organisms';
+import { organismDirs, withOrganism } from './eval-organisms';
 
 /** Issue 4's targets; the steering test asserts them. */
 export const STEERING_TARGETS = {
@@ -17,14 +15,8 @@ export const STEERING_TARGETS = {
   sentimentShare: 0.8,
 } as const;
 
-export async function evaluateSteeringDir(dir: string): Promise<SteeringFigures> {
-  const source = dirSource(dir);
-  const model = await loadModel(source);
-  try {
-    return await evaluateSteering(model, await readOrganismData(source));
-  } finally {
-    model.dispose();
-  }
+export function evaluateSteeringDir(dir: string): Promise<SteeringFigures> {
+  return withOrganism(dir, evaluateSteering);
 }
 
 const pct = (x: number) => `${(100 * x).toFixed(1)}%`;
