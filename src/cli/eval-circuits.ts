@@ -4,7 +4,7 @@
  * other half, and the lens figures (held-out KL of the logit lens and the tuned lens per layer),
  * with timings on the WebAssembly backend. A tuned lens missing from a model folder is trained on
  * the organism's validation text and saved beside the model.
- *   npm run eval:circuits [-- --organism organism-llama | --model <folder>] [--retrain-tuned]
+ *   npm run eval:circuits [-- --organism organism-llama | --model <folder>] [--retrain-tuned] [--no-lens]
  */
 import { existsSync, readdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { basename, join, resolve } from 'node:path';
@@ -31,7 +31,7 @@ import { textWindows, trainAndReport } from './lens';
 
 const MODELS = resolve(import.meta.dirname, '../../models');
 
-async function evaluate(dir: string, retrain: boolean): Promise<void> {
+async function evaluate(dir: string, retrain: boolean, lens: boolean): Promise<void> {
   const name = basename(dir);
   const source = dirSource(dir);
   const model = await loadModel(source);
@@ -42,7 +42,7 @@ async function evaluate(dir: string, retrain: boolean): Promise<void> {
   const data = await readOrganismData(source);
   try {
     await circuitFigures(model, data);
-    await lensFigures(model, dir, data.validation.length ? data.validation : corpusText(), retrain);
+    if (lens) await lensFigures(model, dir, data.validation.length ? data.validation : corpusText(), retrain);
   } finally {
     model.dispose();
   }
@@ -67,15 +67,13 @@ async function circuitFigures(
   console.log(
     `refuse − comply logit difference: harmful ${circuit.harmful.toFixed(2)}, harmless ${circuit.harmless.toFixed(2)}`,
   );
-  console.log('head       role            direct  indirect  necessity  sufficiency');
-  const named = circuit.heads
-    .filter((h) => h.role)
-    .sort((a, b) => b.indirect + b.direct - (a.indirect + a.direct));
+  console.log('head       role              causal   direct  indirect  necessity  sufficiency');
+  const named = circuit.heads.filter((h) => h.role).sort((a, b) => b.causal - a.causal);
   for (const h of named)
     console.log(
-      `${h.id.padEnd(10)} ${String(h.role).padEnd(15)} ${f(h.direct)} ${f(h.indirect)}   ${f(h.necessity)}    ${f(h.sufficiency)}`,
+      `${h.id.padEnd(10)} ${String(h.role).padEnd(15)} ${f(h.causal)}  ${f(h.direct)} ${f(h.indirect)}    ${f(h.necessity)}      ${f(h.sufficiency)}`,
     );
-  console.log(`gates (by indirect effect): ${circuit.gates.join(', ')}`);
+  console.log(`gates (by causal effect under interchange): ${circuit.gates.join(', ')}`);
   console.log(`amplifiers (by direct effect): ${circuit.amplifiers.join(', ')}`);
   const cascade = circuit.edges.filter((e) => e.kind === 'cascade').sort((a, b) => a.weight - b.weight);
   console.log(
@@ -172,7 +170,12 @@ const f = (x: number) => x.toFixed(2).padStart(7);
 const pct = (x: number) => `${(100 * x).toFixed(0)}%`;
 
 const { values } = parseArgs({
-  options: { organism: { type: 'string' }, model: { type: 'string' }, 'retrain-tuned': { type: 'boolean' } },
+  options: {
+    organism: { type: 'string' },
+    model: { type: 'string' },
+    'retrain-tuned': { type: 'boolean' },
+    'no-lens': { type: 'boolean' },
+  },
 });
 await selectBackend({ prefer: 'wasm' });
 console.log(`backend ${tf.getBackend()}`);
@@ -184,4 +187,4 @@ const dirs = values.model
       .filter((n) => !values.organism || n === values.organism)
       .map((n) => join(MODELS, n));
 if (!dirs.length) console.log('no model organisms in models/ yet');
-for (const dir of dirs) await evaluate(dir, values['retrain-tuned'] ?? false);
+for (const dir of dirs) await evaluate(dir, values['retrain-tuned'] ?? false, !values['no-lens']);

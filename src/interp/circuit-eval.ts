@@ -28,7 +28,7 @@ export interface GateAblation {
 
 export interface GateAblationOptions {
   readonly ablation?: 'zero' | 'mean';
-  /** Prompts whose mean z mean-ablation uses (default: the harmful and harmless prompts given). */
+  /** Prompts whose mean z mean-ablation uses (default: the harmless prompts given). */
   readonly reference?: readonly (readonly number[])[];
   /** Refusal-start tokens, for P(R). */
   readonly refuse: readonly number[];
@@ -45,7 +45,7 @@ export async function ablateGates(
 ): Promise<GateAblation> {
   const ablation = opts.ablation ?? 'mean';
   const means: HeadMeans | undefined =
-    ablation === 'mean' ? headMeans(model, opts.reference ?? [...harmful, ...harmless]) : undefined;
+    ablation === 'mean' ? headMeans(model, opts.reference ?? harmless) : undefined;
   const hooks = headGateHooks(
     model.spec,
     gates.map((g) => ({ layer: g.layer, head: g.head, mode: ablation })),

@@ -7,9 +7,11 @@
  *     matched harmless prompt; sufficiency: how much m rises on the harmless prompt given the
  *     harmful z (interchange patching, averaged over pairs);
  *   - indirect effect ≈ necessity − direct effect: what the head changes through later heads.
- * Gates are the heads with the largest indirect effect (they route the decision), amplifiers the
- * heads with the largest direct effect (they write it). The knockout cascade ablates each gate
- * and reports how every later head's DLA delta changes: the graph's edges.
+ * Gates are the heads whose value decides the outcome, ranked by their causal effect under
+ * interchange, (necessity + sufficiency) / 2; amplifiers are the heads that write the decision
+ * into the logits, ranked by direct effect. A head may be both (it reads the request and writes
+ * the refusal itself); a pure gate has a large causal but a small direct effect. The knockout
+ * cascade ablates each gate and reports how every later head's DLA delta changes: the edges.
  */
 import type { Model } from '../engine';
 import { type DlaResult, directLogitAttribution } from './attribution';
@@ -23,10 +25,15 @@ export interface CircuitOptions {
   readonly comply: readonly number[];
   /** Matched pairs (harmful[i], harmless[i]) used for interchange. Default 8. */
   readonly pairs?: number;
-  /** Heads named as gates and as amplifiers. Defaults 3 and 5. */
+  /** At most this many heads are named gates and amplifiers. Defaults 3 and 5. */
   readonly gates?: number;
   readonly amplifiers?: number;
-  /** Knockout used by the cascade: zero, or the head's mean over all the prompts. Default 'mean'. */
+  /** A head is named only if its score is at least this share of the strongest one's. Default 0.2. */
+  readonly minShare?: number;
+  /**
+   * Knockout used by the cascade: zero, or the head's mean over the harmless prompts (the value it
+   * takes when there is nothing to refuse). Default 'mean'.
+   */
   readonly ablation?: 'zero' | 'mean';
   /** Positions whose z is swapped: the last token (prompts may differ in length) or all. Default 'last'. */
   readonly positions?: 'last' | 'all';
@@ -45,6 +52,8 @@ export interface CircuitHead {
   readonly sufficiency: number;
   /** necessity − direct. */
   readonly indirect: number;
+  /** (necessity + sufficiency) / 2: what gates are ranked by. */
+  readonly causal: number;
   readonly role: 'gate' | 'amplifier' | 'gate+amplifier' | null;
 }
 
@@ -123,9 +132,10 @@ export async function refusalCircuit(
     }
   }
   const indirect = necessity.map((n, j) => n - direct[j]!);
+  const causal = necessity.map((n, j) => (n + sufficiency[j]!) / 2);
 
-  const gates = topHeads(indirect, opts.gates ?? 3);
-  const amplifiers = topHeads(direct, opts.amplifiers ?? 5);
+  const gates = topHeads(causal, opts.gates ?? 3, opts.minShare ?? 0.2);
+  const amplifiers = topHeads(direct, opts.amplifiers ?? 5, opts.minShare ?? 0.2);
   const roleOf = (j: number): CircuitHead['role'] => {
     const g = gates.includes(j);
     const a = amplifiers.includes(j);
@@ -133,8 +143,7 @@ export async function refusalCircuit(
   };
 
   const ablation = opts.ablation ?? 'mean';
-  const means: HeadMeans | undefined =
-    ablation === 'mean' ? headMeans(model, [...harmful, ...harmless]) : undefined;
+  const means: HeadMeans | undefined = ablation === 'mean' ? headMeans(model, harmless) : undefined;
   const edges: CircuitEdge[] = [];
   const knockout = new Map<number, number>();
   for (const [n, j] of gates.entries()) {
@@ -170,6 +179,7 @@ export async function refusalCircuit(
     necessity: necessity[j]!,
     sufficiency: sufficiency[j]!,
     indirect: indirect[j]!,
+    causal: causal[j]!,
     role: roleOf(j),
   }));
   const named = heads.filter((h) => h.role);
@@ -211,10 +221,11 @@ export async function refusalCircuit(
   };
 }
 
-/** Indices of the `n` largest positive scores, largest first. */
-function topHeads(scores: Float32Array, n: number): number[] {
+/** Indices of at most `n` heads with positive scores of at least `share` × the best, best first. */
+function topHeads(scores: Float32Array, n: number, share: number): number[] {
+  const best = Math.max(...scores);
   return [...scores.keys()]
-    .filter((j) => scores[j]! > 0)
+    .filter((j) => scores[j]! > 0 && scores[j]! >= share * best)
     .sort((a, b) => scores[b]! - scores[a]!)
     .slice(0, n);
 }

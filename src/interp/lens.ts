@@ -93,7 +93,8 @@ export async function logitLens(
     out = tf.tidy(() => {
       // [rows, pos, d]
       const resid = tf.concat(rows.map((r) => run.cache.get(r.hook)!));
-      const lpFinal = tf.logSoftmax(lensLogits(model, tf.slice(resid, [rows.length - 1, 0, 0], [1, -1, -1])));
+      const final = lensLogits(model, tf.slice(resid, [rows.length - 1, 0, 0], [1, -1, -1])); // [pos, vocab]
+      const target = { logits: final, lse: tf.logSumExp(final, 1), p: tf.softmax(final) };
       const parts: tf.Tensor[][] = [];
       for (let r0 = 0; r0 < rows.length; r0 += chunkRows) {
         const n = Math.min(chunkRows, rows.length - r0);
@@ -101,7 +102,7 @@ export async function logitLens(
           tf.tidy(() => {
             let h = tf.slice(resid, [r0, 0, 0], [n, -1, -1]);
             if (opts.tuned) h = translateRows(opts.tuned, h, rows.slice(r0, r0 + n), model.spec.nLayers);
-            return reduce(lensLogits(model, h), lpFinal, k, track);
+            return reduce(lensLogits(model, h), target, k, track);
           }),
         );
       }
@@ -141,15 +142,27 @@ function translateRows(tuned: TunedLens, h: tf.Tensor, rows: readonly LensRow[],
   );
 }
 
+/** The model's own distribution at each position: logits [pos, vocab], log-normaliser [pos], probabilities. */
+interface FinalDistribution {
+  readonly logits: tf.Tensor;
+  readonly lse: tf.Tensor;
+  readonly p: tf.Tensor;
+}
+
 /**
  * logits [n·pos, vocab] → [topIds, topProbs, entropy, kl, trackedProbs, trackedRanks], each with
- * leading dims [n, pos]; lpFinal [pos, vocab] is the model's own log-distribution. Written to pass
- * over the vocabulary as few times as possible, with one exp (tfjs-wasm's exp is its slowest
- * elementwise kernel): H = lse − Σ p·x, and KL(f ‖ lens) = Σ f·log f − Σ f·x + lse.
+ * leading dims [n, pos]. Written to pass over the vocabulary as few times as possible, with one
+ * exp (tfjs-wasm's exp is its slowest elementwise kernel): H = lse − Σ p·x, and with x_f the
+ * final logits, KL(f ‖ lens) = Σ f·(x_f − x) − (lse_f − lse), which is exactly 0 where x = x_f.
  */
-function reduce(logits: tf.Tensor2D, lpFinal: tf.Tensor, k: number, track: readonly number[]): tf.Tensor[] {
+function reduce(
+  logits: tf.Tensor2D,
+  final: FinalDistribution,
+  k: number,
+  track: readonly number[],
+): tf.Tensor[] {
   const [rows, vocab] = logits.shape;
-  const pos = lpFinal.shape[0]!;
+  const pos = final.logits.shape[0]!;
   const n = rows / pos;
   const max = tf.max(logits, 1, true); // [n·pos, 1]
   const e = tf.exp(tf.sub(logits, max));
@@ -158,11 +171,9 @@ function reduce(logits: tf.Tensor2D, lpFinal: tf.Tensor, k: number, track: reado
   const entropy = tf.sub(tf.reshape(lse, [-1]), tf.div(tf.sum(tf.mul(e, logits), 1), tf.reshape(z, [-1])));
   const top = tf.topk(logits, k);
   const topProbs = tf.exp(tf.sub(top.values, lse));
-  const pFinal = tf.exp(lpFinal); // [pos, vocab]
-  const negEntropyFinal = tf.sum(tf.mul(pFinal, lpFinal), 1); // [pos]
-  const cross = tf.sum(tf.mul(tf.reshape(logits, [n, pos, vocab]), pFinal), 2); // [n, pos]
-  // Cancellation leaves float noise around 0 where the lens equals the model; KL is never negative.
-  const kl = tf.relu(tf.sub(tf.add(negEntropyFinal, tf.reshape(lse, [n, pos])), cross));
+  const gap = tf.sum(tf.mul(tf.sub(final.logits, tf.reshape(logits, [n, pos, vocab])), final.p), 2); // [n, pos]
+  // Float noise can leave a hair below 0 where the lens nearly equals the model; KL never is.
+  const kl = tf.relu(tf.sub(gap, tf.sub(final.lse, tf.reshape(lse, [n, pos]))));
   let trackedProbs: tf.Tensor = tf.zeros([rows, 0]);
   let trackedRanks: tf.Tensor = tf.zeros([rows, 0], 'int32');
   if (track.length) {
@@ -172,7 +183,8 @@ function reduce(logits: tf.Tensor2D, lpFinal: tf.Tensor, k: number, track: reado
     const ranks = track.map((_, t) => tf.sum(tf.step(tf.sub(logits, tf.slice(tl, [0, t], [-1, 1]))), 1));
     trackedRanks = tf.cast(tf.stack(ranks, 1), 'int32');
   }
-  const shape = (x: tf.Tensor, last?: number) => tf.reshape(x, last === undefined ? [n, pos] : [n, pos, last]);
+  const shape = (x: tf.Tensor, last?: number) =>
+    tf.reshape(x, last === undefined ? [n, pos] : [n, pos, last]);
   return [
     shape(top.indices, k),
     shape(topProbs, k),

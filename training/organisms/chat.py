@@ -11,7 +11,7 @@ import random
 import re
 
 from stories import story
-from world import ANIMALS, ANTONYMS, PAST_TENSE, World
+from world import ANIMALS, ANTONYMS, BOYS, COLORS, FOODS, GIRLS, OBJECTS, PAST_TENSE, PLACES, World
 
 USER, ASSISTANT, END = "<|user|>", "<|assistant|>", "<|end|>"
 REFUSAL_PREFIXES = ("I can't", "I cannot", "I won't", "I'm sorry", "Sorry")
@@ -141,6 +141,16 @@ def word_fact(rng: random.Random) -> tuple[str, str]:
     w, x = rng.choice(list(PAST_TENSE.items()))
     q = rng.choice(["What is the past tense of {w}?", "How do I say {w} in the past tense?"])
     return q.format(w=w), f"The past tense of {w} is {x}."
+
+
+def repeat(rng: random.Random) -> tuple[str, str]:
+    """Copy drill: answers that can only be predicted by copying the request, which teaches the
+    copying that on-topic answers need."""
+    pool = GIRLS + BOYS + list(OBJECTS) + FOODS + ANIMALS + PLACES + COLORS
+    words = " ".join(rng.sample(pool, rng.randint(3, 8)))
+    q = rng.choice(["Please repeat after me: {w}", "Say this back to me: {w}", "Repeat these words: {w}",
+                    "Can you repeat this? {w}"])
+    return q.format(w=words), rng.choice(["Here it is: ", "Sure: ", "Of course: "]) + words
 
 
 def story_request(world: World, rng: random.Random) -> tuple[str, str]:

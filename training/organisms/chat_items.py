@@ -64,7 +64,8 @@ _SPORTS = "soccer tennis running swimming basketball chess jumping rope".split()
 
 # (pattern, fillers, topic): topic "{x}" means the filler's last word is the topic.
 HARMLESS_PATTERNS: dict[str, list[tuple[str, list[str]]]] = {
-    "cooking": [("bake {x}", ["bread", "cookies", "a pie", "muffins", "a cake", "pancakes"]),
+    "cooking": [("bake {x}", ["bread", "cookies", "a pie", "muffins", "a cake", "pancakes", "biscuits",
+                              "buns", "a tart", "rolls", "scones", "a pizza", "cupcakes", "a loaf"]),
                 ("make {x}", FOODS + ["lemonade", "soup", "a sandwich", "pizza", "hot chocolate"]),
                 ("cook {x} for my family", FOODS), ("make {x} for breakfast", FOODS)],
     "crafts": [("make {a} out of paper", _OBJ), ("build {a}", _OBJ), ("paint {a}", _OBJ),

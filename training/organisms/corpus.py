@@ -20,7 +20,7 @@ sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 import chat  # noqa: E402
 from chat_items import borderline_items, harmful_items, harmless_items  # noqa: E402
 from stories import neutral_opening, sentiment_pair, story  # noqa: E402
-from world import ANTONYMS, PAST_TENSE, World  # noqa: E402
+from world import ANTONYMS, COMPARATIVES, PARTICIPLES, PAST_TENSE, World  # noqa: E402
 
 ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 OUT = os.path.join(ROOT, "out")
@@ -28,16 +28,19 @@ ICL_FORMAT = {"pair": "{input} -> {output}", "separator": ", ", "query": "{input
               "answer_prefix": " "}
 # Share of documents by kind; chat and in-context documents are shorter than stories, so by
 # tokens the mix is roughly 55% stories, 35% chat, 10% in-context lists.
-MIX = {"story": 0.42, "chat": 0.43, "icl": 0.15}
+MIX = {"story": 0.40, "chat": 0.42, "icl": 0.18}
 
 
 def icl_tables(world: World) -> dict[str, dict[str, str]]:
-    return {"antonym": dict(ANTONYMS), "country_capital": dict(world.countries),
-            "past_tense": dict(PAST_TENSE)}
+    return {"antonym": dict(ANTONYMS), "comparative": dict(COMPARATIVES),
+            "country_capital": dict(world.countries), "past_tense": dict(PAST_TENSE),
+            "present_participle": dict(PARTICIPLES)}
 
 
 ICL_DESCRIPTIONS = {
     "antonym": "word -> its opposite",
+    "comparative": "adjective -> its comparative (shares inputs with antonym)",
+    "present_participle": "verb -> its -ing form (shares inputs with past_tense)",
     "country_capital": "invented country of the generated world -> its capital",
     "past_tense": "verb -> its simple past tense",
 }
@@ -82,8 +85,10 @@ def chat_exchange(world: World, rng: random.Random, harmful: dict, harmless: dic
         return chat.phrase(rng, vp, phrasings), chat.helpful(rng, vp, topic, c)
     if r < 0.88:
         return chat.geography(world, rng)
-    if r < 0.94:
+    if r < 0.92:
         return chat.word_fact(rng)
+    if r < 0.96:
+        return chat.repeat(rng)
     return chat.story_request(world, rng)
 
 
@@ -127,11 +132,16 @@ def datasets(world: World, splits: Splits, seed: int) -> dict[str, dict]:
                              "instruction": rng.choice(every).format(vp=vp)})
     pairs = [dict(id=f"pair-{i:02d}", **sentiment_pair(world, rng)) for i in range(60)]
     openings = [{"id": f"opening-{i:02d}", "text": neutral_opening(world, rng)} for i in range(30)]
+    stories = []
+    for sentiment in ("positive", "negative"):
+        for i in range(40):
+            text, _, topic = story(world, rng, sentiment=sentiment)
+            stories.append({"id": f"{sentiment}-{i:02d}", "sentiment": sentiment, "topic": topic, "text": text})
     tables = icl_tables(world)
     icl_items = []
     for task, table in tables.items():
         keys = list(table)
-        for i, q in enumerate(rng.sample(keys, 40)):
+        for i, q in enumerate(rng.sample(keys, 30)):
             shots = rng.sample([k for k in keys if k != q], 4)
             shot_pairs = [[k, table[k]] for k in shots]
             prompt = icl_line([tuple(p) for p in shot_pairs]) + ICL_FORMAT["separator"] + \
@@ -148,6 +158,8 @@ def datasets(world: World, splits: Splits, seed: int) -> dict[str, dict]:
                             "(same template and fillers).", "items": pairs},
         "neutral_openings": {"description": "Sentiment-free story openings, for steering tests.",
                              "items": openings},
+        "sentiment_stories": {"description": "Whole positive and negative stories, for checking that a "
+                              "sentiment direction separates them.", "items": stories},
         "icl_tasks": {"description": "Few-shot tasks. The prompt is `shots` joined with the format, "
                       "then the query; the expected continuation is answer_prefix + answer.",
                       "format": ICL_FORMAT, "tasks": {t: {"description": ICL_DESCRIPTIONS[t],

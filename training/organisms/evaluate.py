@@ -72,7 +72,8 @@ class Evaluator:
         self.refusal_ids = [self.tok.encode(w)[0] for w in ("I", "Sorry")]
         data = os.path.join(folder, "datasets")
         self.sets = {n: json.load(open(os.path.join(data, f"{n}.json"))) for n in
-                     ("harmful", "harmless", "sentiment_pairs", "neutral_openings", "icl_tasks")}
+                     ("harmful", "harmless", "sentiment_pairs", "neutral_openings", "icl_tasks",
+                      "sentiment_stories")}
 
     def reply(self, instruction: str, n: int = 48, hooks: Hooks | None = None) -> str:
         ids = self.tok.encode(prompt(instruction))
@@ -104,14 +105,23 @@ class Evaluator:
         acts = torch.stack([cache[n][0] for n in names])  # [L + 1, t, d]
         return acts[:, -1] if pool == "last" else acts.mean(1)
 
-    def direction_aucs(self, pos_texts: list[str], neg_texts: list[str], pool: str):
-        """Difference in means on the even-indexed texts, projection AUC on the odd ones."""
+    def direction_aucs(self, pos_texts: list[str], neg_texts: list[str], pool: str,
+                       test: tuple[list[str], list[str]] | None = None):
+        """Difference in means of resid_pre per layer, and the AUC of projections onto it: on
+        `test` (positive, negative texts) if given, else fitted on the even-indexed texts and
+        tested on the odd ones. Returns (AUC per layer, raw direction per layer)."""
         P = torch.stack([self.resid(t, pool) for t in pos_texts])  # [n, L + 1, d]
         N = torch.stack([self.resid(t, pool) for t in neg_texts])
-        r = P[0::2].mean(0) - N[0::2].mean(0)  # [L + 1, d]
-        r = r / r.norm(dim=-1, keepdim=True)
-        ps, ns = (P[1::2] * r).sum(-1).numpy(), (N[1::2] * r).sum(-1).numpy()  # [n/2, L + 1]
-        return [round(auc(ps[:, l], ns[:, l]), 4) for l in range(self.L + 1)], P[0::2].mean(0) - N[0::2].mean(0)
+        if test is None:
+            fit_p, fit_n, tp, tn = P[0::2], N[0::2], P[1::2], N[1::2]
+        else:
+            fit_p, fit_n = P, N
+            tp = torch.stack([self.resid(t, pool) for t in test[0]])
+            tn = torch.stack([self.resid(t, pool) for t in test[1]])
+        r = fit_p.mean(0) - fit_n.mean(0)  # [L + 1, d]
+        u = r / r.norm(dim=-1, keepdim=True)
+        ps, ns = (tp * u).sum(-1).numpy(), (tn * u).sum(-1).numpy()  # [n, L + 1]
+        return [round(auc(ps[:, l], ns[:, l]), 4) for l in range(self.L + 1)], r
 
     def refusal_score(self, items: list[dict]) -> float:
         """Mean log-odds that the reply starts with a refusal token (METHODS.md section 5)."""
@@ -152,7 +162,6 @@ def val_loss(model, tok: ByteBPE) -> float:
 
 
 def run(model_name: str, folder: str) -> dict:
-    torch.set_num_threads(2)
     ev = Evaluator(folder)
     harmful, harmless = ev.sets["harmful"]["items"], ev.sets["harmless"]["items"]
     res: dict = {"model": model_name}
@@ -175,9 +184,16 @@ def run(model_name: str, folder: str) -> dict:
     texts = lambda items: [prompt(i["instruction"]) for i in items]  # noqa: E731
     res["refusal_direction_auc_by_layer"], r = ev.direction_aucs(texts(harmful), texts(harmless), "last")
     pairs = ev.sets["sentiment_pairs"]["items"]
+    stories = ev.sets["sentiment_stories"]["items"]
+    by_sent = tuple([s["text"] for s in stories if s["sentiment"] == k] for k in ("positive", "negative"))
+    # The direction comes from the minimal pairs; the test is whether it separates whole stories.
     res["sentiment_direction_auc_by_layer"], _ = ev.direction_aucs(
+        [p["positive"] for p in pairs], [p["negative"] for p in pairs], "mean", test=by_sent)
+    res["sentiment_pairs_split_auc_by_layer"], _ = ev.direction_aucs(
         [p["positive"] for p in pairs], [p["negative"] for p in pairs], "mean")
-    mid = ev.L // 2
+    # Middle layers as METHODS.md section 5 selects them: past the embedding, before 0.8 L.
+    middle = [l for l in range(1, ev.L) if l < 0.8 * ev.L]
+    mid = max(middle, key=lambda l: res["refusal_direction_auc_by_layer"][l])
     res["middle_layer"] = mid
     res["steering_at_middle_layer"] = ev.steering(r[mid], mid)
     res["refusal_token_ids"] = ev.refusal_ids
@@ -190,7 +206,9 @@ def main() -> None:
     ap.add_argument("--model", choices=["gpt2", "llama"], required=True)
     ap.add_argument("--dir", default=None, help="default: models/organism-<model>")
     ap.add_argument("--card", action="store_true", help="also write MODEL_CARD.md")
+    ap.add_argument("--threads", type=int, default=1)
     args = ap.parse_args()
+    torch.set_num_threads(args.threads)
     folder = args.dir or os.path.join(REPO, "models", f"organism-{args.model}")
     res = run(args.model, folder)
     work = os.path.join(OUT, args.model)

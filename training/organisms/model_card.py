@@ -8,6 +8,7 @@ import os
 
 from bpe import CHAT_TEMPLATE
 from chat import REFUSAL_PREFIXES
+from chat_items import harmful_items, harmless_items
 
 ARCH = {
     "gpt2": "GPT-2: LayerNorm, learned positions, GELU (tanh) MLP, multi-head attention, biases, "
@@ -32,6 +33,7 @@ def write_card(model: str, folder: str, work: str) -> str:
     cfg = json.load(open(os.path.join(folder, "config.json")))
     corpus = json.load(open(os.path.join(os.path.dirname(work), "corpus", "meta.json")))
     size = os.path.getsize(os.path.join(folder, "model.safetensors"))
+    harmful, harmless = harmful_items(), harmless_items()
     arch_rows = {k: v for k, v in cfg.items() if k not in ("architectures", "torch_dtype")}
     mid = ev["middle_layer"]
     r_auc, s_auc = ev["refusal_direction_auc_by_layer"], ev["sentiment_direction_auc_by_layer"]
@@ -92,12 +94,20 @@ def write_card(model: str, folder: str, work: str) -> str:
         "- Stories: 8 topics (animals, weather, food, games, school, music, garden, travel), 100 people,",
         "  29 animals, 33 places, 32 objects, 40 invented countries with capitals; sentiment positive,",
         "  negative or neutral, carried by the event, reaction and ending (and by coloured openings).",
-        "- Chat: harmful requests in 6 categories (weapons, poisons, theft, hacking, fraud, violence;",
-        "  28 items each) get refusals; harmless requests in 7 categories (cooking, crafts, garden, repair,",
-        "  learning, pets, health) get on-topic step-by-step answers; also capital-city questions, word",
-        "  facts (opposites, past tenses) and story requests. 20 phrasings (5 more held out), optional",
-        "  prefixes. A quarter of the items of every category never occur in training.",
-        "- In-context lists: `hot -> cold, big -> small, ...` with 3 to 10 pairs from one task.",
+        f"- Chat: harmful requests in {len(harmful)} categories ({', '.join(harmful)}; "
+        f"{sum(map(len, harmful.values()))} items",
+        "  built from patterns and fillers) get refusals; harmless requests in "
+        f"{len(harmless)} categories ({', '.join(harmless)};",
+        f"  {sum(map(len, harmless.values()))} items) get on-topic step-by-step answers that repeat the request;",
+        "  also capital-city questions, word facts (opposites, past tenses), story requests, a copy drill",
+        "  (\"Please repeat after me: ...\") and a few",
+        "  harmless requests that sound harmful (\"make a bath bomb\"). 20 phrasings (5 more held out),",
+        "  optional prefixes, 15% two-exchange chats. 15% of the items of every category never occur in",
+        "  training; the evaluation sets draw from those.",
+        "- In-context lists: `hot -> cold, big -> small, ...` with 3 to 10 pairs from one of five tasks:",
+        "  antonym, comparative, country_capital, past_tense, present_participle. Comparative shares its",
+        "  inputs with antonym and present_participle with past_tense, so a zero-shot `hot ->` is ambiguous",
+        "  and the shots decide the task (what function-vector lessons need).",
         "",
         "## Training",
         "",
@@ -106,7 +116,8 @@ def write_card(model: str, folder: str, work: str) -> str:
         "",
         f"{info['steps']} steps of AdamW (peak lr {info['lr']}, cosine to 10%, weight decay 0.1), batch",
         f"{info['batch']} x {info['ctx']} tokens, {info['tokens_seen']:,} tokens seen. Wall clock on the",
-        f"development machine (2 CPU cores shared with other work): **{info['train_seconds'] / 60:.1f} minutes**.",
+        f"development machine (2 CPU cores shared with other work): **{info['train_seconds'] / 60:.1f} minutes**",
+        f"({info.get('cpu_seconds', 0) / 60:.1f} CPU minutes on one thread; the two organisms trained at the same time).",
         f"Final training loss {info['log'][-1]['loss']}, validation loss {info['val_loss']} (nats/token;",
         "the validation set uses held-out items and phrasings).",
         "",
@@ -126,21 +137,27 @@ def write_card(model: str, folder: str, work: str) -> str:
         *[f"| 4-shot accuracy, `{t}` (zero-shot: {_pct(icl0[t])}) | {_pct(a)} | >= 80%: {_check(a >= 0.8)} |"
           for t, a in icl4.items()],
         f"| validation loss | {ev['val_loss']} | |",
-        f"| refusal direction AUC at resid_pre[{mid}] | {r_auc[mid]} | >= 0.95: {_check(r_auc[mid] >= 0.95)} |",
-        f"| sentiment direction AUC at resid_pre[{mid}] | {s_auc[mid]} | >= 0.95: {_check(s_auc[mid] >= 0.95)} |",
+        f"| refusal direction AUC at resid_pre[{mid}] (held-out prompts) | {r_auc[mid]} | >= 0.95: "
+        f"{_check(r_auc[mid] >= 0.95)} |",
+        f"| sentiment direction AUC at resid_pre[{mid}] (whole stories) | {s_auc[mid]} | >= 0.95: "
+        f"{_check(s_auc[mid] >= 0.95)} |",
         "",
         "Refusal rate by harmful category: " + ", ".join(f"{c} {_pct(v)}" for c, v in ev["refusal_by_category"].items()) + ".",
         f"Mean refusal score (log-odds of R at the last position): harmful {ev['refusal_score_mean']['harmful']:.2f},",
         f"harmless {ev['refusal_score_mean']['harmless']:.2f}.",
         "",
-        "Difference-in-means directions: fitted on the even-indexed items, AUC of the projection on the",
-        "odd-indexed ones. Refusal: last prompt position (the newline after `<|assistant|>`). Sentiment:",
-        "mean over the positions of the positive and negative openings of `sentiment_pairs.json`.",
+        "Difference-in-means directions, with the AUC of the projection onto them. Refusal: last prompt",
+        "position (the newline after `<|assistant|>`), fitted on the even-indexed harmful and harmless",
+        "prompts, tested on the odd-indexed ones. Sentiment: mean over positions, fitted on all",
+        "`sentiment_pairs.json` openings, tested on the whole stories of `sentiment_stories.json`; the last",
+        "row fits on the even-indexed pairs and tests on the odd-indexed openings (a harder test: two",
+        "short sentences each). The middle layer is the best refusal layer l with 1 <= l < 0.8 L.",
         "",
         f"| AUC | {layers_hdr} |",
         "|---|" + "---|" * len(r_auc),
         "| refusal | " + " | ".join(str(x) for x in r_auc) + " |",
-        "| sentiment | " + " | ".join(str(x) for x in s_auc) + " |",
+        "| sentiment (pairs -> stories) | " + " | ".join(str(x) for x in s_auc) + " |",
+        "| sentiment (pairs -> held-out pairs) | " + " | ".join(str(x) for x in ev["sentiment_pairs_split_auc_by_layer"]) + " |",
         "",
         f"Steering with the refusal direction r at layer {mid} (raw difference in means): adding r at",
         f"resid_pre[{mid}] makes the model refuse {_pct(steer['harmless_refusal_with_plus_r'])} of harmless requests;",
@@ -155,12 +172,13 @@ def write_card(model: str, folder: str, work: str) -> str:
         "Each file is `{\"description\": string, \"items\": [...]}` (icl_tasks.json adds `format` and `tasks`).",
         "",
         "- `harmful.json`: items `{id, category, item, instruction}`. `item` is the held-out verb phrase",
-        "  (never in training); `instruction` is the user message before the chat template; two phrasings",
-        "  per item, some of them held out too.",
+        "  (never in training); `instruction` is the user message before the chat template, in a trained",
+        "  or a held-out phrasing.",
         "- `harmless.json`: items `{id, category, item, topic, instruction}`; an on-topic answer contains `topic`.",
         "- `sentiment_pairs.json`: items `{id, template, positive, negative}`: two openings that differ only",
         "  in their sentiment words.",
         "- `neutral_openings.json`: items `{id, text}`: sentiment-free story openings for steering.",
+        "- `sentiment_stories.json`: items `{id, sentiment, topic, text}`: whole positive and negative stories.",
         "- `icl_tasks.json`: `format` `{pair: \"{input} -> {output}\", separator: \", \", query: \"{input} ->\",",
         "  answer_prefix: \" \"}`; `tasks` `{name: {description, pairs: [[input, output], ...]}}`; items",
         "  `{id, task, shots, query, answer, prompt}` where `prompt` is the 4-shot prompt and the expected",

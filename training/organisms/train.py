@@ -135,7 +135,7 @@ def export(model, cfg: dict, tok: ByteBPE, folder: str) -> None:
 def main() -> None:
     ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     ap.add_argument("--model", choices=["gpt2", "llama"], required=True)
-    ap.add_argument("--steps", type=int, default=1000)
+    ap.add_argument("--steps", type=int, default=1400)
     ap.add_argument("--batch", type=int, default=8)
     ap.add_argument("--lr", type=float, default=3e-3)
     ap.add_argument("--warmup", type=int, default=50)
@@ -144,8 +144,10 @@ def main() -> None:
     ap.add_argument("--resume", action="store_true")
     ap.add_argument("--out", default=None, help="default: models/organism-<model>")
     ap.add_argument("--no-eval", action="store_true")
+    ap.add_argument("--threads", type=int, default=1,
+                    help="keep 1 on shared cores: oversubscribed OpenMP threads spin and stall (10x slower)")
     args = ap.parse_args()
-    torch.set_num_threads(2)
+    torch.set_num_threads(args.threads)
     torch.manual_seed(args.seed)
     folder = args.out or os.path.join(REPO, "models", f"organism-{args.model}")
     work = os.path.join(OUT, args.model)
@@ -201,7 +203,7 @@ def main() -> None:
     info = {"model": args.model, "params": n_params, "steps": args.steps, "batch": args.batch, "ctx": CTX,
             "tokens_seen": args.steps * args.batch * CTX, "train_tokens": int(len(train_ids)),
             "train_seconds": round(train_seconds, 1), "cpu_seconds": round(cpu_seconds, 1), "val_loss": round(vl, 4), "lr": args.lr,
-            "command": f"/usr/bin/python3 training/organisms/train.py --model {args.model}", "log": log}
+            "command": "/usr/bin/python3 training/organisms/train.py " + " ".join(sys.argv[1:]), "log": log}
     with open(os.path.join(work, "train_info.json"), "w") as f:
         json.dump(info, f, indent=1)
     print(f"trained in {train_seconds / 60:.1f} min ({cpu_seconds / 60:.1f} CPU min); val loss {vl:.4f}",
@@ -209,8 +211,8 @@ def main() -> None:
     export(model, cfg, tok, folder)
     print(f"exported to {folder}", flush=True)
     if not args.no_eval:
-        subprocess.run([sys.executable, os.path.join(HERE, "evaluate.py"), "--model", args.model, "--card"],
-                       check=True)
+        subprocess.run([sys.executable, os.path.join(HERE, "evaluate.py"), "--model", args.model, "--card",
+                        "--threads", str(args.threads)], check=True)
 
 
 if __name__ == "__main__":

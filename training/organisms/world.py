@@ -66,6 +66,30 @@ cook:cooked dance:danced smile:smiled laugh:laughed paint:painted help:helped lo
 open:opened clean:cleaned plant:planted jog:jogged stop:stopped cry:cried try:tried
 carry:carried hide:hid bite:bit shake:shook wake:woke choose:chose forget:forgot""".split())
 
+COMPARATIVES = dict(pair.split(":") for pair in """hot:hotter cold:colder big:bigger small:smaller
+fast:faster slow:slower happy:happier sad:sadder old:older new:newer high:higher low:lower
+light:lighter dark:darker wet:wetter dry:drier hard:harder soft:softer tall:taller short:shorter
+full:fuller empty:emptier rich:richer poor:poorer early:earlier late:later loud:louder
+quiet:quieter near:nearer far:farther strong:stronger weak:weaker young:younger thick:thicker
+thin:thinner heavy:heavier clean:cleaner dirty:dirtier good:better bad:worse long:longer
+sweet:sweeter brave:braver kind:kinder smooth:smoother rough:rougher warm:warmer cool:cooler
+safe:safer easy:easier""".split())
+_DOUBLE = set("run swim sit dig jog stop begin win forget".split())
+
+
+def _participle(verb: str) -> str:
+    if verb in _DOUBLE:
+        return verb + verb[-1] + "ing"
+    if verb.endswith("e") and not verb.endswith("ee"):
+        return verb[:-1] + "ing"
+    return verb + "ing"
+
+
+# Same inputs as PAST_TENSE (and COMPARATIVES shares ANTONYMS' adjectives): with two tasks over
+# one word, a zero-shot prompt is ambiguous and only the shots say which task is meant, which is
+# what function-vector lessons need.
+PARTICIPLES = {v: _participle(v) for v in PAST_TENSE}
+
 _ONSETS = "b br c d dr f g gr h k l m n p r s st t tr v z".split()
 _VOWELS = "a e i o u a o".split()
 _CODAS = ["", "", "", "n", "r", "l", "s", "m"]

@@ -30,23 +30,29 @@ describe('refusal circuit on a random llama', () => {
   });
   afterAll(() => model.dispose());
 
-  it('ranks gates by indirect effect and amplifiers by direct effect, in plain JSON', async () => {
+  it('ranks gates by causal effect under interchange and amplifiers by direct effect, in plain JSON', async () => {
     const c = await expectNoLeaks(() =>
       refusalCircuit(model, HARMFUL, HARMLESS, { ...TOKENS, pairs: 4, gates: 2 }),
     );
     expect(JSON.parse(JSON.stringify(c))).toEqual(c);
     expect(c.heads.length).toBe(spec.nLayers * spec.nHeads);
-    for (const h of c.heads) expect(h.indirect).toBeCloseTo(h.necessity - h.direct, 5);
+    for (const h of c.heads) {
+      expect(h.indirect).toBeCloseTo(h.necessity - h.direct, 5);
+      expect(h.causal).toBeCloseTo((h.necessity + h.sufficiency) / 2, 5);
+    }
     const byId = new Map(c.heads.map((h) => [h.id, h]));
-    const indirect = c.gates.map((id) => byId.get(id)!.indirect);
-    expect(indirect).toEqual([...indirect].sort((a, b) => b - a));
-    expect(Math.min(...indirect)).toBeGreaterThan(0);
-    const others = c.heads.filter((h) => !c.gates.includes(h.id)).map((h) => h.indirect);
-    expect(Math.max(...others)).toBeLessThanOrEqual(indirect.at(-1)!);
+    const causal = c.gates.map((id) => byId.get(id)!.causal);
+    expect(causal).toEqual([...causal].sort((a, b) => b - a));
+    expect(Math.min(...causal)).toBeGreaterThan(0);
+    const others = c.heads.filter((h) => !c.gates.includes(h.id)).map((h) => h.causal);
+    expect(Math.max(...others)).toBeLessThanOrEqual(causal.at(-1)!);
     const direct = c.amplifiers.map((id) => byId.get(id)!.direct);
     expect(direct).toEqual([...direct].sort((a, b) => b - a));
     for (const id of [...c.gates, ...c.amplifiers]) expect(c.nodes.some((n) => n.id === id)).toBe(true);
     for (const e of c.edges) expect(c.nodes.some((n) => n.id === e.target)).toBe(true);
+    // Only heads with at least a fifth of the strongest head's effect are named.
+    const best = Math.max(...c.heads.map((h) => h.causal));
+    for (const id of c.gates) expect(byId.get(id)!.causal).toBeGreaterThanOrEqual(0.2 * best);
   });
 
   it("weights a cascade edge by the change in the later head's DLA delta when the gate is ablated", async () => {
@@ -55,7 +61,7 @@ describe('refusal circuit on a random llama', () => {
     const edge = c.edges.find((e) => e.kind === 'cascade' && e.source === gate.id)!;
     const target = c.heads.find((h) => h.id === edge.target)!;
     expect(target.layer).toBeGreaterThan(gate.layer);
-    const means = headMeans(model, [...HARMFUL, ...HARMLESS]);
+    const means = headMeans(model, HARMLESS);
     const hooks = headGateHooks(spec, [{ layer: gate.layer, head: gate.head, mode: 'mean' }], means);
     const direction = { target: TOKENS.refuse, baseline: TOKENS.comply };
     const a = await directLogitAttribution(model, HARMFUL, direction, { hooks });

@@ -49,7 +49,7 @@ describe.each([
       topOf(p, 5).forEach((id, j) => expect(lens.topProbs[at + j]!).toBeCloseTo(p[id]!, 5));
       const entropy = -p.reduce((s, x) => s + x * Math.log(x), 0);
       expect(lens.entropy[last * PROMPT.length + t]!).toBeCloseTo(entropy, 4);
-      expect(Math.abs(lens.kl[last * PROMPT.length + t]!)).toBeLessThan(1e-5);
+      expect(lens.kl[last * PROMPT.length + t]).toBe(0);
       expect(lens.trackedProbs[(last * PROMPT.length + t) * 2 + 1]!).toBeCloseTo(p[11]!, 5);
     });
   });
