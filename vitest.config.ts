@@ -6,7 +6,8 @@ export default defineConfig({
     // The engine tests share one tfjs WebAssembly backend per worker; two cores make more
     // workers slower, not faster.
     maxWorkers: 2,
-    testTimeout: 120_000,
+    // The organism evaluations generate hundreds of replies in their first test.
+    testTimeout: 300_000,
     hookTimeout: 120_000,
   },
 });
