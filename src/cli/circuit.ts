@@ -5,9 +5,8 @@
  */
 import { readFileSync } from 'node:fs';
 import { sourceFromArg } from '../engine/node';
-import { refusalByLayer, refusalCircuit, replyStartTokens } from '../interp';
 // Not on interp's public face yet (its author owns index.ts's steering part).
-import { readOrganismData } from '../interp/organism-data';
+import { readOrganismData, refusalByLayer, refusalCircuit, replyStartTokens } from '../interp';
 import { num, parse, UsageError } from './args';
 import { encodePrompt, loadFromArgs, MODEL_OPTIONS } from './common';
 

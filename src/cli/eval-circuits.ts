@@ -11,21 +11,23 @@ import { basename, join, resolve } from 'node:path';
 import { parseArgs } from 'node:util';
 import * as tf from '@tensorflow/tfjs-core';
 import { dirSource, loadModel, type Model, selectBackend } from '../engine/node';
+// Not on interp's public face yet (its author owns index.ts's steering part).
 import {
+  ablateGates,
+  comparePatching,
   lensKlByLayer,
   loadTunedLens,
   logitLens,
   patchSweep,
+  readOrganismData,
   refusalByLayer,
   refusalCircuit,
   replyStartTokens,
+  splitByItem,
   TUNED_LENS_FILE,
   type TunedLens,
   tunedLensToSafetensors,
 } from '../interp';
-import { ablateGates, splitByItem } from '../interp/circuit-eval';
-// Not on interp's public face yet (its author owns index.ts's steering part).
-import { readOrganismData } from '../interp/organism-data';
 import { encodePrompt } from './common';
 import { textWindows, trainAndReport } from './lens';
 
@@ -103,14 +105,24 @@ async function circuitFigures(
   const pair = { source: harmless[0]!, target: harmful[0]! };
   const metric = { kind: 'logit-diff' as const, target: tokens.refuse, baseline: tokens.comply };
   const sweepMs = await time(() => patchSweep(model, pair, { kind: 'heads', positions: 'last' }, metric));
-  const sweepAllMs =
-    harmful[0]!.length === harmless[0]!.length
-      ? await time(() => patchSweep(model, pair, { kind: 'heads' }, metric))
-      : undefined;
+  // Patching every position needs a harmful and a harmless prompt of one length.
+  const same = harmful.flatMap((h) =>
+    harmless.filter((n) => n.length === h.length).map((n) => ({ source: n, target: h })),
+  )[0];
+  const sweepAllMs = same ? await time(() => patchSweep(model, same, { kind: 'heads' }, metric)) : undefined;
   console.log(
     `timing (wasm): head-patching sweep ${sweepMs.toFixed(0)} ms (last position)` +
       `${sweepAllMs === undefined ? '' : `, ${sweepAllMs.toFixed(0)} ms (all positions)`}; full circuit ${(circuitMs / 1000).toFixed(1)} s`,
   );
+  const r = (x: number) => x.toFixed(3);
+  const heads = await comparePatching(model, pair, { kind: 'heads', positions: 'last' }, metric);
+  let line = `attribution vs exact patching (correlation over cells): heads at the last position ${r(heads.correlation)}`;
+  if (same) {
+    const all = await comparePatching(model, same, { kind: 'heads' }, metric);
+    const resid = await comparePatching(model, same, { kind: 'point', point: 'resid_pre' }, metric);
+    line += `, heads at all positions ${r(all.correlation)}, resid_pre × position ${r(resid.correlation)}`;
+  }
+  console.log(line);
 }
 
 async function lensFigures(

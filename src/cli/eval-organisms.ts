@@ -7,8 +7,7 @@ import { join } from 'node:path';
 import * as tf from '@tensorflow/tfjs-core';
 import '@tensorflow/tfjs-backend-wasm';
 import { dirSource, loadModel, type Model } from '../engine/node';
-import { type OrganismData, readOrganismData } from '../interp/organism-data';
-import { evaluateOrganism, type OrganismFigures } from '../interp/organism-eval';
+import { evaluateOrganism, type OrganismData, type OrganismFigures, readOrganismData } from '../interp';
 
 export const ORGANISMS_DIR = join(import.meta.dirname, '../../models');
 

@@ -4,7 +4,7 @@
  */
 import * as tf from '@tensorflow/tfjs-core';
 import '@tensorflow/tfjs-backend-wasm';
-import { evaluateSteering, type SteeringFigures } from '../interp/steering-eval';
+import { evaluateSteering, type SteeringFigures } from '../interp';
 import { organismDirs, withOrganism } from './eval-organisms';
 
 /** Issue 4's targets. */

@@ -6,18 +6,18 @@ import { readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import type { Model } from '../engine/node';
 import { sourceFromArg } from '../engine/node';
+// Not on interp's public face yet (its author owns index.ts's steering part).
 import {
   type LensResult,
   lensKlByLayer,
   loadTunedLens,
   logitLens,
+  readOrganismData,
   TUNED_LENS_FILE,
   type TunedLens,
   trainTunedLens,
   tunedLensToSafetensors,
 } from '../interp';
-// Not on interp's public face yet (its author owns index.ts's steering part).
-import { readOrganismData } from '../interp/organism-data';
 import { num, parse, UsageError } from './args';
 import { encodePrompt, loadFromArgs, MODEL_OPTIONS } from './common';
 

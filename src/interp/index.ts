@@ -8,6 +8,17 @@ export { type CollectOptions, collectActivations, type Position } from './activa
 export { type DlaOptions, type DlaResult, directLogitAttribution } from './attribution';
 export { attributionPatch, comparePatching } from './attribution-patching';
 export { correlation } from './batching';
+export {
+  auc,
+  chatPrompt,
+  fewShotAccuracy,
+  isRefusal,
+  meanLoss,
+  onTopic,
+  REFUSAL_PREFIXES,
+  refusalRate,
+  replies,
+} from './behaviour';
 // Steering (METHODS.md §1-§7, §10, §11): values, recipes, builders, interventions, formats.
 export * from './build';
 export {
@@ -18,6 +29,7 @@ export {
   type RefusalCircuit,
   refusalCircuit,
 } from './circuit';
+export { ablateGates, splitByItem } from './circuit-eval';
 export {
   assertNever,
   type CompileContext,
@@ -63,6 +75,8 @@ export {
   metricOnLogits,
   refusalProbability,
 } from './metrics';
+export { type OrganismData, readOrganismData } from './organism-data';
+export { evaluateOrganism, type OrganismFigures } from './organism-eval';
 export {
   type OrthogonalizedWeights,
   orthogonalizeModel,
@@ -100,6 +114,7 @@ export {
   refusalScores,
   replyStartTokens,
 } from './refusal';
+export { type Sentiment, type SentimentClassifier, trainSentimentClassifier } from './sentiment-classifier';
 export {
   applyWeightEdits,
   elasticNetLambda,
@@ -110,6 +125,7 @@ export {
   steer2editModel,
   type WeightEdits,
 } from './steer2edit';
+export { evaluateSteering, type SteeringFigures } from './steering-eval';
 export {
   lensKlByLayer,
   loadTunedLens,

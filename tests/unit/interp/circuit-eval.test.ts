@@ -9,6 +9,7 @@ import { readOrganismData } from '../../../src/interp/organism-data';
 import { replyStartTokens } from '../../../src/interp/refusal';
 import { useBackend } from '../../support/backend';
 import { REPO_ROOT } from '../../support/golden';
+import { expectNoLeaks } from '../../support/leaks';
 
 describe('splitByItem', () => {
   it('keeps the phrasings of one item together and alternates items between the halves', () => {
@@ -42,14 +43,17 @@ describe.skipIf(!existsSync(join(LLAMA, 'config.json')))('the refusal circuit of
     const [findH, testH] = splitByItem(data.harmful);
     const [findN, testN] = splitByItem(data.harmless);
     const chat = (rs: readonly { instruction: string }[]) => rs.map((r) => chatPrompt(model, r.instruction));
-    const tokens = await replyStartTokens(model, chat(findH), chat(findN));
+    const tokens = await expectNoLeaks(() => replyStartTokens(model, chat(findH), chat(findN)));
     const circuit = await refusalCircuit(model, chat(findH), chat(findN), tokens);
     const gates = circuit.gates.map((id) => circuit.heads.find((h) => h.id === id)!);
-    const r = await ablateGates(model, gates, chat(testH), chat(testN), { refuse: tokens.refuse });
+    const r = await expectNoLeaks(() =>
+      ablateGates(model, gates, chat(testH), chat(testN), { refuse: tokens.refuse }),
+    );
     console.log(
       `llama organism: gates ${circuit.gates.join(', ')}; amplifiers ${circuit.amplifiers.join(', ')}; ` +
         `held-out harmful refusal ${r.refusalBefore.toFixed(2)} → ${r.refusalAfter.toFixed(2)}, harmless KL ${r.harmlessKl.toFixed(3)}`,
     );
+    expect(tokens.refuse).toContain(model.tokenizer!.encode('I', { addSpecialTokens: false })[0]);
     expect(r.refusalBefore).toBeGreaterThan(0.5);
     expect(r.refusalAfter).toBeLessThanOrEqual(r.refusalBefore / 2);
     expect(r.harmlessKl).toBeLessThan(0.1);

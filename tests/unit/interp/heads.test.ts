@@ -68,8 +68,8 @@ describe.each([
     );
   });
 
-  it("mean ablation puts the head's mean over the reference prompts at every position", () => {
-    const means = headMeans(model, REFERENCE, { batchSize: 2 });
+  it("mean ablation puts the head's mean over the reference prompts at every position", async () => {
+    const means = await expectNoLeaks(() => headMeans(model, REFERENCE, { batchSize: 2 }));
     // Each prompt's mean over its tokens, then the mean over prompts, computed prompt by prompt.
     const want = new Float32Array(H * D);
     for (const p of REFERENCE) {

@@ -35,8 +35,8 @@ describe('refusal analysis on a random gpt2', () => {
   const meanOf = (rows: number[][]) =>
     rows[0]!.map((_, j) => rows.reduce((s, r) => s + r[j]!, 0) / rows.length);
 
-  it('takes the refusal direction as the difference of the means at resid_pre', () => {
-    const r = refusalDirection(model, HARMFUL, HARMLESS, 1);
+  it('takes the refusal direction as the difference of the means at resid_pre', async () => {
+    const r = await expectNoLeaks(() => refusalDirection(model, HARMFUL, HARMLESS, 1));
     const a = meanOf(HARMFUL.map((p) => lastResid(p, 'blocks.1.hook_resid_pre')));
     const b = meanOf(HARMLESS.map((p) => lastResid(p, 'blocks.1.hook_resid_pre')));
     a.forEach((x, j) => expect(r[j]!).toBeCloseTo(x - b[j]!, 4));

@@ -58,8 +58,8 @@ describe.each([
     // Only the translators (one matrix and one bias per layer) outlive training.
     expect(tf.memory().numTensors).toBe(before + 2 * spec.nLayers);
     const heldOut = windows(16, 12, 2);
-    const logit = await lensKlByLayer(model, heldOut);
-    const tuned = await lensKlByLayer(model, heldOut, lens);
+    const logit = await expectNoLeaks(() => lensKlByLayer(model, heldOut));
+    const tuned = await expectNoLeaks(() => lensKlByLayer(model, heldOut, lens));
     console.log(
       `${spec.modelType} held-out KL per layer: logit lens [${fmt(logit)}], tuned lens [${fmt(tuned)}]`,
     );
@@ -75,7 +75,9 @@ describe.each([
     const folder = await tempFolder({ [TUNED_LENS_FILE]: bytes });
     const empty = await tempFolder({ 'config.json': '{}' });
     try {
+      const before = tf.memory().numTensors;
       const loaded = (await loadTunedLens(dirSource(folder.dir), model.spec))!;
+      expect(tf.memory().numTensors).toBe(before + 2 * spec.nLayers);
       const want = await logitLens(model, PROMPT, { k: 4, tuned: lens });
       const got = await logitLens(model, PROMPT, { k: 4, tuned: loaded });
       expect(got).toEqual(want);
