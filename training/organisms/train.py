@@ -126,7 +126,8 @@ def export(model, cfg: dict, tok: ByteBPE, folder: str) -> None:
         json.dump(gen, f, indent=2)
         f.write("\n")
     tok.save(folder, max_length=CTX)
-    shutil.copytree(os.path.join(OUT, "datasets"), os.path.join(folder, "datasets"), dirs_exist_ok=True)
+    shutil.rmtree(os.path.join(folder, "datasets"), ignore_errors=True)  # no stale sets from older corpora
+    shutil.copytree(os.path.join(OUT, "datasets"), os.path.join(folder, "datasets"))
     size = os.path.getsize(os.path.join(folder, "model.safetensors"))
     if size > 16 * 2**20:
         raise ValueError(f"model.safetensors is {size} bytes, over the 16 MB budget")
