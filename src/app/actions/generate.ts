@@ -70,6 +70,9 @@ export async function generate(mode: 'both' | 'steered' = 'both'): Promise<void>
   setState(start);
   if (mode === 'both') baselineFor = key;
   const current = (side: Side) => getState()[side].runId === runIds[side];
+  // Streamed tokens travel on the callback's own message port, so one can arrive after the final
+  // result; once the result is in, it is the whole text and late tokens are dropped.
+  let finished = false;
   try {
     const out = await modelWorker().generateRows(
       {
@@ -84,10 +87,11 @@ export async function generate(mode: 'both' | 'steered' = 'both'): Promise<void>
       },
       (t) => {
         const side = sides[t.row];
-        if (!side || !current(side)) return;
+        if (finished || !side || !current(side)) return;
         setState((s) => ({ [side]: { ...s[side], text: s[side].text + t.text, tokenCount: t.index + 1 } }));
       },
     );
+    finished = true;
     sides.forEach((side, row) => {
       const r = out.rows[row];
       if (!side || !r || !current(side)) return;
@@ -103,6 +107,7 @@ export async function generate(mode: 'both' | 'steered' = 'both'): Promise<void>
       });
     });
   } catch (e) {
+    finished = true;
     const error = errorOf(e);
     for (const side of sides) {
       if (!side || !current(side)) continue;
