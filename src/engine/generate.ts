@@ -4,6 +4,7 @@
  * read back per step; cancellation is checked between tokens.
  */
 import * as tf from '@tensorflow/tfjs-core';
+import { leftPadBatch } from './batch';
 import type { Hooks } from './hooks';
 import { KvCache } from './kv-cache';
 import type { Model } from './model';
@@ -61,15 +62,13 @@ export async function generateBatch(
   const seed = opts.seed ?? Math.floor(Math.random() * 2 ** 32);
   // Every row draws the same stream: a row's text depends on its prompt and the seed, not on its place in the batch.
   const randoms = prompts.map(() => seededRandom(seed));
-  const width = Math.max(...prompts.map((p) => p.length));
-  const leftPad = prompts.map((p) => width - p.length);
-  const kv = new KvCache(model.spec, leftPad);
+  const padded = leftPadBatch(prompts);
+  const kv = new KvCache(model.spec, padded.leftPad);
   const tokens: number[][] = prompts.map(() => []);
   const reasons: (StopReason | undefined)[] = prompts.map(() => undefined);
   const finish = (reason: StopReason) =>
     tokens.map((t, i) => ({ tokens: t, stopReason: reasons[i] ?? reason }));
-  // Pad with each row's own first token: any valid id works, pad keys are masked out.
-  let input: number[][] = prompts.map((p, i) => [...new Array<number>(leftPad[i]!).fill(p[0] ?? 0), ...p]);
+  let input: number[][] = padded.rows;
   try {
     for (let step = 0; step < opts.maxTokens; step++) {
       if (opts.signal?.aborted) return finish('cancelled');

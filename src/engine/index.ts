@@ -2,7 +2,9 @@
  * The engine's public face (browser-safe). Node-only pieces (the filesystem source) are in
  * `./node`.
  */
+
 export { type BackendChoice, type BackendName, type BackendOptions, selectBackend } from './backend';
+export { leftPadBatch, type PaddedBatch } from './batch';
 export * from './errors';
 export { describeSpec, specFromConfig } from './families';
 export { disposeResult, type RunOptions, type RunResult } from './forward';

@@ -4,7 +4,7 @@
  * position asked for, so one small array per batch and hook crosses back to JavaScript.
  */
 import * as tf from '@tensorflow/tfjs-core';
-import { disposeResult, type HookName, type Hooks, type Model } from '../engine';
+import { disposeResult, type HookName, type Hooks, leftPadBatch, type Model } from '../engine';
 
 /**
  * Which token position to read: the last token, a fixed index (negative counts from the end, so
@@ -39,12 +39,7 @@ export function collectActivations(
   const out = new Map<HookName, Float32Array[]>(hooks.map((h) => [h, []]));
   const batchSize = opts.batchSize ?? 16;
   for (let start = 0; start < prompts.length; start += batchSize) {
-    const batch = prompts.slice(start, start + batchSize);
-    const lengths = batch.map((p) => p.length);
-    const width = Math.max(...lengths);
-    const leftPad = lengths.map((n) => width - n);
-    // Pad with each row's own first token: any valid id works, pad keys are masked out.
-    const rows = batch.map((p, i) => [...new Array<number>(leftPad[i]!).fill(p[0] ?? 0), ...p]);
+    const { rows, leftPad, lengths } = leftPadBatch(prompts.slice(start, start + batchSize));
     const result = model.run(rows, { cache: hooks, logits: 'none', hooks: opts.hooks, leftPad });
     try {
       for (const hook of hooks) {

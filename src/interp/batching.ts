@@ -1,28 +1,11 @@
 /**
- * What the analysis methods share about running several prompts at once: left padding, reading
- * one position of each row on the device, merging hook sets, and reading small results back.
+ * What the analysis methods share about running several prompts at once (left padding is the
+ * engine's leftPadBatch): reading one position of each row on the device, merging hook sets, and reading small results back.
  */
 import * as tf from '@tensorflow/tfjs-core';
-import { type HookFn, type HookName, type Hooks, RudderError } from '../engine';
+import { type HookFn, type HookName, type Hooks, type PaddedBatch, RudderError } from '../engine';
 
-export interface PaddedBatch {
-  /** Every row `width` long, real tokens at the right. */
-  readonly rows: number[][];
-  readonly leftPad: number[];
-  readonly lengths: number[];
-  readonly width: number;
-}
-
-/** Left-pads prompts to one length (with each row's own first token: pad keys are masked out). */
-export function leftPadBatch(prompts: readonly (readonly number[])[]): PaddedBatch {
-  if (prompts.length === 0) throw new RudderError('empty-input', 'This method needs at least one prompt.');
-  const lengths = prompts.map((p) => p.length);
-  if (lengths.some((n) => n === 0)) throw new RudderError('empty-input', 'A prompt has no tokens.');
-  const width = Math.max(...lengths);
-  const leftPad = lengths.map((n) => width - n);
-  const rows = prompts.map((p, i) => [...new Array<number>(leftPad[i]!).fill(p[0]!), ...p]);
-  return { rows, leftPad, lengths, width };
-}
+export { leftPadBatch, type PaddedBatch } from '../engine';
 
 /**
  * Flat row indices (b·width + column) of one position in each padded row: `index` counts from each
