@@ -4,6 +4,7 @@ import { PromptPanel } from './panels/PromptPanel';
 import { ExperimentError, SharePanel } from './panels/SharePanel';
 import { SteeringPanel } from './panels/SteeringPanel';
 import { useStore } from './store';
+import { AnalysisPanel } from './views/AnalysisPanel';
 
 export function App() {
   const urlNotes = useStore((s) => s.urlNotes);
@@ -32,6 +33,7 @@ export function App() {
             <SteeringPanel />
           </div>
           <OutputPanel />
+          <AnalysisPanel />
         </div>
       </main>
     </div>

@@ -23,6 +23,8 @@ export {
   type ModelSource,
   type Steering,
   type TextPair,
+  VIEW_TABS,
+  type ViewTab,
 } from './schema';
 export {
   coefficientRange,

@@ -97,8 +97,13 @@ export const SteeringSchema = z.object({
   normalize: z.boolean().default(false),
 });
 
+/** The live views' tabs (src/app/views). */
+export const VIEW_TABS = ['lens', 'heads', 'refusal'] as const;
+
 export const ViewSchema = z.object({
   theme: z.enum(['auto', 'light', 'dark']).default('auto'),
+  /** The open tab of the live views. */
+  tab: z.enum(VIEW_TABS).default('lens'),
 });
 
 export const ExperimentSchema = z.object({
@@ -121,6 +126,7 @@ export type ModelSource = z.infer<typeof ModelSourceSchema>;
 export type TextPair = z.infer<typeof TextPairSchema>;
 export type Steering = z.infer<typeof SteeringSchema>;
 export type GenerationSettings = z.infer<typeof GenerationSchema>;
+export type ViewTab = (typeof VIEW_TABS)[number];
 
 export function defaultExperiment(): Experiment {
   return ExperimentSchema.parse({ version: EXPERIMENT_VERSION });
