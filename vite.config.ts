@@ -4,9 +4,13 @@
  *   tfjs-backend-wasm can run its multi-threaded SIMD build.
  * - The repo's `models/` folder is served at `/models/` in dev and preview and copied into the
  *   build, without going through `public/` (the organisms are large and built elsewhere).
+ * - `/models/versions.json` names a content hash per shipped model, computed from the files as
+ *   they are served (dev, preview) or copied (build): the app fetches each model's files with
+ *   `?v=<hash>`, so a retrained organism is never read from an old Cache Storage entry.
  */
+import { createHash } from 'node:crypto';
 import { createReadStream } from 'node:fs';
-import { cp, stat } from 'node:fs/promises';
+import { cp, mkdir, readdir, readFile, stat, writeFile } from 'node:fs/promises';
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import { extname, join, resolve, sep } from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -85,6 +89,87 @@ export function serveFolder(prefix: string, dir: string, copyTo?: string): Plugi
   };
 }
 
+/** Content hashes of the model folders (those with a config.json) under `dir`, by folder name. */
+export async function modelVersions(dir: string): Promise<Record<string, string>> {
+  const names = await readdir(dir, { withFileTypes: true }).catch(() => []);
+  const out: Record<string, string> = {};
+  for (const d of names.sort((a, b) => (a.name < b.name ? -1 : 1))) {
+    const folder = join(dir, d.name);
+    if (!d.isDirectory() || !(await stat(join(folder, 'config.json')).catch(() => undefined))) continue;
+    out[d.name] = await folderHash(folder);
+  }
+  return out;
+}
+
+/** Memo by path → [size, mtime, hash]: a request for versions.json re-reads only changed files. */
+const fileHashes = new Map<string, [number, number, string]>();
+
+async function folderHash(folder: string): Promise<string> {
+  const files = (await readdir(folder, { recursive: true, withFileTypes: true }))
+    .filter((f) => f.isFile())
+    .map((f) => join(f.parentPath, f.name))
+    .sort();
+  const h = createHash('sha256');
+  for (const file of files) {
+    const info = await stat(file);
+    let memo = fileHashes.get(file);
+    if (!memo || memo[0] !== info.size || memo[1] !== info.mtimeMs) {
+      memo = [
+        info.size,
+        info.mtimeMs,
+        createHash('sha256')
+          .update(await readFile(file))
+          .digest('hex'),
+      ];
+      fileHashes.set(file, memo);
+    }
+    h.update(
+      `${file
+        .slice(folder.length + 1)
+        .split(sep)
+        .join('/')}\0${memo[2]}\n`,
+    );
+  }
+  return h.digest('hex').slice(0, 16);
+}
+
+/**
+ * Serves `${prefix}versions.json` (the models' content hashes, recomputed per request from the
+ * folder being served) and writes it into the build beside the copied models.
+ */
+export function modelVersionsFile(prefix: string, dir: string, copyTo?: string): Plugin {
+  let outDir = 'dist';
+  const middleware = async (req: IncomingMessage, res: ServerResponse, next: Next) => {
+    if ((req.url ?? '').split('?')[0] !== `${prefix}versions.json`) return next();
+    if (req.method !== 'GET' && req.method !== 'HEAD') return next();
+    const body = JSON.stringify(await modelVersions(dir));
+    res.writeHead(200, {
+      ...ISOLATION_HEADERS,
+      'content-type': 'application/json; charset=utf-8',
+      'content-length': Buffer.byteLength(body),
+      'cache-control': 'no-cache',
+    });
+    res.end(req.method === 'HEAD' ? undefined : body);
+  };
+  return {
+    name: `rudder:model-versions:${prefix}`,
+    configResolved(config) {
+      outDir = resolve(config.root, config.build.outDir);
+    },
+    configureServer(server) {
+      server.middlewares.use(middleware);
+    },
+    configurePreviewServer(server) {
+      server.middlewares.use(middleware);
+    },
+    async writeBundle() {
+      if (!copyTo) return;
+      await mkdir(join(outDir, copyTo), { recursive: true });
+      await writeFile(join(outDir, copyTo, 'versions.json'), JSON.stringify(await modelVersions(dir)));
+    },
+  };
+}
+
 /**
  * tfjs-backend-wasm starts its pthread workers from `factory.toString()`, so the threaded
  * factory must make sense on its own. Its only outer variable is `_scriptDir`, read as
@@ -116,7 +201,12 @@ export default defineConfig({
   root: ROOT,
   // No HTML fallback: a missing file is a 404, never index.html.
   appType: 'mpa',
-  plugins: [serveFolder('/models/', join(ROOT, 'models'), 'models'), tfjsWasmThreadsMinifySafe()],
+  // The versions plugin first: its middleware answers /models/versions.json before the folder's.
+  plugins: [
+    modelVersionsFile('/models/', join(ROOT, 'models'), 'models'),
+    serveFolder('/models/', join(ROOT, 'models'), 'models'),
+    tfjsWasmThreadsMinifySafe(),
+  ],
   server: { headers: ISOLATION_HEADERS },
   preview: { headers: ISOLATION_HEADERS },
   // Workers are bundled separately, with their own plugins: the model (and tfjs) live there.

@@ -1,8 +1,18 @@
+/**
+ * The page: a bar with the model and the display settings, then the steering loop in three
+ * columns sized to fit a 1366×768 laptop screen without scrolling (prompt, pairs and strength,
+ * the two continuations), then the live views below the fold. On narrow screens the columns
+ * stack. The DOM order is the tab order: prompt, steering, outputs, then the model panel (placed
+ * under the prompt on wide screens), then the views.
+ */
+
+import { Lessons } from './lessons/Lessons';
 import { ModelPanel } from './panels/ModelPanel';
 import { OutputPanel } from './panels/OutputPanel';
 import { PromptPanel } from './panels/PromptPanel';
 import { ExperimentError, SharePanel } from './panels/SharePanel';
 import { SteeringPanel } from './panels/SteeringPanel';
+import { focusTarget, TopBar } from './panels/TopBar';
 import { useStore } from './store';
 import { AnalysisPanel } from './views/AnalysisPanel';
 
@@ -10,10 +20,16 @@ export function App() {
   const urlNotes = useStore((s) => s.urlNotes);
   return (
     <div className="app">
-      <header>
-        <h1>Rudder</h1>
-        <p className="tagline">Small language models, running in this tab.</p>
-      </header>
+      <nav className="skip" aria-label="Skip to">
+        <button type="button" onClick={() => focusTarget('steering', 'input[type=range]')}>
+          Skip to the steering strength
+        </button>
+        <button type="button" onClick={() => focusTarget('views')}>
+          Skip to the live views
+        </button>
+      </nav>
+      <TopBar />
+      <Lessons />
       <ExperimentError />
       {urlNotes.length > 0 && (
         <div className="note" role="status" data-testid="url-notes">
@@ -22,20 +38,25 @@ export function App() {
           ))}
         </div>
       )}
-      <main>
-        <div className="side">
-          <ModelPanel />
+      <main className="loop">
+        <div className="col col-prompt">
+          <PromptPanel />
           <SharePanel />
         </div>
-        <div className="work">
-          <div className="inputs">
-            <PromptPanel />
-            <SteeringPanel />
-          </div>
+        <div className="col col-steer" id="steering">
+          <SteeringPanel />
+        </div>
+        <div className="col col-out">
           <OutputPanel />
-          <AnalysisPanel />
+        </div>
+        {/* Under the prompt on wide screens, but after the loop in the tab order. */}
+        <div className="col col-model model-area" id="model-area">
+          <ModelPanel />
         </div>
       </main>
+      <div id="views" className="views">
+        <AnalysisPanel />
+      </div>
     </div>
   );
 }

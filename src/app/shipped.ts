@@ -1,8 +1,11 @@
 /**
  * The models shipped in `models/`. `models/index.json`, when present, lists them:
  *   { "models": [{ "name": "organism-llama", "label": "…", "description": "…", "default": true }] }
- * Without it the two organisms are assumed. Each is probed (HEAD config.json) so the picker can
- * say which are not built yet instead of failing on click.
+ * Without it the two organisms are assumed. `models/versions.json` (written by the dev server,
+ * the preview and the build: see vite.config.ts) gives each built model a content hash: a model
+ * it lists is built, and its files are fetched and cached under that version, so a retrained
+ * organism is downloaded afresh. Without versions.json each model is probed (HEAD config.json)
+ * so the picker can say which are not built yet instead of failing on click.
  */
 import { z } from 'zod';
 import type { ShippedModel } from './store';
@@ -29,9 +32,12 @@ export interface ShippedList {
   readonly problem?: string;
 }
 
+const Versions = z.record(z.string(), z.string().regex(/^[A-Za-z0-9_-]{1,64}$/));
+
 export async function discoverShipped(): Promise<ShippedList> {
   let entries = FALLBACK;
   let problem: string | undefined;
+  const versions = readVersions();
   try {
     const res = await fetch(`${MODELS_BASE}index.json`);
     if (res.ok) {
@@ -43,16 +49,33 @@ export async function discoverShipped(): Promise<ShippedList> {
   } catch (e) {
     problem = `models/index.json could not be read (${(e as Error).message}).`;
   }
+  const known = await versions;
   const models = await Promise.all(
-    entries.map(async (e) => ({
-      name: e.name,
-      label: e.label ?? e.name,
-      ...(e.description ? { description: e.description } : {}),
-      available: await exists(`${MODELS_BASE}${e.name}/config.json`),
-    })),
+    entries.map(async (e) => {
+      const version = known?.[e.name];
+      return {
+        name: e.name,
+        label: e.label ?? e.name,
+        ...(e.description ? { description: e.description } : {}),
+        ...(version ? { version } : {}),
+        available: known ? version !== undefined : await exists(`${MODELS_BASE}${e.name}/config.json`),
+      };
+    }),
   );
   const defaultName = (entries.find((e) => e.default) ?? entries[0]!).name;
   return { models, defaultName, ...(problem ? { problem } : {}) };
+}
+
+/** The models' content hashes, or undefined when the server has no versions.json. */
+async function readVersions(): Promise<Record<string, string> | undefined> {
+  try {
+    const res = await fetch(`${MODELS_BASE}versions.json`, { cache: 'no-cache' });
+    if (!res.ok) return undefined;
+    const parsed = Versions.safeParse(await res.json());
+    return parsed.success ? parsed.data : undefined;
+  } catch {
+    return undefined;
+  }
 }
 
 async function exists(url: string): Promise<boolean> {

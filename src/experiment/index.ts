@@ -4,11 +4,30 @@
 export { VECTOR_HOOKS, VECTOR_METHODS } from '../interp/recipe';
 export { exportExperiment, importExperiment, MAX_FILE_BYTES } from './file';
 export {
+  GateInterventionSchema,
+  HeadGateSpecSchema,
   InterventionSchema,
+  PlaneRecipeSchema,
   parseInterventions,
   SpecValidationError,
+  UnitsRecipeSchema,
   VectorRecipeSchema,
 } from './interventions';
+export {
+  base64ToFloat16,
+  float16ToBase64,
+  INLINE_LIMITS,
+  type InlineVector,
+  InlineVectorSchema,
+  inlineLayerList,
+  inlineLayers,
+  MAX_UNITS,
+  ROTATION_MODES,
+  STEERING_OPERATORS,
+  type SteeringOperator,
+  type VectorSource,
+  VectorSourceSchema,
+} from './operators';
 export { formatPairs, type PastedPairs, parsePairs } from './pairs';
 export { FORMALITY_PAIRS, PRESET_PAIRS, PRESETS, type PresetInfo, presetPairs } from './presets';
 export {
@@ -19,6 +38,7 @@ export {
   type ExperimentInput,
   ExperimentSchema,
   type GenerationSettings,
+  type LensViewSettings,
   LIMITS,
   type ModelSource,
   type Steering,
@@ -30,10 +50,18 @@ export {
   coefficientRange,
   completePairs,
   experimentRecipes,
+  inlineSteeringLayers,
+  STEERING_PLANE,
+  STEERING_UNITS,
   STEERING_VECTOR,
   steeredInterventions,
+  steeringExtras,
+  steeringInterventions,
   steeringLayers,
   steeringRecipe,
+  steeringStrength,
+  steeringVectorSource,
+  strengthPatch,
 } from './steering';
 export { decode, encode, MAX_LINK_CHARS } from './url';
 export { ExperimentError, type ExperimentErrorCode } from './validate';

@@ -139,6 +139,19 @@ export const GuardInterventionSchema = z.object({
   gate: z.object({ centroid: ref, threshold: z.number().min(-1).max(1) }).optional(),
 });
 
+const headRef = { layer, head: z.number().int().nonnegative() };
+
+export const HeadGateSpecSchema = z.discriminatedUnion('mode', [
+  z.object({ ...headRef, mode: z.literal('zero') }),
+  z.object({ ...headRef, mode: z.literal('mean') }),
+  z.object({ ...headRef, mode: z.literal('scale'), factor: z.number().min(-100).max(100) }),
+]);
+
+export const GateInterventionSchema = z.object({
+  kind: z.literal('gate'),
+  heads: z.array(HeadGateSpecSchema).max(4096),
+});
+
 export const InterventionSchema = z.discriminatedUnion('kind', [
   AddInterventionSchema,
   AblateInterventionSchema,
@@ -146,6 +159,7 @@ export const InterventionSchema = z.discriminatedUnion('kind', [
   UnitsInterventionSchema,
   LayerWeightedInterventionSchema,
   GuardInterventionSchema,
+  GateInterventionSchema,
 ]);
 
 /** Data that failed a schema; `issues` are zod's, each with the path to the bad field. */

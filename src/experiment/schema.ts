@@ -12,11 +12,13 @@ import { z } from 'zod';
 import {
   InterventionPositionsSchema,
   InterventionSchema,
+  PlaneRecipeSchema,
   PositionSchema,
   VectorHookSchema,
   VectorMethodSchema,
   VectorRecipeSchema,
 } from './interventions';
+import { OPERATOR_FIELDS } from './operators';
 
 export const EXPERIMENT_VERSION = 1;
 
@@ -95,15 +97,39 @@ export const SteeringSchema = z.object({
   positions: InterventionPositionsSchema.default({ kind: 'all' }),
   /** Rescale each steered position back to its pre-steer norm. */
   normalize: z.boolean().default(false),
+  /** The operator (add, ablate, rotate, units), its strengths, and an imported vector (operators.ts). */
+  ...OPERATOR_FIELDS,
 });
 
 /** The live views' tabs (src/app/views). */
 export const VIEW_TABS = ['lens', 'heads', 'refusal'] as const;
 
+/** The logit lens view's settings (src/app/views/LensView.tsx). */
+export const LensViewSchema = z.object({
+  /** Which grid the heatmap shows: the baseline run, the steered run, or steered − baseline. */
+  mode: z.enum(['baseline', 'steered', 'difference']).default('steered'),
+  /** What colours a cell: the top token's probability, the entropy, or KL to the final layer. */
+  measure: z.enum(['probability', 'entropy', 'kl']).default('probability'),
+  /** Logit lens, or the tuned lens where the model ships one. */
+  kind: z.enum(['logit', 'tuned']).default('logit'),
+  /** A token id followed across layers (a line chart of its probability and rank). */
+  track: z.number().int().min(0).max(10_000_000).optional(),
+});
+
 export const ViewSchema = z.object({
   theme: z.enum(['auto', 'light', 'dark']).default('auto'),
   /** The open tab of the live views. */
   tab: z.enum(VIEW_TABS).default('lens'),
+  lens: LensViewSchema.default(LensViewSchema.parse({})),
+});
+
+/**
+ * The refusal view's harmful and harmless instructions, when the person edited them; a side left
+ * out means the model's own set (its folder's datasets), which a link then does not copy.
+ */
+export const RefusalSetsSchema = z.object({
+  harmful: z.array(z.string().min(1).max(1000)).min(1).max(256).optional(),
+  harmless: z.array(z.string().min(1).max(1000)).min(1).max(256).optional(),
 });
 
 export const ExperimentSchema = z.object({
@@ -117,6 +143,9 @@ export const ExperimentSchema = z.object({
   /** Further interventions, applied after the steering loop's own, in order. */
   interventions: z.array(InterventionSchema).max(64).default([]),
   view: ViewSchema.default(ViewSchema.parse({})),
+  /** Further planes by name, as recipes (rotate interventions name them). */
+  planes: z.record(z.string().min(1).max(100), PlaneRecipeSchema).default({}),
+  refusal: RefusalSetsSchema.default({}),
 });
 
 export type Experiment = z.infer<typeof ExperimentSchema>;
@@ -127,6 +156,8 @@ export type TextPair = z.infer<typeof TextPairSchema>;
 export type Steering = z.infer<typeof SteeringSchema>;
 export type GenerationSettings = z.infer<typeof GenerationSchema>;
 export type ViewTab = (typeof VIEW_TABS)[number];
+export type RefusalSetsSettings = z.infer<typeof RefusalSetsSchema>;
+export type LensViewSettings = z.infer<typeof LensViewSchema>;
 
 export function defaultExperiment(): Experiment {
   return ExperimentSchema.parse({ version: EXPERIMENT_VERSION });

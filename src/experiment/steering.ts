@@ -1,13 +1,19 @@
 /**
- * The steering loop's derived data: the vector recipe its pairs and choices describe, the add
- * intervention its coefficient describes, and the slider's range. Pure functions of the
- * Experiment and the model's shape, so the UI and the worker derive the same thing.
+ * The steering loop's derived data: the vector recipe its pairs and choices describe (or the
+ * imported vector that replaces it), the plane and unit selection the rotate and units operators
+ * need, the interventions its operator and strength describe, and the slider's range. Pure
+ * functions of the Experiment and the model's shape, so the UI and the worker derive the same
+ * thing, and a link that carries the Experiment carries all of it.
  */
-import type { Intervention, VectorRecipe } from '../interp';
+import type { Intervention, PlaneRecipe, UnitsRecipe, VectorRecipe } from '../interp';
+import { type InlineVector, inlineLayerList, MAX_UNITS, type VectorSource } from './operators';
 import type { Experiment, Steering, TextPair } from './schema';
 
 /** The name the steering loop's vector has among the experiment's vectors. */
 export const STEERING_VECTOR = 'steering';
+/** Names of the plane (rotate) and the unit selection (units) built from the loop's pairs. */
+export const STEERING_PLANE = 'steering-plane';
+export const STEERING_UNITS = 'steering-units';
 
 /** Pairs with text on both sides (the editor may hold half-written rows). */
 export function completePairs(pairs: readonly TextPair[]): TextPair[] {
@@ -39,35 +45,151 @@ export function steeringRecipe(
   };
 }
 
-/** Every vector recipe the experiment needs, by name (the steering vector first). */
+/** The steering vector's source: the imported vector when there is one, else the pairs' recipe. */
+export function steeringVectorSource(
+  s: Steering,
+  model: { readonly id: string; readonly nLayers: number },
+): VectorSource | undefined {
+  return s.vector ?? steeringRecipe(s, model);
+}
+
+/** Every vector the experiment needs, by name (the steering vector first). */
 export function experimentRecipes(
   exp: Experiment,
   model: { readonly id: string; readonly nLayers: number },
-): Record<string, VectorRecipe> {
-  const own = steeringRecipe(exp.steering, model);
+): Record<string, VectorSource> {
+  const own = steeringVectorSource(exp.steering, model);
   return { ...exp.vectors, ...(own ? { [STEERING_VECTOR]: own } : {}) };
 }
 
 /**
- * The steered side's interventions: the loop's add (coefficient 0 included, which compiles to no
- * hook) followed by the experiment's others. Empty when there is nothing to steer with.
+ * The planes and unit selections the steered side needs: the experiment's own planes (e.g. the
+ * refusal view's), then the one the loop's operator rebuilds from the pairs.
+ */
+export function steeringExtras(
+  exp: Experiment,
+  model: { readonly id: string; readonly nLayers: number },
+): { planes: Record<string, PlaneRecipe>; units: Record<string, UnitsRecipe> } {
+  const own = loopExtras(exp, model);
+  return { planes: { ...exp.planes, ...own.planes }, units: own.units };
+}
+
+/** The plane or unit selection the loop's operator needs, rebuilt from the pairs (none otherwise). */
+function loopExtras(
+  exp: Experiment,
+  model: { readonly id: string; readonly nLayers: number },
+): { planes: Record<string, PlaneRecipe>; units: Record<string, UnitsRecipe> } {
+  const s = exp.steering;
+  const pairs = completePairs(s.pairs);
+  if (pairs.length === 0 || (s.operator !== 'rotate' && s.operator !== 'units'))
+    return { planes: {}, units: {} };
+  if (s.operator === 'rotate') {
+    const plane: PlaneRecipe = {
+      from: 'plane',
+      model: model.id,
+      positive: pairs.map((p) => p.positive),
+      negative: pairs.map((p) => p.negative),
+      discriminative: false,
+    };
+    return { planes: { [STEERING_PLANE]: plane }, units: {} };
+  }
+  const units: UnitsRecipe = {
+    from: 'units',
+    model: model.id,
+    pairs: pairs.map((p) => ({ positive: p.positive, negative: p.negative })),
+    point: s.unitPoint,
+    // AUSteer ranks at one position per prompt; "all" is not one.
+    position: s.position.kind === 'all' ? { kind: 'last' } : s.position,
+    // Ranked once to the cap, so moving k only takes a longer or shorter prefix.
+    k: MAX_UNITS,
+  };
+  return { planes: {}, units: { [STEERING_UNITS]: units } };
+}
+
+/** Layers an imported vector is applied at: the chosen ones it has, else all of its own. */
+export function inlineSteeringLayers(s: Pick<Steering, 'layers'>, v: Pick<InlineVector, 'layers'>): number[] {
+  const have = inlineLayerList(v);
+  const chosen = have.filter((l) => s.layers.includes(l));
+  return chosen.length > 0 ? chosen : have;
+}
+
+/** The value the strength control shows for the operator (coefficient, fraction, degrees, α). */
+export function steeringStrength(s: Steering): number {
+  switch (s.operator) {
+    case 'add':
+      return s.coefficient;
+    case 'ablate':
+      return s.ablation;
+    case 'rotate':
+      return s.angle;
+    case 'units':
+      return s.alpha;
+  }
+}
+
+/** The patch that sets the operator's strength, clamped to what the schema accepts. */
+export function strengthPatch(s: Steering, value: number): Partial<Steering> {
+  const clamp = (lo: number, hi: number) => Math.min(hi, Math.max(lo, value));
+  switch (s.operator) {
+    case 'add':
+      return { coefficient: clamp(-1e6, 1e6) };
+    case 'ablate':
+      return { ablation: clamp(0, 1) };
+    case 'rotate':
+      return { angle: clamp(-180, 180) };
+    case 'units':
+      return { alpha: clamp(-1000, 1000) };
+  }
+}
+
+/**
+ * The steered side's interventions: the loop's own (strength 0 included, which compiles to no
+ * hook) followed by the experiment's others.
  */
 export function steeredInterventions(exp: Experiment, nLayers: number): Intervention[] {
-  const s = exp.steering;
-  const own: Intervention[] =
-    completePairs(s.pairs).length > 0
-      ? [
-          {
-            kind: 'add',
-            vector: STEERING_VECTOR,
-            coefficient: s.coefficient,
-            layers: steeringLayers(s, nLayers),
-            positions: s.positions,
-            ...(s.normalize ? { normalize: true } : {}),
-          },
-        ]
-      : [];
-  return [...own, ...exp.interventions];
+  return [...steeringInterventions(exp.steering, nLayers), ...exp.interventions];
+}
+
+/**
+ * The loop's own intervention, by operator; none while what the operator needs is missing (a
+ * vector, from pairs or an import, for add and ablate; pairs for rotate and units).
+ */
+export function steeringInterventions(s: Steering, nLayers: number): Intervention[] {
+  const hasPairs = completePairs(s.pairs).length > 0;
+  const hasVector = hasPairs || s.vector !== undefined;
+  const layers = s.vector ? inlineSteeringLayers(s, s.vector) : steeringLayers(s, nLayers);
+  switch (s.operator) {
+    case 'add':
+      if (!hasVector) return [];
+      return [
+        {
+          kind: 'add',
+          vector: STEERING_VECTOR,
+          coefficient: s.coefficient,
+          layers,
+          positions: s.positions,
+          ...(s.normalize ? { normalize: true } : {}),
+        },
+      ];
+    case 'ablate':
+      if (!hasVector) return [];
+      // Arditi: one direction (the first steered layer's) removed from every residual write.
+      return [
+        {
+          kind: 'ablate',
+          vector: STEERING_VECTOR,
+          layer: layers[0]!,
+          scope: 'residual-writes',
+          strength: s.ablation,
+        },
+      ];
+    case 'rotate':
+      if (!hasPairs) return [];
+      return [{ kind: 'rotate', plane: STEERING_PLANE, mode: s.rotation, angle: s.angle }];
+    case 'units':
+      if (!hasPairs) return [];
+      return [{ kind: 'units', units: STEERING_UNITS, alpha: s.alpha, k: s.k }];
+  }
 }
 
 /**

@@ -13,9 +13,11 @@
  */
 import * as tf from '@tensorflow/tfjs-core';
 import { type HookFn, type HookName, type Hooks, hookName, type ModelSpec, RudderError } from '../engine';
+import { type HeadGate, type HeadMeans, headGateHooks } from './heads';
 import type {
   AblateIntervention,
   AddIntervention,
+  GateIntervention,
   GuardIntervention,
   Intervention,
   LayerWeightedIntervention,
@@ -50,6 +52,8 @@ export interface CompileContext {
   readonly vectors?: Readonly<Record<string, SteeringVector>>;
   readonly planes?: Readonly<Record<string, SteeringPlane>>;
   readonly units?: Readonly<Record<string, UnitSelection>>;
+  /** Each head's mean z over a reference set: what a gate's mean ablation puts in its place. */
+  readonly headMeans?: HeadMeans;
 }
 
 export interface CompiledInterventions {
@@ -101,6 +105,9 @@ function compileOne(iv: Intervention, ctx: CompileContext, b: HookBuilder): void
       break;
     case 'guard':
       compileGuard(iv, ctx, b);
+      break;
+    case 'gate':
+      compileGate(iv, ctx, b);
       break;
     default:
       assertNever(iv);
@@ -297,6 +304,17 @@ function compileGuard(iv: GuardIntervention, ctx: CompileContext, b: HookBuilder
   b.on(hookName('resid_post', iv.layer), (x) =>
     redirect(x, shift, centroid && gate ? cosineGate(x, centroid, gate.threshold) : undefined),
   );
+}
+
+function compileGate(iv: GateIntervention, ctx: CompileContext, b: HookBuilder): void {
+  // Scale 1 is the identity: like strength 0 elsewhere, it compiles to no hook at all.
+  const gates: HeadGate[] = iv.heads.filter((g) => !(g.mode === 'scale' && g.factor === 1));
+  if (gates.length === 0) return;
+  if (gates.some((g) => g.mode === 'mean') && !ctx.headMeans)
+    throw new InterventionError('Mean ablation of a head needs head means in the compile context.');
+  const hooks = headGateHooks(ctx.model.spec, gates, ctx.headMeans);
+  for (const [name, fn] of Object.entries(hooks) as [HookName, HookFn | readonly HookFn[]][])
+    for (const f of typeof fn === 'function' ? [fn] : fn) b.on(name, f);
 }
 
 function unitRows(data: Float32Array, rows: number, width: number): Float32Array {

@@ -50,7 +50,9 @@ export {
 export type {
   AblateIntervention,
   AddIntervention,
+  GateIntervention,
   GuardIntervention,
+  HeadGateSpec,
   Intervention,
   InterventionKind,
   InterventionPositions,

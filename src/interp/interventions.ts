@@ -106,12 +106,28 @@ export interface GuardIntervention {
   gate?: { centroid: string; threshold: number };
 }
 
+/** One head's gate (METHODS.md §9): zero it, replace it by its mean over a reference set, or scale it. */
+export type HeadGateSpec =
+  | { layer: number; head: number; mode: 'zero' }
+  | { layer: number; head: number; mode: 'mean' }
+  | { layer: number; head: number; mode: 'scale'; factor: number };
+
+/**
+ * Head gates on `attn.hook_z`, all positions and decode steps. Mean ablation needs the compile
+ * context's `headMeans`. Scale 1 (and an empty list) compiles to no hook.
+ */
+export interface GateIntervention {
+  kind: 'gate';
+  heads: HeadGateSpec[];
+}
+
 export type Intervention =
   | AddIntervention
   | AblateIntervention
   | RotateIntervention
   | UnitsIntervention
   | LayerWeightedIntervention
-  | GuardIntervention;
+  | GuardIntervention
+  | GateIntervention;
 
 export type InterventionKind = Intervention['kind'];

@@ -4,9 +4,20 @@
  * `WorkerError` ({ code, message }), where `code` is the engine's RudderError code.
  */
 import type { BackendName, ModelSpec, StopReason } from '../engine';
-import type { Intervention, VectorRecipe } from '../interp';
+import type { InlineVector, VectorSource } from '../experiment';
+import type { Intervention, PlaneRecipe, RefusalCircuit, UnitsRecipe, VectorRecipe } from '../interp';
 
-export type { BackendName, Intervention, StopReason, VectorRecipe };
+export type {
+  BackendName,
+  InlineVector,
+  Intervention,
+  PlaneRecipe,
+  RefusalCircuit,
+  StopReason,
+  UnitsRecipe,
+  VectorRecipe,
+  VectorSource,
+};
 
 /** Where a model comes from. */
 export type ModelRequest =
@@ -14,7 +25,13 @@ export type ModelRequest =
    * A folder under a URL (`/models/organism-llama`, or any server that allows CORS). Relative
    * URLs are the page's; `id` is the name shown for the model (default: `url` as given).
    */
-  | { readonly kind: 'url'; readonly url: string; readonly id?: string }
+  | {
+      readonly kind: 'url';
+      readonly url: string;
+      readonly id?: string;
+      /** Content version of the folder (shipped models): files are fetched and cached per version. */
+      readonly version?: string;
+    }
   /** A Hugging Face Hub repo; `endpoint` points tests at a local Hub-shaped server. */
   | { readonly kind: 'hub'; readonly repo: string; readonly revision?: string; readonly endpoint?: string }
   /**
@@ -130,8 +147,40 @@ export interface VectorInfo {
  * recipe and built, or taken from the cache, before the first token.
  */
 export interface RowsRequest extends GenerateRequest {
-  readonly vectors: Readonly<Record<string, VectorRecipe>>;
+  /** By recipe, or inline (an imported vector). */
+  readonly vectors: Readonly<Record<string, VectorSource>>;
+  /** Planes that rotate interventions name, by recipe (angular steering). */
+  readonly planes?: Readonly<Record<string, PlaneRecipe>>;
+  /** Unit selections that units interventions name, by recipe (AUSteer). */
+  readonly units?: Readonly<Record<string, UnitsRecipe>>;
   readonly rows: readonly (readonly Intervention[])[];
+}
+
+/** The vector file formats: Rudder JSON, safetensors, llama.cpp control-vector GGUF. */
+export type VectorFileFormat = 'json' | 'safetensors' | 'gguf';
+
+export interface VectorFile {
+  readonly bytes: Uint8Array;
+  readonly fileName: string;
+  readonly mime: string;
+}
+
+export interface LensToken {
+  readonly id: number;
+  /** The token as the vocabulary spells it. */
+  readonly text: string;
+  /** Logit change per unit of the vector (through the final norm's gain and the unembedding). */
+  readonly logit: number;
+}
+
+/** The lens of a vector's direction at its first layer. */
+export interface VectorLensInfo {
+  readonly layer: number;
+  readonly hook: string;
+  /** Most raised first. */
+  readonly promoted: readonly LensToken[];
+  /** Most lowered first. */
+  readonly suppressed: readonly LensToken[];
 }
 
 export interface RowTokenEvent extends TokenEvent {
@@ -152,6 +201,241 @@ export interface RowsOutcome {
   readonly batched: boolean;
 }
 
+export type LensKind = 'logit' | 'tuned';
+
+/**
+ * The lens of one prompt at every layer and position, for the baseline and, when `steered` is
+ * given, for the run with those interventions (the steered generation row's). Vectors they name
+ * are built from `vectors` (or taken from the cache) first.
+ */
+export interface LensRequest extends Pick<RowsRequest, 'planes' | 'units'> {
+  readonly prompt: string;
+  /** Wrap the prompt as one user turn in the model's chat template. */
+  readonly chat?: boolean;
+  /** The tuned lens falls back to the logit lens where the model has none. */
+  readonly kind: LensKind;
+  /** Top tokens per cell (1 to 20). Default 5. */
+  readonly k?: number;
+  /** Token ids whose probability and rank are reported at every layer and position. */
+  readonly track?: readonly number[];
+  readonly vectors?: Readonly<Record<string, VectorSource>>;
+  readonly steered?: readonly Intervention[];
+}
+
+export interface LensRowInfo {
+  /** 'embed', 'post 3'. */
+  readonly label: string;
+  readonly layer: number;
+  readonly point: 'embed' | 'resid_mid' | 'resid_post';
+}
+
+/** One lens grid; arrays are row-major over [rows, positions, …]; the last row is the model's own. */
+export interface LensGrid {
+  /** [rows, positions, k], most likely first. */
+  readonly topIds: Int32Array;
+  readonly topProbs: Float32Array;
+  /** [rows, positions], nats. */
+  readonly entropy: Float32Array;
+  /** KL(final ‖ lens) [rows, positions], nats (0 on the last row). */
+  readonly kl: Float32Array;
+  /** [rows, positions, tracked]. */
+  readonly trackedProbs: Float32Array;
+  /** [rows, positions, tracked]: tokens more likely than it (0 = the top token). */
+  readonly trackedRanks: Int32Array;
+}
+
+export interface LensOutcome {
+  /** The lens that ran ('logit' where a tuned one was asked for but the model has none). */
+  readonly kind: LensKind;
+  readonly tunedAvailable: boolean;
+  /** Why the tuned lens beside the model could not be used (it does not fit the model). */
+  readonly tunedError?: string;
+  /** The prompt's token ids (positions). */
+  readonly tokens: readonly number[];
+  readonly rows: readonly LensRowInfo[];
+  readonly k: number;
+  readonly tracked: readonly number[];
+  readonly baseline: LensGrid;
+  /** Absent when the request had no `steered` interventions. */
+  readonly steered?: LensGrid;
+  /** Readable text of every token id above (prompt, cells, tracked). */
+  readonly texts: Readonly<Record<number, string>>;
+  readonly ms: number;
+}
+
+/** Harmful and harmless instructions (plain text, wrapped in the chat template by the worker). */
+export interface RefusalSets {
+  readonly harmful: readonly string[];
+  readonly harmless: readonly string[];
+}
+
+/** Refusal requests: sets left out mean the model's own (`datasets/harmful.json`, `harmless.json`). */
+export interface RefusalSetsRequest {
+  readonly harmful?: readonly string[];
+  readonly harmless?: readonly string[];
+}
+
+export interface RefusalProgress {
+  /** filter: Arditi's data filter; candidates: reading the means; score: one candidate scored. */
+  readonly stage: 'filter' | 'candidates' | 'score';
+  readonly done: number;
+  readonly total: number;
+}
+
+/** Why METHODS.md §5 drops a candidate. */
+export type RefusalDrop = 'kl' | 'induce' | 'late-layer';
+
+export interface RefusalCandidateScore {
+  /** Post-instruction position, negative from the end of the templated prompt. */
+  readonly position: number;
+  readonly layer: number;
+  /** Mean refusal score on harmful validation prompts with the direction ablated. */
+  readonly bypass: number;
+  /** Mean refusal score on harmless validation prompts with +r added at resid_pre[layer]. */
+  readonly induce: number;
+  /** Mean KL(base ‖ ablated) at the last token of the harmless validation prompts. */
+  readonly kl: number;
+  /** Every filter it fails (empty: kept). */
+  readonly dropped: readonly RefusalDrop[];
+}
+
+export interface RefusalSetCounts {
+  /** Prompts given; then those used (split into thirds, capped, and kept by the data filter). */
+  readonly given: number;
+  readonly build: number;
+  readonly val: number;
+  readonly test: number;
+}
+
+export interface RefusalFound {
+  readonly modelId: string;
+  readonly nLayers: number;
+  readonly positions: readonly number[];
+  readonly layers: readonly number[];
+  /** Position-major, then layer, every candidate scored (late layers too, to show why they go). */
+  readonly scores: readonly RefusalCandidateScore[];
+  readonly chosen: RefusalCandidateScore | undefined;
+  /** Only when every candidate was dropped: the best dropped one, offered with its reasons. */
+  readonly fallback: RefusalCandidateScore | undefined;
+  readonly maxKl: number;
+  readonly lateFrom: number;
+  /** Mean refusal score of the validation prompts with no intervention (the charts' reference). */
+  readonly baseHarmful: number;
+  readonly baseHarmless: number;
+  /** Held-out harmful prompts (the test third): mean refusal score before and after ablation. */
+  readonly testHarmful: number;
+  readonly testHarmfulAblated: number;
+  readonly harmful: RefusalSetCounts;
+  readonly harmless: RefusalSetCounts;
+  /** The tokens a refusal starts with (R of the refusal score), as text. */
+  readonly refusalTokens: readonly string[];
+  /** Recipes of the chosen (or else the fallback) candidate, ready for the experiment. */
+  readonly vector: Extract<VectorRecipe, { from: 'refusal' }> | undefined;
+  /** §6's plane from the same build prompts (token ids, already in the chat template). */
+  readonly plane: PlaneRecipe | undefined;
+  readonly ms: number;
+  /** Where the time went: the data filter, reading the candidates, scoring them. */
+  readonly stageMs: { readonly filter: number; readonly candidates: number; readonly score: number };
+}
+
+export interface RefusalProfileRequest {
+  readonly prompt: string;
+  readonly chat: boolean;
+  /** The direction: a refusal recipe (its build prompts are the references). */
+  readonly vector: Extract<VectorRecipe, { from: 'refusal' }>;
+}
+
+export interface RefusalProfile {
+  /** `resid_pre 0` … `resid_pre L−1`, `resid_post L−1`. */
+  readonly labels: readonly string[];
+  /** Projection of the prompt onto the unit direction at each point. */
+  readonly prompt: readonly number[];
+  /** Mean projection of the recipe's harmful and harmless prompts. */
+  readonly harmful: readonly number[];
+  readonly harmless: readonly number[];
+  /** The position read (the direction's own, or −1 for a prompt too short for it). */
+  readonly position: number;
+}
+
+export interface RefusalCircuitResult {
+  readonly circuit: RefusalCircuit;
+  readonly refuseTokens: readonly string[];
+  readonly complyTokens: readonly string[];
+  readonly nLayers: number;
+  readonly nHeads: number;
+  readonly prompts: number;
+  readonly ms: number;
+}
+
+/** What colours the head grid: see `HeadScores` for each measure's meaning. */
+export type HeadMeasure = 'dla' | 'patch' | 'entropy';
+
+export interface HeadScoresRequest {
+  readonly prompt: string;
+  readonly chat?: boolean;
+  readonly measure: HeadMeasure;
+  /** dla: the logit difference logit(target) − logit(baseline). Default: the top two next tokens. */
+  readonly tokens?: { readonly target: number; readonly baseline: number };
+  /**
+   * patch: the counterpart prompt the current prompt's head outputs are patched into. Default: a
+   * request from the model's shipped sets, harmless when the prompt is refused, harmful otherwise.
+   */
+  readonly counterpart?: string;
+}
+
+export interface NextToken {
+  readonly id: number;
+  readonly text: string;
+  readonly prob: number;
+}
+
+/**
+ * One number per head for the prompt, `values[layer * nHeads + head]`:
+ * - dla: the head's direct contribution to logit(target) − logit(baseline) at the last position;
+ * - patch: the change of the counterpart's refusal score (log-odds) when the head's output at the
+ *   last position is copied in from the current prompt;
+ * - entropy: the entropy (nats) of the head's attention from the last position.
+ */
+export interface HeadScores {
+  readonly measure: HeadMeasure;
+  readonly nLayers: number;
+  readonly nHeads: number;
+  readonly values: readonly number[];
+  /** The prompt's tokens as text, one per position. */
+  readonly tokens: readonly string[];
+  /** dla: the model's most likely next tokens after the prompt (to pick the difference from); else empty. */
+  readonly next: readonly NextToken[];
+  readonly dla?: {
+    readonly target: NextToken;
+    readonly baseline: NextToken;
+    readonly logitDiff: number;
+  };
+  readonly patch?: {
+    readonly counterpart: string;
+    /** Where the counterpart came from. */
+    readonly from: 'harmless' | 'harmful' | 'given';
+    /** Refusal scores (log-odds) of the current prompt and of its counterpart. */
+    readonly clean: number;
+    readonly corrupt: number;
+  };
+  readonly ms: number;
+}
+
+export interface AttentionPatternRequest {
+  readonly prompt: string;
+  readonly chat?: boolean;
+  readonly layer: number;
+  readonly head: number;
+}
+
+export interface AttentionPattern {
+  readonly layer: number;
+  readonly head: number;
+  readonly tokens: readonly string[];
+  /** [query position][key position]: attention weights, each row sums to 1. */
+  readonly weights: readonly (readonly number[])[];
+}
+
 export interface WorkerError {
   readonly code: string;
   readonly message: string;
@@ -170,12 +454,50 @@ export interface RudderWorker {
    * one that differs only in layers or method, reads no activations). A newer buildVector makes
    * an older one that is still reading stop with code 'cancelled'.
    */
-  buildVector(recipe: VectorRecipe, onProgress?: (p: BuildProgress) => void): Promise<VectorInfo>;
+  buildVector(recipe: VectorSource, onProgress?: (p: BuildProgress) => void): Promise<VectorInfo>;
+  /** The tokens a vector promotes and suppresses (built or taken from the cache first). */
+  vectorLens(source: VectorSource, k?: number): Promise<VectorLensInfo>;
+  /** A vector as a file. GGUF needs a resid_pre (layer ≥ 1) or resid_post vector. */
+  exportVector(source: VectorSource, format: VectorFileFormat): Promise<VectorFile>;
+  /**
+   * Reads a vector file (format sniffed from its bytes) and checks it fits the current model;
+   * rejects with a message naming the file otherwise ('weights-format', 'incompatible-vector').
+   */
+  importVector(bytes: Uint8Array, fileName: string): Promise<InlineVector>;
   /**
    * Generates the rows side by side, streaming each token with its row. Shares the job slot with
    * `generate`: either cancels a running one of both.
    */
   generateRows(request: RowsRequest, onToken?: (t: RowTokenEvent) => void): Promise<RowsOutcome>;
+  /**
+   * The lens grids of a prompt. Runs beside generation (its own job slot); a newer lens request
+   * makes an older one reject with code 'cancelled'.
+   */
+  lens(request: LensRequest): Promise<LensOutcome>;
+  /** The model's own harmful and harmless sets (empty when its folder ships none). */
+  refusalSets(): Promise<RefusalSets>;
+  /**
+   * METHODS.md §5 end to end: filter, candidates, every candidate scored, the choice. A newer call
+   * makes an older one stop with code 'cancelled'.
+   */
+  findRefusalDirection(
+    request: RefusalSetsRequest,
+    onProgress?: (p: RefusalProgress) => void,
+  ): Promise<RefusalFound>;
+  /** Per-layer projection of a prompt onto a refusal direction, against its references. */
+  refusalProfile(request: RefusalProfileRequest): Promise<RefusalProfile>;
+  /** The refusal circuit (METHODS.md §9) on the sets given (default the model's own). */
+  refusalCircuit(
+    request: RefusalSetsRequest,
+    onProgress?: (p: { readonly stage: string; readonly done: number; readonly total: number }) => void,
+  ): Promise<RefusalCircuitResult>;
+  /**
+   * Per-head scores of a prompt for the head grid. Runs beside generation; a newer headScores
+   * makes an older one reject with code 'cancelled'.
+   */
+  headScores(request: HeadScoresRequest): Promise<HeadScores>;
+  /** One head's attention pattern over the prompt (cached per prompt: hovering is cheap). */
+  attentionPattern(request: AttentionPatternRequest): Promise<AttentionPattern>;
   /** Stops the running generation (it resolves with stopReason 'cancelled'). */
   cancel(): void;
   /** Frees the current model. */

@@ -6,20 +6,37 @@
  */
 import * as Comlink from 'comlink';
 import type {
+  AttentionPattern,
+  AttentionPatternRequest,
   BuildProgress,
   GenerateOutcome,
   GenerateRequest,
+  HeadScores,
+  HeadScoresRequest,
+  InlineVector,
+  LensOutcome,
+  LensRequest,
   LoadedModel,
   LoadProgress,
   LoadRequest,
   ModelRequest,
+  RefusalCircuitResult,
+  RefusalFound,
+  RefusalProfile,
+  RefusalProfileRequest,
+  RefusalProgress,
+  RefusalSets,
+  RefusalSetsRequest,
   RowsOutcome,
   RowsRequest,
   RowTokenEvent,
   RudderWorker,
   TokenEvent,
+  VectorFile,
+  VectorFileFormat,
   VectorInfo,
-  VectorRecipe,
+  VectorLensInfo,
+  VectorSource,
 } from './api';
 import { isWorkerError } from './errors';
 
@@ -36,8 +53,24 @@ export class WorkerCallError extends Error {
 export interface WorkerClient {
   load(request: LoadRequest, onProgress?: (p: LoadProgress) => void): Promise<LoadedModel>;
   generate(request: GenerateRequest, onToken?: (t: TokenEvent) => void): Promise<GenerateOutcome>;
-  buildVector(recipe: VectorRecipe, onProgress?: (p: BuildProgress) => void): Promise<VectorInfo>;
+  buildVector(recipe: VectorSource, onProgress?: (p: BuildProgress) => void): Promise<VectorInfo>;
+  vectorLens(source: VectorSource, k?: number): Promise<VectorLensInfo>;
+  exportVector(source: VectorSource, format: VectorFileFormat): Promise<VectorFile>;
+  importVector(bytes: Uint8Array, fileName: string): Promise<InlineVector>;
   generateRows(request: RowsRequest, onToken?: (t: RowTokenEvent) => void): Promise<RowsOutcome>;
+  lens(request: LensRequest): Promise<LensOutcome>;
+  headScores(request: HeadScoresRequest): Promise<HeadScores>;
+  attentionPattern(request: AttentionPatternRequest): Promise<AttentionPattern>;
+  refusalSets(): Promise<RefusalSets>;
+  findRefusalDirection(
+    request: RefusalSetsRequest,
+    onProgress?: (p: RefusalProgress) => void,
+  ): Promise<RefusalFound>;
+  refusalProfile(request: RefusalProfileRequest): Promise<RefusalProfile>;
+  refusalCircuit(
+    request: RefusalSetsRequest,
+    onProgress?: (p: { readonly stage: string; readonly done: number; readonly total: number }) => void,
+  ): Promise<RefusalCircuitResult>;
   cancel(): Promise<void>;
   /** Frees the model and stops the worker. */
   terminate(): void;
@@ -99,6 +132,18 @@ export function createWorkerClient(): WorkerClient {
       call((r) => r.buildVector(recipe, onProgress && Comlink.proxy(onProgress))),
     generateRows: (request, onToken) =>
       call((r) => r.generateRows(request, onToken && Comlink.proxy(onToken))),
+    vectorLens: (source, k) => call((r) => r.vectorLens(source, k)),
+    exportVector: (source, format) => call((r) => r.exportVector(source, format)),
+    importVector: (bytes, fileName) => call((r) => r.importVector(bytes, fileName)),
+    lens: (request) => call((r) => r.lens(request)),
+    headScores: (request) => call((r) => r.headScores(request)),
+    attentionPattern: (request) => call((r) => r.attentionPattern(request)),
+    refusalSets: () => call((r) => r.refusalSets()),
+    findRefusalDirection: (request, onProgress) =>
+      call((r) => r.findRefusalDirection(request, onProgress && Comlink.proxy(onProgress))),
+    refusalProfile: (request) => call((r) => r.refusalProfile(request)),
+    refusalCircuit: (request, onProgress) =>
+      call((r) => r.refusalCircuit(request, onProgress && Comlink.proxy(onProgress))),
     cancel: () => (live ? call((r) => r.cancel()) : Promise.resolve()),
     terminate: () => {
       const l = live;
@@ -119,6 +164,6 @@ export function createWorkerClient(): WorkerClient {
 function resolveRequest(request: LoadRequest): LoadRequest {
   const m = request.model;
   const model: ModelRequest =
-    m.kind === 'url' ? { kind: 'url', url: new URL(m.url, document.baseURI).href, id: m.id ?? m.url } : m;
+    m.kind === 'url' ? { ...m, url: new URL(m.url, document.baseURI).href, id: m.id ?? m.url } : m;
   return { ...request, model };
 }

@@ -15,27 +15,63 @@ import {
   type RudderTokenizer,
   selectBackend,
 } from '../engine';
-import { parseInterventions, SpecValidationError, VectorRecipeSchema } from '../experiment';
-import { type CompiledInterventions, compile, type SteeringVector, type VectorRecipe } from '../interp';
+import {
+  type InlineVector,
+  PlaneRecipeSchema,
+  parseInterventions,
+  SpecValidationError,
+  UnitsRecipeSchema,
+  VectorRecipeSchema,
+  type VectorSource,
+  VectorSourceSchema,
+} from '../experiment';
+import {
+  type CompiledInterventions,
+  compile,
+  type Intervention,
+  type SteeringPlane,
+  type SteeringVector,
+  type UnitSelection,
+} from '../interp';
 import type {
+  AttentionPattern,
+  AttentionPatternRequest,
   BackendInfo,
   BuildProgress,
   GenerateOutcome,
   GenerateRequest,
+  HeadScores,
+  HeadScoresRequest,
+  LensOutcome,
+  LensRequest,
   LoadedModel,
   LoadProgress,
   LoadRequest,
+  RefusalCircuitResult,
+  RefusalFound,
+  RefusalProfile,
+  RefusalProfileRequest,
+  RefusalProgress,
+  RefusalSets,
+  RefusalSetsRequest,
   RowsOutcome,
   RowsRequest,
   RowTokenEvent,
   RudderWorker,
   TokenEvent,
+  VectorFile,
+  VectorFileFormat,
   VectorInfo,
+  VectorLensInfo,
 } from './api';
 import { toWorkerError } from './errors';
+import { HeadsSession } from './heads';
+import { LensSession } from './lens';
+import { RefusalJobs } from './refusal-jobs';
 import { generateRows } from './rows';
 import { sourceFor } from './sources';
-import { withWasmThreads } from './threads';
+import { withWasmThreads, workerThreadCount } from './threads';
+import { exportVectorFile, importVectorFile, lensOf } from './vector-files';
 import { VectorStore } from './vectors';
 
 /** Progress messages per file are thinned to this interval (the last one always goes). */
@@ -54,6 +90,13 @@ export class ModelHost implements RudderWorker {
   /** Settles when the running generation has let go of the model. */
   private genDone: Promise<void> = Promise.resolve();
   private readonly vectors = new VectorStore();
+  private lensSession: LensSession | undefined;
+  private headsSession: HeadsSession | undefined;
+  /** The refusal view's jobs on the current model (refusal-jobs.ts). */
+  private refusalJobs: RefusalJobs | undefined;
+  private lensCtl: AbortController | undefined;
+  /** Settles when the running lens job has let go of the model. */
+  private lensDone: Promise<void> = Promise.resolve();
 
   constructor(private readonly opts: HostOptions = {}) {}
 
@@ -73,9 +116,36 @@ export class ModelHost implements RudderWorker {
     }
   }
 
-  async buildVector(recipe: VectorRecipe, onProgress?: (p: BuildProgress) => void): Promise<VectorInfo> {
+  async buildVector(recipe: VectorSource, onProgress?: (p: BuildProgress) => void): Promise<VectorInfo> {
     try {
       return await this.buildInner(recipe, onProgress);
+    } catch (e) {
+      throw toWorkerError(e);
+    }
+  }
+
+  async vectorLens(source: VectorSource, k = 12): Promise<VectorLensInfo> {
+    try {
+      const model = this.requireModel();
+      return await lensOf(model, (await this.vectors.build(model, parseSource(source))).vector, k);
+    } catch (e) {
+      throw toWorkerError(e);
+    }
+  }
+
+  async exportVector(source: VectorSource, format: VectorFileFormat): Promise<VectorFile> {
+    try {
+      const model = this.requireModel();
+      const built = await this.vectors.build(model, parseSource(source));
+      return exportVectorFile(model, built.vector, format);
+    } catch (e) {
+      throw toWorkerError(e);
+    }
+  }
+
+  async importVector(bytes: Uint8Array, fileName: string): Promise<InlineVector> {
+    try {
+      return importVectorFile(this.requireModel(), bytes, fileName);
     } catch (e) {
       throw toWorkerError(e);
     }
@@ -89,6 +159,80 @@ export class ModelHost implements RudderWorker {
     }
   }
 
+  async lens(request: LensRequest): Promise<LensOutcome> {
+    try {
+      return await this.lensInner(request);
+    } catch (e) {
+      throw toWorkerError(e);
+    }
+  }
+
+  async headScores(request: HeadScoresRequest): Promise<HeadScores> {
+    try {
+      const { model, session } = this.requireHeads();
+      const encode = (text: string) => encodePrompt(model, { prompt: text, chat: request.chat });
+      return await session.scores(encode(request.prompt), request, encode);
+    } catch (e) {
+      throw toWorkerError(e);
+    }
+  }
+
+  async refusalSets(): Promise<RefusalSets> {
+    try {
+      return await this.requireRefusal().sets();
+    } catch (e) {
+      throw toWorkerError(e);
+    }
+  }
+
+  async findRefusalDirection(
+    request: RefusalSetsRequest,
+    onProgress?: (p: RefusalProgress) => void,
+  ): Promise<RefusalFound> {
+    try {
+      // Not awaited: progress must not wait for a round trip to the page.
+      return await this.requireRefusal().find(request, onProgress && ((p) => void onProgress(p)));
+    } catch (e) {
+      throw toWorkerError(e);
+    }
+  }
+
+  async refusalProfile(request: RefusalProfileRequest): Promise<RefusalProfile> {
+    try {
+      const r = VectorRecipeSchema.safeParse(request.vector);
+      if (!r.success || r.data.from !== 'refusal')
+        throw new SpecValidationError('The refusal direction', r.success ? [] : r.error.issues);
+      return await this.requireRefusal().profile({ ...request, vector: r.data });
+    } catch (e) {
+      throw toWorkerError(e);
+    }
+  }
+
+  async refusalCircuit(
+    request: RefusalSetsRequest,
+    onProgress?: (p: { readonly stage: string; readonly done: number; readonly total: number }) => void,
+  ): Promise<RefusalCircuitResult> {
+    try {
+      return await this.requireRefusal().circuit(request, onProgress && ((p) => void onProgress(p)));
+    } catch (e) {
+      throw toWorkerError(e);
+    }
+  }
+
+  private requireRefusal(): RefusalJobs {
+    this.requireModel();
+    return this.refusalJobs!;
+  }
+
+  async attentionPattern(request: AttentionPatternRequest): Promise<AttentionPattern> {
+    try {
+      const { model, session } = this.requireHeads();
+      return await session.pattern(encodePrompt(model, request), request.layer, request.head);
+    } catch (e) {
+      throw toWorkerError(e);
+    }
+  }
+
   cancel(): void {
     this.genCtl?.abort();
   }
@@ -96,9 +240,21 @@ export class ModelHost implements RudderWorker {
   dispose(): void {
     this.loadCtl?.abort();
     this.genCtl?.abort();
+    this.lensCtl?.abort();
     const model = this.model;
+    const lens = this.lensSession;
+    const heads = this.headsSession;
+    heads?.cancel();
+    const refusal = this.refusalJobs;
+    refusal?.cancel();
+    this.refusalJobs = undefined;
+    this.headsSession = undefined;
     this.model = undefined;
-    void this.genDone.then(() => model?.dispose());
+    this.lensSession = undefined;
+    void Promise.all([this.genDone, this.lensDone, heads?.idle(), refusal?.idle()]).then(() => {
+      lens?.dispose();
+      model?.dispose();
+    });
   }
 
   private async loadInner(
@@ -125,11 +281,28 @@ export class ModelHost implements RudderWorker {
     // start from here on read the new model; the running one (on the old) stops between tokens,
     // and the old weights are freed once it has let go.
     const previous = this.model;
+    const previousLens = this.lensSession;
+    const previousHeads = this.headsSession;
+    previousHeads?.cancel();
+    this.headsSession = new HeadsSession(model, source);
     this.model = model;
+    this.lensSession = new LensSession(model, source);
+    const previousRefusal = this.refusalJobs;
+    previousRefusal?.cancel();
+    this.refusalJobs = new RefusalJobs(model, source);
     this.vectors.clear();
     this.genCtl?.abort();
-    const drained = this.genDone;
-    void drained.then(() => previous?.dispose());
+    this.lensCtl?.abort();
+    const drained = Promise.all([
+      this.genDone,
+      this.lensDone,
+      previousHeads?.idle(),
+      previousRefusal?.idle(),
+    ]);
+    void drained.then(() => {
+      previousLens?.dispose();
+      previous?.dispose();
+    });
     return {
       id: model.id,
       spec: model.spec,
@@ -155,11 +328,13 @@ export class ModelHost implements RudderWorker {
 
   private async startBackend(request: LoadRequest): Promise<{ choice: BackendChoice; info: BackendInfo }> {
     // Around any choice: WebAssembly may be the fallback of another preference.
-    const choice = await withWasmThreads(() =>
-      selectBackend({
-        ...(request.backend ? { prefer: request.backend } : {}),
-        ...(this.opts.wasmPaths ? { wasmPaths: this.opts.wasmPaths } : {}),
-      }),
+    const choice = await withWasmThreads(
+      () =>
+        selectBackend({
+          ...(request.backend ? { prefer: request.backend } : {}),
+          ...(this.opts.wasmPaths ? { wasmPaths: this.opts.wasmPaths } : {}),
+        }),
+      workerThreadCount(),
     );
     return { choice, info: await describeBackend(choice) };
   }
@@ -197,11 +372,11 @@ export class ModelHost implements RudderWorker {
   }
 
   private async buildInner(
-    recipe: VectorRecipe,
+    recipe: VectorSource,
     onProgress?: (p: BuildProgress) => void,
   ): Promise<VectorInfo> {
     const model = this.requireModel();
-    const r = VectorRecipeSchema.safeParse(recipe);
+    const r = VectorSourceSchema.safeParse(recipe);
     if (!r.success) throw new SpecValidationError('The vector recipe', r.error.issues);
     const { info } = await this.vectors.build(model, r.data, onProgress && ((p) => void onProgress(p)));
     return info;
@@ -219,15 +394,18 @@ export class ModelHost implements RudderWorker {
       for (const name of used) {
         const recipe = request.vectors[name];
         if (!recipe) continue; // compile names the missing vector
-        const r = VectorRecipeSchema.safeParse(recipe);
+        const r = VectorSourceSchema.safeParse(recipe);
         if (!r.success) throw new SpecValidationError(`The recipe of vector “${name}”`, r.error.issues);
         vectors[name] = (await this.vectors.build(model, r.data)).vector;
         if (signal.aborted) throw new CancelledError();
       }
+      const extras = steeringExtrasFor(this.vectors, model, rows.flat(), request);
       const prompt = encodePrompt(model, request);
       const compiled: CompiledInterventions[] = [];
       try {
-        for (const r of rows) compiled.push(compile(r, { model, vectors }));
+        const heads = this.headsSession?.model === model ? this.headsSession : undefined;
+        const gates = (await heads?.gateContext(rows.flat(), prompt)) ?? {};
+        for (const r of rows) compiled.push(compile(r, { model, vectors, ...extras, ...gates }));
         const decoders = rows.map(() => tokenizer.createStreamDecoder({ skipSpecialTokens: true }));
         const started = performance.now();
         const { results, batched } = await generateRows(model, prompt, compiled, {
@@ -255,6 +433,65 @@ export class ModelHost implements RudderWorker {
     });
   }
 
+  private async lensInner(request: LensRequest): Promise<LensOutcome> {
+    this.lensCtl?.abort();
+    const ctl = new AbortController();
+    this.lensCtl = ctl;
+    const previous = this.lensDone;
+    let release!: () => void;
+    this.lensDone = new Promise((resolve) => {
+      release = resolve;
+    });
+    try {
+      await previous;
+      if (ctl.signal.aborted) throw new CancelledError();
+      const model = this.requireModel();
+      const session = this.lensSession!;
+      needTokenizer(model);
+      const steered = request.steered ? parseInterventions(request.steered) : undefined;
+      const vectors = await this.vectorsFor(model, steered ?? [], request.vectors ?? {}, ctl.signal);
+      const tokens = encodePrompt(model, request);
+      // The same compile context as the steered generation row's (rowsInner), so that every
+      // intervention the steered side applies applies to the steered lens as well.
+      const extras = steeringExtrasFor(this.vectors, model, steered ?? [], request);
+      const heads = this.headsSession?.model === model ? this.headsSession : undefined;
+      const gates = (steered && (await heads?.gateContext(steered, tokens))) || {};
+      return await session.run({
+        tokens,
+        kind: request.kind,
+        k: request.k ?? 5,
+        track: request.track ?? [],
+        ...(steered ? { steered } : {}),
+        vectors,
+        context: { ...extras, ...gates },
+        signal: ctl.signal,
+      });
+    } finally {
+      if (this.lensCtl === ctl) this.lensCtl = undefined;
+      release();
+    }
+  }
+
+  /** Builds (or finds cached) the vectors that interventions name, from their recipes. */
+  private async vectorsFor(
+    model: Model,
+    interventions: readonly Intervention[],
+    recipes: Readonly<Record<string, VectorSource>>,
+    signal: AbortSignal,
+  ): Promise<Record<string, SteeringVector>> {
+    const used = new Set(interventions.flatMap((iv) => ('vector' in iv ? [iv.vector] : [])));
+    const vectors: Record<string, SteeringVector> = {};
+    for (const name of used) {
+      const recipe = recipes[name];
+      if (!recipe) continue; // compile names the missing vector
+      const r = VectorSourceSchema.safeParse(recipe);
+      if (!r.success) throw new SpecValidationError(`The recipe of vector “${name}”`, r.error.issues);
+      vectors[name] = (await this.vectors.build(model, r.data)).vector;
+      if (signal.aborted) throw new CancelledError();
+    }
+    return vectors;
+  }
+
   /**
    * Runs a generation in the one job slot: aborts the running one, waits for it to let go of the
    * model, then runs `fn` with the current model and this job's abort signal.
@@ -278,11 +515,48 @@ export class ModelHost implements RudderWorker {
     }
   }
 
+  private requireHeads(): { model: Model; session: HeadsSession } {
+    const model = this.requireModel();
+    return { model, session: this.headsSession! };
+  }
+
   private requireModel(): Model {
     if (!this.model)
       throw new RudderError('no-model', 'No model is loaded yet: choose a model and wait for it to load.');
     return this.model;
   }
+}
+
+function parseSource(source: VectorSource): VectorSource {
+  const r = VectorSourceSchema.safeParse(source);
+  if (!r.success) throw new SpecValidationError('The vector', r.error.issues);
+  return r.data;
+}
+
+/** The planes and unit selections that rotate and units interventions name, from their recipes. */
+function steeringExtrasFor(
+  store: VectorStore,
+  model: Model,
+  interventions: readonly Intervention[],
+  request: Pick<RowsRequest, 'planes' | 'units'>,
+): { planes: Record<string, SteeringPlane>; units: Record<string, UnitSelection> } {
+  const planes: Record<string, SteeringPlane> = {};
+  const units: Record<string, UnitSelection> = {};
+  for (const iv of interventions) {
+    const plane = iv.kind === 'rotate' ? request.planes?.[iv.plane] : undefined;
+    if (iv.kind === 'rotate' && plane && !planes[iv.plane]) {
+      const r = PlaneRecipeSchema.safeParse(plane);
+      if (!r.success) throw new SpecValidationError(`The plane “${iv.plane}”`, r.error.issues);
+      planes[iv.plane] = store.plane(model, r.data);
+    }
+    const sel = iv.kind === 'units' ? request.units?.[iv.units] : undefined;
+    if (iv.kind === 'units' && sel && !units[iv.units]) {
+      const r = UnitsRecipeSchema.safeParse(sel);
+      if (!r.success) throw new SpecValidationError(`The units “${iv.units}”`, r.error.issues);
+      units[iv.units] = store.unitSelection(model, r.data);
+    }
+  }
+  return { planes, units };
 }
 
 function needTokenizer(model: Model): RudderTokenizer {
@@ -295,7 +569,7 @@ function needTokenizer(model: Model): RudderTokenizer {
   return model.tokenizer;
 }
 
-function encodePrompt(model: Model, request: GenerateRequest): number[] {
+function encodePrompt(model: Model, request: Pick<GenerateRequest, 'prompt' | 'chat'>): number[] {
   const tokenizer = needTokenizer(model);
   const prompt = request.chat
     ? tokenizer.encode(

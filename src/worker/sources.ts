@@ -7,6 +7,7 @@ export function sourceFor(request: ModelRequest): ModelSource {
     case 'url':
       return urlSource(new URL(request.url, self.location.href).href.replace(/\/+$/, ''), {
         id: request.id ?? request.url,
+        ...(request.version ? { version: request.version } : {}),
       });
     case 'hub':
       return hubSource(request.repo, {

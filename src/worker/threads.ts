@@ -17,6 +17,19 @@ export function wasmThreadCount(): number {
 }
 
 /**
+ * The model worker's count: tfjs's own choice (half the logical cores, so one on a two-core
+ * machine). On two cores a second thread has no core to itself (the page's thread and the
+ * browser need one), and XNNPACK's pool then spends its time waiting for it: on the two-core
+ * test machine under load the llama organism decoded 21 tokens/s with two threads and 103 with
+ * one (`npm run bench:ui`, slider release to 40 steered tokens 2.0 s vs 0.45 s). From four cores
+ * on, the pool gets two or more threads.
+ */
+export function workerThreadCount(): number {
+  const cores = globalThis.navigator?.hardwareConcurrency ?? 1;
+  return Math.max(1, Math.min(Math.floor(cores / 2), 8));
+}
+
+/**
  * Runs `start` (which must start the wasm backend) with the thread count raised to `count`.
  * Other backends are unaffected: only the wasm module reads the value.
  */

@@ -3,7 +3,8 @@
  * what it changed. Contrast prompts are read at every layer in one pass and the rows are kept
  * per (model, pairs, hook, position, chat): choosing another layer or method then costs a host
  * reduction, not a forward pass, and the same pass gives the layer strip its per-layer scores.
- * Changing the coefficient touches none of this.
+ * Changing the coefficient touches none of this. Imported (inline) vectors, the planes of the
+ * rotate operator and the unit rankings of AUSteer are cached here too.
  */
 import {
   CancelledError,
@@ -13,15 +14,24 @@ import {
   RudderError,
   yieldToEventLoop,
 } from '../engine';
+import { type InlineVector, inlineLayers, type VectorSource } from '../experiment';
 import {
   aggregate,
+  buildPlane,
+  buildUnits,
   collectActivations,
   encodeInput,
+  type PlaneRecipe,
+  type SteeringPlane,
   type SteeringVector,
+  type UnitSelection,
+  type UnitsRecipe,
   type VectorRecipe,
   vectorLayers,
 } from '../interp';
 import type { BuildProgress, LayerStat, VectorInfo } from './api';
+import { checkShape, hash, meanNorms, PROBE } from './inline-vectors';
+import { refusalBuilt } from './refusal-vector';
 
 type ContrastRecipe = Extract<VectorRecipe, { from: 'contrast' }>;
 
@@ -40,12 +50,40 @@ const KEEP = 6;
 export class VectorStore {
   private readonly rows = new Map<string, PairRows>();
   private readonly vectors = new Map<string, SteeringVector>();
+  private readonly inline = new Map<string, { vector: SteeringVector; info: VectorInfo }>();
+  private readonly planes = new Map<string, SteeringPlane>();
+  private readonly units = new Map<string, UnitSelection>();
   private generation = 0;
 
   /** Forgets everything (a new model was loaded). */
   clear(): void {
     this.rows.clear();
     this.vectors.clear();
+    this.inline.clear();
+    this.planes.clear();
+    this.units.clear();
+  }
+
+  /** The plane of a recipe (rotate), built once per pair set. */
+  plane(model: Model, r: PlaneRecipe): SteeringPlane {
+    const key = JSON.stringify([model.id, r.positive, r.negative, r.discriminative]);
+    let p = this.planes.get(key);
+    if (!p) {
+      p = buildPlane(model, { positive: r.positive, negative: r.negative, discriminative: r.discriminative });
+      remember(this.planes, key, p);
+    }
+    return p;
+  }
+
+  /** The ranked units of a recipe (AUSteer), built once per pair set and point. */
+  unitSelection(model: Model, r: UnitsRecipe): UnitSelection {
+    const key = JSON.stringify([model.id, r.pairs, r.point, r.position, r.k]);
+    let u = this.units.get(key);
+    if (!u) {
+      u = buildUnits(model, { pairs: r.pairs, point: r.point, position: r.position, k: r.k });
+      remember(this.units, key, u);
+    }
+    return u;
   }
 
   /**
@@ -54,9 +92,15 @@ export class VectorStore {
    */
   async build(
     model: Model,
-    recipe: VectorRecipe,
+    recipe: VectorSource,
     onProgress?: (p: BuildProgress) => void,
   ): Promise<{ vector: SteeringVector; info: VectorInfo }> {
+    if (recipe.from === 'inline') {
+      ++this.generation; // a pending contrast build for the old vector is now stale
+      return await this.fromInline(model, recipe);
+    }
+    // The refusal view's direction (METHODS.md §5), built and cached by its own module.
+    if (recipe.from === 'refusal') return refusalBuilt(model, recipe);
     const ticket = ++this.generation;
     const started = performance.now();
     const r = contrastOnly(recipe);
@@ -89,6 +133,39 @@ export class VectorStore {
         cached,
       },
     };
+  }
+
+  /**
+   * An imported vector, bound to the current model once its shape is checked. Its residual norm
+   * (for the slider's range) is read from a short probe text, as it has no pairs of its own.
+   */
+  private async fromInline(
+    model: Model,
+    v: InlineVector,
+  ): Promise<{ vector: SteeringVector; info: VectorInfo }> {
+    const key = `inline:${hash(JSON.stringify(v))}`;
+    const hit = this.inline.get(key);
+    if (hit) return { vector: hit.vector, info: { ...hit.info, cached: true, ms: 0 } };
+    const started = performance.now();
+    const layers = inlineLayers(v);
+    const vector: SteeringVector = { modelId: model.id, hook: v.hook, width: v.width, rows: 1, layers };
+    checkShape(model, vector, v.name ?? 'The imported vector');
+    const list = vectorLayers(vector);
+    const probe = model.tokenizer ? encodeInput(model, PROBE) : [0, 1, 2, 3];
+    const hooks = list.map((l) => hookName(v.hook, l));
+    const info: VectorInfo = {
+      key,
+      hook: v.hook,
+      layers: list,
+      norms: list.map((l) => norm(layers[l]!)),
+      residualNorms: await meanNorms(model, probe, hooks),
+      perLayer: [],
+      pairs: 0,
+      ms: Math.round(performance.now() - started),
+      cached: false,
+    };
+    remember(this.inline, key, { vector, info });
+    return { vector, info };
   }
 
   private async read(
@@ -184,7 +261,7 @@ function pairsKey(model: Model, r: ContrastRecipe): string {
   return JSON.stringify([model.id, r.pairs, r.hook, r.position, r.chat ?? false]);
 }
 
-function remember<V>(map: Map<string, V>, key: string, value: V): void {
+export function remember<V>(map: Map<string, V>, key: string, value: V): void {
   map.delete(key);
   map.set(key, value);
   while (map.size > KEEP) map.delete(map.keys().next().value!);

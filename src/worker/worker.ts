@@ -20,6 +20,18 @@ const api: RudderWorker = {
   generate: (request, onToken) => releasing(onToken, () => host.generate(request, onToken)),
   buildVector: (recipe, onProgress) => releasing(onProgress, () => host.buildVector(recipe, onProgress)),
   generateRows: (request, onToken) => releasing(onToken, () => host.generateRows(request, onToken)),
+  lens: (request) => host.lens(request),
+  vectorLens: (source, k) => host.vectorLens(source, k),
+  exportVector: (source, format) => host.exportVector(source, format),
+  importVector: (bytes, fileName) => host.importVector(bytes, fileName),
+  headScores: (request) => host.headScores(request),
+  attentionPattern: (request) => host.attentionPattern(request),
+  refusalSets: () => host.refusalSets(),
+  findRefusalDirection: (request, onProgress) =>
+    releasing(onProgress, () => host.findRefusalDirection(request, onProgress)),
+  refusalProfile: (request) => host.refusalProfile(request),
+  refusalCircuit: (request, onProgress) =>
+    releasing(onProgress, () => host.refusalCircuit(request, onProgress)),
   cancel: () => host.cancel(),
   dispose: () => host.dispose(),
 };

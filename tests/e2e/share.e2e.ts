@@ -64,7 +64,7 @@ describe('sharing an experiment', () => {
     await screenshot(page, 'share-copied');
 
     const download = page.waitForEvent('download');
-    await page.getByRole('button', { name: 'Export' }).click();
+    await page.getByRole('button', { name: 'Export', exact: true }).click();
     const file = join(tmpdir(), `rudder-export-${Date.now()}.json`);
     await (await download).saveAs(file);
     exported = file;

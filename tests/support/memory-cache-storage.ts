@@ -1,6 +1,6 @@
 /**
  * An in-memory CacheStorage with the subset of the browser API that urlSource uses (open, match,
- * put, delete). Node has no Cache Storage; this lets the caching logic be tested there, while
+ * put, delete, keys). Node has no Cache Storage; this lets the caching logic be tested there, while
  * the browser end-to-end tests exercise the real one.
  */
 export class MemoryCacheStorage {
@@ -38,5 +38,9 @@ export class MemoryCache {
 
   async delete(url: string): Promise<boolean> {
     return this.entries.delete(url);
+  }
+
+  async keys(): Promise<Request[]> {
+    return [...this.entries.keys()].map((url) => new Request(url));
   }
 }

@@ -12,7 +12,7 @@ import { scheduleSteered, scheduleVector } from './steer';
 const { getState, setState } = useStore;
 
 /** Fields of `steering` that change the vector itself (not just how it is applied). */
-const VECTOR_FIELDS = ['pairs', 'hook', 'layers', 'position', 'method', 'chat'] as const;
+const VECTOR_FIELDS = ['pairs', 'hook', 'layers', 'position', 'method', 'chat', 'vector'] as const;
 
 export function edit(change: (e: Experiment) => Experiment): void {
   const prev = getState().experiment;

@@ -3,7 +3,7 @@
  * slice. A newer run supersedes an older one (the worker cancels it between tokens); events of
  * an older run are dropped by run id.
  */
-import { experimentRecipes, steeredInterventions } from '../../experiment';
+import { experimentRecipes, steeredInterventions, steeringExtras, steeringStrength } from '../../experiment';
 import type { Intervention } from '../../worker';
 import { type Generation, useStore } from '../store';
 import { modelWorker } from '../worker';
@@ -28,7 +28,9 @@ export async function generate(mode: 'both' | 'steered' = 'both'): Promise<void>
   let steering: Intervention[] = steeredInterventions(getState().experiment, model.spec.nLayers);
   if (steering.length > 0) {
     const info = await syncVector();
-    if (!info) steering = []; // the vector panel shows why
+    // The vector panel shows why there is none. Only the loop's own interventions need it: the
+    // experiment's others (head gates, the refusal view's, with vectors of their own) still apply.
+    if (!info) steering = [...getState().experiment.interventions];
   }
   const exp = getState().experiment;
   const key = JSON.stringify([model.id, exp.prompt, exp.generation]);
@@ -63,7 +65,7 @@ export async function generate(mode: 'both' | 'steered' = 'both'): Promise<void>
       prompt,
       text: '',
       tokenCount: 0,
-      ...(side === 'steered' ? { coefficient: exp.steering.coefficient } : {}),
+      ...(side === 'steered' ? { coefficient: steeringStrength(exp.steering) } : {}),
     };
   }
   if (mode === 'both' && steering.length === 0) start.steered = idle(getState().steered);
@@ -83,6 +85,7 @@ export async function generate(mode: 'both' | 'steered' = 'both'): Promise<void>
         topP: exp.generation.topP,
         seed: exp.generation.seed,
         vectors: experimentRecipes(exp, { id: model.id, nLayers: model.spec.nLayers }),
+        ...steeringExtras(exp, { id: model.id, nLayers: model.spec.nLayers }),
         rows,
       },
       (t) => {

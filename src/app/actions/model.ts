@@ -110,8 +110,10 @@ export function loadFolder(folder: FolderFiles): Promise<void> {
 
 function requestFor(choice: ModelChoice, folder?: FolderFiles): ModelRequest {
   switch (choice.kind) {
-    case 'shipped':
-      return { kind: 'url', url: `${MODELS_BASE}${choice.name}` };
+    case 'shipped': {
+      const version = getState().shipped.find((m) => m.name === choice.name)?.version;
+      return { kind: 'url', url: `${MODELS_BASE}${choice.name}`, ...(version ? { version } : {}) };
+    }
     case 'url':
       return { kind: 'url', url: choice.url };
     case 'hub': {

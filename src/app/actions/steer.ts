@@ -3,7 +3,7 @@
  * recipe changes (debounced while the person types), never for a coefficient change. Once a
  * continuation has been asked for, a rebuilt vector or a new coefficient re-runs the steered side.
  */
-import { steeringRecipe } from '../../experiment';
+import { steeringVectorSource } from '../../experiment';
 import type { VectorInfo } from '../../worker';
 import { useStore } from '../store';
 import { modelWorker } from '../worker';
@@ -25,7 +25,7 @@ let steeredTimer: ReturnType<typeof setTimeout> | undefined;
 export function syncVector(): Promise<VectorInfo | undefined> {
   const { current: model, experiment, vector } = getState();
   if (!model) return Promise.resolve(undefined);
-  const recipe = steeringRecipe(experiment.steering, { id: model.id, nLayers: model.spec.nLayers });
+  const recipe = steeringVectorSource(experiment.steering, { id: model.id, nLayers: model.spec.nLayers });
   if (!recipe) {
     if (vector.status !== 'none') setState({ vector: { status: 'none' } });
     return Promise.resolve(undefined);
@@ -35,7 +35,11 @@ export function syncVector(): Promise<VectorInfo | undefined> {
   if (pending?.key === key) return pending.promise;
   const stillCurrent = () => getState().vector.recipeKey === key;
   setState({
-    vector: { status: 'building', recipeKey: key, progress: { done: 0, total: 2 * recipe.pairs.length } },
+    vector: {
+      status: 'building',
+      recipeKey: key,
+      progress: { done: 0, total: recipe.from === 'contrast' ? 2 * recipe.pairs.length : 1 },
+    },
   });
   const promise = (async () => {
     try {

@@ -1,18 +1,24 @@
 /**
- * How the pairs become a vector (hook point, position, method) and how strongly it is added.
- * The slider's range comes from the vector's norm relative to the activations' norm at its
- * layer (coefficientRange), so it means the same on every model.
+ * How the pairs become a vector (hook point, position, method), which operator applies it, and how
+ * strongly. The add slider's range comes from the vector's norm relative to the activations' norm
+ * at its layer (coefficientRange), so it means the same on every model; the other operators have
+ * natural ranges (a fraction, an angle, AUSteer's α).
  */
 import { useId } from 'react';
 import {
   coefficientRange,
   completePairs,
   type Steering,
+  steeringStrength,
+  strengthPatch,
   VECTOR_HOOKS,
   VECTOR_METHODS,
 } from '../../experiment';
 import { editSteering } from '../actions/experiment';
 import { useStore } from '../store';
+import { OperatorControls } from './OperatorControls';
+import { VectorFiles } from './VectorFiles';
+import { VectorLens } from './VectorLens';
 
 const METHOD_LABELS: Record<(typeof VECTOR_METHODS)[number], string> = {
   mean: 'Mean difference (CAA)',
@@ -26,13 +32,11 @@ export function SteerControls() {
   const s = useStore((st) => st.experiment.steering);
   const vector = useStore((st) => st.vector);
   const id = useId();
-  const ready = completePairs(s.pairs).length > 0;
+  const hasPairs = completePairs(s.pairs).length > 0;
+  const ready = s.operator === 'rotate' || s.operator === 'units' ? hasPairs : hasPairs || !!s.vector;
   const info = vector.info;
-  const range = coefficientRange(info?.norms[0] ?? 0, info?.residualNorms[0] ?? 0);
-  const max = Math.max(range.max, Math.abs(s.coefficient));
-  const ratio = info?.residualNorms[0]
-    ? (Math.abs(s.coefficient) * (info.norms[0] ?? 0)) / info.residualNorms[0]
-    : undefined;
+  const slider = strengthSlider(s, info?.norms[0] ?? 0, info?.residualNorms[0] ?? 0);
+  const value = steeringStrength(s);
   const positionValue = s.position.kind === 'index' ? `index:${s.position.index}` : s.position.kind;
 
   return (
@@ -96,33 +100,88 @@ export function SteerControls() {
           />{' '}
           Pairs in chat template
         </label>
+        <OperatorControls />
       </div>
       <VectorStatus />
-      <div className="strength">
-        <label htmlFor={`${id}-coef`}>Strength</label>
+      <div className="strength" data-operator={s.operator}>
+        <label htmlFor={`${id}-coef`}>{slider.label}</label>
         <input
           id={`${id}-coef`}
           type="range"
-          aria-label="Strength"
-          min={-max}
-          max={max}
-          step={range.step}
-          value={s.coefficient}
+          aria-label={slider.label}
+          min={slider.min}
+          max={slider.max}
+          step={slider.step}
+          value={value}
           disabled={!ready}
-          onChange={(e) => editSteering({ coefficient: Number(e.target.value) })}
+          onChange={(e) => editSteering(strengthPatch(s, Number(e.target.value)))}
         />
         <output htmlFor={`${id}-coef`} data-testid="coefficient">
-          {s.coefficient.toFixed(2)}
+          {value.toFixed(2)}
         </output>
-        <button type="button" disabled={s.coefficient === 0} onClick={() => editSteering({ coefficient: 0 })}>
+        <button type="button" disabled={value === 0} onClick={() => editSteering(strengthPatch(s, 0))}>
           Reset
         </button>
         <span className="muted" data-testid="strength-ratio">
-          {ratio === undefined ? '' : `adds ${ratio.toFixed(2)}× the activation norm`}
+          {slider.hint(value)}
         </span>
       </div>
+      <VectorLens />
+      <VectorFiles />
     </div>
   );
+}
+
+/** The strength control of each operator: its label, range, and what its value means. */
+function strengthSlider(
+  s: Steering,
+  vectorNorm: number,
+  residualNorm: number,
+): { label: string; min: number; max: number; step: number; hint: (v: number) => string } {
+  switch (s.operator) {
+    case 'add': {
+      const range = coefficientRange(vectorNorm, residualNorm);
+      const max = Math.max(range.max, Math.abs(s.coefficient));
+      return {
+        label: 'Strength',
+        min: -max,
+        max,
+        step: range.step,
+        hint: (v) =>
+          residualNorm > 0
+            ? `adds ${((Math.abs(v) * vectorNorm) / residualNorm).toFixed(2)}× the activation norm`
+            : '',
+      };
+    }
+    case 'ablate':
+      return {
+        label: 'Ablation',
+        min: 0,
+        max: 1,
+        step: 0.01,
+        hint: (v) =>
+          `removes ${Math.round(v * 100)}% of the direction from every residual write, every layer`,
+      };
+    case 'rotate':
+      return {
+        label: 'Angle',
+        min: -180,
+        max: 180,
+        step: 1,
+        hint: (v) =>
+          s.rotation === 'selective'
+            ? `rotates each norm output by ${v.toFixed(0)}° in the pairs' plane (norm kept)`
+            : `sets each norm output's angle in the pairs' plane to ${v.toFixed(0)}° (norm kept)`,
+      };
+    case 'units':
+      return {
+        label: 'Alpha',
+        min: -20,
+        max: 20,
+        step: 0.1,
+        hint: (v) => `scales the top ${s.k} units by 1 + ${v.toFixed(1)}·β (AUSteer)`,
+      };
+  }
 }
 
 function VectorStatus() {
@@ -156,7 +215,8 @@ function VectorStatus() {
   const i = v.info!;
   return (
     <p className="muted" data-testid="vector-status" data-status="ready">
-      Vector at {i.hook}, layer{i.layers.length > 1 ? 's' : ''} {i.layers.join(', ')} from {i.pairs} pairs
+      Vector at {i.hook}, layer{i.layers.length > 1 ? 's' : ''} {i.layers.join(', ')}{' '}
+      {i.key.startsWith('inline:') ? 'imported' : `from ${i.pairs} pairs`}
       {i.cached ? ' (cached)' : ` in ${i.ms} ms`}; norm {(i.norms[0] ?? 0).toFixed(2)}.
     </p>
   );

@@ -2,16 +2,18 @@
 import { create } from 'zustand';
 import { createExperimentSlice, type ExperimentSlice } from './experimentSlice';
 import { createModelSlice, type ModelSlice } from './modelSlice';
+import { createRefusalSlice, type RefusalSlice } from './refusalSlice';
 import { createResultsSlice, type ResultsSlice } from './resultsSlice';
 import { createUiSlice, type UiSlice } from './uiSlice';
 
-export type RudderState = ModelSlice & ExperimentSlice & ResultsSlice & UiSlice;
+export type RudderState = ModelSlice & ExperimentSlice & ResultsSlice & UiSlice & RefusalSlice;
 
 export const useStore = create<RudderState>()((...a) => ({
   ...createModelSlice(...a),
   ...createExperimentSlice(...a),
   ...createResultsSlice(...a),
   ...createUiSlice(...a),
+  ...createRefusalSlice(...a),
 }));
 
 export {
@@ -22,4 +24,4 @@ export {
   type ShippedModel,
   type ShownError,
 } from './modelSlice';
-export type { Generation, VectorState } from './resultsSlice';
+export type { Generation, LensState, VectorState } from './resultsSlice';

@@ -8,6 +8,8 @@ export interface ShippedModel {
   readonly label: string;
   readonly description?: string;
   readonly available?: boolean;
+  /** Content hash of its folder (models/versions.json): files are cached per version. */
+  readonly version?: string;
 }
 
 /** What the person asked to load, in a form that can be shown and (later) put in a link. */

@@ -1,5 +1,5 @@
 import type { StateCreator } from 'zustand';
-import type { BuildProgress, StopReason, VectorInfo } from '../../worker';
+import type { BuildProgress, LensOutcome, StopReason, VectorInfo } from '../../worker';
 import type { RudderState } from './index';
 import type { ShownError } from './modelSlice';
 
@@ -28,12 +28,23 @@ export interface VectorState {
   readonly error?: ShownError;
 }
 
+/** The lens view's latest grids (src/app/views/lens/run.ts). */
+export interface LensState {
+  /** Increments per request; an older request's answer is dropped. */
+  readonly runId: number;
+  readonly status: 'idle' | 'running' | 'done' | 'error';
+  /** The last answer, kept on screen while a newer one runs. */
+  readonly outcome?: LensOutcome;
+  readonly error?: ShownError;
+}
+
 export interface ResultsSlice {
   /** The baseline (unsteered) continuation. */
   generation: Generation;
   /** The steered continuation, same prompt and seed. */
   steered: Generation;
   vector: VectorState;
+  lens: LensState;
 }
 
 const IDLE: Generation = { runId: 0, status: 'idle', prompt: '', text: '', tokenCount: 0 };
@@ -42,4 +53,5 @@ export const createResultsSlice: StateCreator<RudderState, [], [], ResultsSlice>
   generation: IDLE,
   steered: IDLE,
   vector: { status: 'none' },
+  lens: { runId: 0, status: 'idle' },
 });

@@ -27,14 +27,21 @@ export interface UrlSourceOptions {
   readonly id?: string;
   /** Added to HTTP 401/403 messages: how to get access (the Hub source says what the Hub needs). */
   readonly accessHint?: string;
+  /**
+   * The content version of the files under the base URL (e.g. a hash the server computed). Each
+   * file is requested as `…/file?v=version`, so a rebuilt model never comes out of the cache
+   * entry of an older build, and cached files of other versions under this base are deleted.
+   */
+  readonly version?: string;
 }
 
 /** Files at `${baseUrl}/${file}`; `baseUrl` may be relative to the page (`/models/gpt2-tiny`). */
 export function urlSource(baseUrl: string, opts: UrlSourceOptions = {}): ModelSource {
   const base = baseUrl.replace(/\/+$/, '');
+  const query = opts.version ? `?v=${encodeURIComponent(opts.version)}` : '';
   const urlOf = (file: string) => {
     checkFileName(file);
-    return `${base}/${file.split('/').map(encodeURIComponent).join('/')}`;
+    return `${base}/${file.split('/').map(encodeURIComponent).join('/')}${query}`;
   };
   const storage = opts.cacheName === false ? undefined : (opts.cacheStorage ?? globalThis.caches);
   const cacheName = opts.cacheName || DEFAULT_CACHE_NAME;
@@ -44,7 +51,11 @@ export function urlSource(baseUrl: string, opts: UrlSourceOptions = {}): ModelSo
   // Cache Storage can be present but unusable (private windows, opaque origins): then no cache.
   let cachePromise: Promise<Cache | undefined> | undefined;
   const openCache = () => {
-    cachePromise ??= storage ? storage.open(cacheName).catch(() => undefined) : Promise.resolve(undefined);
+    if (!cachePromise) {
+      cachePromise = storage ? storage.open(cacheName).catch(() => undefined) : Promise.resolve(undefined);
+      if (opts.version)
+        void cachePromise.then((cache) => cache && pruneOtherVersions(cache, base, opts.version!));
+    }
     return cachePromise;
   };
 
@@ -142,6 +153,27 @@ export function urlSource(baseUrl: string, opts: UrlSourceOptions = {}): ModelSo
       return p;
     },
   };
+}
+
+/**
+ * Deletes cached files under `base` whose `?v=` is not `version` (older builds, or entries cached
+ * before versions existed). Runs beside the load: it never touches the current version's files.
+ */
+export async function pruneOtherVersions(cache: Cache, base: string, version: string): Promise<number> {
+  let removed = 0;
+  try {
+    // Cache keys are absolute; a base relative to the page is resolved the same way fetch did.
+    const prefix = `${new URL(base, globalThis.location?.href).href}/`;
+    for (const req of await cache.keys()) {
+      const url = new URL(req.url);
+      if (!`${url.origin}${url.pathname}`.startsWith(prefix) || url.searchParams.get('v') === version)
+        continue;
+      if (await cache.delete(req.url)) removed++;
+    }
+  } catch {
+    // A cache that cannot be listed keeps its old entries; they are never read again.
+  }
+  return removed;
 }
 
 /**

@@ -1,0 +1,11 @@
+/**
+ * `npm run bench:ui`: the playground's speed in Chromium on WebAssembly. Each module below
+ * registers its measurements when imported (one import line per module); they run in this order.
+ * `npm run bench:ui -- steer` runs one module; `--build` rebuilds dist/ first.
+ */
+import { runModules } from './harness';
+import './steer';
+import './lens';
+import './refusal';
+
+await runModules();

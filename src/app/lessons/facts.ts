@@ -1,0 +1,138 @@
+/**
+ * What a lesson's answer is checked against, computed from the loaded model when the person asks
+ * for a check: never a figure from one training run. Everything comes from the worker (the lens,
+ * the vector and its lens) for the prompt the page shows, with the experiment's own interventions.
+ */
+import { type Experiment, experimentRecipes, STEERING_VECTOR, steeredInterventions } from '../../experiment';
+import type { Lesson } from '../../experiment/lessons';
+import type { Intervention, LensOutcome, LensRequest, LoadedModel } from '../../worker';
+import { syncVector } from '../actions/steer';
+import { useStore } from '../store';
+import { modelWorker } from '../worker';
+import { type Facts, isRefusalStart } from './check';
+
+/** Either the facts, or a sentence that says what to do before the answer can be checked. */
+export type FactsOutcome = { readonly facts: Facts } | { readonly notReady: string };
+
+/** `own` is the lesson's experiment: the question is about its prompt. */
+export async function lessonFacts(lesson: Lesson, own: Experiment): Promise<FactsOutcome> {
+  const { current: model, experiment: exp } = useStore.getState();
+  if (!model) return { notReady: 'Wait for the model to load, then check again.' };
+  if (own.prompt.text !== exp.prompt.text || own.prompt.chat !== exp.prompt.chat)
+    return {
+      notReady:
+        "The question is about the lesson's prompt, which was changed. Click Restart lesson to bring it back.",
+    };
+  const check = lesson.check;
+  switch (check.kind) {
+    case 'lens-first-layer':
+      return {
+        facts: lastPositionTops(
+          await lens({ prompt: exp.prompt.text, chat: exp.prompt.chat, kind: 'logit', k: 1 }),
+        ),
+      };
+    case 'best-layer': {
+      const info = await syncVector();
+      if (!info)
+        return {
+          notReady: 'The vector is not built yet: add pairs, wait for the layer strip, then check again.',
+        };
+      return { facts: { separation: info.perLayer.map((l) => l.separation) } };
+    }
+    case 'refusal-verdict':
+      return refusalFacts(exp, model, check.needs);
+    case 'gate-head':
+      return headFacts(exp, model);
+    case 'vector-lens-sentiment': {
+      const source = experimentRecipes(exp, { id: model.id, nLayers: model.spec.nLayers })[STEERING_VECTOR];
+      if (!source) return { notReady: 'The lesson needs its pairs: click Restart lesson.' };
+      const info = await modelWorker().vectorLens(source, check.top);
+      return { facts: { layer: info.layer, promoted: info.promoted.slice(0, check.top).map((t) => t.text) } };
+    }
+  }
+}
+
+/** A lens request; the lens view may ask for its own at the same time, which cancels ours: retry. */
+async function lens(request: LensRequest): Promise<LensOutcome> {
+  for (let attempt = 0; ; attempt++) {
+    try {
+      return await modelWorker().lens(request);
+    } catch (e) {
+      if ((e as { code?: string }).code !== 'cancelled' || attempt >= 4) throw e;
+    }
+  }
+}
+
+function lastPositionTops(out: LensOutcome) {
+  const positions = out.tokens.length;
+  const top = out.rows.map((_, r) => {
+    const id = out.baseline.topIds[(r * positions + positions - 1) * out.k];
+    return id === undefined ? '' : (out.texts[id] ?? '');
+  });
+  return { rows: out.rows.map((r) => ({ label: r.label, layer: r.layer, point: r.point })), top };
+}
+
+/** P(the next token opens a refusal) at the last position of the last row (the model's own). */
+function refusalProbability(out: LensOutcome, grid: 'baseline' | 'steered'): number {
+  const g = out[grid] ?? out.baseline;
+  const positions = out.tokens.length;
+  const start = ((out.rows.length - 1) * positions + positions - 1) * out.k;
+  let p = 0;
+  for (let j = 0; j < out.k; j++) {
+    const id = g.topIds[start + j];
+    if (id !== undefined && isRefusalStart(out.texts[id] ?? '')) p += g.topProbs[start + j] ?? 0;
+  }
+  return p;
+}
+
+const logOdds = (p: number) => {
+  const q = Math.min(Math.max(p, 1e-6), 1 - 1e-6);
+  return Math.log(q / (1 - q));
+};
+
+/** Enough top tokens per cell to hold nearly all of a small model's first-token mass. */
+const REFUSAL_K = 20;
+
+async function refusalFacts(
+  exp: Experiment,
+  model: LoadedModel,
+  needs: 'ablate' | 'add',
+): Promise<FactsOutcome> {
+  const steered = steeredInterventions(exp, model.spec.nLayers);
+  const applied = steered.some((iv) => iv.kind === needs && (iv.kind !== 'add' || iv.coefficient !== 0));
+  if (!applied)
+    return {
+      notReady:
+        needs === 'ablate'
+          ? 'In the Refusal circuit tab, find the refusal direction and click "Ablate the direction" first; then check again.'
+          : 'In the Refusal circuit tab, find the refusal direction and click "Add it" first; then check again.',
+    };
+  const out = await lens({
+    prompt: exp.prompt.text,
+    chat: exp.prompt.chat,
+    kind: 'logit',
+    k: REFUSAL_K,
+    vectors: experimentRecipes(exp, { id: model.id, nLayers: model.spec.nLayers }),
+    steered,
+  });
+  return {
+    facts: { baseline: refusalProbability(out, 'baseline'), steered: refusalProbability(out, 'steered') },
+  };
+}
+
+/** The refusal log-odds with each head zero-gated in turn (one lens pass per head). */
+async function headFacts(exp: Experiment, model: LoadedModel): Promise<FactsOutcome> {
+  const { nLayers, nHeads } = model.spec;
+  const request = { prompt: exp.prompt.text, chat: exp.prompt.chat, kind: 'logit', k: REFUSAL_K } as const;
+  const heads: { layer: number; head: number; score: number }[] = [];
+  let base = 0;
+  for (let layer = 0; layer < nLayers; layer++) {
+    for (let head = 0; head < nHeads; head++) {
+      const gate: Intervention = { kind: 'gate', heads: [{ layer, head, mode: 'zero' }] };
+      const out = await lens({ ...request, steered: [gate] });
+      base = logOdds(refusalProbability(out, 'baseline'));
+      heads.push({ layer, head, score: logOdds(refusalProbability(out, 'steered')) });
+    }
+  }
+  return { facts: { base, heads } };
+}

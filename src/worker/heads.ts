@@ -1,0 +1,305 @@
+/**
+ * The head gates view's worker side: one number per head for the current prompt (direct logit
+ * attribution, patching effect on the refusal score, attention entropy), each head's attention
+ * pattern, and the head means that mean-ablation gates put in a head's place.
+ *
+ * One `HeadsSession` per loaded model. It keeps the organism's datasets (read once), the head
+ * means (computed once over the reference set) and the last prompt's attention patterns, so that
+ * hovering over heads reads numbers already on this side instead of running the model again.
+ */
+import * as tf from '@tensorflow/tfjs-core';
+import {
+  CancelledError,
+  disposeResult,
+  type HookName,
+  type Model,
+  type ModelSource,
+  RudderError,
+  yieldToEventLoop,
+} from '../engine';
+import {
+  directLogitAttribution,
+  type HeadMeans,
+  headMeans,
+  type Intervention,
+  type OrganismData,
+  patchSweep,
+  REFUSAL_PREFIXES,
+  readOrganismData,
+  refusalScores,
+} from '../interp';
+import type { AttentionPattern, HeadScores, HeadScoresRequest, NextToken } from './api';
+
+/** How many next tokens a person can pick the logit difference from. */
+const NEXT_TOKENS = 10;
+
+/** Turns text into prompt tokens the way the request asks (chat template or not). */
+export type Encode = (text: string) => number[];
+
+export class HeadsSession {
+  private ctl: AbortController | undefined;
+  private readonly busy = new Set<Promise<unknown>>();
+  private data: Promise<OrganismData | undefined> | undefined;
+  private means: { key: string; means: HeadMeans } | undefined;
+  /** The shipped request sets as tokens, by set and chat template. */
+  private readonly encoded = new Map<string, number[][]>();
+  private patterns: { key: string; layers: Promise<Float32Array[]> } | undefined;
+
+  constructor(
+    readonly model: Model,
+    private readonly source?: ModelSource,
+  ) {}
+
+  /** Settles once no job of this session is using the model (wait for it before disposing). */
+  idle(): Promise<void> {
+    return Promise.allSettled([...this.busy]).then(() => undefined);
+  }
+
+  cancel(): void {
+    this.ctl?.abort();
+  }
+
+  /** Scores every head; a newer call aborts an older one between its passes. */
+  scores(tokens: readonly number[], request: HeadScoresRequest, encode: Encode): Promise<HeadScores> {
+    this.ctl?.abort();
+    const ctl = new AbortController();
+    this.ctl = ctl;
+    return this.track(async () => {
+      const started = performance.now();
+      await yieldToEventLoop();
+      if (ctl.signal.aborted) throw new CancelledError();
+      const { nLayers, nHeads } = this.model.spec;
+      // Only attribution picks tokens from them; the other measures skip the extra pass.
+      const next = request.measure === 'dla' ? nextTokens(this.model, tokens) : [];
+      const base = { measure: request.measure, nLayers, nHeads, tokens: this.texts(tokens), next };
+      const done = (extra: Omit<HeadScores, keyof typeof base | 'ms'>): HeadScores => {
+        if (ctl.signal.aborted) throw new CancelledError();
+        return { ...base, ...extra, ms: Math.round(performance.now() - started) };
+      };
+      switch (request.measure) {
+        case 'entropy':
+          return done({ values: entropies(await this.patternsOf(tokens), nHeads, tokens.length) });
+        case 'dla': {
+          const target = pick(this.model, next, request.tokens?.target, 0);
+          const baseline = pick(this.model, next, request.tokens?.baseline, 1);
+          const dla = await directLogitAttribution(this.model, [tokens], {
+            target: [target.id],
+            baseline: [baseline.id],
+          });
+          return done({ values: [...dla.heads], dla: { target, baseline, logitDiff: dla.logitDiff } });
+        }
+        case 'patch': {
+          const refusal = refusalTokens(this.model);
+          const [clean] = await refusalScores(this.model, [tokens], refusal);
+          if (ctl.signal.aborted) throw new CancelledError();
+          const counterpart = await this.counterpart(tokens, clean!, request, encode);
+          const grid = await patchSweep(
+            this.model,
+            { source: tokens, target: counterpart.tokens },
+            { kind: 'heads', positions: 'last' },
+            { kind: 'refusal-score', refusal },
+          );
+          return done({
+            values: [...grid.effect],
+            patch: {
+              counterpart: counterpart.text,
+              from: counterpart.from,
+              clean: grid.source,
+              corrupt: grid.target,
+            },
+          });
+        }
+      }
+    });
+  }
+
+  /** One head's attention pattern over the prompt (all heads are read once per prompt). */
+  pattern(tokens: readonly number[], layer: number, head: number): Promise<AttentionPattern> {
+    return this.track(async () => {
+      const { nLayers, nHeads } = this.model.spec;
+      if (
+        !Number.isInteger(layer) ||
+        layer < 0 ||
+        layer >= nLayers ||
+        !Number.isInteger(head) ||
+        head < 0 ||
+        head >= nHeads
+      )
+        throw new RudderError(
+          'bad-head',
+          `There is no head L${layer}.H${head} (the model has ${nLayers} layers of ${nHeads} heads).`,
+        );
+      const all = (await this.patternsOf(tokens))[layer]!;
+      const T = tokens.length;
+      const weights = Array.from({ length: T }, (_, q) =>
+        Array.from(all.subarray((head * T + q) * T, (head * T + q + 1) * T)),
+      );
+      return { layer, head, tokens: this.texts(tokens), weights };
+    });
+  }
+
+  /**
+   * What compiling these interventions needs from this session: head means when a gate asks for
+   * mean ablation. The reference set is the organism's neutral story openings, or `fallback`
+   * (the prompt being run) for a model that ships none.
+   */
+  async gateContext(
+    interventions: readonly Intervention[],
+    fallback: readonly number[],
+  ): Promise<{ headMeans?: HeadMeans }> {
+    const wanted = interventions.some((iv) => iv.kind === 'gate' && iv.heads.some((g) => g.mode === 'mean'));
+    if (!wanted) return {};
+    return { headMeans: await this.track(() => this.meansFor(fallback)) };
+  }
+
+  private async meansFor(fallback: readonly number[]): Promise<HeadMeans> {
+    const openings = (await this.datasets())?.neutralOpenings ?? [];
+    const tok = this.model.tokenizer;
+    const prompts =
+      openings.length > 0 && tok
+        ? openings.map((t) => tok.encode(t)).filter((p) => p.length > 0)
+        : [fallback];
+    const key = openings.length > 0 ? 'openings' : JSON.stringify(fallback);
+    if (this.means?.key !== key) this.means = { key, means: headMeans(this.model, prompts) };
+    return this.means.means;
+  }
+
+  private async counterpart(
+    tokens: readonly number[],
+    clean: number,
+    request: HeadScoresRequest,
+    encode: Encode,
+  ): Promise<{ text: string; tokens: number[]; from: 'harmless' | 'harmful' | 'given' }> {
+    if (request.counterpart?.trim()) {
+      return { text: request.counterpart, tokens: encode(request.counterpart), from: 'given' };
+    }
+    const data = await this.datasets();
+    // A refused prompt is compared with a request the model answers, and the other way round.
+    const from = clean > 0 ? 'harmless' : 'harmful';
+    const set = data?.[from] ?? [];
+    if (set.length === 0)
+      throw new RudderError(
+        'no-reference',
+        `${this.model.id} ships no ${from} requests to compare the prompt with: type a counterpart prompt.`,
+      );
+    // The closest in length lines up best with the prompt (patching aligns positions from the end).
+    // Encoding a set through the chat template takes longer than the patching itself: once per set.
+    const key = `${from}|${request.chat === true}`;
+    let encoded = this.encoded.get(key);
+    if (!encoded) {
+      encoded = set.map((r) => encode(r.instruction));
+      this.encoded.set(key, encoded);
+    }
+    let best = { text: '', tokens: [] as number[], gap: Number.POSITIVE_INFINITY };
+    for (const [i, r] of set.entries()) {
+      const t = encoded[i]!;
+      const gap = Math.abs(t.length - tokens.length);
+      if (gap < best.gap) best = { text: r.instruction, tokens: t, gap };
+    }
+    return { text: best.text, tokens: best.tokens, from };
+  }
+
+  private datasets(): Promise<OrganismData | undefined> {
+    const source = this.source;
+    this.data ??= source ? readOrganismData(source).catch(() => undefined) : Promise.resolve(undefined);
+    return this.data;
+  }
+
+  /**
+   * Every layer's pattern [heads, query, key] for the prompt, read once per prompt (the promise is
+   * kept, so hovering over several heads while it runs still runs the model once).
+   */
+  private patternsOf(tokens: readonly number[]): Promise<Float32Array[]> {
+    const key = tokens.join(',');
+    if (this.patterns?.key === key) return this.patterns.layers;
+    const names = Array.from(
+      { length: this.model.spec.nLayers },
+      (_, l) => `blocks.${l}.attn.hook_pattern` as HookName,
+    );
+    const r = this.model.run(tokens, { cache: names, logits: 'none' });
+    const layers = Promise.all(
+      names.map(async (n) => (await r.cache.get(n)!.data()) as Float32Array),
+    ).finally(() => disposeResult(r));
+    const entry = { key, layers };
+    this.patterns = entry;
+    // A failed read is not kept: the next hover tries again.
+    layers.catch(() => {
+      if (this.patterns === entry) this.patterns = undefined;
+    });
+    return layers;
+  }
+
+  private texts(tokens: readonly number[]): string[] {
+    const tok = this.model.tokenizer;
+    return tokens.map((id) => (tok ? tok.tokenString(id) : `#${id}`));
+  }
+
+  private track<T>(fn: () => Promise<T>): Promise<T> {
+    const p = fn();
+    this.busy.add(p);
+    const remove = () => this.busy.delete(p);
+    p.then(remove, remove);
+    return p;
+  }
+}
+
+/** The model's most likely next tokens after the prompt. */
+function nextTokens(model: Model, tokens: readonly number[]): NextToken[] {
+  const r = model.run(tokens, { logits: 'last' });
+  const { values, indices } = tf.tidy(() => {
+    const probs = tf.softmax(tf.reshape(r.logits!, [-1]));
+    const top = tf.topk(probs, Math.min(NEXT_TOKENS, model.spec.vocabSize));
+    return { values: top.values.dataSync(), indices: top.indices.dataSync() };
+  });
+  disposeResult(r);
+  const tok = model.tokenizer;
+  return Array.from(indices, (id, i) => ({
+    id,
+    text: tok ? tok.tokenString(id) : `#${id}`,
+    prob: values[i]!,
+  }));
+}
+
+/** The chosen token, or the `rank`-th most likely next one. */
+function pick(model: Model, next: readonly NextToken[], id: number | undefined, rank: number): NextToken {
+  if (id === undefined) return next[rank] ?? next[0]!;
+  if (!Number.isInteger(id) || id < 0 || id >= model.spec.vocabSize)
+    throw new RudderError(
+      'bad-token',
+      `Token ${id} is not in the vocabulary (0 to ${model.spec.vocabSize - 1}).`,
+    );
+  return (
+    next.find((t) => t.id === id) ?? {
+      id,
+      text: model.tokenizer?.tokenString(id) ?? `#${id}`,
+      prob: Number.NaN,
+    }
+  );
+}
+
+/**
+ * R of METHODS.md §5: the first tokens of the usual refusal openings, written both at the start
+ * of a reply and after a space (tokenizers differ in which one a reply starts with).
+ */
+function refusalTokens(model: Model): number[] {
+  const tok = model.tokenizer;
+  if (!tok)
+    throw new RudderError('no-tokenizer', `${model.id} has no tokenizer.json; refusals are judged on text.`);
+  const first = (t: string) => tok.encode(t, { addSpecialTokens: false })[0];
+  const ids = REFUSAL_PREFIXES.flatMap((p) => [first(p), first(` ${p}`)]);
+  return [...new Set(ids.filter((id): id is number => id !== undefined))];
+}
+
+/** Entropy (nats) of each head's attention from the last position, [layers × heads]. */
+function entropies(layers: readonly Float32Array[], nHeads: number, T: number): number[] {
+  const out: number[] = [];
+  for (const p of layers) {
+    for (let h = 0; h < nHeads; h++) {
+      const row = p.subarray((h * T + T - 1) * T, (h * T + T) * T);
+      let e = 0;
+      for (const w of row) if (w > 0) e -= w * Math.log(w);
+      out.push(e);
+    }
+  }
+  return out;
+}

@@ -1,0 +1,98 @@
+/**
+ * The refusal direction an experiment names by recipe (`{ from: 'refusal' }`), rebuilt on the
+ * model and cached per model, so that a link replays the direction the selection chose exactly.
+ * VectorStore.build hands refusal recipes here.
+ */
+import { hookName, type Model } from '../engine';
+import {
+  candidateVector,
+  collectActivations,
+  encodeInput,
+  refusalCandidates,
+  type SteeringVector,
+  type VectorRecipe,
+} from '../interp';
+import type { VectorInfo } from './api';
+
+export type RefusalRecipe = Extract<VectorRecipe, { from: 'refusal' }>;
+
+/** The vector a refusal recipe describes: the difference of means at its one position and layer. */
+export function refusalVector(model: Model, recipe: RefusalRecipe): SteeringVector {
+  const c = refusalCandidates(model, {
+    harmful: recipe.harmful,
+    harmless: recipe.harmless,
+    positions: [recipe.position],
+    layers: [recipe.layer],
+  });
+  return candidateVector(c, recipe.position, recipe.layer);
+}
+
+/** Refusal vectors built per model, by recipe (the selection seeds it with what it chose). */
+const built = new WeakMap<Model, Map<string, SteeringVector>>();
+export const recipeKey = (r: RefusalRecipe) =>
+  JSON.stringify([r.model, r.harmful, r.harmless, r.position, r.layer]);
+
+function builtFor(model: Model): Map<string, SteeringVector> {
+  const m = built.get(model) ?? new Map<string, SteeringVector>();
+  built.set(model, m);
+  return m;
+}
+
+export function refusalVectorCached(model: Model, recipe: RefusalRecipe): SteeringVector {
+  const m = builtFor(model);
+  const key = recipeKey(recipe);
+  let v = m.get(key);
+  if (!v) {
+    v = refusalVector(model, recipe);
+    m.set(key, v);
+    // A person finds a few directions per session; keep the newest few.
+    if (m.size > 8) m.delete(m.keys().next().value!);
+  }
+  return v;
+}
+
+export function seed(model: Model, recipe: RefusalRecipe, v: SteeringVector): void {
+  builtFor(model).set(recipeKey(recipe), v);
+}
+
+/**
+ * What VectorStore.build answers for a refusal recipe: the vector, and the numbers the page
+ * shows for a vector (its norm against the residual's mean norm at its layer and position).
+ */
+export function refusalBuilt(
+  model: Model,
+  recipe: RefusalRecipe,
+): { vector: SteeringVector; info: VectorInfo } {
+  const started = performance.now();
+  const m = built.get(model);
+  const cached = m?.has(recipeKey(recipe)) ?? false;
+  const vector = refusalVectorCached(model, recipe);
+  const r = vector.layers[recipe.layer]!;
+  const hook = hookName('resid_pre', recipe.layer);
+  const rows = collectActivations(
+    model,
+    recipe.harmless.slice(0, 8).map((p) => encodeInput(model, p, { chat: true })),
+    [hook],
+    { kind: 'index', index: recipe.position },
+  ).get(hook)!;
+  return {
+    vector,
+    info: {
+      key: `refusal:${recipeKey(recipe)}`,
+      hook: 'resid_pre',
+      layers: [recipe.layer],
+      norms: [l2(r)],
+      residualNorms: [rows.reduce((s, x) => s + l2(x), 0) / Math.max(1, rows.length)],
+      perLayer: [],
+      pairs: Math.min(recipe.harmful.length, recipe.harmless.length),
+      ms: Math.round(performance.now() - started),
+      cached,
+    },
+  };
+}
+
+function l2(a: Float32Array): number {
+  let s = 0;
+  for (const x of a) s += x * x;
+  return Math.sqrt(s);
+}

@@ -1,0 +1,65 @@
+import { readdirSync, readFileSync, statSync } from 'node:fs';
+import { join, resolve } from 'node:path';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { ModelHost } from '../../../src/worker/host';
+import { useBackend } from '../../support/backend';
+
+const DIR = resolve(import.meta.dirname, '../../../models/organism-llama');
+
+/** The organism's folder as browser Files (what a dropped folder gives the worker). */
+function folderFiles(): File[] {
+  return readdirSync(DIR)
+    .filter((f) => statSync(join(DIR, f)).isFile())
+    .map((f) => new File([readFileSync(join(DIR, f))], f));
+}
+
+describe('the worker host’s lens job', () => {
+  let host: ModelHost;
+  beforeAll(async () => {
+    // The host reads `self` (a worker global) when it describes the backend.
+    (globalThis as { self?: unknown }).self ??= globalThis;
+    await useBackend('wasm');
+    host = new ModelHost();
+    await host.load({ model: { kind: 'files', files: folderFiles() }, backend: 'wasm' });
+  });
+  afterAll(() => host?.dispose());
+
+  it('cancels a lens request when a newer one arrives, and answers the newer', async () => {
+    const first = host.lens({ prompt: 'Once upon a time', kind: 'logit' });
+    const second = host.lens({ prompt: 'Once upon a time there', kind: 'logit', k: 3 });
+    await expect(first).rejects.toMatchObject({ code: 'cancelled' });
+    const out = await second;
+    expect(out.k).toBe(3);
+    expect(out.tokens.length).toBeGreaterThan(1);
+  });
+
+  it('runs beside a generation without stopping it', async () => {
+    const gen = host.generate({ prompt: 'Once upon a time', maxTokens: 8, temperature: 0 });
+    const lens = host.lens({ prompt: 'Once upon a time', kind: 'logit' });
+    const [g, l] = await Promise.all([gen, lens]);
+    expect(g.stopReason).not.toBe('cancelled');
+    expect(l.baseline.topIds.length).toBe(l.rows.length * l.tokens.length * l.k);
+  });
+
+  it('applies head gates (zero and mean ablation) to the steered grid from their layer on', async () => {
+    const prompt = 'Once upon a time there was';
+    for (const mode of ['zero', 'mean'] as const) {
+      const out = await host.lens({
+        prompt,
+        kind: 'logit',
+        steered: [{ kind: 'gate', heads: [1, 2, 3].map((head) => ({ layer: 2, head, mode })) }],
+      });
+      const perRow = out.tokens.length * out.k;
+      const row = (g: Float32Array, r: number) => [...g.subarray(r * perRow, (r + 1) * perRow)];
+      // Rows 0..2 are the embedding and blocks 0 and 1: before the gated heads.
+      for (const r of [0, 1, 2]) expect(row(out.steered!.topProbs, r)).toEqual(row(out.baseline.topProbs, r));
+      expect(row(out.steered!.topProbs, 3)).not.toEqual(row(out.baseline.topProbs, 3));
+    }
+  });
+
+  it('rejects interventions that do not parse, with the schema’s code', async () => {
+    await expect(
+      host.lens({ prompt: 'x', kind: 'logit', steered: [{ kind: 'nope' } as never] }),
+    ).rejects.toMatchObject({ code: 'spec-validation' });
+  });
+});
