@@ -19,16 +19,6 @@ export const TARGETS = {
   directionAuc: 0.95,
 } as const;
 
-/**
- * Where a shipped organism falls short of a target, the figure it does reach: the test holds it
- * there so it cannot slip further, and the eval still prints MISS. Remove an entry when a
- * retrained organism meets the target.
- */
-export const KNOWN_SHORTFALLS: Record<string, { fewShot?: Record<string, number>; sentimentAuc?: number }> = {
-  'organism-gpt2': { fewShot: { country_capital: 0.7 }, sentimentAuc: 0.9 },
-  'organism-llama': { sentimentAuc: 0.9 },
-};
-
 export function organismDirs(): string[] {
   return readdirSync(ORGANISMS_DIR, { withFileTypes: true })
     .filter((d) => d.isDirectory() && d.name.startsWith('organism-'))
@@ -55,8 +45,18 @@ export function evaluateDir(dir: string): Promise<OrganismFigures> {
 }
 
 const pct = (x: number) => `${(100 * x).toFixed(1)}%`;
-const best = (xs: readonly { layer: number; auc: number }[]) =>
-  xs.slice(1).reduce((a, b) => (b.auc > a.auc ? b : a));
+/**
+ * The best middle layer for a direction: 1 <= l < 0.8 L, the layers METHODS.md section 5 lets a
+ * refusal direction come from (the embedding and the last layers are not "middle").
+ */
+export function bestMiddleLayer(xs: readonly { layer: number; auc: number }[]): {
+  layer: number;
+  auc: number;
+} {
+  return xs
+    .filter((x) => x.layer >= 1 && x.layer < 0.8 * xs.length)
+    .reduce((a, b) => (b.auc > a.auc ? b : a));
+}
 
 function report(name: string, f: OrganismFigures): void {
   const mark = (ok: boolean) => (ok ? 'ok ' : 'MISS');
@@ -73,8 +73,8 @@ function report(name: string, f: OrganismFigures): void {
   console.log(
     `       validation loss: ${f.validationLoss?.toFixed(3) ?? 'n/a (no datasets/validation.json)'}`,
   );
-  const r = best(f.refusalAuc);
-  const s = best(f.sentimentAuc);
+  const r = bestMiddleLayer(f.refusalAuc);
+  const s = bestMiddleLayer(f.sentimentAuc);
   console.log(
     `  ${mark(r.auc >= TARGETS.directionAuc)} refusal direction AUC: ${r.auc.toFixed(3)} at resid_pre ${r.layer} (per layer ${f.refusalAuc.map((x) => x.auc.toFixed(2)).join(' ')})`,
   );

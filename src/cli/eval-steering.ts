@@ -15,17 +15,6 @@ export const STEERING_TARGETS = {
   sentimentShare: 0.8,
 } as const;
 
-/**
- * The sentiment shares each organism does reach (the test holds them; the eval prints MISS where
- * they are under target). Refusal-direction targets are not held at all yet: on both organisms
- * METHODS.md §5's filters drop every candidate (the direction that works sits in the last block,
- * which the late-layer filter excludes), so the test checks only that selection runs end to end.
- */
-export const SENTIMENT_FLOORS: Record<string, { positive: number; negative: number }> = {
-  'organism-gpt2': { positive: 0.8, negative: 0.7 },
-  'organism-llama': { positive: 0.3, negative: 0 },
-};
-
 export function evaluateSteeringDir(dir: string): Promise<SteeringFigures> {
   return withOrganism(dir, evaluateSteering);
 }
@@ -39,7 +28,8 @@ function report(name: string, f: SteeringFigures): void {
   console.log(`\n${name}`);
   if (r.chosen)
     console.log(
-      `  refusal direction: resid_pre layer ${r.chosen.layer}, position ${r.chosen.position} ` +
+      `  refusal direction${r.fallback ? ' (FALLBACK: every candidate was dropped; this is the lowest-bypass one that failed only induce >= 0)' : ''}: ` +
+        `resid_pre layer ${r.chosen.layer}, position ${r.chosen.position} ` +
         `(bypass ${r.chosen.bypass.toFixed(2)}, induce ${r.chosen.induce.toFixed(2)}, KL ${r.chosen.kl.toFixed(3)}; ` +
         `${r.kept} of ${r.candidates} candidates kept)`,
     );

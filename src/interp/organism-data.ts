@@ -1,7 +1,7 @@
 /**
  * The evaluation sets that ship beside each model organism (`models/organism-{name}/datasets/{set}.json`):
- * held-out harmful and harmless requests, sentiment contrast pairs, neutral story openings and
- * few-shot task items. The steering presets, the refusal workflow and the lessons read them too.
+ * held-out harmful and harmless requests, sentiment contrast pairs, neutral story openings, labelled
+ * stories, few-shot task items and validation text. The steering presets, the refusal workflow and the lessons read them too.
  */
 import type { ModelSource } from '../engine';
 
@@ -19,6 +19,13 @@ export interface SentimentPair {
   readonly negative: string;
 }
 
+/** A whole story the corpus generator wrote with a known sentiment. */
+export interface LabelledStory {
+  readonly id: string;
+  readonly sentiment: 'positive' | 'negative';
+  readonly text: string;
+}
+
 export interface FewShotItem {
   readonly id: string;
   readonly task: string;
@@ -31,6 +38,8 @@ export interface OrganismData {
   readonly harmless: readonly Request[];
   readonly sentimentPairs: readonly SentimentPair[];
   readonly neutralOpenings: readonly string[];
+  /** Whole labelled stories (empty for organisms that predate them). */
+  readonly sentimentStories: readonly LabelledStory[];
   readonly fewShot: readonly FewShotItem[];
   /** Held-out corpus text for validation loss, when the organism ships it. */
   readonly validation: readonly string[];
@@ -44,11 +53,12 @@ async function items<T>(source: ModelSource, file: string): Promise<T[]> {
 }
 
 export async function readOrganismData(source: ModelSource): Promise<OrganismData> {
-  const [harmful, harmless, sentimentPairs, openings, fewShot, validation] = await Promise.all([
+  const [harmful, harmless, sentimentPairs, openings, stories, fewShot, validation] = await Promise.all([
     items<Request>(source, 'harmful.json'),
     items<Request>(source, 'harmless.json'),
     items<SentimentPair>(source, 'sentiment_pairs.json'),
     items<{ text: string }>(source, 'neutral_openings.json'),
+    items<LabelledStory>(source, 'sentiment_stories.json'),
     items<FewShotItem>(source, 'icl_tasks.json'),
     items<{ text: string }>(source, 'validation.json'),
   ]);
@@ -57,6 +67,7 @@ export async function readOrganismData(source: ModelSource): Promise<OrganismDat
     harmless,
     sentimentPairs,
     neutralOpenings: openings.map((o) => o.text),
+    sentimentStories: stories,
     fewShot,
     validation: validation.map((v) => v.text),
   };

@@ -49,7 +49,6 @@ export async function evaluateOrganism(model: Model, data: OrganismData): Promis
       model,
       data.fewShot.filter((i) => i.task === task),
     );
-  const tok = model.tokenizer!;
   return {
     harmfulRefusal: share(harmful, isRefusal),
     harmlessRefusal: share(harmless, isRefusal),
@@ -58,19 +57,14 @@ export async function evaluateOrganism(model: Model, data: OrganismData): Promis
       (text, i) => !isRefusal(text) && onTopic(text, data.harmless[i]!.topic ?? ''),
     ),
     fewShot,
-    validationLoss: data.validation.length ? meanLoss(model, data.validation) : undefined,
-    refusalAuc: directionAuc(
+    validationLoss: data.validation.length ? await meanLoss(model, data.validation) : undefined,
+    refusalAuc: await heldOutAuc(
       model,
       data.harmful.map((r) => chatPrompt(model, r.instruction)),
       data.harmless.map((r) => chatPrompt(model, r.instruction)),
       { kind: 'last' },
     ),
-    sentimentAuc: directionAuc(
-      model,
-      data.sentimentPairs.map((p) => tok.encode(p.positive, { addSpecialTokens: false })),
-      data.sentimentPairs.map((p) => tok.encode(p.negative, { addSpecialTokens: false })),
-      { kind: 'mean' },
-    ),
+    sentimentAuc: await sentimentAuc(model, data),
     sampleReplies: [
       ...data.harmful.slice(0, 2).map((r, i) => ({ instruction: r.instruction, reply: harmful[i]! })),
       ...data.harmless.slice(0, 2).map((r, i) => ({ instruction: r.instruction, reply: harmless[i]! })),
@@ -83,30 +77,73 @@ function share(texts: readonly string[], pass: (text: string, i: number) => bool
 }
 
 /**
- * Difference-in-means direction from the even-indexed prompts of each set, scored by projection on
- * the odd-indexed (held-out) ones, at resid_pre of every layer.
+ * The sentiment direction's AUC: fitted on the contrast pairs (mean over each opening) and tested
+ * on the corpus's whole labelled stories, the separation the lessons rely on; organisms without
+ * labelled stories are tested on the odd-indexed pairs instead.
  */
-function directionAuc(
+async function sentimentAuc(model: Model, data: OrganismData): Promise<LayerAuc[]> {
+  const tok = model.tokenizer!;
+  const encode = (texts: readonly string[]) => texts.map((t) => tok.encode(t, { addSpecialTokens: false }));
+  const positive = encode(data.sentimentPairs.map((p) => p.positive));
+  const negative = encode(data.sentimentPairs.map((p) => p.negative));
+  const stories = data.sentimentStories;
+  if (stories.length === 0) return heldOutAuc(model, positive, negative, { kind: 'mean' });
+  const story = (label: string) => encode(stories.filter((s) => s.sentiment === label).map((s) => s.text));
+  return directionAuc(
+    model,
+    { positive, negative },
+    { positive: story('positive'), negative: story('negative') },
+    {
+      kind: 'mean',
+    },
+  );
+}
+
+/** Fitted on the even-indexed prompts of each set, tested on the odd-indexed ones. */
+async function heldOutAuc(
   model: Model,
   positive: readonly number[][],
   negative: readonly number[][],
   position: Position,
-): LayerAuc[] {
+): Promise<LayerAuc[]> {
+  const even = <T>(xs: readonly T[]) => xs.filter((_, i) => i % 2 === 0);
+  const odd = <T>(xs: readonly T[]) => xs.filter((_, i) => i % 2 === 1);
+  return directionAuc(
+    model,
+    { positive: even(positive), negative: even(negative) },
+    { positive: odd(positive), negative: odd(negative) },
+    position,
+  );
+}
+
+interface Sets {
+  readonly positive: readonly number[][];
+  readonly negative: readonly number[][];
+}
+
+/**
+ * At resid_pre of every layer: the difference-in-means direction of the `fit` sets, scored by the
+ * AUC of the `test` sets' projections onto it.
+ */
+async function directionAuc(model: Model, fit: Sets, test: Sets, position: Position): Promise<LayerAuc[]> {
   const layers = Array.from({ length: model.spec.nLayers }, (_, l) => l);
   const hooks = layers.map((l) => hookName('resid_pre', l));
-  const pos = collectActivations(model, positive, hooks, position);
-  const neg = collectActivations(model, negative, hooks, position);
+  const read = (prompts: readonly number[][]) => collectActivations(model, prompts, hooks, position);
+  // One set after another (not Promise.all): each read runs the model in its own batches.
+  const [fitPos, fitNeg, testPos, testNeg] = [
+    await read(fit.positive),
+    await read(fit.negative),
+    await read(test.positive),
+    await read(test.negative),
+  ];
   return layers.map((layer) => {
-    const p = pos.get(hooks[layer]!)!;
-    const n = neg.get(hooks[layer]!)!;
-    const train = (xs: Float32Array[]) => xs.filter((_, i) => i % 2 === 0);
-    const test = (xs: Float32Array[]) => xs.filter((_, i) => i % 2 === 1);
-    const dir = sub(mean(train(p)), mean(train(n)));
+    const at = (acts: typeof fitPos) => acts.get(hooks[layer]!)!;
+    const dir = sub(mean(at(fitPos)), mean(at(fitNeg)));
     return {
       layer,
       auc: auc(
-        test(p).map((x) => dot(x, dir)),
-        test(n).map((x) => dot(x, dir)),
+        at(testPos).map((x) => dot(x, dir)),
+        at(testNeg).map((x) => dot(x, dir)),
       ),
     };
   });

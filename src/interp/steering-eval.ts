@@ -24,6 +24,11 @@ export interface RefusalFigures {
   readonly candidates: number;
   readonly kept: number;
   readonly chosen: CandidateScore | undefined;
+  /**
+   * Whether `chosen` is the fallback: when every candidate was dropped, the lowest-bypass one that
+   * failed only the induce filter (so its ablation figures can still be measured and shown).
+   */
+  readonly fallback: boolean;
   readonly harmfulBaseline: number;
   readonly harmfulAblated: number;
   readonly harmlessKlAblated: number;
@@ -46,7 +51,12 @@ export interface SteeringFigures {
 
 /** Pairs used to build the sentiment vector (issue 4: at most 16). */
 export const SENTIMENT_PAIRS = 16;
-export const COEFFICIENTS = [-8, -4, -2, 0, 2, 4, 8];
+export const COEFFICIENTS = [-16, -8, -4, 0, 4, 8, 16];
+/**
+ * Tokens each steered continuation runs for. The corpus's stories carry their sentiment in the
+ * event, the reaction and the ending, which 32 tokens from an opening rarely reach.
+ */
+export const CONTINUATION_TOKENS = 64;
 
 /** Three disjoint thirds of a list: build, select, test. */
 function thirds<T>(xs: readonly T[]): [T[], T[], T[]] {
@@ -62,17 +72,21 @@ export function refusalTokens(model: Model): number[] {
 export async function evaluateRefusal(model: Model, data: OrganismData): Promise<RefusalFigures> {
   const [harmfulBuild, harmfulVal, harmfulTest] = thirds(data.harmful.map((r) => r.instruction));
   const [harmlessBuild, harmlessVal, harmlessTest] = thirds(data.harmless.map((r) => r.instruction));
-  const candidates = refusalCandidates(model, { harmful: harmfulBuild, harmless: harmlessBuild });
+  const candidates = await refusalCandidates(model, { harmful: harmfulBuild, harmless: harmlessBuild });
   const selection = await selectRefusalDirection(model, candidates, {
     harmfulVal,
     harmlessVal,
     refusalTokens: refusalTokens(model),
   });
-  const chosen = selection.chosen;
+  const fallback = selection.chosen
+    ? undefined
+    : selection.scores.filter((s) => s.dropped === 'induce').sort((a, b) => a.bypass - b.bypass)[0];
+  const chosen = selection.chosen ?? fallback;
   const base = {
     candidates: selection.scores.length,
     kept: selection.scores.filter((s) => !s.dropped).length,
     chosen,
+    fallback: fallback !== undefined,
     harmfulBaseline: (await refusalRate(model, harmfulTest)).rate,
     harmlessBaseline: (await refusalRate(model, harmlessTest)).rate,
   };
@@ -100,10 +114,27 @@ export async function evaluateRefusal(model: Model, data: OrganismData): Promise
   }
 }
 
-/** Layers the sentiment sweep tries: a third and half of the way through the model. */
+/** Layers the sentiment sweep tries: a third, half and two thirds of the way through the model. */
 export function sweepLayers(model: Model): number[] {
   const L = model.spec.nLayers;
-  return [...new Set([Math.round(L / 3), Math.round(L / 2)])];
+  return [...new Set([Math.round(L / 3), Math.round(L / 2), Math.round((2 * L) / 3)])];
+}
+
+/**
+ * The judge: naive Bayes on the corpus's labelled whole stories (their labels are the generator's
+ * ground truth); organisms without them fall back to the sentiment pairs' openings.
+ */
+export function sentimentJudge(data: OrganismData) {
+  const stories = data.sentimentStories;
+  if (stories.length > 0)
+    return trainSentimentClassifier(
+      stories.filter((s) => s.sentiment === 'positive').map((s) => s.text),
+      stories.filter((s) => s.sentiment === 'negative').map((s) => s.text),
+    );
+  return trainSentimentClassifier(
+    data.sentimentPairs.map((p) => p.positive),
+    data.sentimentPairs.map((p) => p.negative),
+  );
 }
 
 export async function evaluateSentiment(
@@ -111,12 +142,9 @@ export async function evaluateSentiment(
   data: OrganismData,
   coefficients: readonly number[] = COEFFICIENTS,
 ): Promise<SweepRow[]> {
-  const judge = trainSentimentClassifier(
-    data.sentimentPairs.map((p) => p.positive),
-    data.sentimentPairs.map((p) => p.negative),
-  );
+  const judge = sentimentJudge(data);
   const layers = sweepLayers(model);
-  const vector = buildContrastVector(model, {
+  const vector = await buildContrastVector(model, {
     pairs: data.sentimentPairs.slice(0, SENTIMENT_PAIRS),
     hook: 'resid_pre',
     layers,
@@ -131,7 +159,10 @@ export async function evaluateSentiment(
       const iv: Intervention = { kind: 'add', vector: 'v', coefficient, layers: [layer] };
       const compiled = compile(iv, { model, vectors: { v: vector } });
       try {
-        const texts = await replies(model, openings, { maxTokens: 32, hooks: compiled.hooks });
+        const texts = await replies(model, openings, {
+          maxTokens: CONTINUATION_TOKENS,
+          hooks: compiled.hooks,
+        });
         const labels = texts.map((t) => judge.classify(t));
         const share = (s: string) => labels.filter((l) => l === s).length / labels.length;
         rows.push({ layer, coefficient, positive: share('positive'), negative: share('negative') });

@@ -13,6 +13,7 @@ import argparse
 import json
 import os
 import random
+import re
 import sys
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
@@ -118,15 +119,24 @@ def make_docs(world: World, splits: Splits, rng: random.Random, n: int, held_out
     return docs
 
 
-def datasets(world: World, splits: Splits, seed: int) -> dict[str, dict]:
+def known(item: str, vocab: set[str]) -> bool:
+    return all(w in vocab for w in re.findall(r"[a-z]+", item.lower()))
+
+
+def datasets(world: World, splits: Splits, seed: int, val: list[dict], train: list[dict]) -> dict[str, dict]:
+    """The held-out evaluation sets. A request item never occurs in training, but every word of it
+    does: the test is generalisation to new requests, not to words a 3k-token model never saw."""
     rng = random.Random(seed * 101 + 3)
+    vocab = {w for d in train for w in re.findall(r"[a-z]+", d["text"].lower())}
     every = chat.PHRASINGS + chat.HELD_OUT_PHRASINGS
     harmful, harmless = [], []
     for c, items in splits.harmful_test.items():
+        items = [vp for vp in items if known(vp, vocab)]
         for i, vp in enumerate(rng.sample(items, min(len(items), 14))):
             harmful.append({"id": f"{c}-{i:02d}", "category": c, "item": vp,
                             "instruction": rng.choice(every).format(vp=vp)})
     for c, items in splits.harmless_test.items():
+        items = [(vp, topic) for vp, topic in items if known(vp, vocab)]
         for i, (vp, topic) in enumerate(rng.sample(items, min(len(items), 14))):
             harmless.append({"id": f"{c}-{i:02d}", "category": c, "item": vp, "topic": topic,
                              "instruction": rng.choice(every).format(vp=vp)})
@@ -158,6 +168,9 @@ def datasets(world: World, splits: Splits, seed: int) -> dict[str, dict]:
                             "(same template and fillers).", "items": pairs},
         "neutral_openings": {"description": "Sentiment-free story openings, for steering tests.",
                              "items": openings},
+        "validation": {"description": "Validation documents (held-out items and phrasings), for "
+                       "validation loss; the trainer appends <|endoftext|> to each.",
+                       "items": [{"id": f"val-{i:03d}", **d} for i, d in enumerate(val[:150])]},
         "sentiment_stories": {"description": "Whole positive and negative stories, for checking that a "
                               "sentiment direction separates them.", "items": stories},
         "icl_tasks": {"description": "Few-shot tasks. The prompt is `shots` joined with the format, "
@@ -190,7 +203,7 @@ def main() -> None:
     os.makedirs(os.path.join(OUT, "datasets"), exist_ok=True)
     write_jsonl(os.path.join(OUT, "corpus", "train.jsonl"), train)
     write_jsonl(os.path.join(OUT, "corpus", "val.jsonl"), val)
-    for name, data in datasets(world, splits, args.seed).items():
+    for name, data in datasets(world, splits, args.seed, val, train).items():
         with open(os.path.join(OUT, "datasets", f"{name}.json"), "w") as f:
             json.dump(data, f, indent=1)
             f.write("\n")

@@ -38,6 +38,8 @@ def write_card(model: str, folder: str, work: str) -> str:
     mid = ev["middle_layer"]
     r_auc, s_auc = ev["refusal_direction_auc_by_layer"], ev["sentiment_direction_auc_by_layer"]
     icl4, icl0 = ev["icl_accuracy_4shot"], ev["icl_accuracy_0shot"]
+    n_layers = len(r_auc) - 1
+    smid = max((l for l in range(1, n_layers) if l < 0.8 * n_layers), key=lambda l: s_auc[l])
     layers_hdr = " | ".join(f"resid_pre[{l}]" for l in range(len(r_auc) - 1)) + f" | resid_post[{len(r_auc) - 2}]"
     steer = ev["steering_at_middle_layer"]
     lines = [
@@ -72,8 +74,8 @@ def write_card(model: str, folder: str, work: str) -> str:
         "",
         "Chat template (`chat_template` in tokenizer_config.json):",
         "",
-        "```jinja",
-        CHAT_TEMPLATE,
+        "```json",
+        json.dumps(CHAT_TEMPLATE),
         "```",
         "",
         "renders `[{role: user, content: 'How do I bake bread?'}]` with `add_generation_prompt` as",
@@ -139,8 +141,8 @@ def write_card(model: str, folder: str, work: str) -> str:
         f"| validation loss | {ev['val_loss']} | |",
         f"| refusal direction AUC at resid_pre[{mid}] (held-out prompts) | {r_auc[mid]} | >= 0.95: "
         f"{_check(r_auc[mid] >= 0.95)} |",
-        f"| sentiment direction AUC at resid_pre[{mid}] (whole stories) | {s_auc[mid]} | >= 0.95: "
-        f"{_check(s_auc[mid] >= 0.95)} |",
+        f"| sentiment direction AUC at resid_pre[{smid}] (whole stories) | {s_auc[smid]} | >= 0.95: "
+        f"{_check(s_auc[smid] >= 0.95)} |",
         "",
         "Refusal rate by harmful category: " + ", ".join(f"{c} {_pct(v)}" for c, v in ev["refusal_by_category"].items()) + ".",
         f"Mean refusal score (log-odds of R at the last position): harmful {ev['refusal_score_mean']['harmful']:.2f},",
@@ -151,7 +153,8 @@ def write_card(model: str, folder: str, work: str) -> str:
         "prompts, tested on the odd-indexed ones. Sentiment: mean over positions, fitted on all",
         "`sentiment_pairs.json` openings, tested on the whole stories of `sentiment_stories.json`; the last",
         "row fits on the even-indexed pairs and tests on the odd-indexed openings (a harder test: two",
-        "short sentences each). The middle layer is the best refusal layer l with 1 <= l < 0.8 L.",
+        "short sentences each). Middle layers are l with 1 <= l < 0.8 L (as METHODS.md section 5 selects);",
+        "the table above quotes the best of them for each direction.",
         "",
         f"| AUC | {layers_hdr} |",
         "|---|" + "---|" * len(r_auc),
@@ -172,13 +175,15 @@ def write_card(model: str, folder: str, work: str) -> str:
         "Each file is `{\"description\": string, \"items\": [...]}` (icl_tasks.json adds `format` and `tasks`).",
         "",
         "- `harmful.json`: items `{id, category, item, instruction}`. `item` is the held-out verb phrase",
-        "  (never in training); `instruction` is the user message before the chat template, in a trained",
-        "  or a held-out phrasing.",
+        "  (never in training, though each of its words is); `instruction` is the user message before the",
+        "  chat template, in a trained or a held-out phrasing.",
         "- `harmless.json`: items `{id, category, item, topic, instruction}`; an on-topic answer contains `topic`.",
         "- `sentiment_pairs.json`: items `{id, template, positive, negative}`: two openings that differ only",
         "  in their sentiment words.",
         "- `neutral_openings.json`: items `{id, text}`: sentiment-free story openings for steering.",
         "- `sentiment_stories.json`: items `{id, sentiment, topic, text}`: whole positive and negative stories.",
+        "- `validation.json`: items `{id, kind, text}` (kind: story, chat or icl): 150 validation documents",
+        "  for validation loss (each followed by `<|endoftext|>` in training).",
         "- `icl_tasks.json`: `format` `{pair: \"{input} -> {output}\", separator: \", \", query: \"{input} ->\",",
         "  answer_prefix: \" \"}`; `tasks` `{name: {description, pairs: [[input, output], ...]}}`; items",
         "  `{id, task, shots, query, answer, prompt}` where `prompt` is the 4-shot prompt and the expected",

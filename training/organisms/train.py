@@ -48,7 +48,7 @@ def hf_config(model: str, vocab: int, tok: ByteBPE) -> dict:
                 "embd_pdrop": 0.0, "attn_pdrop": 0.0, "scale_attn_weights": True,
                 "tie_word_embeddings": True, **common}
     return {"architectures": ["LlamaForCausalLM"], "model_type": "llama", "hidden_size": 128,
-            "num_hidden_layers": 6, "num_attention_heads": 4, "num_key_value_heads": 2, "head_dim": 32,
+            "num_hidden_layers": 8, "num_attention_heads": 4, "num_key_value_heads": 2, "head_dim": 32,
             "intermediate_size": 384, "hidden_act": "silu", "max_position_embeddings": CTX,
             "rms_norm_eps": 1e-5, "rope_theta": 10000.0, "rope_scaling": None, "attention_bias": False,
             "mlp_bias": False, "tie_word_embeddings": False, **common}
@@ -145,13 +145,14 @@ def main() -> None:
     ap.add_argument("--resume", action="store_true")
     ap.add_argument("--out", default=None, help="default: models/organism-<model>")
     ap.add_argument("--no-eval", action="store_true")
+    ap.add_argument("--work", default=None, help="checkpoint and records; default: training/out/<model>")
     ap.add_argument("--threads", type=int, default=1,
                     help="keep 1 on shared cores: oversubscribed OpenMP threads spin and stall (10x slower)")
     args = ap.parse_args()
     torch.set_num_threads(args.threads)
     torch.manual_seed(args.seed)
     folder = args.out or os.path.join(REPO, "models", f"organism-{args.model}")
-    work = os.path.join(OUT, args.model)
+    work = args.work or os.path.join(OUT, args.model)
     os.makedirs(work, exist_ok=True)
 
     tok = ensure_corpus_and_tokenizer()
@@ -204,7 +205,8 @@ def main() -> None:
     info = {"model": args.model, "params": n_params, "steps": args.steps, "batch": args.batch, "ctx": CTX,
             "tokens_seen": args.steps * args.batch * CTX, "train_tokens": int(len(train_ids)),
             "train_seconds": round(train_seconds, 1), "cpu_seconds": round(cpu_seconds, 1), "val_loss": round(vl, 4), "lr": args.lr,
-            "command": "/usr/bin/python3 training/organisms/train.py " + " ".join(sys.argv[1:]), "log": log}
+            "command": "/usr/bin/python3 training/organisms/train.py "
+                       + " ".join(a for a in sys.argv[1:] if a != "--resume"), "log": log}
     with open(os.path.join(work, "train_info.json"), "w") as f:
         json.dump(info, f, indent=1)
     print(f"trained in {train_seconds / 60:.1f} min ({cpu_seconds / 60:.1f} CPU min); val loss {vl:.4f}",

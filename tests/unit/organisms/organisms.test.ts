@@ -1,10 +1,9 @@
 /**
  * The shipped model organisms behave as their model cards say, measured through Rudder's engine
- * (issue 3): a retrained organism cannot silently regress. Targets an organism does not reach yet
- * are held at the figure it reaches (KNOWN_SHORTFALLS), never skipped.
+ * (issue 3): a retrained organism cannot silently regress below issue 3's targets.
  */
 import { describe, expect, it } from 'vitest';
-import { evaluateDir, KNOWN_SHORTFALLS, organismDirs, TARGETS } from '../../../src/cli/eval-organisms';
+import { bestMiddleLayer, evaluateDir, organismDirs, TARGETS } from '../../../src/cli/eval-organisms';
 import type { OrganismFigures } from '../../../src/interp/organism-eval';
 import { useBackend } from '../../support/backend';
 
@@ -17,7 +16,6 @@ describe('model organisms', () => {
 
   for (const dir of dirs) {
     const name = dir.split('/').pop()!;
-    const shortfall = KNOWN_SHORTFALLS[name] ?? {};
     describe(name, () => {
       let figures: OrganismFigures;
       const measured = async () => {
@@ -38,14 +36,20 @@ describe('model organisms', () => {
         const f = await measured();
         expect(Object.keys(f.fewShot).length).toBeGreaterThanOrEqual(3);
         for (const [task, acc] of Object.entries(f.fewShot))
-          expect(acc, task).toBeGreaterThanOrEqual(shortfall.fewShot?.[task] ?? TARGETS.fewShot);
+          expect(acc, task).toBeGreaterThanOrEqual(TARGETS.fewShot);
       });
 
-      it('has a refusal direction and a sentiment direction that separate held-out prompts', async () => {
+      it('has a refusal direction and a sentiment direction at a middle layer that separate held-out text', async () => {
         const f = await measured();
-        const best = (xs: readonly { auc: number }[]) => Math.max(...xs.slice(1).map((x) => x.auc));
-        expect(best(f.refusalAuc)).toBeGreaterThanOrEqual(TARGETS.directionAuc);
-        expect(best(f.sentimentAuc)).toBeGreaterThanOrEqual(shortfall.sentimentAuc ?? TARGETS.directionAuc);
+        expect(bestMiddleLayer(f.refusalAuc).auc).toBeGreaterThanOrEqual(TARGETS.directionAuc);
+        expect(bestMiddleLayer(f.sentimentAuc).auc).toBeGreaterThanOrEqual(TARGETS.directionAuc);
+      });
+
+      it('predicts held-out corpus text far better than chance', async () => {
+        const f = await measured();
+        // Uniform guessing over the vocabulary costs ln(vocab) ≈ 8 nats; the cards report about 1.1.
+        expect(f.validationLoss).toBeDefined();
+        expect(f.validationLoss!).toBeLessThan(1.5);
       });
     });
   }

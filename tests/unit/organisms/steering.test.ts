@@ -1,11 +1,13 @@
 /**
  * Steering the shipped organisms, measured through Rudder's engine with the same code
- * `npm run eval:steering` prints. Issue 4's targets are printed there; this test holds what the
- * organisms reach today (SENTIMENT_FLOORS) and that the refusal selection runs end to end.
+ * `npm run eval:steering` prints, held to issue 4's targets. One exception, stated where it is
+ * tested: on both organisms METHODS.md §5's induce filter drops every candidate before the last
+ * blocks, so the eval falls back to the lowest-bypass candidate and the test holds that adding it
+ * raises refusal on harmless requests rather than the 80% target.
  */
 import { describe, expect, it } from 'vitest';
 import { organismDirs } from '../../../src/cli/eval-organisms';
-import { evaluateSteeringDir, SENTIMENT_FLOORS } from '../../../src/cli/eval-steering';
+import { evaluateSteeringDir, STEERING_TARGETS } from '../../../src/cli/eval-steering';
 import type { SteeringFigures } from '../../../src/interp/steering-eval';
 import { useBackend } from '../../support/backend';
 
@@ -21,22 +23,29 @@ for (const dir of organismDirs()) {
       return figures;
     };
 
-    it('scores every refusal candidate and drops each rejected one for a stated reason', async () => {
+    it('selects a refusal direction whose ablation removes refusal at a small cost in KL', async () => {
       const { refusal } = await measured();
       expect(refusal.candidates).toBeGreaterThan(0);
       expect(refusal.harmfulBaseline).toBeGreaterThanOrEqual(0.9);
-      if (refusal.chosen) expect(Number.isFinite(refusal.chosen.bypass)).toBe(true);
-      else expect(refusal.kept).toBe(0);
+      expect(refusal.chosen).toBeDefined();
+      expect(refusal.harmfulAblated).toBeLessThanOrEqual(STEERING_TARGETS.harmfulAblated);
+      expect(refusal.harmlessKlAblated).toBeLessThan(STEERING_TARGETS.harmlessKl);
+      if (refusal.fallback) {
+        // Every candidate was dropped (see the file's comment): adding the fallback still induces.
+        expect(refusal.kept).toBe(0);
+        expect(refusal.harmlessAdded).toBeGreaterThan(refusal.harmlessBaseline + 0.2);
+      } else {
+        expect(refusal.harmlessAdded).toBeGreaterThanOrEqual(STEERING_TARGETS.harmlessAdded);
+      }
     });
 
     it('moves neutral stories towards the vector’s sentiment as the coefficient grows', async () => {
       const { sweep, sentimentPairs } = await measured();
-      const floor = SENTIMENT_FLOORS[name]!;
       expect(sentimentPairs).toBeLessThanOrEqual(16);
       const at = (c: number) => sweep.filter((r) => r.coefficient === c);
       const best = (rows: typeof sweep, key: 'positive' | 'negative') => Math.max(...rows.map((r) => r[key]));
-      expect(best(sweep, 'positive')).toBeGreaterThanOrEqual(floor.positive);
-      expect(best(sweep, 'negative')).toBeGreaterThanOrEqual(floor.negative);
+      expect(best(sweep, 'positive')).toBeGreaterThanOrEqual(STEERING_TARGETS.sentimentShare);
+      expect(best(sweep, 'negative')).toBeGreaterThanOrEqual(STEERING_TARGETS.sentimentShare);
       // Steering up makes stories more positive than no steering at all.
       expect(best(at(8), 'positive')).toBeGreaterThan(best(at(0), 'positive'));
     });
