@@ -56,7 +56,7 @@ async function measure(label: string, model: Model): Promise<void> {
   const opts = { pairs, hook: 'resid_post', position: { kind: 'last' }, method: 'mean' } as const;
   const buildOne = await timeIt(() => buildContrastVector(model, { ...opts, layers: [layer] }));
   const buildAll = await timeIt(() => buildContrastVector(model, { ...opts, layers: 'all' }));
-  const v = buildContrastVector(model, { ...opts, layers: [layer] });
+  const v = await buildContrastVector(model, { ...opts, layers: [layer] });
   const prompt = model.tokenizer?.encode('Once upon a time') ?? [1, 2, 3, 4];
   const gen = { maxTokens: DECODE, temperature: 0, stopTokens: [] };
   const plain = await timeIt(() => generate(model, prompt, gen));

@@ -6,6 +6,7 @@
 import { runModules } from './harness';
 import './steer';
 import './lens';
+import './heads';
 import './refusal';
 
 await runModules();

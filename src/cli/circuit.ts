@@ -52,7 +52,7 @@ export async function circuitCommand(args: string[]): Promise<void> {
       positions,
       onProgress: (stage, done, total) => console.error(`${stage} ${done}/${total}`),
     });
-    const byLayer = refusalByLayer(model, harmful, harmless);
+    const byLayer = await refusalByLayer(model, harmful, harmless);
     console.error(`circuit in ${Date.now() - started} ms`);
     const text = (ids: number[]) =>
       ids.map((id) => ({ id, text: model.tokenizer?.decode([id]) ?? String(id) }));

@@ -85,7 +85,7 @@ async function circuitFigures(
       .join(', ')}`,
   );
 
-  const byLayer = refusalByLayer(model, harmful, harmless);
+  const byLayer = await refusalByLayer(model, harmful, harmless);
   console.log(
     `refusal direction separation per layer (d'): ${[...byLayer.separation].map((x) => x.toFixed(1)).join(' ')}`,
   );
@@ -136,7 +136,7 @@ async function lensFigures(
     if (!tuned) {
       console.log(`training a tuned lens on ${texts.length} validation texts…`);
       tuned = await trainAndReport(model, texts, 300);
-      writeFileSync(join(dir, TUNED_LENS_FILE), tunedLensToSafetensors(tuned, model.id));
+      writeFileSync(join(dir, TUNED_LENS_FILE), await tunedLensToSafetensors(tuned, model.id));
       console.log(`saved ${join(dir, TUNED_LENS_FILE)}`);
     }
     const windows = textWindows(model, texts, 64);

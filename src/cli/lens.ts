@@ -43,7 +43,7 @@ export async function lensCommand(args: string[]): Promise<void> {
       const texts = values.text ? readTexts(values.text) : (await readOrganismData(source)).validation;
       tuned = await trainAndReport(model, texts, num(values, 'steps', 300));
       const file = join(values.model!, TUNED_LENS_FILE);
-      writeFileSync(file, tunedLensToSafetensors(tuned, model.id));
+      writeFileSync(file, await tunedLensToSafetensors(tuned, model.id));
       console.error(`saved ${file}`);
     } else {
       tuned = await loadTunedLens(source, model.spec);

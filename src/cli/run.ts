@@ -21,9 +21,12 @@ export async function runCommand(args: string[]): Promise<void> {
     const tokens = encodePrompt(model, values.prompt, values.chat ?? false);
     const result = model.run(tokens, { cache: values.cache as HookName[], logits: 'none' });
     const tensors: Record<string, HostTensor> = {};
-    for (const [name, t] of result.cache)
-      tensors[name] = { shape: t.shape.slice(1), data: t.dataSync() as Float32Array };
-    disposeResult(result);
+    try {
+      for (const [name, t] of result.cache)
+        tensors[name] = { shape: t.shape.slice(1), data: (await t.data()) as Float32Array };
+    } finally {
+      disposeResult(result);
+    }
     await writeFile(
       values.out,
       writeSafetensors(tensors, { prompt: values.prompt, tokens: JSON.stringify(tokens) }),

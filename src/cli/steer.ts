@@ -71,7 +71,7 @@ export async function steerCommand(args: string[]): Promise<void> {
       pairs = pairs.map((p) => ({ positive: ids(p.positive), negative: ids(p.negative) }));
     const layers = parseLayers(values.layer, model.spec.nLayers);
     const started = performance.now();
-    const vector = buildContrastVector(model, {
+    const vector = await buildContrastVector(model, {
       pairs,
       hook,
       layers,

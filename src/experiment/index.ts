@@ -14,6 +14,20 @@ export {
   VectorRecipeSchema,
 } from './interventions';
 export {
+  LESSON_CAPITALS,
+  LESSON_DATASETS,
+  LESSON_ORGANISM,
+  LESSONS,
+  type Lesson,
+  type LessonCheck,
+  type LessonDatasets,
+  lessonById,
+  lessonExperiment,
+  lessonRequest,
+  REFUSAL_OPENINGS,
+  SENTIMENT_WORDS,
+} from './lessons';
+export {
   base64ToFloat16,
   float16ToBase64,
   INLINE_LIMITS,

@@ -111,7 +111,7 @@ export async function fewShotAccuracy(
 }
 
 /** Mean next-token cross-entropy (nats) over texts, each scored independently. */
-export function meanLoss(model: Model, texts: readonly string[]): number {
+export async function meanLoss(model: Model, texts: readonly string[]): Promise<number> {
   const tok = tokenizerOf(model);
   let total = 0;
   let count = 0;
@@ -119,19 +119,27 @@ export function meanLoss(model: Model, texts: readonly string[]): number {
     const ids = tok.encode(text, { addSpecialTokens: false }).slice(0, model.spec.nCtx);
     if (ids.length < 2) continue;
     const r = model.run(ids.slice(0, -1));
-    const loss = tf.tidy(() => {
-      const logp = tf.logSoftmax(tf.squeeze(r.logits!, [0]));
-      const picked = tf.gather(
-        tf.reshape(logp, [-1]),
-        tf.tensor1d(
-          ids.slice(1).map((id, t) => t * model.spec.vocabSize + id),
-          'int32',
-        ),
-      );
-      return -tf.sum(picked).dataSync()[0]!;
-    });
-    disposeResult(r);
-    total += loss;
+    let sum: tf.Tensor;
+    try {
+      sum = tf.tidy(() => {
+        const logp = tf.logSoftmax(tf.squeeze(r.logits!, [0]));
+        const picked = tf.gather(
+          tf.reshape(logp, [-1]),
+          tf.tensor1d(
+            ids.slice(1).map((id, t) => t * model.spec.vocabSize + id),
+            'int32',
+          ),
+        );
+        return tf.sum(picked);
+      });
+    } finally {
+      disposeResult(r);
+    }
+    try {
+      total += -(await sum.data())[0]!;
+    } finally {
+      sum.dispose();
+    }
     count += ids.length - 1;
   }
   return total / Math.max(1, count);

@@ -45,7 +45,7 @@ export async function ablateGates(
 ): Promise<GateAblation> {
   const ablation = opts.ablation ?? 'mean';
   const means: HeadMeans | undefined =
-    ablation === 'mean' ? headMeans(model, opts.reference ?? harmless) : undefined;
+    ablation === 'mean' ? await headMeans(model, opts.reference ?? harmless) : undefined;
   const hooks = headGateHooks(
     model.spec,
     gates.map((g) => ({ layer: g.layer, head: g.head, mode: ablation })),

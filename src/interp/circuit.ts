@@ -143,7 +143,7 @@ export async function refusalCircuit(
   };
 
   const ablation = opts.ablation ?? 'mean';
-  const means: HeadMeans | undefined = ablation === 'mean' ? headMeans(model, harmless) : undefined;
+  const means: HeadMeans | undefined = ablation === 'mean' ? await headMeans(model, harmless) : undefined;
   const edges: CircuitEdge[] = [];
   const knockout = new Map<number, number>();
   for (const [n, j] of gates.entries()) {

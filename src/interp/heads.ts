@@ -31,13 +31,13 @@ export function headId(h: HeadRef): string {
  * Mean z of every head over the reference prompts: each prompt's mean over its tokens, then the
  * mean over prompts (so that long prompts do not outweigh short ones).
  */
-export function headMeans(
+export async function headMeans(
   model: Model,
   prompts: readonly (readonly number[])[],
   opts: { readonly batchSize?: number } = {},
-): HeadMeans {
+): Promise<HeadMeans> {
   const hooks = Array.from({ length: model.spec.nLayers }, (_, l) => `blocks.${l}.attn.hook_z` as HookName);
-  const acts = collectActivations(model, prompts, hooks, { kind: 'mean' }, opts);
+  const acts = await collectActivations(model, prompts, hooks, { kind: 'mean' }, opts);
   return {
     z: hooks.map((h) => {
       const rows = acts.get(h)!;

@@ -73,13 +73,13 @@ export async function replyStartTokens(
  * r = mean_harmful − mean_harmless of `resid_pre[layer]` at one position (−1: the last token), in
  * the residual's own units (add it with c = ±1, or normalise it for directional ablation).
  */
-export function refusalDirection(
+export async function refusalDirection(
   model: Model,
   harmful: readonly (readonly number[])[],
   harmless: readonly (readonly number[])[],
   layer: number,
   opts: { readonly position?: number; readonly hooks?: Hooks } = {},
-): Float32Array {
+): Promise<Float32Array> {
   if (!Number.isInteger(layer) || layer < 0 || layer >= model.spec.nLayers)
     throw new RudderError(
       'bad-layer',
@@ -87,8 +87,10 @@ export function refusalDirection(
     );
   const hook: HookName = `blocks.${layer}.hook_resid_pre`;
   const position = { kind: 'index', index: opts.position ?? -1 } as const;
-  const a = meanRow(collectActivations(model, harmful, [hook], position, { hooks: opts.hooks }).get(hook)!);
-  const b = meanRow(collectActivations(model, harmless, [hook], position, { hooks: opts.hooks }).get(hook)!);
+  const read = async (prompts: readonly (readonly number[])[]) =>
+    meanRow((await collectActivations(model, prompts, [hook], position, { hooks: opts.hooks })).get(hook)!);
+  const a = await read(harmful);
+  const b = await read(harmless);
   return a.map((x, i) => x - b[i]!);
 }
 
@@ -112,12 +114,12 @@ export interface RefusalByLayer {
  * onto a unit refusal direction, either the one given (e.g. from a chosen layer) or each point's
  * own difference of means (in-sample, so its separation is optimistic on few prompts).
  */
-export function refusalByLayer(
+export async function refusalByLayer(
   model: Model,
   harmful: readonly (readonly number[])[],
   harmless: readonly (readonly number[])[],
   opts: { readonly position?: number; readonly direction?: Float32Array; readonly hooks?: Hooks } = {},
-): RefusalByLayer {
+): Promise<RefusalByLayer> {
   const L = model.spec.nLayers;
   const d = model.spec.dModel;
   if (opts.direction && opts.direction.length !== d)
@@ -130,8 +132,8 @@ export function refusalByLayer(
     `blocks.${L - 1}.hook_resid_post`,
   ];
   const position = { kind: 'index', index: opts.position ?? -1 } as const;
-  const a = collectActivations(model, harmful, hooks, position, { hooks: opts.hooks });
-  const b = collectActivations(model, harmless, hooks, position, { hooks: opts.hooks });
+  const a = await collectActivations(model, harmful, hooks, position, { hooks: opts.hooks });
+  const b = await collectActivations(model, harmless, hooks, position, { hooks: opts.hooks });
   const P = hooks.length;
   const out = {
     harmful: new Float32Array(P),

@@ -60,7 +60,7 @@ export function elasticNetLambda(g: number, rho: number, alpha: number): number 
   return excess > 0 ? (Math.sign(g) * excess) / (rho * (1 - alpha)) : 0;
 }
 
-export function steer2editEdits(model: Model, opts: Steer2EditOptions): WeightEdits {
+export async function steer2editEdits(model: Model, opts: Steer2EditOptions): Promise<WeightEdits> {
   const alpha = opts.alpha ?? 0.95;
   if (!(alpha >= 0 && alpha < 1))
     throw new RudderError('bad-alpha', `alpha must be in [0, 1), got ${alpha}.`);
@@ -75,7 +75,7 @@ export function steer2editEdits(model: Model, opts: Steer2EditOptions): WeightEd
   const layers = [...Array(spec.nLayers).keys()];
   const points = ['attn_out', 'z', 'mlp_out', 'mlp_post'] as const;
   const names = layers.flatMap((l) => points.map((p) => hookName(p, l)));
-  const acts = collectActivations(model, prompts, names, opts.position ?? { kind: 'mean' }, opts);
+  const acts = await collectActivations(model, prompts, names, opts.position ?? { kind: 'mean' }, opts);
   const read = (name: HookName) => {
     const rows = acts.get(name)!;
     return { diff: sub(meanRows(rows.slice(0, n)), meanRows(rows.slice(n))), mean: meanRows(rows) };

@@ -55,14 +55,17 @@ export class TunedLens {
   }
 
   /** Translators as host tensors under tuned-lens's names ([out, in] weights). */
-  toHost(): Record<string, HostTensor> {
+  async toHost(): Promise<Record<string, HostTensor>> {
     const d = this.dModel;
     const out: Record<string, HostTensor> = {};
     for (let l = 0; l < this.nLayers; l++) {
       const w = tf.tidy(() => tf.transpose(this.A[l]!));
-      out[`layer_translators.${l}.weight`] = { shape: [d, d], data: w.dataSync() as Float32Array };
-      w.dispose();
-      out[`layer_translators.${l}.bias`] = { shape: [d], data: this.b[l]!.dataSync() as Float32Array };
+      try {
+        out[`layer_translators.${l}.weight`] = { shape: [d, d], data: (await w.data()) as Float32Array };
+      } finally {
+        w.dispose();
+      }
+      out[`layer_translators.${l}.bias`] = { shape: [d], data: (await this.b[l]!.data()) as Float32Array };
     }
     return out;
   }
@@ -111,9 +114,9 @@ function zeroVariable(shape: number[]): tf.Variable {
   return v;
 }
 
-export function tunedLensToSafetensors(lens: TunedLens, modelId: string): Uint8Array {
+export async function tunedLensToSafetensors(lens: TunedLens, modelId: string): Promise<Uint8Array> {
   return writeSafetensors(
-    lens.toHost(),
+    await lens.toHost(),
     { format: FORMAT, model: modelId, n_layers: String(lens.nLayers), d_model: String(lens.dModel) },
     TUNED_LENS_FILE,
   );

@@ -70,7 +70,7 @@ export class HeadsSession {
       if (ctl.signal.aborted) throw new CancelledError();
       const { nLayers, nHeads } = this.model.spec;
       // Only attribution picks tokens from them; the other measures skip the extra pass.
-      const next = request.measure === 'dla' ? nextTokens(this.model, tokens) : [];
+      const next = request.measure === 'dla' ? await nextTokens(this.model, tokens) : [];
       const base = { measure: request.measure, nLayers, nHeads, tokens: this.texts(tokens), next };
       const done = (extra: Omit<HeadScores, keyof typeof base | 'ms'>): HeadScores => {
         if (ctl.signal.aborted) throw new CancelledError();
@@ -160,8 +160,10 @@ export class HeadsSession {
         ? openings.map((t) => tok.encode(t)).filter((p) => p.length > 0)
         : [fallback];
     const key = openings.length > 0 ? 'openings' : JSON.stringify(fallback);
-    if (this.means?.key !== key) this.means = { key, means: headMeans(this.model, prompts) };
-    return this.means.means;
+    if (this.means?.key === key) return this.means.means;
+    const means = await headMeans(this.model, prompts);
+    this.means = { key, means };
+    return means;
   }
 
   private async counterpart(
@@ -244,14 +246,23 @@ export class HeadsSession {
 }
 
 /** The model's most likely next tokens after the prompt. */
-function nextTokens(model: Model, tokens: readonly number[]): NextToken[] {
+async function nextTokens(model: Model, tokens: readonly number[]): Promise<NextToken[]> {
   const r = model.run(tokens, { logits: 'last' });
-  const { values, indices } = tf.tidy(() => {
-    const probs = tf.softmax(tf.reshape(r.logits!, [-1]));
-    const top = tf.topk(probs, Math.min(NEXT_TOKENS, model.spec.vocabSize));
-    return { values: top.values.dataSync(), indices: top.indices.dataSync() };
-  });
-  disposeResult(r);
+  let top: { values: tf.Tensor; indices: tf.Tensor };
+  try {
+    top = tf.tidy(() =>
+      tf.topk(tf.softmax(tf.reshape(r.logits!, [-1])), Math.min(NEXT_TOKENS, model.spec.vocabSize)),
+    );
+  } finally {
+    disposeResult(r);
+  }
+  let values: tf.TypedArray;
+  let indices: tf.TypedArray;
+  try {
+    [values, indices] = await Promise.all([top.values.data(), top.indices.data()]);
+  } finally {
+    tf.dispose([top.values, top.indices]);
+  }
   const tok = model.tokenizer;
   return Array.from(indices, (id, i) => ({
     id,

@@ -389,17 +389,8 @@ export class ModelHost implements RudderWorker {
       if (request.rows.length < 1 || request.rows.length > 4)
         throw new RudderError('bad-settings', 'Ask for one to four rows.');
       const rows = request.rows.map((r) => parseInterventions(r));
-      const used = new Set(rows.flat().flatMap((iv) => ('vector' in iv ? [iv.vector] : [])));
-      const vectors: Record<string, SteeringVector> = {};
-      for (const name of used) {
-        const recipe = request.vectors[name];
-        if (!recipe) continue; // compile names the missing vector
-        const r = VectorSourceSchema.safeParse(recipe);
-        if (!r.success) throw new SpecValidationError(`The recipe of vector “${name}”`, r.error.issues);
-        vectors[name] = (await this.vectors.build(model, r.data)).vector;
-        if (signal.aborted) throw new CancelledError();
-      }
-      const extras = steeringExtrasFor(this.vectors, model, rows.flat(), request);
+      const vectors = await this.vectorsFor(model, rows.flat(), request.vectors, signal);
+      const extras = await steeringExtrasFor(this.vectors, model, rows.flat(), request);
       const prompt = encodePrompt(model, request);
       const compiled: CompiledInterventions[] = [];
       try {
@@ -453,7 +444,7 @@ export class ModelHost implements RudderWorker {
       const tokens = encodePrompt(model, request);
       // The same compile context as the steered generation row's (rowsInner), so that every
       // intervention the steered side applies applies to the steered lens as well.
-      const extras = steeringExtrasFor(this.vectors, model, steered ?? [], request);
+      const extras = await steeringExtrasFor(this.vectors, model, steered ?? [], request);
       const heads = this.headsSession?.model === model ? this.headsSession : undefined;
       const gates = (steered && (await heads?.gateContext(steered, tokens))) || {};
       return await session.run({
@@ -534,12 +525,12 @@ function parseSource(source: VectorSource): VectorSource {
 }
 
 /** The planes and unit selections that rotate and units interventions name, from their recipes. */
-function steeringExtrasFor(
+async function steeringExtrasFor(
   store: VectorStore,
   model: Model,
   interventions: readonly Intervention[],
   request: Pick<RowsRequest, 'planes' | 'units'>,
-): { planes: Record<string, SteeringPlane>; units: Record<string, UnitSelection> } {
+): Promise<{ planes: Record<string, SteeringPlane>; units: Record<string, UnitSelection> }> {
   const planes: Record<string, SteeringPlane> = {};
   const units: Record<string, UnitSelection> = {};
   for (const iv of interventions) {
@@ -547,13 +538,13 @@ function steeringExtrasFor(
     if (iv.kind === 'rotate' && plane && !planes[iv.plane]) {
       const r = PlaneRecipeSchema.safeParse(plane);
       if (!r.success) throw new SpecValidationError(`The plane “${iv.plane}”`, r.error.issues);
-      planes[iv.plane] = store.plane(model, r.data);
+      planes[iv.plane] = await store.plane(model, r.data);
     }
     const sel = iv.kind === 'units' ? request.units?.[iv.units] : undefined;
     if (iv.kind === 'units' && sel && !units[iv.units]) {
       const r = UnitsRecipeSchema.safeParse(sel);
       if (!r.success) throw new SpecValidationError(`The units “${iv.units}”`, r.error.issues);
-      units[iv.units] = store.unitSelection(model, r.data);
+      units[iv.units] = await store.unitSelection(model, r.data);
     }
   }
   return { planes, units };

@@ -50,7 +50,7 @@ export class RefusalJobs {
 
   profile(req: RefusalProfileRequest): Promise<RefusalProfile> {
     return this.track(async () =>
-      refusalProfile(this.model, req, refusalVectorCached(this.model, req.vector)),
+      refusalProfile(this.model, req, await refusalVectorCached(this.model, req.vector)),
     );
   }
 

@@ -17,8 +17,8 @@ import type { VectorInfo } from './api';
 export type RefusalRecipe = Extract<VectorRecipe, { from: 'refusal' }>;
 
 /** The vector a refusal recipe describes: the difference of means at its one position and layer. */
-export function refusalVector(model: Model, recipe: RefusalRecipe): SteeringVector {
-  const c = refusalCandidates(model, {
+export async function refusalVector(model: Model, recipe: RefusalRecipe): Promise<SteeringVector> {
+  const c = await refusalCandidates(model, {
     harmful: recipe.harmful,
     harmless: recipe.harmless,
     positions: [recipe.position],
@@ -38,12 +38,12 @@ function builtFor(model: Model): Map<string, SteeringVector> {
   return m;
 }
 
-export function refusalVectorCached(model: Model, recipe: RefusalRecipe): SteeringVector {
+export async function refusalVectorCached(model: Model, recipe: RefusalRecipe): Promise<SteeringVector> {
   const m = builtFor(model);
   const key = recipeKey(recipe);
   let v = m.get(key);
   if (!v) {
-    v = refusalVector(model, recipe);
+    v = await refusalVector(model, recipe);
     m.set(key, v);
     // A person finds a few directions per session; keep the newest few.
     if (m.size > 8) m.delete(m.keys().next().value!);
@@ -59,22 +59,23 @@ export function seed(model: Model, recipe: RefusalRecipe, v: SteeringVector): vo
  * What VectorStore.build answers for a refusal recipe: the vector, and the numbers the page
  * shows for a vector (its norm against the residual's mean norm at its layer and position).
  */
-export function refusalBuilt(
+export async function refusalBuilt(
   model: Model,
   recipe: RefusalRecipe,
-): { vector: SteeringVector; info: VectorInfo } {
+): Promise<{ vector: SteeringVector; info: VectorInfo }> {
   const started = performance.now();
   const m = built.get(model);
   const cached = m?.has(recipeKey(recipe)) ?? false;
-  const vector = refusalVectorCached(model, recipe);
+  const vector = await refusalVectorCached(model, recipe);
   const r = vector.layers[recipe.layer]!;
   const hook = hookName('resid_pre', recipe.layer);
-  const rows = collectActivations(
+  const acts = await collectActivations(
     model,
     recipe.harmless.slice(0, 8).map((p) => encodeInput(model, p, { chat: true })),
     [hook],
     { kind: 'index', index: recipe.position },
-  ).get(hook)!;
+  );
+  const rows = acts.get(hook)!;
   return {
     vector,
     info: {

@@ -14,6 +14,7 @@ import {
   measure,
   type PromptInput,
   REFUSAL_PREFIXES,
+  type RefusalByLayer,
   readOrganismData,
   refusalByLayer,
   refusalCandidates,
@@ -124,7 +125,11 @@ export async function findRefusalDirection(
 
   await check();
   progress({ stage: 'candidates', done: 0, total: 1 });
-  const candidates = refusalCandidates(model, { harmful: harmfulBuild, harmless: harmlessBuild, batchSize });
+  const candidates = await refusalCandidates(model, {
+    harmful: harmfulBuild,
+    harmless: harmlessBuild,
+    batchSize,
+  });
   progress({ stage: 'candidates', done: 1, total: 1 });
   const candidatesMs = performance.now() - started - filterMs;
 
@@ -220,10 +225,14 @@ export async function findRefusalDirection(
   };
 }
 
-const references = new WeakMap<Model, { key: string; refs: ReturnType<typeof refusalByLayer> }>();
+const references = new WeakMap<Model, { key: string; refs: RefusalByLayer }>();
 
 /** Per-layer projection of one prompt onto the recipe's unit direction, against its build sets. */
-export function refusalProfile(model: Model, req: RefusalProfileRequest, r: SteeringVector): RefusalProfile {
+export async function refusalProfile(
+  model: Model,
+  req: RefusalProfileRequest,
+  r: SteeringVector,
+): Promise<RefusalProfile> {
   const direction = r.layers[req.vector.layer]!;
   const prompt = encodeInput(model, req.prompt || ' ', { chat: req.chat });
   const position = prompt.length + req.vector.position >= 0 ? req.vector.position : -1;
@@ -234,7 +243,7 @@ export function refusalProfile(model: Model, req: RefusalProfileRequest, r: Stee
   const refs =
     cachedRefs?.key === key
       ? cachedRefs.refs
-      : refusalByLayer(model, req.vector.harmful.map(enc), req.vector.harmless.map(enc), {
+      : await refusalByLayer(model, req.vector.harmful.map(enc), req.vector.harmless.map(enc), {
           direction,
           position: req.vector.position,
         });
@@ -244,7 +253,7 @@ export function refusalProfile(model: Model, req: RefusalProfileRequest, r: Stee
     ...Array.from({ length: L }, (_, l) => `blocks.${l}.hook_resid_pre` as const),
     `blocks.${L - 1}.hook_resid_post`,
   ];
-  const acts = collectActivations(model, [prompt], hooks, { kind: 'index', index: position });
+  const acts = await collectActivations(model, [prompt], hooks, { kind: 'index', index: position });
   let n = 0;
   for (const x of direction) n += x * x;
   n = Math.sqrt(n) || 1;

@@ -53,6 +53,11 @@ export class VectorStore {
   private readonly inline = new Map<string, { vector: SteeringVector; info: VectorInfo }>();
   private readonly planes = new Map<string, SteeringPlane>();
   private readonly units = new Map<string, UnitSelection>();
+  /** Pair sets being read now, by rows key. */
+  private readonly reading = new Map<
+    string,
+    { promise: Promise<PairRows>; listeners: Set<(p: BuildProgress) => void> }
+  >();
   private generation = 0;
 
   /** Forgets everything (a new model was loaded). */
@@ -62,46 +67,50 @@ export class VectorStore {
     this.inline.clear();
     this.planes.clear();
     this.units.clear();
+    this.reading.clear();
+    ++this.generation; // a read of the old model's activations is stale
   }
 
   /** The plane of a recipe (rotate), built once per pair set. */
-  plane(model: Model, r: PlaneRecipe): SteeringPlane {
+  async plane(model: Model, r: PlaneRecipe): Promise<SteeringPlane> {
     const key = JSON.stringify([model.id, r.positive, r.negative, r.discriminative]);
     let p = this.planes.get(key);
     if (!p) {
-      p = buildPlane(model, { positive: r.positive, negative: r.negative, discriminative: r.discriminative });
+      p = await buildPlane(model, {
+        positive: r.positive,
+        negative: r.negative,
+        discriminative: r.discriminative,
+      });
       remember(this.planes, key, p);
     }
     return p;
   }
 
   /** The ranked units of a recipe (AUSteer), built once per pair set and point. */
-  unitSelection(model: Model, r: UnitsRecipe): UnitSelection {
+  async unitSelection(model: Model, r: UnitsRecipe): Promise<UnitSelection> {
     const key = JSON.stringify([model.id, r.pairs, r.point, r.position, r.k]);
     let u = this.units.get(key);
     if (!u) {
-      u = buildUnits(model, { pairs: r.pairs, point: r.point, position: r.position, k: r.k });
+      u = await buildUnits(model, { pairs: r.pairs, point: r.point, position: r.position, k: r.k });
       remember(this.units, key, u);
     }
     return u;
   }
 
   /**
-   * Builds (or finds) the vector of a recipe. A newer `build` makes an older one that is still
-   * reading activations stop at its next batch with CancelledError.
+   * Builds (or finds) the vector of a recipe. A newer build that must read activations makes an
+   * older one still reading stop at its next batch with CancelledError; one that finds its rows
+   * cached (or being read already) takes no slot, so resolving a known vector (a lens, a steered
+   * run) never cancels a build that is still reading.
    */
   async build(
     model: Model,
     recipe: VectorSource,
     onProgress?: (p: BuildProgress) => void,
   ): Promise<{ vector: SteeringVector; info: VectorInfo }> {
-    if (recipe.from === 'inline') {
-      ++this.generation; // a pending contrast build for the old vector is now stale
-      return await this.fromInline(model, recipe);
-    }
+    if (recipe.from === 'inline') return await this.fromInline(model, recipe);
     // The refusal view's direction (METHODS.md §5), built and cached by its own module.
     if (recipe.from === 'refusal') return refusalBuilt(model, recipe);
-    const ticket = ++this.generation;
     const started = performance.now();
     const r = contrastOnly(recipe);
     const key = vectorKey(model, r);
@@ -110,8 +119,7 @@ export class VectorStore {
     let rows = this.rows.get(rowsKey);
     if (!rows) {
       cached = false;
-      rows = await this.read(model, r, () => ticket !== this.generation, onProgress);
-      remember(this.rows, rowsKey, rows);
+      rows = await this.readOnce(model, r, rowsKey, onProgress);
     }
     let vector = this.vectors.get(key);
     if (!vector) {
@@ -146,6 +154,7 @@ export class VectorStore {
     const key = `inline:${hash(JSON.stringify(v))}`;
     const hit = this.inline.get(key);
     if (hit) return { vector: hit.vector, info: { ...hit.info, cached: true, ms: 0 } };
+    ++this.generation; // it reads a probe: a pending contrast build for the old vector is now stale
     const started = performance.now();
     const layers = inlineLayers(v);
     const vector: SteeringVector = { modelId: model.id, hook: v.hook, width: v.width, rows: 1, layers };
@@ -166,6 +175,42 @@ export class VectorStore {
     };
     remember(this.inline, key, { vector, info });
     return { vector, info };
+  }
+
+  /**
+   * Reads a pair set's rows, taking the slot, unless the same set is being read already: then
+   * this build waits for that read (and shares its cancellation) instead of cancelling it.
+   */
+  private readOnce(
+    model: Model,
+    r: ContrastRecipe,
+    rowsKey: string,
+    onProgress?: (p: BuildProgress) => void,
+  ): Promise<PairRows> {
+    const running = this.reading.get(rowsKey);
+    if (running) {
+      if (onProgress) running.listeners.add(onProgress);
+      return running.promise;
+    }
+    const ticket = ++this.generation;
+    const listeners = new Set(onProgress ? [onProgress] : []);
+    const promise = this.read(
+      model,
+      r,
+      () => ticket !== this.generation,
+      (p) => {
+        for (const l of listeners) l(p);
+      },
+    )
+      .then((rows) => {
+        remember(this.rows, rowsKey, rows);
+        return rows;
+      })
+      .finally(() => {
+        if (this.reading.get(rowsKey)?.promise === promise) this.reading.delete(rowsKey);
+      });
+    this.reading.set(rowsKey, { promise, listeners });
+    return promise;
   }
 
   private async read(
@@ -192,7 +237,7 @@ export class VectorStore {
       // Let a newer request (a newer build, a cancel) arrive between batches.
       await yieldToEventLoop();
       if (stale()) throw new CancelledError();
-      const acts = collectActivations(model, prompts.slice(start, start + BATCH), hooks, r.position, {
+      const acts = await collectActivations(model, prompts.slice(start, start + BATCH), hooks, r.position, {
         batchSize: BATCH,
       });
       hooks.forEach((h, l) => byLayer[l]!.push(...acts.get(h)!));

@@ -65,6 +65,7 @@ async function steeredRuns(page: Page): Promise<number> {
 async function afterSteered(
   page: Page,
   act: () => Promise<void>,
+  timeout = 120_000,
 ): Promise<{ baseline: string; steered: string }> {
   const before = await steeredRuns(page);
   await act();
@@ -75,7 +76,7 @@ async function afterSteered(
       return w.__steeredDone > n && (s === 'done' || s === 'error' || s === 'idle');
     },
     before,
-    { timeout: 120_000 },
+    { timeout },
   );
   const status = await page.getAttribute('[data-testid=steered-panel]', 'data-status');
   if (status === 'error')
@@ -280,6 +281,49 @@ describe.skipIf(!HAS_ORGANISM)('the head gates view', () => {
     const csv = (await exported(page, 'heads-patch', 'CSV')).toString('utf8').trim().split(/\r?\n/);
     expect(csv[0]).toBe('layer,head,patch,gate');
     expect(csv).toHaveLength(layers * heads + 1);
+    expect(watch.errors).toEqual([]);
+    await page.close();
+  });
+});
+
+// Scoring by attribution reads the model's next tokens and mean gates read head means; on WebGPU a
+// synchronous read there returned zeros and lost the device for every later call, generation
+// included (see src/interp/activations.ts).
+describe.skipIf(!HAS_ORGANISM)('the head gates view on WebGPU', () => {
+  let browser: Browser;
+  beforeAll(async () => {
+    browser = await launch({ webgpu: true });
+  });
+  afterAll(() => browser?.close());
+
+  it('scores heads by attribution, then still generates and mean-ablates a head', async () => {
+    const page = await browser.newPage({ viewport: { width: 1366, height: 1000 } });
+    const watch = watchPage(page);
+    await page.goto(`${app()}/?backend=webgpu`);
+    await waitForModel(page, /organism-llama/, 240_000);
+    expect(await page.getByTestId('backend').getAttribute('data-backend')).toBe('webgpu');
+    await page.getByRole('tab', { name: 'Head gates' }).click();
+    await page.getByRole('textbox', { name: 'Prompt' }).fill(PROMPT);
+    await waitForScores(page, 'dla', 240_000);
+    const values = await page
+      .getByTestId('head-cell')
+      .evaluateAll((cs) => cs.map((c) => Number(c.getAttribute('data-value'))));
+    for (const v of values) expect(Number.isFinite(v)).toBe(true);
+    expect(values.some((v) => v !== 0)).toBe(true);
+    // The target is the model's most likely next token, with the probability read back.
+    const target = await page.locator('select[aria-label="Target token"] option:checked').textContent();
+    expect(Number(/\((\d+\.\d)%\)/.exec(target ?? '')?.[1])).toBeGreaterThan(0);
+    await screenshot(page, 'heads-webgpu');
+
+    await setField(page, 'Max tokens', '12');
+    await setField(page, 'Temperature', '0');
+    const { final: baseline } = await generateAndWatch(page, 240_000);
+    expect(baseline.length).toBeGreaterThan(0);
+    await watchSteered(page);
+    const out = await afterSteered(page, () => cell(page, 0, 0).click({ modifiers: ['Shift'] }), 240_000);
+    expect(await cell(page, 0, 0).getAttribute('data-gate')).toBe('mean');
+    expect(out.baseline).toBe(baseline);
+    expect(out.steered.length).toBeGreaterThan(0);
     expect(watch.errors).toEqual([]);
     await page.close();
   });

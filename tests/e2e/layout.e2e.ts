@@ -86,6 +86,46 @@ describe('layout', () => {
     }
   });
 
+  it('keeps the Lessons link in the top bar and the vector lens tokens unclipped at 1366×768', async () => {
+    const size = { width: 1366, height: 768 };
+    const page = await browser.newPage({ viewport: size });
+    const watch = watchPage(page);
+    await page.goto(start());
+    await steerAndGenerate(page);
+    await page.waitForSelector('[data-testid=vector-lens][data-status=ready]');
+    await page.evaluate(() => window.scrollTo(0, 0));
+    const link = page.getByTestId('lessons-link');
+    expect(await link.count()).toBe(1);
+    const inBar = await link.evaluate((el) => el.parentElement?.matches('.topbar .prefs') ?? false);
+    expect(inBar, 'the link is one of the bar’s settings').toBe(true);
+    const linkBox = await onScreen(link, 'the Lessons link', size);
+    const bar = (await page.locator('.topbar').boundingBox())!;
+    expect(linkBox.y).toBeGreaterThanOrEqual(bar.y);
+    expect(linkBox.y + linkBox.height).toBeLessThanOrEqual(bar.y + bar.height);
+    const model = (await page.locator('#model-area').boundingBox())!;
+    const overlaps = (a: typeof bar, b: typeof bar) =>
+      a.x < b.x + b.width && b.x < a.x + a.width && a.y < b.y + b.height && b.y < a.y + a.height;
+    expect(overlaps(linkBox, model), 'the link covers the model panel').toBe(false);
+    // Every token the vector lens lists is shown whole, inside its line.
+    for (const id of ['lens-promoted', 'lens-suppressed']) {
+      const clipped = await page.getByTestId(id).evaluate((p) => {
+        const line = p.getBoundingClientRect();
+        const tokens = [...p.querySelectorAll('.lens-token')].map((t) => t.getBoundingClientRect());
+        return {
+          tokens: tokens.length,
+          outside: tokens.filter((t) => t.right > line.right + 0.5 || t.left < line.left - 0.5).length,
+          overflow: p.scrollWidth > p.clientWidth + 1 && getComputedStyle(p).overflowX === 'hidden',
+        };
+      });
+      expect(clipped.tokens, `${id} lists tokens`).toBeGreaterThan(0);
+      expect(clipped.outside, `${id} tokens outside the line`).toBe(0);
+      expect(clipped.overflow, `${id} hides what overflows`).toBe(false);
+    }
+    await screenshot(page, 'layout-1366x768-lessons-lens');
+    expect(watch.errors).toEqual([]);
+    await page.close();
+  });
+
   it('shows the loop on a 1920×1080 projector screen and in large-text mode', async () => {
     const size = { width: 1920, height: 1080 };
     for (const colorScheme of ['light', 'dark'] as const) {

@@ -3,12 +3,11 @@
  * slice. A newer run supersedes an older one (the worker cancels it between tokens); events of
  * an older run are dropped by run id.
  */
-import { experimentRecipes, steeredInterventions, steeringExtras, steeringStrength } from '../../experiment';
-import type { Intervention } from '../../worker';
+import { steeringStrength } from '../../experiment';
 import { type Generation, useStore } from '../store';
 import { modelWorker } from '../worker';
 import { errorOf } from './errors';
-import { syncVector } from './steer';
+import { steeredRequest } from './steered';
 
 const { getState, setState } = useStore;
 
@@ -25,14 +24,7 @@ export async function generate(mode: 'both' | 'steered' = 'both'): Promise<void>
   setState({ live: true });
   const model = getState().current;
   if (!model) return;
-  let steering: Intervention[] = steeredInterventions(getState().experiment, model.spec.nLayers);
-  if (steering.length > 0) {
-    const info = await syncVector();
-    // The vector panel shows why there is none. Only the loop's own interventions need it: the
-    // experiment's others (head gates, the refusal view's, with vectors of their own) still apply.
-    if (!info) steering = [...getState().experiment.interventions];
-  }
-  const exp = getState().experiment;
+  const { experiment: exp, steering, vectors, planes, units, label } = await steeredRequest(model);
   const key = JSON.stringify([model.id, exp.prompt, exp.generation]);
   const base = getState().generation;
   if (mode === 'steered' && (base.status !== 'done' || baselineFor !== key)) mode = 'both';
@@ -65,7 +57,7 @@ export async function generate(mode: 'both' | 'steered' = 'both'): Promise<void>
       prompt,
       text: '',
       tokenCount: 0,
-      ...(side === 'steered' ? { coefficient: steeringStrength(exp.steering) } : {}),
+      ...(side === 'steered' ? { coefficient: steeringStrength(exp.steering), applied: label } : {}),
     };
   }
   if (mode === 'both' && steering.length === 0) start.steered = idle(getState().steered);
@@ -84,8 +76,9 @@ export async function generate(mode: 'both' | 'steered' = 'both'): Promise<void>
         temperature: exp.generation.temperature,
         topP: exp.generation.topP,
         seed: exp.generation.seed,
-        vectors: experimentRecipes(exp, { id: model.id, nLayers: model.spec.nLayers }),
-        ...steeringExtras(exp, { id: model.id, nLayers: model.spec.nLayers }),
+        vectors,
+        planes,
+        units,
         rows,
       },
       (t) => {

@@ -14,8 +14,13 @@ const { getState, setState } = useStore;
 
 /** Typing pairs: wait for a pause before reading them through the model. */
 const VECTOR_DELAY_MS = 400;
-/** Dragging the slider: re-run as soon as it rests briefly (the worker cancels stale runs anyway). */
+/**
+ * Dragging the slider: re-run as soon as it rests briefly (the worker cancels stale runs anyway).
+ * Letting go of it runs at once (`flushSteered`), so the delay costs nothing after a release.
+ */
 const STEERED_DELAY_MS = 60;
+/** Times a build cancelled by the worker (not by a newer recipe) is asked again. */
+const BUILD_RETRIES = 3;
 
 let pending: { key: string; promise: Promise<VectorInfo | undefined> } | undefined;
 let vectorTimer: ReturnType<typeof setTimeout> | undefined;
@@ -43,17 +48,26 @@ export function syncVector(): Promise<VectorInfo | undefined> {
   });
   const promise = (async () => {
     try {
-      const info = await modelWorker().buildVector(recipe, (progress) => {
-        if (stillCurrent()) setState((s) => ({ vector: { ...s.vector, progress } }));
-      });
-      if (!stillCurrent()) return undefined;
-      setState({ vector: { status: 'ready', recipeKey: key, info } });
-      return info;
-    } catch (e) {
-      const error = errorOf(e);
-      if (stillCurrent() && error.code !== 'cancelled')
-        setState({ vector: { status: 'error', recipeKey: key, error } });
-      return undefined;
+      for (let attempt = 0; ; attempt++) {
+        try {
+          const info = await modelWorker().buildVector(recipe, (progress) => {
+            if (stillCurrent()) setState((s) => ({ vector: { ...s.vector, progress } }));
+          });
+          if (!stillCurrent()) return undefined;
+          setState({ vector: { status: 'ready', recipeKey: key, info } });
+          return info;
+        } catch (e) {
+          const error = errorOf(e);
+          // A newer recipe took over: its own build sets the status.
+          if (!stillCurrent()) return undefined;
+          // Cancelled while still the recipe shown: the worker began reading other pairs (a lens
+          // or a steered run resolving a vector of its own). Ask again, so that the status ends
+          // ready or failed, never stuck on building.
+          if (error.code === 'cancelled' && attempt < BUILD_RETRIES) continue;
+          setState({ vector: { status: 'error', recipeKey: key, error } });
+          return undefined;
+        }
+      }
     } finally {
       if (pending?.key === key) pending = undefined;
     }
@@ -66,6 +80,7 @@ export function syncVector(): Promise<VectorInfo | undefined> {
 export function scheduleVector(): void {
   clearTimeout(vectorTimer);
   clearTimeout(steeredTimer);
+  steeredTimer = undefined;
   vectorTimer = setTimeout(() => {
     void syncVector().then(() => {
       if (getState().live) void generate('steered');
@@ -77,5 +92,16 @@ export function scheduleVector(): void {
 export function scheduleSteered(): void {
   if (!getState().live) return;
   clearTimeout(steeredTimer);
-  steeredTimer = setTimeout(() => void generate('steered'), STEERED_DELAY_MS);
+  steeredTimer = setTimeout(() => {
+    steeredTimer = undefined;
+    void generate('steered');
+  }, STEERED_DELAY_MS);
+}
+
+/** The slider was let go (pointer up, key up): run the steered side now rather than after the delay. */
+export function flushSteered(): void {
+  if (steeredTimer === undefined) return;
+  clearTimeout(steeredTimer);
+  steeredTimer = undefined;
+  void generate('steered');
 }

@@ -3,7 +3,7 @@
  * so it can be opened in a new tab or shared) that, clicked here, opens in place.
  */
 import { useEffect, useRef, useState } from 'react';
-import { LESSONS, type Lesson } from '../../experiment/lessons';
+import { LESSONS, type Lesson } from '../../experiment';
 import { lessonDatasets } from './data';
 import { lessonHash, openLesson } from './open';
 import { go, searchFor } from './route';

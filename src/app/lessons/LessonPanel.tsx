@@ -3,7 +3,7 @@
  * checks against the model (facts.ts, check.ts), and the way to the previous and next lessons.
  */
 import { type FormEvent, useRef, useState } from 'react';
-import { LESSONS, type Lesson, lessonExperiment } from '../../experiment/lessons';
+import { LESSONS, type Lesson, lessonExperiment } from '../../experiment';
 import { errorOf } from '../actions/errors';
 import { useStore } from '../store';
 import { type Feedback, judge } from './check';

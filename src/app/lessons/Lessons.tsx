@@ -1,10 +1,9 @@
 /**
- * The lessons' entry in the page: a "Lessons" link in the top bar, and, when the address asks for
- * them, the index or a lesson's side panel. Those (and the lessons' data) load on demand, so the
- * playground itself does not carry them.
+ * The lessons' entry in the page: a "Lessons" link (the top bar renders it), and, when the address
+ * asks for them, the index or a lesson's side panel. Those (and the lessons' data) load on demand,
+ * so the playground itself does not carry them.
  */
-import { lazy, Suspense, useEffect, useState } from 'react';
-import { createPortal } from 'react-dom';
+import { lazy, Suspense } from 'react';
 import { go, readRoute, useLessonRoute } from './route';
 
 const LessonsUi = lazy(() => import('./LessonsUi'));
@@ -26,22 +25,13 @@ export function LessonsLink() {
   );
 }
 
-/**
- * The link goes into the top bar's settings group (the bar belongs to another panel, so it is
- * placed there rather than written there); without that group it stays where this is rendered.
- */
+/** The index or a lesson's panel, when the address asks for one (the link is the top bar's). */
 export function Lessons() {
   const route = readRoute(useLessonRoute());
-  const [slot, setSlot] = useState<Element | null>(null);
-  useEffect(() => setSlot(document.querySelector('.topbar .prefs')), []);
+  if (route.kind === 'none') return null;
   return (
-    <>
-      {slot ? createPortal(<LessonsLink />, slot) : <LessonsLink />}
-      {route.kind !== 'none' && (
-        <Suspense fallback={<p className="lesson-loading">Loading the lessons…</p>}>
-          <LessonsUi route={route} />
-        </Suspense>
-      )}
-    </>
+    <Suspense fallback={<p className="lesson-loading">Loading the lessons…</p>}>
+      <LessonsUi route={route} />
+    </Suspense>
   );
 }

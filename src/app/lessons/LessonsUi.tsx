@@ -1,6 +1,6 @@
 /** The lesson index or a lesson's panel, for the route in the address (loaded on demand). */
 import { useEffect } from 'react';
-import { LESSONS, lessonById } from '../../experiment/lessons';
+import { LESSONS, lessonById } from '../../experiment';
 import { LessonIndex } from './LessonIndex';
 import { LessonPanel } from './LessonPanel';
 import { openLesson } from './open';

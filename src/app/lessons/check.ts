@@ -3,7 +3,7 @@
  * generated world's facts (lessons.ts). Pure, so every verdict and its reason can be tested
  * without a model.
  */
-import { type LessonCheck, REFUSAL_OPENINGS, SENTIMENT_WORDS } from '../../experiment/lessons';
+import { type LessonCheck, REFUSAL_OPENINGS, SENTIMENT_WORDS } from '../../experiment';
 
 export type Verdict = 'correct' | 'wrong' | 'unreadable';
 

@@ -2,7 +2,7 @@
  * The datasets the lessons' experiments are made from, fetched once from beside the organism
  * (as the preset buttons fetch theirs). A failed fetch is not kept, so a later try can succeed.
  */
-import { LESSON_DATASETS, LESSON_ORGANISM, type LessonDatasets } from '../../experiment/lessons';
+import { LESSON_DATASETS, LESSON_ORGANISM, type LessonDatasets } from '../../experiment';
 import { MODELS_BASE } from '../shipped';
 
 let loading: Promise<LessonDatasets> | undefined;

@@ -3,8 +3,9 @@
  * for a check: never a figure from one training run. Everything comes from the worker (the lens,
  * the vector and its lens) for the prompt the page shows, with the experiment's own interventions.
  */
+
+import type { Lesson } from '../../experiment';
 import { type Experiment, experimentRecipes, STEERING_VECTOR, steeredInterventions } from '../../experiment';
-import type { Lesson } from '../../experiment/lessons';
 import type { Intervention, LensOutcome, LensRequest, LoadedModel } from '../../worker';
 import { syncVector } from '../actions/steer';
 import { useStore } from '../store';

@@ -1,6 +1,5 @@
 /** Opening a lesson: its experiment becomes the page's, as if its share link had been opened. */
-import { encode } from '../../experiment';
-import { type Lesson, type LessonDatasets, lessonExperiment } from '../../experiment/lessons';
+import { encode, type Lesson, type LessonDatasets, lessonExperiment } from '../../experiment';
 import { applyExperiment } from '../actions/share';
 import { useStore } from '../store';
 import { lessonDatasets } from './data';

@@ -54,11 +54,9 @@ function Continuation({
       data-testid={`${testid}-panel`}
       data-status={g.status}
     >
-      <h2 id={heading}>
+      <h2 id={heading} data-strength={g.status !== 'idle' ? g.coefficient?.toFixed(2) : undefined}>
         {title}
-        {g.coefficient !== undefined && g.status !== 'idle' && (
-          <span className="muted"> · strength {g.coefficient.toFixed(2)}</span>
-        )}
+        {g.applied !== undefined && g.status !== 'idle' && <span className="muted"> · {g.applied}</span>}
       </h2>
       {g.status === 'idle' ? (
         <p className="empty">{empty}</p>

@@ -15,6 +15,7 @@ import {
   VECTOR_METHODS,
 } from '../../experiment';
 import { editSteering } from '../actions/experiment';
+import { flushSteered } from '../actions/steer';
 import { useStore } from '../store';
 import { OperatorControls } from './OperatorControls';
 import { VectorFiles } from './VectorFiles';
@@ -115,6 +116,10 @@ export function SteerControls() {
           value={value}
           disabled={!ready}
           onChange={(e) => editSteering(strengthPatch(s, Number(e.target.value)))}
+          // Debounced while dragging or holding a key; the release (wherever the pointer is let
+          // go) runs the steered side at once.
+          onPointerDown={() => window.addEventListener('pointerup', flushSteered, { once: true })}
+          onKeyUp={flushSteered}
         />
         <output htmlFor={`${id}-coef`} data-testid="coefficient">
           {value.toFixed(2)}

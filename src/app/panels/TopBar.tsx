@@ -7,6 +7,7 @@
 import { useEffect, useState } from 'react';
 import { edit } from '../actions/experiment';
 import { BACKEND_LABELS } from '../format';
+import { LessonsLink } from '../lessons/Lessons';
 import { choiceLabel, useStore } from '../store';
 
 type Theme = 'auto' | 'light' | 'dark';
@@ -40,6 +41,7 @@ export function TopBar() {
       </div>
       <ModelChip />
       <div className="prefs">
+        <LessonsLink />
         <ThemeSwitch />
         <LargeText />
       </div>

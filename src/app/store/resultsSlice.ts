@@ -14,8 +14,10 @@ export interface Generation {
   readonly stopReason?: StopReason;
   readonly ms?: number;
   readonly error?: ShownError;
-  /** Steered side: the coefficient it ran with. */
+  /** Steered side: the loop's strength it ran with (the slider's value). */
   readonly coefficient?: number;
+  /** Steered side: what it applied, in words ("add 4.00 · 2 heads gated"). */
+  readonly applied?: string;
 }
 
 /** The steering vector of the current pairs, as far as the page knows it. */

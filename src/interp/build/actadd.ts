@@ -18,7 +18,7 @@ export interface ActAddOptions {
   readonly padToken?: number;
 }
 
-export function buildActAdd(model: Model, opts: ActAddOptions): SteeringVector {
+export async function buildActAdd(model: Model, opts: ActAddOptions): Promise<SteeringVector> {
   const { spec } = model;
   if (!Number.isInteger(opts.layer) || opts.layer < 0 || opts.layer >= spec.nLayers)
     throw new RudderError(
@@ -40,16 +40,16 @@ export function buildActAdd(model: Model, opts: ActAddOptions): SteeringVector {
   // Each prompt runs alone: both rows then go through the same kernels with the same shapes, so
   // positions where the prompts agree (BOS at least) differ by exactly zero.
   const hook = hookName('resid_pre', opts.layer);
-  const read = (tokens: number[]) => {
+  const read = async (tokens: number[]) => {
     const r = model.run(tokens, { cache: [hook], logits: 'none' });
     try {
-      return r.cache.get(hook)!.dataSync() as Float32Array;
+      return (await r.cache.get(hook)!.data()) as Float32Array;
     } finally {
       disposeResult(r);
     }
   };
-  const a = read(pos);
-  const b = read(neg);
+  const a = await read(pos);
+  const b = await read(neg);
   const diff = new Float32Array(a.length);
   for (let i = 0; i < a.length; i++) diff[i] = a[i]! - b[i]!;
   return {

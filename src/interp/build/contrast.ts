@@ -21,7 +21,7 @@ export interface ContrastOptions extends Pick<CollectOptions, 'batchSize' | 'onP
   readonly chat?: boolean;
 }
 
-export function buildContrastVector(model: Model, opts: ContrastOptions): SteeringVector {
+export async function buildContrastVector(model: Model, opts: ContrastOptions): Promise<SteeringVector> {
   const { spec } = model;
   if (opts.pairs.length === 0)
     throw new RudderError('no-pairs', 'Building a vector needs at least one pair.');
@@ -43,7 +43,7 @@ export function buildContrastVector(model: Model, opts: ContrastOptions): Steeri
     ...opts.pairs.map((p) => encodeInput(model, p.negative, enc)),
   ];
   const hooks = layers.map((l) => hookName(opts.hook, l));
-  const acts = collectActivations(model, prompts, hooks, opts.position, {
+  const acts = await collectActivations(model, prompts, hooks, opts.position, {
     batchSize: opts.batchSize,
     onProgress: opts.onProgress,
   });

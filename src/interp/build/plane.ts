@@ -36,8 +36,8 @@ export interface ModuleActivations {
   readonly negative: Rows;
 }
 
-export function buildPlane(model: Model, opts: PlaneOptions): SteeringPlane {
-  const acts = planeActivations(model, opts);
+export async function buildPlane(model: Model, opts: PlaneOptions): Promise<SteeringPlane> {
+  const acts = await planeActivations(model, opts);
   const { b1, b2 } = planeFromActivations(acts);
   const modules = opts.discriminative ? discriminativeModules(acts, b1) : acts.map((a) => a.module);
   return {
@@ -56,7 +56,7 @@ export function buildPlane(model: Model, opts: PlaneOptions): SteeringPlane {
   };
 }
 
-export function planeActivations(model: Model, opts: PlaneOptions): ModuleActivations[] {
+export async function planeActivations(model: Model, opts: PlaneOptions): Promise<ModuleActivations[]> {
   if (!opts.positive.length || !opts.negative.length)
     throw new RudderError('no-prompts', 'A steering plane needs prompts on both sides.');
   const enc = { chat: opts.chat ?? false };
@@ -66,7 +66,7 @@ export function planeActivations(model: Model, opts: PlaneOptions): ModuleActiva
   for (let layer = 0; layer < model.spec.nLayers; layer++)
     for (const point of ['ln1_normalized', 'ln2_normalized'] as const) modules.push({ layer, point });
   const hooks: HookName[] = modules.map((m) => hookName(m.point, m.layer));
-  const acts = collectActivations(model, [...pos, ...neg], hooks, { kind: 'last' }, opts);
+  const acts = await collectActivations(model, [...pos, ...neg], hooks, { kind: 'last' }, opts);
   return modules.map((module, i) => {
     const rows = acts.get(hooks[i]!)!;
     return { module, positive: rows.slice(0, pos.length), negative: rows.slice(pos.length) };

@@ -39,7 +39,7 @@ export interface RefusalCandidates {
   readonly harmless: readonly PromptInput[];
 }
 
-export function refusalCandidates(model: Model, opts: CandidateOptions): RefusalCandidates {
+export async function refusalCandidates(model: Model, opts: CandidateOptions): Promise<RefusalCandidates> {
   const chat = opts.chat ?? true;
   const encode = (p: PromptInput) => encodeInput(model, p, { chat });
   const harmful = opts.harmful.map(encode);
@@ -51,8 +51,14 @@ export function refusalCandidates(model: Model, opts: CandidateOptions): Refusal
   const hooks = layers.map((l) => hookName('resid_pre', l));
   const d = model.spec.dModel;
   // One pass per prompt reads every position; each candidate position is then a slice.
-  const means = (prompts: number[][]) => {
-    const acts = collectActivations(model, prompts, hooks, { kind: 'all' }, { batchSize: opts.batchSize });
+  const means = async (prompts: number[][]) => {
+    const acts = await collectActivations(
+      model,
+      prompts,
+      hooks,
+      { kind: 'all' },
+      { batchSize: opts.batchSize },
+    );
     return hooks.map((h) =>
       positions.map((pos) =>
         meanRows(
@@ -69,8 +75,8 @@ export function refusalCandidates(model: Model, opts: CandidateOptions): Refusal
       ),
     );
   };
-  const a = means(harmful);
-  const b = means(harmless);
+  const a = await means(harmful);
+  const b = await means(harmless);
   return {
     modelId: model.id,
     positions,

@@ -20,7 +20,7 @@ export interface UnitsOptions extends Pick<CollectOptions, 'batchSize' | 'onProg
   readonly chat?: boolean;
 }
 
-export function buildUnits(model: Model, opts: UnitsOptions): UnitSelection {
+export async function buildUnits(model: Model, opts: UnitsOptions): Promise<UnitSelection> {
   const n = opts.pairs.length;
   if (n === 0) throw new RudderError('no-pairs', 'Ranking atomic units needs at least one pair.');
   const position = opts.position ?? { kind: 'last' };
@@ -34,7 +34,7 @@ export function buildUnits(model: Model, opts: UnitsOptions): UnitSelection {
   ];
   const layers = [...Array(model.spec.nLayers).keys()];
   const hooks = layers.map((l) => hookName(opts.point, l));
-  const acts = collectActivations(model, prompts, hooks, position, opts);
+  const acts = await collectActivations(model, prompts, hooks, position, opts);
   const all: AtomicUnit[] = [];
   layers.forEach((layer, li) => {
     const rows = acts.get(hooks[li]!)!;

@@ -37,9 +37,11 @@ export async function waitForBoth(
     () => {
       const st = (id: string) => document.querySelector(`[data-testid=${id}]`)?.getAttribute('data-status');
       const coef = document.querySelector('[data-testid=coefficient]')?.textContent ?? '';
-      const heading = document.querySelector('[data-testid=steered-panel] h2')?.textContent ?? '';
+      const strength = document
+        .querySelector('[data-testid=steered-panel] h2')
+        ?.getAttribute('data-strength');
       const done = (s: string | null | undefined) => s === 'done' || s === 'error';
-      return done(st('output-panel')) && done(st('steered-panel')) && heading.includes(`strength ${coef}`);
+      return done(st('output-panel')) && done(st('steered-panel')) && strength === coef;
     },
     undefined,
     { timeout },

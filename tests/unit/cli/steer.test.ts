@@ -42,7 +42,7 @@ describe('rudder steer', () => {
 
   it('builds the vector from a pairs file and writes it in every format', async () => {
     const model = await loadModel(dirSource(MODEL));
-    const want = buildContrastVector(model, {
+    const want = await buildContrastVector(model, {
       pairs: PAIRS,
       hook: 'resid_post',
       layers: [1, 2],

@@ -56,14 +56,14 @@ describe('collectActivations', () => {
     });
   }
 
-  it('returns every position of each prompt for ActAdd-style vectors', () => {
-    const got = collectActivations(model, PROMPTS, HOOKS.slice(0, 1), { kind: 'all' });
+  it('returns every position of each prompt for ActAdd-style vectors', async () => {
+    const got = await collectActivations(model, PROMPTS, HOOKS.slice(0, 1), { kind: 'all' });
     PROMPTS.forEach((p, i) => expectRowClose(got.get(HOOKS[0]!)![i]!, alone(p, HOOKS[0]!).flat()));
   });
 
-  it('reports progress per batch', () => {
+  it('reports progress per batch', async () => {
     const seen: [number, number][] = [];
-    collectActivations(
+    await collectActivations(
       model,
       PROMPTS,
       HOOKS,
@@ -74,5 +74,34 @@ describe('collectActivations', () => {
       [2, 3],
       [3, 3],
     ]);
+  });
+
+  it('reads a single position as an exact copy of that row of the every-position read', async () => {
+    const all = await expectNoLeaks(() =>
+      collectActivations(model, PROMPTS, HOOKS, { kind: 'all' }, { batchSize: 2 }),
+    );
+    for (const [position, row] of [
+      [{ kind: 'last' }, (n: number) => n - 1],
+      [{ kind: 'index', index: 1 }, () => 1],
+    ] as const) {
+      const got = await collectActivations(model, PROMPTS, HOOKS, position, { batchSize: 2 });
+      for (const hook of HOOKS) {
+        expect(got.get(hook)).toHaveLength(PROMPTS.length);
+        got.get(hook)!.forEach((r, i) => {
+          const t = row(PROMPTS[i]!.length);
+          expect(Array.from(r)).toEqual(
+            Array.from(all.get(hook)![i]!.subarray(t * r.length, (t + 1) * r.length)),
+          );
+        });
+      }
+    }
+  });
+
+  it('rejects an index outside a prompt without leaking the batch', async () => {
+    await expectNoLeaks(() =>
+      expect(collectActivations(model, PROMPTS, HOOKS, { kind: 'index', index: 5 })).rejects.toThrow(
+        /outside a 3-token/,
+      ),
+    );
   });
 });

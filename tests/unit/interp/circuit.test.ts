@@ -61,7 +61,7 @@ describe('refusal circuit on a random llama', () => {
     const edge = c.edges.find((e) => e.kind === 'cascade' && e.source === gate.id)!;
     const target = c.heads.find((h) => h.id === edge.target)!;
     expect(target.layer).toBeGreaterThan(gate.layer);
-    const means = headMeans(model, HARMLESS);
+    const means = await headMeans(model, HARMLESS);
     const hooks = headGateHooks(spec, [{ layer: gate.layer, head: gate.head, mode: 'mean' }], means);
     const direction = { target: TOKENS.refuse, baseline: TOKENS.comply };
     const a = await directLogitAttribution(model, HARMFUL, direction, { hooks });

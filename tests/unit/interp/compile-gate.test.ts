@@ -21,7 +21,7 @@ describe.each([
   });
   afterAll(() => model.dispose());
 
-  const run = (iv: GateIntervention, extra: { headMeans?: ReturnType<typeof headMeans> } = {}) =>
+  const run = (iv: GateIntervention, extra: { headMeans?: Awaited<ReturnType<typeof headMeans>> } = {}) =>
     expectNoLeaks(() => {
       const c = compile(iv, { model, ...extra });
       try {
@@ -50,7 +50,7 @@ describe.each([
   });
 
   it('scales and mean-ablates heads with the means the context supplies', async () => {
-    const means = headMeans(model, [
+    const means = await headMeans(model, [
       [1, 5, 9, 3],
       [2, 7, 7, 1, 30],
     ]);

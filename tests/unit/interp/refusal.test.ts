@@ -40,7 +40,7 @@ describe('refusal analysis on a random gpt2', () => {
     const a = meanOf(HARMFUL.map((p) => lastResid(p, 'blocks.1.hook_resid_pre')));
     const b = meanOf(HARMLESS.map((p) => lastResid(p, 'blocks.1.hook_resid_pre')));
     a.forEach((x, j) => expect(r[j]!).toBeCloseTo(x - b[j]!, 4));
-    expect(() => refusalDirection(model, HARMFUL, HARMLESS, 2)).toThrow(/Layer 2/);
+    await expect(refusalDirection(model, HARMFUL, HARMLESS, 2)).rejects.toThrow(/Layer 2/);
   });
 
   it('projects both sets on the direction at every layer and separates them on their own direction', async () => {
@@ -50,7 +50,7 @@ describe('refusal analysis on a random gpt2', () => {
     by.harmful.forEach((x, i) => expect(x).toBeGreaterThan(by.harmless[i]!));
     // A fixed direction: the final point's projections are plain dot products with its unit vector.
     const v = Float32Array.from({ length: 16 }, (_, i) => (i % 3) - 1);
-    const fixed = refusalByLayer(model, HARMFUL, HARMLESS, { direction: v });
+    const fixed = await refusalByLayer(model, HARMFUL, HARMLESS, { direction: v });
     const n = Math.hypot(...v);
     HARMLESS.forEach((p, i) => {
       const x = lastResid(p, 'blocks.1.hook_resid_post');

@@ -66,8 +66,8 @@ describe('Steer2Edit', () => {
     ).toBe(true);
   });
 
-  it('a head edit moves the head output along v̂ by λ·(k̂·z)', () => {
-    const edits = steer2editEdits(model, { pairs: PAIRS, rhoAttn: 0.2, rhoMlp: 0, alpha: 0.5 });
+  it('a head edit moves the head output along v̂ by λ·(k̂·z)', async () => {
+    const edits = await steer2editEdits(model, { pairs: PAIRS, rhoAttn: 0.2, rhoMlp: 0, alpha: 0.5 });
     expect(edits.neurons).toHaveLength(0);
     const e = edits.heads[0]!;
     const host = model.hostWeights();
@@ -91,9 +91,9 @@ describe('Steer2Edit', () => {
     ).toBeLessThan(1e-4);
   });
 
-  it('builds an edited model whose logits move, without touching the original', () => {
+  it('builds an edited model whose logits move, without touching the original', async () => {
     const base = logits(model, [1, 5, 9]);
-    const edits = steer2editEdits(model, { pairs: PAIRS, rhoAttn: 0.1, rhoMlp: 0.1, alpha: 0.5 });
+    const edits = await steer2editEdits(model, { pairs: PAIRS, rhoAttn: 0.1, rhoMlp: 0.1, alpha: 0.5 });
     const edited = steer2editModel(model, edits, 4);
     const moved = logits(edited, [1, 5, 9]);
     edited.dispose();

@@ -71,7 +71,7 @@ describe.each([
 
   it('saves and loads its translators as safetensors beside the model', async () => {
     const { lens } = await trainTunedLens(model, windows(16, 8, 3), { steps: 3, learningRate: 1e-2 });
-    const bytes = tunedLensToSafetensors(lens, model.id);
+    const bytes = await tunedLensToSafetensors(lens, model.id);
     const folder = await tempFolder({ [TUNED_LENS_FILE]: bytes });
     const empty = await tempFolder({ 'config.json': '{}' });
     try {

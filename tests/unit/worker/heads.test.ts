@@ -6,6 +6,7 @@ import { dirSource } from '../../../src/engine/node';
 import { chatPrompt, patch, REFUSAL_PREFIXES, readOrganismData } from '../../../src/interp';
 import { HeadsSession } from '../../../src/worker/heads';
 import { useBackend } from '../../support/backend';
+import { withoutSyncReads } from '../../support/sync-reads';
 
 const MODELS = resolve(import.meta.dirname, '../../../models');
 const STORY = 'Once upon a time there was a';
@@ -112,6 +113,20 @@ describe.each(['organism-llama', 'organism-gpt2'])('the heads session (worker si
     await expect(first).rejects.toBeInstanceOf(CancelledError);
     expect((await second).measure).toBe('entropy');
     await session.idle();
+  });
+
+  it('reads every number back asynchronously, for each measure and for the head means', async () => {
+    const fresh = new HeadsSession(model, source);
+    for (const measure of ['dla', 'entropy', 'patch'] as const) {
+      const s = await withoutSyncReads(() => fresh.scores(story, { prompt: STORY, measure }, plain));
+      expect(s.values).toHaveLength(model.spec.nLayers * model.spec.nHeads);
+      if (measure === 'dla') expect(s.next[0]!.prob).toBeGreaterThan(0);
+    }
+    const ctx = await withoutSyncReads(() =>
+      fresh.gateContext([{ kind: 'gate', heads: [{ layer: 0, head: 0, mode: 'mean' }] }], story),
+    );
+    expect(ctx.headMeans!.z).toHaveLength(model.spec.nLayers);
+    await fresh.idle();
   });
 
   it('supplies head means for mean gates only, over the neutral openings', async () => {

@@ -27,7 +27,7 @@ function direction(width: number, scale: number): Float32Array {
 }
 
 /** The model's folder, with a tuned lens of `layers` translators (biases only) in place of its own. */
-function withTunedLens(source: ModelSource, model: Model, layers: number): ModelSource {
+async function withTunedLens(source: ModelSource, model: Model, layers: number): Promise<ModelSource> {
   const d = model.spec.dModel;
   const host = new Map<string, HostTensor>();
   for (let l = 0; l < layers; l++) {
@@ -35,7 +35,7 @@ function withTunedLens(source: ModelSource, model: Model, layers: number): Model
     host.set(`layer_translators.${l}.bias`, { shape: [d], data: direction(d, 4) });
   }
   const lens = TunedLens.fromHost({ nLayers: layers, dModel: d }, host);
-  const bytes = tunedLensToSafetensors(lens, model.id);
+  const bytes = await tunedLensToSafetensors(lens, model.id);
   lens.dispose();
   return {
     id: source.id,
@@ -132,7 +132,7 @@ describe('the lens session (worker side) on the llama organism', () => {
   });
 
   it('reads the tuned lens beside the model, which agrees with the model at the last layer', async () => {
-    const withTuned = new LensSession(model, withTunedLens(source, model, model.spec.nLayers));
+    const withTuned = new LensSession(model, await withTunedLens(source, model, model.spec.nLayers));
     const logit = await withTuned.run({ tokens, kind: 'logit', k: 5, track: [], vectors: {} });
     const tuned = await withTuned.run({ tokens, kind: 'tuned', k: 5, track: [], vectors: {} });
     expect(tuned.tunedError).toBeUndefined();
@@ -146,7 +146,7 @@ describe('the lens session (worker side) on the llama organism', () => {
   });
 
   it('reports a tuned lens that does not fit the model and uses the logit lens', async () => {
-    const stale = new LensSession(model, withTunedLens(source, model, model.spec.nLayers - 1));
+    const stale = new LensSession(model, await withTunedLens(source, model, model.spec.nLayers - 1));
     const out = await stale.run({ tokens, kind: 'tuned', k: 5, track: [], vectors: {} });
     expect(out.kind).toBe('logit');
     expect(out.tunedAvailable).toBe(false);
@@ -163,7 +163,7 @@ describe('the lens session (worker side) on the llama organism', () => {
   });
 
   it('leaves no tensors behind after a steered run', async () => {
-    const tunedSession = new LensSession(model, withTunedLens(source, model, model.spec.nLayers));
+    const tunedSession = new LensSession(model, await withTunedLens(source, model, model.spec.nLayers));
     await tunedSession.run({ tokens, kind: 'tuned', k: 5, track: [], vectors: {} }); // lens read
     const before = tf.memory().numTensors;
     const out = await tunedSession.run({

@@ -11,9 +11,10 @@ import { loadModel, type Model } from '../../../src/engine';
 import { dirSource } from '../../../src/engine/node';
 import type { RefusalFound } from '../../../src/worker/api';
 import { findRefusalDirection, ownSets, refusalProfile } from '../../../src/worker/refusal';
-import { refusalVector, refusalVectorCached } from '../../../src/worker/refusal-vector';
+import { refusalBuilt, refusalVector, refusalVectorCached } from '../../../src/worker/refusal-vector';
 import { useBackend } from '../../support/backend';
 import { expectNoLeaks } from '../../support/leaks';
+import { withoutSyncReads } from '../../support/sync-reads';
 
 const DIR = resolve(import.meta.dirname, '../../../models/organism-llama');
 
@@ -27,12 +28,15 @@ describe.skipIf(!existsSync(resolve(DIR, 'config.json')))('the refusal workflow 
     await useBackend('wasm');
     model = await loadModel(dirSource(DIR));
     sets = await ownSets(dirSource(DIR));
-    found = await expectNoLeaks(() =>
-      findRefusalDirection(model, sets, {
-        maxBuild: 6,
-        maxVal: 3,
-        onProgress: (p) => stages.push(`${p.stage} ${p.done}/${p.total}`),
-      }),
+    // Read back asynchronously only, as the worker must (a synchronous read breaks WebGPU there).
+    found = await withoutSyncReads(() =>
+      expectNoLeaks(() =>
+        findRefusalDirection(model, sets, {
+          maxBuild: 6,
+          maxVal: 3,
+          onProgress: (p) => stages.push(`${p.stage} ${p.done}/${p.total}`),
+        }),
+      ),
     );
   }, 300_000);
   afterAll(() => model?.dispose());
@@ -78,24 +82,33 @@ describe.skipIf(!existsSync(resolve(DIR, 'config.json')))('the refusal workflow 
     expect(found.vector!.harmless.length).toBe(found.harmless.build);
   });
 
-  it('rebuilds from its recipe exactly the direction it scored', () => {
+  it('rebuilds from its recipe exactly the direction it scored', async () => {
     const r = found.vector!;
-    const seeded = refusalVectorCached(model, r).layers[r.layer]!;
-    const rebuilt = refusalVector(model, r).layers[r.layer]!;
+    const seeded = (await refusalVectorCached(model, r)).layers[r.layer]!;
+    const rebuilt = (await refusalVector(model, r)).layers[r.layer]!;
     expect(rebuilt.length).toBe(model.spec.dModel);
     let maxDiff = 0;
     for (let i = 0; i < rebuilt.length; i++) maxDiff = Math.max(maxDiff, Math.abs(rebuilt[i]! - seeded[i]!));
     expect(maxDiff).toBeLessThan(1e-4);
   });
 
+  it("rebuilds another layer's direction and profiles with it, reading back asynchronously only", async () => {
+    const r = { ...found.vector!, layer: (found.vector!.layer + 1) % model.spec.nLayers };
+    const built = await withoutSyncReads(() => refusalBuilt(model, r));
+    expect(built.info.cached).toBe(false);
+    expect(built.info.residualNorms[0]).toBeGreaterThan(0);
+    const p = await withoutSyncReads(() =>
+      refusalProfile(model, { prompt: r.harmful[0] as string, chat: true, vector: r }, built.vector),
+    );
+    expect(p.prompt.every(Number.isFinite)).toBe(true);
+    expect(p.harmful).toHaveLength(model.spec.nLayers + 1);
+  });
+
   it("profiles a prompt per residual point; a harmful reference's own prompt sits with the harmful mean", async () => {
     const r = found.vector!;
+    const vector = await refusalVectorCached(model, r);
     const p = await expectNoLeaks(() =>
-      refusalProfile(
-        model,
-        { prompt: r.harmful[0] as string, chat: true, vector: r },
-        refusalVectorCached(model, r),
-      ),
+      refusalProfile(model, { prompt: r.harmful[0] as string, chat: true, vector: r }, vector),
     );
     expect(p.labels.length).toBe(model.spec.nLayers + 1);
     expect(p.prompt.length).toBe(p.labels.length);

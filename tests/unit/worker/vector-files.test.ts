@@ -48,10 +48,14 @@ describe('the builder’s vectors in the worker', () => {
       vectors[name] = vector ?? (await store.build(model, src)).vector;
     const extras = steeringExtras(exp, spec());
     const planes = Object.fromEntries(
-      Object.entries(extras.planes).map(([n, r]) => [n, store.plane(model, r)]),
+      await Promise.all(
+        Object.entries(extras.planes).map(async ([n, r]) => [n, await store.plane(model, r)]),
+      ),
     );
     const units = Object.fromEntries(
-      Object.entries(extras.units).map(([n, r]) => [n, store.unitSelection(model, r)]),
+      await Promise.all(
+        Object.entries(extras.units).map(async ([n, r]) => [n, await store.unitSelection(model, r)]),
+      ),
     );
     const c = compile(ivs, { model, vectors, planes, units });
     try {

@@ -4,10 +4,9 @@
  * schedules one request after a short pause; the worker cancels a stale one, and an answer that
  * arrives after a newer request was sent is dropped by run id.
  */
-import { experimentRecipes, steeredInterventions, steeringExtras } from '../../../experiment';
-import type { Intervention, LensRequest } from '../../../worker';
+import type { LensRequest } from '../../../worker';
 import { errorOf } from '../../actions/errors';
-import { syncVector } from '../../actions/steer';
+import { steeredRequest } from '../../actions/steered';
 import { type RudderState, useStore } from '../../store';
 import { modelWorker } from '../../worker';
 
@@ -67,14 +66,7 @@ export function scheduleLens(delay?: number): void {
 export async function runLens(force = false): Promise<void> {
   const model = getState().current;
   if (!model) return;
-  let steering: Intervention[] = steeredInterventions(getState().experiment, model.spec.nLayers);
-  if (steering.length > 0) {
-    const info = await syncVector();
-    // As the steered generation does: without the loop's vector (the vector panel says why), the
-    // experiment's other interventions (head gates, the refusal view's) still apply.
-    if (!info) steering = [...getState().experiment.interventions];
-  }
-  const exp = getState().experiment;
+  const { experiment: exp, steering, vectors, planes, units } = await steeredRequest(model);
   if (getState().current !== model) return;
   const request: LensRequest = {
     prompt: exp.prompt.text,
@@ -82,8 +74,9 @@ export async function runLens(force = false): Promise<void> {
     kind: exp.view.lens.kind,
     k: LENS_K,
     track: exp.view.lens.track === undefined ? [] : [exp.view.lens.track],
-    vectors: experimentRecipes(exp, { id: model.id, nLayers: model.spec.nLayers }),
-    ...steeringExtras(exp, { id: model.id, nLayers: model.spec.nLayers }),
+    vectors,
+    planes,
+    units,
     ...(steering.length > 0 ? { steered: steering } : {}),
   };
   const key = JSON.stringify([model.id, request]);

@@ -31,8 +31,8 @@ describe('buildActAdd', () => {
     ['p+ = p−', [BOS, 4, 5], 5],
     ['c = 0', [BOS, 9, 9], 0],
   ] as const) {
-    it(`leaves logits unchanged when ${label}`, () => {
-      const v = buildActAdd(model, { positive: [...pos], negative: [BOS, 4, 5], layer: 2 });
+    it(`leaves logits unchanged when ${label}`, async () => {
+      const v = await buildActAdd(model, { positive: [...pos], negative: [BOS, 4, 5], layer: 2 });
       const prompt = [BOS, 11, 12, 13, 14];
       const base = logits(model, prompt);
       const c = compile(

@@ -53,8 +53,8 @@ describe('buildContrastVector', () => {
     }
   });
 
-  it('carries its recipe and the model it was read from', () => {
-    const v = buildContrastVector(model, {
+  it('carries its recipe and the model it was read from', async () => {
+    const v = await buildContrastVector(model, {
       pairs: PAIRS,
       hook: 'attn_out',
       layers: 'all',
@@ -75,11 +75,13 @@ describe('buildContrastVector', () => {
     for (const l of [0, 1, 2]) expect(Math.hypot(...v.layers[l]!)).toBeCloseTo(1, 5);
   });
 
-  it('refuses text pairs on a model without a tokenizer, and layers it does not have', () => {
+  it('refuses text pairs on a model without a tokenizer, and layers it does not have', async () => {
     const base = { hook: 'resid_pre', position: { kind: 'last' }, method: 'mean' } as const;
-    expect(() =>
+    await expect(
       buildContrastVector(model, { ...base, pairs: [{ positive: 'a', negative: 'b' }], layers: [0] }),
-    ).toThrow(/no tokenizer/);
-    expect(() => buildContrastVector(model, { ...base, pairs: PAIRS, layers: [3] })).toThrow(RudderError);
+    ).rejects.toThrow(/no tokenizer/);
+    await expect(buildContrastVector(model, { ...base, pairs: PAIRS, layers: [3] })).rejects.toThrow(
+      RudderError,
+    );
   });
 });

@@ -63,7 +63,7 @@ describe('steering plane', () => {
     const all = await expectNoLeaks(() => buildPlane(model, opts));
     expect(all.modules).toHaveLength(6);
     expect(all.recipe).toMatchObject({ from: 'plane', discriminative: false });
-    const some = buildPlane(model, { ...opts, discriminative: true });
+    const some = await buildPlane(model, { ...opts, discriminative: true });
     expect(some.modules.length).toBeLessThanOrEqual(6);
     expect(Array.from(some.b1)).toEqual(Array.from(all.b1));
   });

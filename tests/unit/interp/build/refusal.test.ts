@@ -67,7 +67,7 @@ describe('refusal direction', () => {
   });
 
   it('selection scores every candidate, drops late layers, and picks the lowest bypass among the kept', async () => {
-    const c = refusalCandidates(model, {
+    const c = await refusalCandidates(model, {
       harmful: HARMFUL,
       harmless: HARMLESS,
       positions: [-2, -1],

@@ -42,8 +42,8 @@ describe('AUSteer units', () => {
     });
   }
 
-  it('k = 0 is the identity', () => {
-    const sel = buildUnits(model, { pairs: PAIRS, point: 'mlp_out' });
+  it('k = 0 is the identity', async () => {
+    const sel = await buildUnits(model, { pairs: PAIRS, point: 'mlp_out' });
     const prompt = [1, 4, 7, 9];
     const base = logits(model, prompt);
     const c = compile({ kind: 'units', units: 'u', k: 0 }, { model, units: { u: sel } });
