@@ -75,59 +75,6 @@ describe('the steering loop', () => {
     });
   }
 
-  it('runs the steered side as soon as the slider is let go, not after the drag delay', async () => {
-    const page = await browser.newPage({ viewport: { width: 1366, height: 768 } });
-    await page.goto(`${app()}/?model=/e2e-models/${TEXT_MODEL}`);
-    await waitForModel(page);
-    await setField(page, 'Max tokens', '8');
-    await setField(page, 'Temperature', '0');
-    await pastePairs(page);
-    await waitForVector(page);
-    await page.getByRole('button', { name: 'Generate' }).click();
-    await waitForBoth(page);
-    // From the release (key up, pointer up) to the steered side starting, timed in the page.
-    await page.evaluate(() => {
-      const w = window as unknown as { released: number[]; started: number[] };
-      w.released = [];
-      w.started = [];
-      const mark = () => w.released.push(performance.now());
-      window.addEventListener('keyup', mark, { capture: true });
-      window.addEventListener('pointerup', mark, { capture: true });
-      const panel = document.querySelector('[data-testid=steered-panel]')!;
-      new MutationObserver(() => {
-        if (panel.getAttribute('data-status') === 'running') w.started.push(performance.now());
-      }).observe(panel, { attributes: true, attributeFilter: ['data-status'] });
-    });
-    const lag = async () => {
-      await page.waitForFunction(() => {
-        const w = window as unknown as { released: number[]; started: number[] };
-        return w.started.some((t) => t >= w.released.at(-1)!);
-      });
-      const gap = await page.evaluate(() => {
-        const w = window as unknown as { released: number[]; started: number[] };
-        const up = w.released.at(-1)!;
-        return w.started.find((t) => t >= up)! - up;
-      });
-      await waitForBoth(page);
-      return gap;
-    };
-    await slide(page, 'ArrowRight');
-    // The drag delay is 60 ms; a release that waited for it would start no sooner.
-    expect(await lag()).toBeLessThan(40);
-    // A drag, with no pause between the last move and the release (a real mouse's timing
-    // depends on this machine's load): the pointer goes down, the value moves, the pointer is let go.
-    await page.getByRole('slider', { name: 'Strength' }).evaluate((el) => {
-      const input = el as HTMLInputElement;
-      input.dispatchEvent(new PointerEvent('pointerdown', { bubbles: true }));
-      const set = Object.getOwnPropertyDescriptor(HTMLInputElement.prototype, 'value')!.set!;
-      set.call(input, String(Number(input.max) * 0.8));
-      input.dispatchEvent(new Event('input', { bubbles: true }));
-      window.dispatchEvent(new PointerEvent('pointerup'));
-    });
-    expect(await lag()).toBeLessThan(40);
-    await page.close();
-  });
-
   it('reports pasted lines that are not pairs and keeps the editor open', async () => {
     const page = await browser.newPage();
     await page.goto(`${app()}/?model=/e2e-models/${TEXT_MODEL}`);
