@@ -93,7 +93,7 @@ const SLIDE_RECORDER = (target: number) => {
     const status = panel?.getAttribute('data-status');
     const text = document.querySelector('[data-testid=steered-text]')?.textContent ?? '';
     const coef = document.querySelector('[data-testid=coefficient]')?.textContent ?? '';
-    const fresh = (panel?.querySelector('h2')?.textContent ?? '').includes(`strength ${coef}`);
+    const fresh = panel?.querySelector('h2')?.getAttribute('data-strength') === coef;
     if (!fresh || (status !== 'running' && status !== 'done')) return;
     const now = performance.now();
     if (m.first === undefined && text.length > 0) m.first = now;

@@ -28,7 +28,7 @@ function report(name: string, f: SteeringFigures): void {
   console.log(`\n${name}`);
   if (r.chosen)
     console.log(
-      `  refusal direction${r.fallback ? ' (FALLBACK: every candidate was dropped; this is the lowest-bypass one that failed only induce >= 0)' : ''}: ` +
+      `  refusal direction${r.fallback ? ` (FALLBACK: every candidate was dropped; this is the best dropped one, failing ${r.chosen.dropped.join(' and ')})` : ''}: ` +
         `resid_pre layer ${r.chosen.layer}, position ${r.chosen.position} ` +
         `(bypass ${r.chosen.bypass.toFixed(2)}, induce ${r.chosen.induce.toFixed(2)}, KL ${r.chosen.kl.toFixed(3)}; ` +
         `${r.kept} of ${r.candidates} candidates kept)`,

@@ -8,12 +8,8 @@
 import type { Model } from '../engine';
 import { chatPrompt, REFUSAL_PREFIXES, refusalRate, replies } from './behaviour';
 import { buildContrastVector } from './build/contrast';
-import {
-  type CandidateScore,
-  candidateVector,
-  refusalCandidates,
-  selectRefusalDirection,
-} from './build/refusal';
+import { candidateVector, refusalCandidates, selectRefusalDirection } from './build/refusal';
+import { type CandidateScore, thirds } from './build/refusal-select';
 import { compile } from './compile';
 import type { Intervention } from './interventions';
 import { lastTokenKl } from './metrics';
@@ -25,8 +21,9 @@ export interface RefusalFigures {
   readonly kept: number;
   readonly chosen: CandidateScore | undefined;
   /**
-   * Whether `chosen` is the fallback: when every candidate was dropped, the lowest-bypass one that
-   * failed only the induce filter (so its ablation figures can still be measured and shown).
+   * Whether `chosen` is the fallback: when every candidate was dropped, selection's `bestDropped`
+   * (the one failing the fewest filters, lowest bypass among those; its `dropped` names them), the
+   * same candidate the app's refusal view offers, so its ablation figures can still be shown.
    */
   readonly fallback: boolean;
   readonly harmfulBaseline: number;
@@ -58,11 +55,6 @@ export const COEFFICIENTS = [-16, -8, -4, 0, 4, 8, 16];
  */
 export const CONTINUATION_TOKENS = 64;
 
-/** Three disjoint thirds of a list: build, select, test. */
-function thirds<T>(xs: readonly T[]): [T[], T[], T[]] {
-  return [0, 1, 2].map((k) => xs.filter((_, i) => i % 3 === k)) as [T[], T[], T[]];
-}
-
 /** The ids that start a refusal (the first token of each refusal prefix in this vocabulary). */
 export function refusalTokens(model: Model): number[] {
   const tok = model.tokenizer!;
@@ -78,15 +70,12 @@ export async function evaluateRefusal(model: Model, data: OrganismData): Promise
     harmlessVal,
     refusalTokens: refusalTokens(model),
   });
-  const fallback = selection.chosen
-    ? undefined
-    : selection.scores.filter((s) => s.dropped === 'induce').sort((a, b) => a.bypass - b.bypass)[0];
-  const chosen = selection.chosen ?? fallback;
+  const chosen = selection.chosen ?? selection.bestDropped;
   const base = {
     candidates: selection.scores.length,
-    kept: selection.scores.filter((s) => !s.dropped).length,
+    kept: selection.scores.filter((s) => s.dropped.length === 0).length,
     chosen,
-    fallback: fallback !== undefined,
+    fallback: selection.bestDropped !== undefined,
     harmfulBaseline: (await refusalRate(model, harmfulTest)).rate,
     harmlessBaseline: (await refusalRate(model, harmlessTest)).rate,
   };

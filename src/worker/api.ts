@@ -5,7 +5,15 @@
  */
 import type { BackendName, ModelSpec, StopReason } from '../engine';
 import type { InlineVector, VectorSource } from '../experiment';
-import type { Intervention, PlaneRecipe, RefusalCircuit, UnitsRecipe, VectorRecipe } from '../interp';
+import type {
+  CandidateScore,
+  RefusalDrop as InterpRefusalDrop,
+  Intervention,
+  PlaneRecipe,
+  RefusalCircuit,
+  UnitsRecipe,
+  VectorRecipe,
+} from '../interp';
 
 export type {
   BackendName,
@@ -282,22 +290,9 @@ export interface RefusalProgress {
   readonly total: number;
 }
 
-/** Why METHODS.md §5 drops a candidate. */
-export type RefusalDrop = 'kl' | 'induce' | 'late-layer';
-
-export interface RefusalCandidateScore {
-  /** Post-instruction position, negative from the end of the templated prompt. */
-  readonly position: number;
-  readonly layer: number;
-  /** Mean refusal score on harmful validation prompts with the direction ablated. */
-  readonly bypass: number;
-  /** Mean refusal score on harmless validation prompts with +r added at resid_pre[layer]. */
-  readonly induce: number;
-  /** Mean KL(base ‖ ablated) at the last token of the harmless validation prompts. */
-  readonly kl: number;
-  /** Every filter it fails (empty: kept). */
-  readonly dropped: readonly RefusalDrop[];
-}
+/** Why METHODS.md §5 drops a candidate; one candidate's scores (interp's selection, as plain numbers). */
+export type RefusalDrop = InterpRefusalDrop;
+export type RefusalCandidateScore = CandidateScore;
 
 export interface RefusalSetCounts {
   /** Prompts given; then those used (split into thirds, capped, and kept by the data filter). */

@@ -11,6 +11,7 @@ import {
   collectActivations,
   compile,
   encodeInput,
+  keepByScore,
   measure,
   type PromptInput,
   REFUSAL_PREFIXES,
@@ -21,10 +22,11 @@ import {
   refusalCircuit,
   replyStartTokens,
   type SteeringVector,
+  selectRefusalDirection,
+  thirds,
 } from '../interp';
 import type {
   PlaneRecipe,
-  RefusalCandidateScore,
   RefusalCircuitResult,
   RefusalFound,
   RefusalProfile,
@@ -33,8 +35,6 @@ import type {
   RefusalSets,
   RefusalSetsRequest,
 } from './api';
-import { CandidateScorer, mean } from './refusal-scorer';
-import { choose, dropReasons, keepByScore, thirds } from './refusal-select';
 import { type RefusalRecipe, recipeKey, seed } from './refusal-vector';
 
 export interface FindOptions {
@@ -52,6 +52,8 @@ export interface FindOptions {
   /** Checked between steps; true stops the run with CancelledError. */
   readonly stale?: () => boolean;
 }
+
+const mean = (xs: ArrayLike<number>) => Array.from(xs).reduce((a, x) => a + x, 0) / Math.max(1, xs.length);
 
 /** The ids that start a refusal: the first token of each refusal prefix in this vocabulary. */
 export function refusalTokenIds(model: Model): number[] {
@@ -134,35 +136,19 @@ export async function findRefusalDirection(
   const candidatesMs = performance.now() - started - filterMs;
 
   const L = model.spec.nLayers;
-  const filters = { maxKl: opts.maxKl ?? 0.1, lateFrom: (opts.maxLayerFraction ?? 0.8) * L };
-  const scores: RefusalCandidateScore[] = [];
-  const total = candidates.positions.length * candidates.layers.length;
-  progress({ stage: 'score', done: 0, total });
-  // Per candidate, two forward passes instead of four: the ablated run reads the bypass score on
-  // the harmful prompts and the KL on the harmless ones in one batch, against a base computed once.
-  const scorer = await CandidateScorer.create(model, harmfulVal, harmlessVal, refusal);
-  try {
-    for (const position of candidates.positions) {
-      for (const layer of candidates.layers) {
-        await check();
-        const vectors = { r: candidateVector(candidates, position, layer) };
-        const { bypass, induce, kl } = await scorer.score(vectors);
-        scores.push({
-          position,
-          layer,
-          bypass,
-          induce,
-          kl,
-          dropped: dropReasons({ layer, induce, kl }, filters),
-        });
-        progress({ stage: 'score', done: scores.length, total });
-      }
-    }
-  } finally {
-    scorer.dispose();
-  }
+  await check();
+  const selection = await selectRefusalDirection(model, candidates, {
+    harmfulVal,
+    harmlessVal,
+    refusalTokens: refusal,
+    batchSize,
+    ...(opts.maxKl !== undefined ? { maxKl: opts.maxKl } : {}),
+    ...(opts.maxLayerFraction !== undefined ? { maxLayerFraction: opts.maxLayerFraction } : {}),
+    onProgress: (done, total) => progress({ stage: 'score', done, total }),
+    ...(opts.stale ? { stale: opts.stale } : {}),
+  });
+  const { scores, chosen, bestDropped: fallback } = selection;
   const scoreMs = performance.now() - started - filterMs - candidatesMs;
-  const { chosen, fallback } = choose(scores);
   const used = chosen ?? fallback;
   const vector: RefusalRecipe | undefined = used && {
     from: 'refusal',
@@ -205,10 +191,10 @@ export async function findRefusalDirection(
     scores,
     chosen,
     fallback,
-    maxKl: filters.maxKl,
-    lateFrom: filters.lateFrom,
-    baseHarmful: scorer.baseHarmful,
-    baseHarmless: scorer.baseHarmless,
+    maxKl: selection.maxKl,
+    lateFrom: selection.lateFrom,
+    baseHarmful: selection.baseHarmful,
+    baseHarmless: selection.baseHarmless,
     testHarmful,
     testHarmfulAblated,
     harmful: counts(sets.harmful.length, harmfulBuild.length, hValText.length, hTest.length),

@@ -13,7 +13,6 @@ export {
 export { type EncodeOptions, encodeInput, postInstructionLength } from './prompts';
 export {
   type CandidateOptions,
-  type CandidateScore,
   candidateVector,
   type RefusalCandidates,
   type RefusalSelection,
@@ -21,4 +20,15 @@ export {
   type SelectionOptions,
   selectRefusalDirection,
 } from './refusal';
+export {
+  type CandidateScore,
+  CandidateScorer,
+  type Choice,
+  chooseCandidate,
+  dropReasons,
+  type Filters,
+  keepByScore,
+  type RefusalDrop,
+  thirds,
+} from './refusal-select';
 export { buildUnits, momenta, type UnitsOptions } from './units';

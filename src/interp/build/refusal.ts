@@ -3,16 +3,22 @@
  * difference in means of resid_pre[l] between harmful and harmless instructions at every
  * post-instruction template position and layer; selection keeps candidates whose ablation does
  * not move harmless next-token distributions (KL ≤ 0.1), whose addition induces refusal
- * (induce ≥ 0), outside the last 20% of layers, and picks the lowest bypass score.
+ * (induce ≥ 0), outside the last 20% of layers, and picks the lowest bypass score. The app's
+ * refusal view (src/worker/refusal.ts) and the organisms' steering eval both select through here.
  */
-import { hookName, type Model, RudderError } from '../../engine';
+import { CancelledError, hookName, type Model, RudderError, yieldToEventLoop } from '../../engine';
 import { collectActivations } from '../activations';
-import { compile } from '../compile';
 import { meanRows } from '../linalg';
-import { lastTokenKl, measure } from '../metrics';
 import type { PromptInput } from '../recipe';
 import type { SteeringVector } from '../vector';
 import { encodeInput, postInstructionLength } from './prompts';
+import {
+  type CandidateScore,
+  CandidateScorer,
+  type Choice,
+  chooseCandidate,
+  dropReasons,
+} from './refusal-select';
 
 export interface CandidateOptions {
   readonly harmful: readonly PromptInput[];
@@ -126,29 +132,27 @@ export interface SelectionOptions {
   readonly maxKl?: number;
   /** Candidates at layer ≥ this fraction of the depth are dropped. Default 0.8. */
   readonly maxLayerFraction?: number;
+  /** Prompts per forward pass (default 16). */
   readonly batchSize?: number;
   readonly onProgress?: (done: number, total: number) => void;
+  /** Checked before each candidate (after yielding to the event loop); true stops with CancelledError. */
+  readonly stale?: () => boolean;
 }
 
-export interface CandidateScore {
-  readonly position: number;
-  readonly layer: number;
-  /** Mean refusal score on harmful prompts with the direction ablated (lower = refusal removed). */
-  readonly bypass: number;
-  /** Mean refusal score on harmless prompts with +r at resid_pre[layer] (higher = refusal induced). */
-  readonly induce: number;
-  /** Mean KL(base ‖ ablated) at the last token of harmless prompts. */
-  readonly kl: number;
-  /** Why it was dropped; undefined when it passed every filter. */
-  readonly dropped?: 'kl' | 'induce' | 'late-layer';
-}
-
-export interface RefusalSelection {
-  /** The kept candidate with the lowest bypass score; undefined when every candidate was dropped. */
-  readonly chosen: CandidateScore | undefined;
+export interface RefusalSelection extends Choice {
+  /** Position-major, then layer: every candidate scored (late layers too, to show why they go). */
   readonly scores: readonly CandidateScore[];
+  readonly maxKl: number;
+  readonly lateFrom: number;
+  /** Mean refusal score of the validation prompts with no intervention. */
+  readonly baseHarmful: number;
+  readonly baseHarmless: number;
 }
 
+/**
+ * Scores every candidate on the validation prompts and applies §5's filters: `chosen` passed all
+ * of them; when none did, `bestDropped` is the one failing the fewest, lowest bypass among those.
+ */
 export async function selectRefusalDirection(
   model: Model,
   c: RefusalCandidates,
@@ -157,46 +161,38 @@ export async function selectRefusalDirection(
   const chat = opts.chat ?? true;
   const harmful = opts.harmfulVal.map((p) => encodeInput(model, p, { chat }));
   const harmless = opts.harmlessVal.map((p) => encodeInput(model, p, { chat }));
-  const metric = { kind: 'refusal-score' as const, refusal: [...opts.refusalTokens] };
-  const mean = (xs: Float32Array) => xs.reduce((s, x) => s + x, 0) / xs.length;
-  const lateFrom = (opts.maxLayerFraction ?? 0.8) * model.spec.nLayers;
+  if (!harmful.length || !harmless.length)
+    throw new RudderError(
+      'no-prompts',
+      'Refusal selection needs validation prompts: give at least one harmful and one harmless one.',
+    );
+  const filters = {
+    maxKl: opts.maxKl ?? 0.1,
+    lateFrom: (opts.maxLayerFraction ?? 0.8) * model.spec.nLayers,
+  };
   const scores: CandidateScore[] = [];
   const total = c.positions.length * c.layers.length;
-  for (const position of c.positions) {
-    for (const layer of c.layers) {
-      const vectors = { r: candidateVector(c, position, layer) };
-      if (layer >= lateFrom) {
-        scores.push({
-          position,
-          layer,
-          bypass: Number.NaN,
-          induce: Number.NaN,
-          kl: Number.NaN,
-          dropped: 'late-layer',
-        });
-      } else {
-        const ablation = compile({ kind: 'ablate', vector: 'r' }, { model, vectors });
-        const addition = compile({ kind: 'add', vector: 'r', coefficient: 1 }, { model, vectors });
-        try {
-          const bypass = mean(
-            await measure(model, harmful, metric, { hooks: ablation.hooks, batchSize: opts.batchSize }),
-          );
-          const induce = mean(
-            await measure(model, harmless, metric, { hooks: addition.hooks, batchSize: opts.batchSize }),
-          );
-          const { mean: kl } = await lastTokenKl(model, harmless, ablation.hooks, {
-            batchSize: opts.batchSize,
-          });
-          const dropped = kl > (opts.maxKl ?? 0.1) ? 'kl' : induce < 0 ? 'induce' : undefined;
-          scores.push({ position, layer, bypass, induce, kl, ...(dropped ? { dropped } : {}) });
-        } finally {
-          ablation.dispose();
-          addition.dispose();
-        }
+  opts.onProgress?.(0, total);
+  const scorer = await CandidateScorer.create(model, harmful, harmless, opts.refusalTokens, opts.batchSize);
+  try {
+    for (const position of c.positions) {
+      for (const layer of c.layers) {
+        await yieldToEventLoop();
+        if (opts.stale?.()) throw new CancelledError();
+        const { bypass, induce, kl } = await scorer.score(candidateVector(c, position, layer));
+        const dropped = dropReasons({ layer, induce, kl }, filters);
+        scores.push({ position, layer, bypass, induce, kl, dropped });
+        opts.onProgress?.(scores.length, total);
       }
-      opts.onProgress?.(scores.length, total);
     }
+  } finally {
+    scorer.dispose();
   }
-  const kept = scores.filter((s) => !s.dropped).sort((x, y) => x.bypass - y.bypass);
-  return { chosen: kept[0], scores };
+  return {
+    ...chooseCandidate(scores),
+    scores,
+    ...filters,
+    baseHarmful: scorer.baseHarmful,
+    baseHarmless: scorer.baseHarmless,
+  };
 }
