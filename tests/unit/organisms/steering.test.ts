@@ -2,9 +2,10 @@
  * Steering the shipped organisms, measured through Rudder's engine with the same code
  * `npm run eval:steering` prints, held to issue 4's targets. One exception, stated where it is
  * tested: on both organisms METHODS.md §5's induce filter drops every candidate before the last
- * blocks, so the eval falls back to the lowest-bypass candidate that failed only that filter, and
- * the test holds what that direction does (ablation halves refusal; addition raises it) rather
- * than issue 4's refusal targets, which the organisms do not meet.
+ * blocks, so the eval falls back to selection's best dropped candidate (fewest filters failed,
+ * lowest bypass among those: the one the app's refusal view offers too), and the test holds what
+ * that direction does (ablation halves refusal; addition raises it) rather than issue 4's refusal
+ * targets, which the organisms do not meet.
  */
 import { describe, expect, it } from 'vitest';
 import { organismDirs } from '../../../src/cli/eval-organisms';
