@@ -5,39 +5,7 @@
  * memory), pending calls reject and the next call starts a fresh worker.
  */
 import * as Comlink from 'comlink';
-import type {
-  AttentionPattern,
-  AttentionPatternRequest,
-  BuildProgress,
-  GenerateOutcome,
-  GenerateRequest,
-  HeadScores,
-  HeadScoresRequest,
-  InlineVector,
-  LensOutcome,
-  LensRequest,
-  LoadedModel,
-  LoadProgress,
-  LoadRequest,
-  ModelRequest,
-  RefusalCircuitResult,
-  RefusalFound,
-  RefusalProfile,
-  RefusalProfileRequest,
-  RefusalProgress,
-  RefusalSets,
-  RefusalSetsRequest,
-  RowsOutcome,
-  RowsRequest,
-  RowTokenEvent,
-  RudderWorker,
-  TokenEvent,
-  VectorFile,
-  VectorFileFormat,
-  VectorInfo,
-  VectorLensInfo,
-  VectorSource,
-} from './api';
+import type { LoadRequest, ModelRequest, RudderWorker } from './api';
 import { isWorkerError } from './errors';
 
 export class WorkerCallError extends Error {
@@ -50,27 +18,11 @@ export class WorkerCallError extends Error {
   }
 }
 
-export interface WorkerClient {
-  load(request: LoadRequest, onProgress?: (p: LoadProgress) => void): Promise<LoadedModel>;
-  generate(request: GenerateRequest, onToken?: (t: TokenEvent) => void): Promise<GenerateOutcome>;
-  buildVector(recipe: VectorSource, onProgress?: (p: BuildProgress) => void): Promise<VectorInfo>;
-  vectorLens(source: VectorSource, k?: number): Promise<VectorLensInfo>;
-  exportVector(source: VectorSource, format: VectorFileFormat): Promise<VectorFile>;
-  importVector(bytes: Uint8Array, fileName: string): Promise<InlineVector>;
-  generateRows(request: RowsRequest, onToken?: (t: RowTokenEvent) => void): Promise<RowsOutcome>;
-  lens(request: LensRequest): Promise<LensOutcome>;
-  headScores(request: HeadScoresRequest): Promise<HeadScores>;
-  attentionPattern(request: AttentionPatternRequest): Promise<AttentionPattern>;
-  refusalSets(): Promise<RefusalSets>;
-  findRefusalDirection(
-    request: RefusalSetsRequest,
-    onProgress?: (p: RefusalProgress) => void,
-  ): Promise<RefusalFound>;
-  refusalProfile(request: RefusalProfileRequest): Promise<RefusalProfile>;
-  refusalCircuit(
-    request: RefusalSetsRequest,
-    onProgress?: (p: { readonly stage: string; readonly done: number; readonly total: number }) => void,
-  ): Promise<RefusalCircuitResult>;
+/**
+ * The worker's API as the page calls it: the same methods (one definition, in api.ts), except that
+ * `cancel` is awaited across the thread boundary and `terminate` replaces `dispose`.
+ */
+export interface WorkerClient extends Omit<RudderWorker, 'cancel' | 'dispose'> {
   cancel(): Promise<void>;
   /** Frees the model and stops the worker. */
   terminate(): void;
