@@ -31,11 +31,16 @@ export function encodeInput(model: Model, input: PromptInput, opts: EncodeOption
 
 /**
  * How many tokens the chat template puts after the user's message (Arditi's post-instruction
- * positions, e.g. "<|end|>\n<|assistant|>\n"): the common suffix of two templated prompts.
+ * positions, e.g. "<|end|>\n<|assistant|>\n"): the shortest common suffix of templated prompts
+ * that end in a letter, a digit and a question mark. Two messages ending in letters are not
+ * enough: "alpha" and "beta" share a final "a" token in a byte-level BPE.
  */
 export function postInstructionLength(model: Model): number {
-  const a = encodeInput(model, 'alpha', { chat: true });
-  const b = encodeInput(model, 'omega beta', { chat: true });
+  const [first, ...rest] = ['alpha', 'omega 42', 'why?'].map((m) => encodeInput(model, m, { chat: true }));
+  return Math.min(...rest.map((ids) => commonSuffixLength(first!, ids)));
+}
+
+function commonSuffixLength(a: readonly number[], b: readonly number[]): number {
   let n = 0;
   while (n < Math.min(a.length, b.length) && a[a.length - 1 - n] === b[b.length - 1 - n]) n++;
   return n;
