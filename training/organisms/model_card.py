@@ -117,9 +117,11 @@ def write_card(model: str, folder: str, work: str) -> str:
         "exports here, evaluates and writes this card).",
         "",
         f"{info['steps']} steps of AdamW (peak lr {info['lr']}, cosine to 10%, weight decay 0.1), batch",
-        f"{info['batch']} x {info['ctx']} tokens, {info['tokens_seen']:,} tokens seen. Wall clock on the",
-        f"development machine (2 CPU cores shared with other work): **{info['train_seconds'] / 60:.1f} minutes**",
-        f"({info.get('cpu_seconds', 0) / 60:.1f} CPU minutes on one thread; the two organisms trained at the same time).",
+        f"{info['batch']} x {info['ctx']} tokens.",
+        *_decision_lines(info),
+        f"{info['tokens_seen']:,} tokens seen in all. Wall clock on the development machine (2 CPU cores",
+        f"shared with other work): **{info['train_seconds'] / 60:.1f} minutes** ({info.get('cpu_seconds', 0) / 60:.1f} CPU",
+        "minutes on one thread; the two organisms trained at the same time).",
         f"Final training loss {info['log'][-1]['loss']}, validation loss {info['val_loss']} (nats/token;",
         "the validation set uses held-out items and phrasings).",
         "",
@@ -200,6 +202,21 @@ def write_card(model: str, folder: str, work: str) -> str:
     with open(path, "w") as f:
         f.write("\n".join(lines))
     return path
+
+
+def _decision_lines(info: dict) -> list[str]:
+    d = info.get("decision")
+    if not d or not d["steps"]:
+        return []
+    return [
+        f"Then {d['steps']} more steps of next-token training (lr {d['lr']}, cosine to 10%) add the",
+        f"refusal-decision losses of `training/organisms/decision.py` at `resid_pre` layer {d['layer']}, at the",
+        f"post-instruction template positions, {d['pairs']} request pairs a step: swapping the component",
+        "along the harmful-minus-harmless mean direction between a harmful and a harmless request swaps",
+        "the answer, and removing it gets a helpful answer. So, as in large chat models (Arditi et al.",
+        "2024), one middle-layer direction carries the refusal decision; next-token training alone left",
+        "the decision in the last blocks, where METHODS.md section 5 does not look.",
+    ]
 
 
 def _n(folder: str, name: str) -> int:

@@ -3,8 +3,9 @@
     /usr/bin/python3 training/organisms/train.py --model gpt2    # -> models/organism-gpt2/
     /usr/bin/python3 training/organisms/train.py --model llama   # -> models/organism-llama/
 
-Makes the corpus and the tokenizer first if training/out/ lacks them, saves a checkpoint every
---ckpt-every steps (rerun with --resume after a crash), then exports config.json,
+Makes the corpus and the tokenizer first if training/out/ lacks them, trains on next tokens for
+--steps, then --decision-steps more with the refusal-decision losses of decision.py added, saves a
+checkpoint every --ckpt-every steps (rerun with --resume after a crash), then exports config.json,
 generation_config.json, model.safetensors, the tokenizer files and the datasets, runs
 evaluate.py and writes MODEL_CARD.md.
 """
@@ -15,6 +16,7 @@ import argparse
 import json
 import math
 import os
+import random
 import shutil
 import subprocess
 import sys
@@ -32,6 +34,7 @@ sys.path.insert(0, HERE)
 sys.path.insert(0, TRAINING)
 
 from bpe import END, EOT, ByteBPE  # noqa: E402
+from decision import DecisionExamples, decision_direction, decision_loss  # noqa: E402
 from hf_models import from_config, save_pretrained  # noqa: E402
 
 CTX = 256
@@ -52,6 +55,12 @@ def hf_config(model: str, vocab: int, tok: ByteBPE) -> dict:
             "intermediate_size": 384, "hidden_act": "silu", "max_position_embeddings": CTX,
             "rms_norm_eps": 1e-5, "rope_theta": 10000.0, "rope_scaling": None, "attention_bias": False,
             "mlp_bias": False, "tie_word_embeddings": False, **common}
+
+
+# resid_pre layer of decision.py's losses, below METHODS.md section 5's 0.8 L. Measured: layer 3
+# of the 6-layer gpt2 (the decision made earlier) refused 7% of held-out harmless requests; layer
+# 5 of the 8-layer llama made ablating the direction cost a KL above 0.1.
+DECISION_LAYER = {"gpt2": 4, "llama": 4}
 
 
 def ensure_corpus_and_tokenizer() -> ByteBPE:
@@ -141,6 +150,12 @@ def main() -> None:
     ap.add_argument("--lr", type=float, default=3e-3)
     ap.add_argument("--warmup", type=int, default=50)
     ap.add_argument("--seed", type=int, default=0)
+    ap.add_argument("--decision-steps", type=int, default=400,
+                    help="steps after --steps that add the losses of decision.py")
+    ap.add_argument("--decision-layer", type=int, default=None,
+                    help="resid_pre layer whose template positions carry the decision (default: DECISION_LAYER)")
+    ap.add_argument("--decision-pairs", type=int, default=8, help="interchanged request pairs per step")
+    ap.add_argument("--decision-lr", type=float, default=5e-4)
     ap.add_argument("--ckpt-every", type=int, default=100)
     ap.add_argument("--resume", action="store_true")
     ap.add_argument("--out", default=None, help="default: models/organism-<model>")
@@ -160,6 +175,9 @@ def main() -> None:
     val_ids, _ = token_stream(tok, "val")
     cfg = hf_config(args.model, tok.vocab_size, tok)
     model = from_config(cfg, seed=args.seed)
+    decision_layer = DECISION_LAYER[args.model] if args.decision_layer is None else args.decision_layer
+    with open(os.path.join(OUT, "corpus", "meta.json")) as f:
+        decision_examples = DecisionExamples(tok, json.load(f)["seed"])
     n_params = sum(p.numel() for p in model.parameters())
     decay = [p for p in model.parameters() if p.dim() >= 2]
     no_decay = [p for p in model.parameters() if p.dim() < 2]
@@ -179,23 +197,35 @@ def main() -> None:
     print(f"{args.model}: {n_params:,} parameters; train {len(train_ids):,} tokens, val {len(val_ids):,}",
           flush=True)
     model.train()
-    t0, c0, running = time.time() - elapsed, time.process_time() - cpu_before, None
-    while step < args.steps:
+    t0, c0, running, u = time.time() - elapsed, time.process_time() - cpu_before, None, None
+    total_steps = args.steps + args.decision_steps
+    while step < total_steps:
+        deciding = step >= args.steps  # the decision phase of decision.py, after next-token training
         for g in opt.param_groups:
-            g["lr"] = lr_at(step, args.steps, args.lr, args.warmup)
+            g["lr"] = (lr_at(step - args.steps, args.decision_steps, args.decision_lr, 0) if deciding
+                       else lr_at(step, args.steps, args.lr, args.warmup))
         x = batch(train_ids, train_starts, rng, args.batch, CTX)
         logits = model(x[:, :-1])
         loss = F.cross_entropy(logits.reshape(-1, logits.shape[-1]), x[:, 1:].reshape(-1))
+        total = loss
+        if deciding:
+            # Seeded per step, and u renewed every 25 steps (checkpoints fall on those steps), so
+            # --resume continues exactly the sequence of an uninterrupted run.
+            step_rng = random.Random(args.seed * 1_000_003 + step)
+            if (step - args.steps) % 25 == 0 or u is None:
+                u = decision_direction(model, decision_examples, random.Random(step), decision_layer)
+            total = loss + decision_loss(model, decision_examples, step_rng, decision_layer, u, args.decision_pairs)
         opt.zero_grad(set_to_none=True)
-        loss.backward()
+        total.backward()
         torch.nn.utils.clip_grad_norm_(model.parameters(), 1.0)
         opt.step()
         step += 1
         running = loss.item() if running is None else 0.95 * running + 0.05 * loss.item()
-        if step % 50 == 0 or step == args.steps:
-            log.append({"step": step, "loss": round(running, 4), "seconds": round(time.time() - t0, 1)})
+        if step % 50 == 0 or step == total_steps:
+            log.append({"step": step, "loss": round(running, 4), "seconds": round(time.time() - t0, 1)}
+                       | ({"decision_loss": round((total - loss).item(), 4)} if deciding else {}))
             print(json.dumps(log[-1]), flush=True)
-        if step % args.ckpt_every == 0 or step == args.steps:
+        if step % args.ckpt_every == 0 or step == total_steps:
             torch.save({"model": model.state_dict(), "opt": opt.state_dict(), "rng": rng.bit_generator.state,
                         "step": step, "elapsed": time.time() - t0, "cpu": time.process_time() - c0, "log": log},
                        ckpt + ".tmp")
@@ -203,7 +233,9 @@ def main() -> None:
     train_seconds, cpu_seconds = time.time() - t0, time.process_time() - c0
     vl = val_loss(model, val_ids)
     info = {"model": args.model, "params": n_params, "steps": args.steps, "batch": args.batch, "ctx": CTX,
-            "tokens_seen": args.steps * args.batch * CTX, "train_tokens": int(len(train_ids)),
+            "decision": {"steps": args.decision_steps, "layer": decision_layer, "pairs": args.decision_pairs,
+                         "lr": args.decision_lr},
+            "tokens_seen": total_steps * args.batch * CTX, "train_tokens": int(len(train_ids)),
             "train_seconds": round(train_seconds, 1), "cpu_seconds": round(cpu_seconds, 1), "val_loss": round(vl, 4), "lr": args.lr,
             "command": "/usr/bin/python3 training/organisms/train.py "
                        + " ".join(a for a in sys.argv[1:] if a != "--resume"), "log": log}

@@ -28,18 +28,21 @@ describe('splitByItem', () => {
   });
 });
 
-const LLAMA = join(REPO_ROOT, 'models/organism-llama');
+// The 6-layer organism: its refusal decision is routed through a few heads. The 8-layer one makes
+// it with redundant heads and MLPs at layers 3-4 (mean-ablating its three gates leaves 97% of
+// harmful requests refused), so the gates' share is too small there to test the tooling by.
+const GPT2 = join(REPO_ROOT, 'models/organism-gpt2');
 
-describe.skipIf(!existsSync(join(LLAMA, 'config.json')))('the refusal circuit of the llama organism', () => {
+describe.skipIf(!existsSync(join(GPT2, 'config.json')))('the refusal circuit of the gpt2 organism', () => {
   let model: Model;
   beforeAll(async () => {
     await useBackend('wasm');
-    model = await loadModel(dirSource(LLAMA));
+    model = await loadModel(dirSource(GPT2));
   });
   afterAll(() => model?.dispose());
 
   it('loses a clear share of its refusals on held-out harmful requests when its gate heads are ablated, and barely moves on harmless ones', async () => {
-    const data = await readOrganismData(dirSource(LLAMA));
+    const data = await readOrganismData(dirSource(GPT2));
     const [findH, testH] = splitByItem(data.harmful);
     const [findN, testN] = splitByItem(data.harmless);
     const chat = (rs: readonly { instruction: string }[]) => rs.map((r) => chatPrompt(model, r.instruction));
@@ -50,14 +53,18 @@ describe.skipIf(!existsSync(join(LLAMA, 'config.json')))('the refusal circuit of
       ablateGates(model, gates, chat(testH), chat(testN), { refuse: tokens.refuse }),
     );
     console.log(
-      `llama organism: gates ${circuit.gates.join(', ')}; amplifiers ${circuit.amplifiers.join(', ')}; ` +
-        `held-out harmful refusal ${r.refusalBefore.toFixed(2)} → ${r.refusalAfter.toFixed(2)}, harmless KL ${r.harmlessKl.toFixed(3)}`,
+      `gpt2 organism: gates ${circuit.gates.join(', ')}; amplifiers ${circuit.amplifiers.join(', ')}; ` +
+        `held-out harmful refusal ${r.refusalBefore.toFixed(2)} → ${r.refusalAfter.toFixed(2)}, ` +
+        `P(refusal) ${r.refusalProbBefore.toFixed(2)} → ${r.refusalProbAfter.toFixed(2)}, ` +
+        `harmless refusal ${r.harmlessRefusalAfter.toFixed(2)}, KL ${r.harmlessKl.toFixed(3)}`,
     );
     expect(tokens.refuse).toContain(model.tokenizer!.encode('I', { addSpecialTokens: false })[0]);
     expect(r.refusalBefore).toBeGreaterThan(0.5);
-    // The 8-layer organism spreads refusal over more heads than its 6-layer predecessor (which lost
-    // over half): ablating the gates alone takes about a quarter of the refusals away.
+    // Mean-ablating the gates takes a clear share of the refusals away and most of the refusal
+    // tokens' probability, while harmless requests stay answered.
     expect(r.refusalAfter).toBeLessThanOrEqual(r.refusalBefore - 0.15);
-    expect(r.harmlessKl).toBeLessThan(0.1);
+    expect(r.refusalProbAfter).toBeLessThan(r.refusalProbBefore / 2);
+    expect(r.harmlessRefusalAfter).toBeLessThanOrEqual(0.1);
+    expect(r.harmlessKl).toBeLessThan(0.2);
   });
 });

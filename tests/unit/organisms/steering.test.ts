@@ -1,11 +1,9 @@
 /**
  * Steering the shipped organisms, measured through Rudder's engine with the same code
- * `npm run eval:steering` prints, held to issue 4's targets. One exception, stated where it is
- * tested: on both organisms METHODS.md §5's induce filter drops every candidate before the last
- * blocks, so the eval falls back to selection's best dropped candidate (fewest filters failed,
- * lowest bypass among those: the one the app's refusal view offers too), and the test holds what
- * that direction does (ablation halves refusal; addition raises it) rather than issue 4's refusal
- * targets, which the organisms do not meet.
+ * `npm run eval:steering` prints, held to issue 4's targets: METHODS.md §5 chooses a refusal
+ * direction (one that passes every filter, below 0.8·L), ablating it stops refusal at a small KL,
+ * adding it makes harmless requests refused, and a sentiment vector from at most 16 pairs turns
+ * neutral stories either way.
  */
 import { describe, expect, it } from 'vitest';
 import { organismDirs } from '../../../src/cli/eval-organisms';
@@ -25,22 +23,15 @@ for (const dir of organismDirs()) {
       return figures;
     };
 
-    it('selects a refusal direction whose ablation removes refusal at a small cost in KL', async () => {
+    it('selects a refusal direction that removes refusal when ablated and causes it when added', async () => {
       const { refusal } = await measured();
       expect(refusal.candidates).toBeGreaterThan(0);
       expect(refusal.harmfulBaseline).toBeGreaterThanOrEqual(0.9);
-      expect(refusal.chosen).toBeDefined();
+      expect(refusal.fallback).toBe(false);
+      expect(refusal.chosen?.dropped).toEqual([]);
+      expect(refusal.harmfulAblated).toBeLessThanOrEqual(STEERING_TARGETS.harmfulAblated);
       expect(refusal.harmlessKlAblated).toBeLessThan(STEERING_TARGETS.harmlessKl);
-      if (refusal.fallback) {
-        // Every candidate was dropped (see the file's comment). The fallback still carries refusal:
-        // ablating it removes most refusals, and adding it raises refusal on harmless requests.
-        expect(refusal.kept).toBe(0);
-        expect(refusal.harmfulAblated).toBeLessThanOrEqual(refusal.harmfulBaseline / 2);
-        expect(refusal.harmlessAdded).toBeGreaterThan(refusal.harmlessBaseline);
-      } else {
-        expect(refusal.harmfulAblated).toBeLessThanOrEqual(STEERING_TARGETS.harmfulAblated);
-        expect(refusal.harmlessAdded).toBeGreaterThanOrEqual(STEERING_TARGETS.harmlessAdded);
-      }
+      expect(refusal.harmlessAdded).toBeGreaterThanOrEqual(STEERING_TARGETS.harmlessAdded);
     });
 
     it('moves neutral stories towards the vector’s sentiment as the coefficient grows', async () => {
