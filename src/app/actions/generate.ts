@@ -16,11 +16,6 @@ type Side = 'generation' | 'steered';
 /** What the current baseline continues: re-running only the steered side is valid while it holds. */
 let baselineFor = '';
 
-/** Set by stop(): a cancellation the person asked for, which ends the run. */
-let stopRequested = false;
-/** Times a run cancelled by the worker (not by Stop, not by a newer run) is started again. */
-const RUN_RETRIES = 3;
-
 /**
  * both: the Generate button (baseline and, when there are pairs, steered). steered: a steering
  * edit; falls back to both while the baseline is missing, running or stale.
@@ -69,62 +64,53 @@ export async function generate(mode: 'both' | 'steered' = 'both'): Promise<void>
   setState(start);
   if (mode === 'both') baselineFor = key;
   const current = (side: Side) => getState()[side].runId === runIds[side];
-  const request = {
-    prompt,
-    chat: exp.prompt.chat,
-    maxTokens: exp.generation.maxTokens,
-    temperature: exp.generation.temperature,
-    topP: exp.generation.topP,
-    seed: exp.generation.seed,
-    vectors,
-    planes,
-    units,
-    rows,
-  };
-  stopRequested = false;
-  for (let attempt = 0; ; attempt++) {
-    // Streamed tokens travel on the callback's own message port, so one can arrive after the
-    // final result; once the result is in, it is the whole text and late tokens are dropped.
-    let finished = false;
-    try {
-      const out = await modelWorker().generateRows(request, (t) => {
+  // Streamed tokens travel on the callback's own message port, so one can arrive after the final
+  // result; once the result is in, it is the whole text and late tokens are dropped.
+  let finished = false;
+  try {
+    const out = await modelWorker().generateRows(
+      {
+        prompt,
+        chat: exp.prompt.chat,
+        maxTokens: exp.generation.maxTokens,
+        temperature: exp.generation.temperature,
+        topP: exp.generation.topP,
+        seed: exp.generation.seed,
+        vectors,
+        planes,
+        units,
+        rows,
+      },
+      (t) => {
         const side = sides[t.row];
         if (finished || !side || !current(side)) return;
         setState((s) => ({ [side]: { ...s[side], text: s[side].text + t.text, tokenCount: t.index + 1 } }));
+      },
+    );
+    finished = true;
+    sides.forEach((side, row) => {
+      const r = out.rows[row];
+      if (!side || !r || !current(side)) return;
+      setState({
+        [side]: {
+          ...start[side]!,
+          status: 'done',
+          text: r.text,
+          tokenCount: r.tokens.length,
+          stopReason: r.stopReason,
+          ms: out.ms,
+        },
       });
-      finished = true;
-      sides.forEach((side, row) => {
-        const r = out.rows[row];
-        if (!side || !r || !current(side)) return;
-        setState({
-          [side]: {
-            ...start[side]!,
-            status: 'done',
-            text: r.text,
-            tokenCount: r.tokens.length,
-            stopReason: r.stopReason,
-            ms: out.ms,
-          },
-        });
-      });
-      return;
-    } catch (e) {
-      finished = true;
-      const error = errorOf(e);
-      const mine = sides.filter((side): side is Side => side !== undefined && current(side));
-      // Cancelled without Stop being pressed: a vector read this run waited for gave way to a
-      // newer one (a lens or a build reading other pairs). Run again from the start, as a vector
-      // build does, rather than show an empty "stopped" text.
-      if (error.code === 'cancelled' && !stopRequested && mine.length > 0 && attempt < RUN_RETRIES) {
-        setState(Object.fromEntries(mine.map((side) => [side, start[side]!])));
-        continue;
-      }
-      for (const side of mine) {
-        if (error.code === 'cancelled')
-          setState((s) => ({ [side]: { ...s[side], status: 'done', stopReason: 'cancelled' } }));
-        else setState((s) => ({ [side]: { ...s[side], status: 'error', error } }));
-      }
-      return;
+    });
+  } catch (e) {
+    finished = true;
+    const error = errorOf(e);
+    for (const side of sides) {
+      if (!side || !current(side)) continue;
+      // Stopped before its first token.
+      if (error.code === 'cancelled')
+        setState((s) => ({ [side]: { ...s[side], status: 'done', stopReason: 'cancelled' } }));
+      else setState((s) => ({ [side]: { ...s[side], status: 'error', error } }));
     }
   }
 }
@@ -134,6 +120,5 @@ function idle(g: Generation): Generation {
 }
 
 export function stop(): void {
-  stopRequested = true;
   void modelWorker().cancel();
 }
