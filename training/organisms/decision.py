@@ -66,9 +66,8 @@ def _hook(layer: int) -> str:
 
 def template_activations(model: CausalLM, ids: list[int], layer: int) -> torch.Tensor:
     """resid_pre[layer] at the template positions: [1, TEMPLATE_POSITIONS, d]."""
-    seen = Hooks(cache={_hook(layer)})
-    model(torch.tensor([ids]), hooks=seen)
-    return seen.cache[_hook(layer)][:, -TEMPLATE_POSITIONS:]
+    _, cache = model.run_with_cache(torch.tensor([ids]), [_hook(layer)])
+    return cache[_hook(layer)][:, -TEMPLATE_POSITIONS:]
 
 
 def first_answer_logits(model: CausalLM, ids: list[int], layer: int,
@@ -96,7 +95,9 @@ def decision_loss(model: CausalLM, examples: DecisionExamples, rng: random.Rando
                   pairs: int) -> torch.Tensor:
     """Mean cross-entropy of the interchange and removal losses (module docstring) over `pairs`
     request pairs, half with a harmful source; the removal loss is taken on each source."""
-    along = lambda x: (x @ u)[..., None] * u  # noqa: E731
+    def along(x: torch.Tensor) -> torch.Tensor:  # the component along u
+        return (x @ u)[..., None] * u
+
     losses = []
     for i in range(pairs):
         source_harmful = i % 2 == 0
