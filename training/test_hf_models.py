@@ -19,6 +19,7 @@ import hf_models as H  # noqa: E402
 from safetensors_io import read_header, read_safetensors, write_safetensors  # noqa: E402
 
 torch.set_num_threads(2)
+torch.manual_seed(0)  # random token ids, the same every run
 GPT2 = {"model_type": "gpt2", "vocab_size": 50, "n_positions": 32, "n_embd": 32, "n_layer": 2,
         "n_head": 4, "layer_norm_epsilon": 1e-5}
 LLAMA = {"model_type": "llama", "vocab_size": 50, "hidden_size": 32, "intermediate_size": 40,

@@ -95,7 +95,7 @@ export class DeviceWeights {
  * One matmul instead of three (q|k|v) or two (gate|up): at decode time a step is a chain of small
  * matrix-vector products, and each kernel launch costs as much as a large share of its work.
  *   blocks.{l}.attn.W_QKV [dModel, (nHeads + 2·nKvHeads)·dHead], b_QKV likewise
- *   blocks.{l}.mlp.W_GU   [dModel, 2·dMlp]   (SwiGLU: gate columns, then up columns)
+ *   blocks.{l}.mlp.W_GU   [dModel, 2·dMlp]   (gated MLPs: gate columns, then up columns), b_GU likewise
  */
 function fuseProjections(
   spec: ModelSpec,
@@ -115,6 +115,7 @@ function fuseProjections(
     if (spec.qkvBias) fuse(`${a}.b_QKV`, [`${a}.b_Q`, `${a}.b_K`, `${a}.b_V`]);
     const m = `blocks.${l}.mlp`;
     if (spec.mlp === 'swiglu') fuse(`${m}.W_GU`, [`${m}.W_gate`, `${m}.W_in`]);
+    if (spec.mlp === 'swiglu' && spec.mlpBias) fuse(`${m}.b_GU`, [`${m}.b_gate`, `${m}.b_in`]);
   }
   return { fused, replaced, fusions };
 }

@@ -4,13 +4,7 @@
  */
 import type { HostTensor, ModelSpec } from '../spec';
 import { asObject, exactDiv, int, optBool, optInt, optPosNum, optStr, refuse, specialIds } from './config';
-import {
-  type ConversionPlan,
-  convertCheckpoint,
-  type SourceRule,
-  splitColumns,
-  splitVector,
-} from './convert';
+import { type ConversionPlan, convertCheckpoint, ruleBuilder, splitColumns, splitVector } from './convert';
 import type { CheckpointReader } from './types';
 
 /** Hugging Face names of GPT-2's activations that compute the same function as ours. */
@@ -59,6 +53,7 @@ export function specFromHf(json: unknown): ModelSpec {
     act,
     qkvBias: true,
     outBias: true,
+    mlpBias: true,
     tiedEmbeddings: optBool(c, 'tie_word_embeddings', true),
     ...specialIds(c),
   };
@@ -69,10 +64,8 @@ const MASK_BUFFER = /^h\.\d+\.attn\.(bias|masked_bias)$/;
 
 function plan(spec: ModelSpec): ConversionPlan {
   const { dModel: d, dMlp, vocabSize, nCtx } = spec;
-  const rules: SourceRule[] = [];
-  // Layouts already match the canonical ones: pass the tensor through without a copy.
-  const same = (source: string, target: string, shape: readonly number[]) =>
-    rules.push({ source, shape, targets: [target], convert: (t) => [[target, t]] });
+  // Layouts already match the canonical ones: tensors pass through without a copy.
+  const { rules, same } = ruleBuilder();
 
   same('wte.weight', 'embed.W_E', [vocabSize, d]);
   same('wpe.weight', 'pos_embed.W_pos', [nCtx, d]);

@@ -5,14 +5,26 @@
 import { UnsupportedModelError } from '../errors';
 import { type HostTensor, type ModelSpec, type ModelType, SUPPORTED_MODEL_TYPES } from '../spec';
 import { asObject, CONFIG_FILE, modelType } from './config';
+import * as gemma from './gemma';
+import * as gptNeox from './gpt-neox';
 import * as gpt2 from './gpt2';
 import * as llama from './llama';
+import * as phi3 from './phi3';
 import type { CheckpointReader, Family } from './types';
 
 export { describeSpec, transpose } from './convert';
 export type { CheckpointReader, Family } from './types';
 
-const FAMILIES: Record<ModelType, Family> = { gpt2, llama, qwen2: llama, mistral: llama };
+const FAMILIES: Record<ModelType, Family> = {
+  gpt2,
+  llama,
+  qwen2: llama,
+  mistral: llama,
+  gemma,
+  gemma2: gemma,
+  gpt_neox: gptNeox,
+  phi3,
+};
 
 const isSupported = (t: string): t is ModelType => (SUPPORTED_MODEL_TYPES as readonly string[]).includes(t);
 

@@ -103,6 +103,7 @@ for (const backend of NODE_BACKENDS) {
             head: spec.nHeads,
             kv_head: spec.nKvHeads,
             d_head: spec.dHead,
+            one: 1,
           };
           for (const [name, t] of r.cache) {
             const point = name.replace(/^blocks\.\d+\./, '') as keyof typeof HOOK_DIMS;
