@@ -1,10 +1,11 @@
 /**
- * Loading a model from any source: config.json → spec → memory check → tokenizer → weights →
- * device. Each step fails with a message that names the file and what to do; nothing is uploaded
+ * Loading a model from any source: config.json (and generation_config.json) → spec → memory
+ * check → tokenizer → weights → device. Each step fails with a message that names the file and what to do; nothing is uploaded
  * until every weight has been read and checked.
  */
 import { RudderError } from './errors';
 import { specFromConfig, toCanonical } from './families';
+import { eosFromGenerationConfig, GENERATION_CONFIG_FILE } from './generation-config';
 import { type BackendLimits, checkFits, estimateMemory } from './memory';
 import { Model } from './model';
 import type { ModelSpec } from './spec';
@@ -26,7 +27,10 @@ export async function readSpec(source: ModelSource, signal?: AbortSignal): Promi
 }
 
 export async function loadModel(source: ModelSource, opts: LoadOptions = {}): Promise<Model> {
-  const spec = await readSpec(source, opts.signal);
+  const spec = withGenerationConfig(
+    await readSpec(source, opts.signal),
+    await readGenerationConfig(source, opts.signal),
+  );
   if (opts.limits) {
     const contextTokens = Math.min(opts.contextTokens ?? 1024, spec.nCtx);
     checkFits(estimateMemory(spec, { contextTokens }), opts.limits, source.id);
@@ -35,6 +39,20 @@ export async function loadModel(source: ModelSource, opts: LoadOptions = {}): Pr
   const checkpoint = await readCheckpoint(source, opts.onProgress, opts.signal);
   const host = toCanonical(spec, checkpoint);
   return Model.fromHost(source.id, spec, host, tokenizer);
+}
+
+/** generation_config.json's end tokens, when the folder has the file and it lists some. */
+export async function readGenerationConfig(
+  source: ModelSource,
+  signal?: AbortSignal,
+): Promise<number[] | undefined> {
+  if (!(await source.has(GENERATION_CONFIG_FILE, signal))) return undefined;
+  return eosFromGenerationConfig(await readJson(source, GENERATION_CONFIG_FILE, signal));
+}
+
+/** The spec with generation_config's end tokens in place of config.json's, as transformers' generate() uses them. */
+function withGenerationConfig(spec: ModelSpec, eos: number[] | undefined): ModelSpec {
+  return eos ? { ...spec, eosTokenIds: eos } : spec;
 }
 
 /** The tokenizer, when the folder has `tokenizer.json` (a model without one runs on token ids). */

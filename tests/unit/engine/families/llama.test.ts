@@ -4,7 +4,7 @@ import { ShapeMismatchError, UnsupportedModelError } from '../../../../src/engin
 import type { CheckpointReader } from '../../../../src/engine/families';
 import { specFromHf, toCanonical } from '../../../../src/engine/families/llama';
 import { expectedWeights, type HostTensor, parameterCount } from '../../../../src/engine/spec';
-import { at, checkpointOf } from './helpers';
+import { at, checkpointOf, hubConfig } from './helpers';
 
 const base = {
   model_type: 'llama',
@@ -304,3 +304,19 @@ describe(
     });
   },
 );
+
+describe('Llama 3.2', () => {
+  it('reads Llama-3.2-1B-Instruct: llama3 rope scaling, tied, three EOS ids, 1,235,814,400 parameters', () => {
+    const spec = specFromHf(hubConfig('meta-llama--Llama-3.2-1B-Instruct'));
+    expect(spec).toMatchObject({ nLayers: 16, dModel: 2048, nHeads: 32, nKvHeads: 8, dHead: 64 });
+    expect(spec).toMatchObject({ tiedEmbeddings: true, eosTokenIds: [128001, 128008, 128009] });
+    expect(spec.rotary?.scaling).toEqual({
+      type: 'llama3',
+      factor: 32,
+      lowFreqFactor: 1,
+      highFreqFactor: 4,
+      originalContext: 8192,
+    });
+    expect(parameterCount(spec)).toBe(1_235_814_400);
+  });
+});
