@@ -19,14 +19,7 @@ import {
   refuse,
   specialIds,
 } from './config';
-import {
-  type ConversionPlan,
-  convertCheckpoint,
-  ROTARY_BUFFER,
-  ruleBuilder,
-  withModelPrefix,
-} from './convert';
-import type { CheckpointReader } from './types';
+import { type ConversionPlan, ROTARY_BUFFER, ruleBuilder, withModelPrefix } from './convert';
 
 const ACTIVATIONS: Record<string, ModelSpec['act']> = {
   gelu_pytorch_tanh: 'gelu_new',
@@ -126,7 +119,8 @@ function plusOne(t: HostTensor): HostTensor {
   return { shape: t.shape, data: t.data.map((v) => 1 + v) };
 }
 
-function plan(spec: ModelSpec): ConversionPlan {
+/** Every Hugging Face tensor this family's checkpoint holds, and what it becomes. */
+export function plan(spec: ModelSpec): ConversionPlan {
   const { dModel: d, dMlp, vocabSize } = spec;
   const q = spec.nHeads * spec.dHead;
   const kv = spec.nKvHeads * spec.dHead;
@@ -170,8 +164,4 @@ function plan(spec: ModelSpec): ConversionPlan {
     normalise: withModelPrefix,
     ignorable: (name) => ROTARY_BUFFER.test(name) || (spec.tiedEmbeddings && name === 'lm_head.weight'),
   };
-}
-
-export function toCanonical(spec: ModelSpec, checkpoint: CheckpointReader): Map<string, HostTensor> {
-  return convertCheckpoint(spec, checkpoint, plan(spec));
 }

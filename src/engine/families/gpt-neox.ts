@@ -5,8 +5,7 @@
  */
 import type { HostTensor, ModelSpec } from '../spec';
 import { asObject, exactDiv, int, modelType, optBool, optPosNum, optStr, refuse, specialIds } from './config';
-import { type ConversionPlan, convertCheckpoint, ROTARY_BUFFER, ruleBuilder, transposed } from './convert';
-import type { CheckpointReader } from './types';
+import { type ConversionPlan, ROTARY_BUFFER, ruleBuilder, transposed } from './convert';
 
 const ACTIVATIONS: Record<string, ModelSpec['act']> = {
   gelu: 'gelu',
@@ -84,7 +83,8 @@ function splitPerHead(t: HostTensor, nHeads: number, dHead: number): HostTensor[
 /** Causal-mask buffers that older saves store in every layer; they are not weights. */
 const MASK_BUFFER = /\.attention\.(bias|masked_bias)$/;
 
-function plan(spec: ModelSpec): ConversionPlan {
+/** Every Hugging Face tensor this family's checkpoint holds, and what it becomes. */
+export function plan(spec: ModelSpec): ConversionPlan {
   const { dModel: d, dMlp, vocabSize, nHeads: H, dHead: D } = spec;
   const { rules, same, linear } = ruleBuilder();
   const layerNorm = (source: string, target: string) => {
@@ -134,8 +134,4 @@ function plan(spec: ModelSpec): ConversionPlan {
       MASK_BUFFER.test(name) ||
       (spec.tiedEmbeddings && name === 'embed_out.weight'),
   };
-}
-
-export function toCanonical(spec: ModelSpec, checkpoint: CheckpointReader): Map<string, HostTensor> {
-  return convertCheckpoint(spec, checkpoint, plan(spec));
 }

@@ -2,10 +2,9 @@
  * GPT-2 (and distilgpt2): LayerNorm, learned positions, GELU (tanh approximation), biases
  * everywhere, unembedding tied to the token embedding.
  */
-import type { HostTensor, ModelSpec } from '../spec';
+import type { ModelSpec } from '../spec';
 import { asObject, exactDiv, int, optBool, optInt, optPosNum, optStr, refuse, specialIds } from './config';
-import { type ConversionPlan, convertCheckpoint, ruleBuilder, splitColumns, splitVector } from './convert';
-import type { CheckpointReader } from './types';
+import { type ConversionPlan, ruleBuilder, splitColumns, splitVector } from './convert';
 
 /** Hugging Face names of GPT-2's activations that compute the same function as ours. */
 const ACTIVATIONS: Record<string, ModelSpec['act']> = {
@@ -62,7 +61,8 @@ export function specFromHf(json: unknown): ModelSpec {
 /** Causal-mask buffers that older saves store in every block; they are not weights. */
 const MASK_BUFFER = /^h\.\d+\.attn\.(bias|masked_bias)$/;
 
-function plan(spec: ModelSpec): ConversionPlan {
+/** Every Hugging Face tensor this family's checkpoint holds, and what it becomes. */
+export function plan(spec: ModelSpec): ConversionPlan {
   const { dModel: d, dMlp, vocabSize, nCtx } = spec;
   // Layouts already match the canonical ones: tensors pass through without a copy.
   const { rules, same } = ruleBuilder();
@@ -111,8 +111,4 @@ function plan(spec: ModelSpec): ConversionPlan {
     normalise: (name) => (name.startsWith('transformer.') ? name.slice('transformer.'.length) : name),
     ignorable: (name) => MASK_BUFFER.test(name) || (spec.tiedEmbeddings && name === 'lm_head.weight'),
   };
-}
-
-export function toCanonical(spec: ModelSpec, checkpoint: CheckpointReader): Map<string, HostTensor> {
-  return convertCheckpoint(spec, checkpoint, plan(spec));
 }

@@ -5,6 +5,7 @@
 import { UnsupportedModelError } from '../errors';
 import { type HostTensor, type ModelSpec, type ModelType, SUPPORTED_MODEL_TYPES } from '../spec';
 import { asObject, CONFIG_FILE, modelType } from './config';
+import { convertCheckpoint } from './convert';
 import * as gemma from './gemma';
 import * as gptNeox from './gpt-neox';
 import * as gpt2 from './gpt2';
@@ -45,5 +46,14 @@ export function specFromConfig(config: unknown): ModelSpec {
 
 /** Converts a checkpoint to canonical names and layouts; throws one ShapeMismatchError listing every problem. */
 export function toCanonical(spec: ModelSpec, checkpoint: CheckpointReader): Map<string, HostTensor> {
-  return familyOf(spec.modelType).toCanonical(spec, checkpoint);
+  return convertCheckpoint(spec, checkpoint, familyOf(spec.modelType).plan(spec));
+}
+
+/** The Hugging Face tensor names and shapes a checkpoint of this spec holds (e.g. to write one). */
+export function checkpointShapes(spec: ModelSpec): Map<string, readonly number[]> {
+  return new Map(
+    familyOf(spec.modelType)
+      .plan(spec)
+      .rules.map((r) => [r.source, r.shape]),
+  );
 }

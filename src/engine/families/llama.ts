@@ -5,7 +5,7 @@
  * with a sliding window on every layer.
  */
 import { UnsupportedModelError } from '../errors';
-import type { HostTensor, ModelSpec } from '../spec';
+import type { ModelSpec } from '../spec';
 import { headCounts, range, ropeScaling, rotaryLayout, slidingWindow } from './attention-config';
 import {
   asObject,
@@ -20,14 +20,7 @@ import {
   refuse,
   specialIds,
 } from './config';
-import {
-  type ConversionPlan,
-  convertCheckpoint,
-  ROTARY_BUFFER,
-  ruleBuilder,
-  withModelPrefix,
-} from './convert';
-import type { CheckpointReader } from './types';
+import { type ConversionPlan, ROTARY_BUFFER, ruleBuilder, withModelPrefix } from './convert';
 
 /**
  * Qwen2 carries a sliding_window value even when use_sliding_window switches it off, and applies
@@ -89,7 +82,8 @@ export function specFromHf(json: unknown): ModelSpec {
   };
 }
 
-function plan(spec: ModelSpec): ConversionPlan {
+/** Every Hugging Face tensor this family's checkpoint holds, and what it becomes. */
+export function plan(spec: ModelSpec): ConversionPlan {
   const { dModel: d, dMlp, vocabSize } = spec;
   const q = spec.nHeads * spec.dHead;
   const kv = spec.nKvHeads * spec.dHead;
@@ -133,8 +127,4 @@ function plan(spec: ModelSpec): ConversionPlan {
     // HF ties lm_head to embed_tokens at load when tie_word_embeddings is set, whatever the file holds.
     ignorable: (name) => ROTARY_BUFFER.test(name) || (spec.tiedEmbeddings && name === 'lm_head.weight'),
   };
-}
-
-export function toCanonical(spec: ModelSpec, checkpoint: CheckpointReader): Map<string, HostTensor> {
-  return convertCheckpoint(spec, checkpoint, plan(spec));
 }

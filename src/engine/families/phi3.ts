@@ -3,17 +3,10 @@
  * gate | up), a sliding window on every layer (Mistral's mask), and optionally partial rotary.
  * The long-context rope variants (longrope, su) are refused by name.
  */
-import type { HostTensor, ModelSpec } from '../spec';
+import type { ModelSpec } from '../spec';
 import { headCounts, range, ropeScaling, rotaryLayout, slidingWindow } from './attention-config';
 import { asObject, int, modelType, optBool, optPosNum, optStr, refuse, specialIds } from './config';
-import {
-  type ConversionPlan,
-  convertCheckpoint,
-  ROTARY_BUFFER,
-  ruleBuilder,
-  withModelPrefix,
-} from './convert';
-import type { CheckpointReader } from './types';
+import { type ConversionPlan, ROTARY_BUFFER, ruleBuilder, withModelPrefix } from './convert';
 
 export function specFromHf(json: unknown): ModelSpec {
   const c = asObject(json);
@@ -64,7 +57,8 @@ export function specFromHf(json: unknown): ModelSpec {
   };
 }
 
-function plan(spec: ModelSpec): ConversionPlan {
+/** Every Hugging Face tensor this family's checkpoint holds, and what it becomes. */
+export function plan(spec: ModelSpec): ConversionPlan {
   const { dModel: d, dMlp, vocabSize } = spec;
   const q = spec.nHeads * spec.dHead;
   const kv = spec.nKvHeads * spec.dHead;
@@ -92,8 +86,4 @@ function plan(spec: ModelSpec): ConversionPlan {
     normalise: withModelPrefix,
     ignorable: (name) => ROTARY_BUFFER.test(name) || (spec.tiedEmbeddings && name === 'lm_head.weight'),
   };
-}
-
-export function toCanonical(spec: ModelSpec, checkpoint: CheckpointReader): Map<string, HostTensor> {
-  return convertCheckpoint(spec, checkpoint, plan(spec));
 }

@@ -1,6 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import { UnsupportedModelError } from '../../../../src/engine/errors';
-import { specFromHf, toCanonical } from '../../../../src/engine/families/gemma';
+import { toCanonical } from '../../../../src/engine/families';
+import { specFromHf } from '../../../../src/engine/families/gemma';
 import { parameterCount } from '../../../../src/engine/spec';
 import { at, checkpointOf, hubConfig } from './helpers';
 

@@ -1,5 +1,6 @@
 import { describe, expect, it } from 'vitest';
-import { specFromHf, toCanonical } from '../../../../src/engine/families/gpt-neox';
+import { toCanonical } from '../../../../src/engine/families';
+import { specFromHf } from '../../../../src/engine/families/gpt-neox';
 import { parameterCount } from '../../../../src/engine/spec';
 import { at, checkpointOf, hubConfig } from './helpers';
 

@@ -1,8 +1,8 @@
 import { existsSync, readFileSync } from 'node:fs';
 import { describe, expect, it } from 'vitest';
 import { ShapeMismatchError, UnsupportedModelError } from '../../../../src/engine/errors';
-import type { CheckpointReader } from '../../../../src/engine/families';
-import { specFromHf, toCanonical } from '../../../../src/engine/families/llama';
+import { type CheckpointReader, toCanonical } from '../../../../src/engine/families';
+import { specFromHf } from '../../../../src/engine/families/llama';
 import { expectedWeights, type HostTensor, parameterCount } from '../../../../src/engine/spec';
 import { at, checkpointOf, hubConfig } from './helpers';
 
