@@ -29,8 +29,16 @@ export {
   hookName,
 } from './hooks';
 export { KvCache } from './kv-cache';
-export { type LoadOptions, loadModel, readSpec, readTokenizer } from './load';
-export { type BackendLimits, checkFits, estimateMemory, formatBytes, type MemoryEstimate } from './memory';
+export { type LoadOptions, loadModel, readGenerationConfig, readSpec, readTokenizer } from './load';
+export {
+  type BackendLimits,
+  checkFits,
+  estimateFromConfig,
+  estimateMemory,
+  formatBytes,
+  type MemoryEstimate,
+  type ModelEstimate,
+} from './memory';
 export { Model } from './model';
 export { type SamplingOptions, seededRandom } from './sampling';
 export {
