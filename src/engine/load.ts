@@ -10,7 +10,7 @@ import { type BackendLimits, checkFits, estimateMemory } from './memory';
 import { Model } from './model';
 import type { ModelSpec } from './spec';
 import { loadTokenizer, type RudderTokenizer } from './tokenizer';
-import { type ModelSource, type OnProgress, readCheckpoint } from './weights';
+import { type Checkpoint, type ModelSource, type OnProgress, readCheckpoint } from './weights';
 
 export interface LoadOptions {
   readonly onProgress?: OnProgress;
@@ -36,9 +36,12 @@ export async function loadModel(source: ModelSource, opts: LoadOptions = {}): Pr
     checkFits(estimateMemory(spec, { contextTokens }), opts.limits, source.id);
   }
   const tokenizer = await readTokenizer(source, opts.signal);
-  const checkpoint = await readCheckpoint(source, opts.onProgress, opts.signal);
+  let checkpoint: Checkpoint | undefined = await readCheckpoint(source, opts.onProgress, opts.signal);
   const host = toCanonical(spec, checkpoint);
-  return Model.fromHost(source.id, spec, host, tokenizer);
+  // The file's bytes can go once converted (F32 tensors are views and keep theirs), and each
+  // converted tensor once on the device: memory peaks near one copy of the model, not three.
+  checkpoint = undefined;
+  return Model.fromHost(source.id, spec, host, tokenizer, { consume: true });
 }
 
 /** generation_config.json's end tokens, when the folder has the file and it lists some. */

@@ -4,7 +4,7 @@
  * field and, for something the engine cannot run, what it is.
  */
 import { UnsupportedModelError } from '../errors';
-import type { RopeScaling, RotaryLayout, SlidingWindow } from '../spec';
+import type { RopeScaling, RotaryLayout, RotarySpec, SlidingWindow } from '../spec';
 import { CONFIG_FILE, exactDiv, int, type Json, optInt, optPosNum, optStr, refuse } from './config';
 
 /** num_attention_heads, num_key_value_heads (grouped-query attention) and head_dim. */
@@ -21,7 +21,18 @@ export function headCounts(c: Json, dModel: number): { nHeads: number; nKvHeads:
   return { nHeads, nKvHeads, dHead };
 }
 
-export function rotaryLayout(c: Json): RotaryLayout {
+/** rope_theta, the layout and rope_scaling, rotating the first `dim` features of each head. */
+export function rotary(c: Json, dim: number): RotarySpec {
+  const scaling = ropeScaling(c);
+  return {
+    theta: optPosNum(c, 'rope_theta', 10000),
+    dim,
+    layout: rotaryLayout(c),
+    ...(scaling ? { scaling } : {}),
+  };
+}
+
+function rotaryLayout(c: Json): RotaryLayout {
   // Not a Hugging Face field: fixtures written by our PyTorch reference in Meta's original layout
   // say so here. (SmolLM2's `rope_interleaved` is ignored because transformers ignores it too.)
   const layout = optStr(c, 'rotary_layout', 'half');

@@ -6,7 +6,7 @@
  */
 import { UnsupportedModelError } from '../errors';
 import type { HostTensor, ModelSpec } from '../spec';
-import { headCounts, range, ropeScaling, rotaryLayout, slidingWindow } from './attention-config';
+import { headCounts, range, rotary, slidingWindow } from './attention-config';
 import {
   asObject,
   CONFIG_FILE,
@@ -69,7 +69,6 @@ export function specFromHf(json: unknown): ModelSpec {
   const nLayers = int(c, 'num_hidden_layers');
   const { nHeads, nKvHeads, dHead } = headCounts(c, dModel);
   const bias = optBool(c, 'attention_bias', false); // on q, k, v and o alike
-  const scaling = ropeScaling(c);
   const window = g2 ? slidingWindow(c, localLayers(c, nLayers)) : undefined;
   const attnSoftcap = g2 ? softcap(c, 'attn_logit_softcapping', 50) : undefined;
   const finalSoftcap = g2 ? softcap(c, 'final_logit_softcapping', 30) : undefined;
@@ -86,12 +85,7 @@ export function specFromHf(json: unknown): ModelSpec {
     norm: 'rms',
     normEps: optPosNum(c, 'rms_norm_eps', 1e-6),
     pos: 'rotary',
-    rotary: {
-      theta: optPosNum(c, 'rope_theta', 10000),
-      dim: dHead,
-      layout: rotaryLayout(c),
-      ...(scaling ? { scaling } : {}),
-    },
+    rotary: rotary(c, dHead),
     mlp: 'swiglu',
     act: activation(c),
     qkvBias: bias,

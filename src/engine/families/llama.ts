@@ -6,7 +6,7 @@
  */
 import { UnsupportedModelError } from '../errors';
 import type { ModelSpec } from '../spec';
-import { headCounts, range, ropeScaling, rotaryLayout, slidingWindow } from './attention-config';
+import { headCounts, range, rotary, slidingWindow } from './attention-config';
 import {
   asObject,
   CONFIG_FILE,
@@ -48,7 +48,6 @@ export function specFromHf(json: unknown): ModelSpec {
   // Llama's attention_bias puts biases on q, k, v and o; MistralConfig and Qwen2Config have no such field.
   const attentionBias = type === 'llama' && optBool(c, 'attention_bias', false);
   const maxPos = int(c, 'max_position_embeddings');
-  const scaling = ropeScaling(c);
   const window = type === 'mistral' ? slidingWindow(c, range(nLayers)) : undefined;
 
   return {
@@ -64,12 +63,7 @@ export function specFromHf(json: unknown): ModelSpec {
     norm: 'rms',
     normEps: optPosNum(c, 'rms_norm_eps', 1e-6),
     pos: 'rotary',
-    rotary: {
-      theta: optPosNum(c, 'rope_theta', 10000),
-      dim: dHead,
-      layout: rotaryLayout(c),
-      ...(scaling ? { scaling } : {}),
-    },
+    rotary: rotary(c, dHead),
     mlp: 'swiglu',
     act: 'silu',
     qkvBias: type === 'qwen2' || attentionBias,

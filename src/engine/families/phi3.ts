@@ -4,7 +4,7 @@
  * The long-context rope variants (longrope, su) are refused by name.
  */
 import type { ModelSpec } from '../spec';
-import { headCounts, range, ropeScaling, rotaryLayout, slidingWindow } from './attention-config';
+import { headCounts, range, rotary, slidingWindow } from './attention-config';
 import { asObject, int, modelType, optBool, optPosNum, optStr, refuse, specialIds } from './config';
 import { type ConversionPlan, ROTARY_BUFFER, ruleBuilder, withModelPrefix } from './convert';
 
@@ -16,7 +16,6 @@ export function specFromHf(json: unknown): ModelSpec {
   const { nHeads, nKvHeads, dHead } = headCounts(c, dModel);
   const hiddenAct = optStr(c, 'hidden_act', 'silu');
   if (hiddenAct !== 'silu') refuse('hidden_act', hiddenAct, 'only "silu" is implemented for Phi-3.');
-  const scaling = ropeScaling(c);
   const window = slidingWindow(c, range(nLayers));
   // PhiRotaryEmbedding rotates int(head_dim * partial_rotary_factor) leading dims (Phi-4-mini: 0.75).
   const factor = optPosNum(c, 'partial_rotary_factor', 1);
@@ -40,12 +39,7 @@ export function specFromHf(json: unknown): ModelSpec {
     norm: 'rms',
     normEps: optPosNum(c, 'rms_norm_eps', 1e-5),
     pos: 'rotary',
-    rotary: {
-      theta: optPosNum(c, 'rope_theta', 10000),
-      dim: rotaryDim,
-      layout: rotaryLayout(c),
-      ...(scaling ? { scaling } : {}),
-    },
+    rotary: rotary(c, rotaryDim),
     mlp: 'swiglu',
     act: 'silu',
     qkvBias: false,

@@ -2,8 +2,9 @@ import { readFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest';
 import { runCommand } from '../../../src/cli/run';
-import { allHookNames, dirSource, HOOK_DIMS, parseSafetensors, readSpec } from '../../../src/engine/node';
+import { allHookNames, dirSource, parseSafetensors, readSpec } from '../../../src/engine/node';
 import { useBackend } from '../../support/backend';
+import { hookShape } from '../../support/hook-shapes';
 import { type TempFolder, tempFolder } from '../../support/model-folder';
 
 const REF = 'tests/fixtures/reference';
@@ -42,21 +43,7 @@ describe('rudder run --cache', () => {
       }
       const file = parseSafetensors(new Uint8Array(await readFile(out)), out);
       expect([...file.names].sort()).toEqual([...names].sort());
-      const size: Record<string, number> = {
-        pos: 5,
-        query_pos: 5,
-        key_pos: 5,
-        d_model: spec.dModel,
-        d_mlp: spec.dMlp,
-        head: spec.nHeads,
-        kv_head: spec.nKvHeads,
-        d_head: spec.dHead,
-        one: 1,
-      };
-      for (const n of names) {
-        const point = n.replace(/^blocks\.\d+\./, '') as keyof typeof HOOK_DIMS;
-        expect(file.info(n).shape, n).toEqual(HOOK_DIMS[point].slice(1).map((d) => size[d]));
-      }
+      for (const n of names) expect(file.info(n).shape, n).toEqual(hookShape(spec, n, 1, 5).slice(1));
     },
     60_000,
   );

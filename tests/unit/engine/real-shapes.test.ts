@@ -21,7 +21,7 @@ describe('real model shapes in Node', () => {
     writeRealShape(OUT, shape('gpt2'));
     writeRealShape(OUT, shape('qwen'));
     hub = await startHubServer({ repos: { 'Qwen/Qwen2.5-0.5B-Instruct': shapeFolder(OUT, shape('qwen')) } });
-  }, 600_000);
+  }, 900_000);
   afterAll(() => hub?.close());
 
   it('loads GPT-2 124M (F32) and generates', async () => {
@@ -33,7 +33,7 @@ describe('real model shapes in Node', () => {
     );
     expect(out.tokens).toHaveLength(2);
     model.dispose();
-  }, 600_000);
+  }, 900_000);
 
   it('loads Qwen2.5-0.5B (BF16) through the Hub path and answers a chat prompt', async () => {
     const backend = await selectBackend({ prefer: 'wasm' });
@@ -58,5 +58,5 @@ describe('real model shapes in Node', () => {
     expect(out.tokens.length).toBeGreaterThan(0);
     expect(typeof tok.decode(out.tokens)).toBe('string');
     model.dispose();
-  }, 600_000);
+  }, 900_000);
 });
