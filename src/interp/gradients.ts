@@ -2,7 +2,7 @@
  * Gradients of the kernels the forward pass, the metrics and the tuned lens use. tfjs-core ships
  * its gradient functions as a side-effect module that neither the Node bundle (`tf-core.node.js`)
  * nor the bare ESM build loads, and importing it next to the Node bundle makes a second, broken
- * copy of tfjs. So attribution patching, tuned-lens and SAE training register these instead, once,
+ * copy of tfjs. So attribution patching and tuned-lens training register these instead, once,
  * leaving any gradient already registered (e.g. by the full tfjs package) untouched.
  */
 import * as tf from '@tensorflow/tfjs-core';
@@ -90,12 +90,6 @@ const CONFIGS: tf.GradConfig[] = [
     kernelName: 'Sigmoid',
     outputsToSave: [true],
     gradFunc: (dy, [y]) => ({ x: () => tf.mul(one(dy), tf.mul(y!, tf.sub(1, y!))) }),
-  },
-  // The sparse autoencoder's encoder (sae/train.ts).
-  {
-    kernelName: 'Relu',
-    inputsToSave: ['x'],
-    gradFunc: (dy, [x]) => ({ x: () => tf.mul(one(dy), tf.step(x!)) }),
   },
   {
     kernelName: 'Erf',

@@ -6,12 +6,15 @@
  * their mean norm is √d_in, which makes λ mean the same thing for every model; the scale is folded
  * back into b_enc and b_dec at the end, so the SAE works on raw activations with the same f·scale.
  *
+ * The gradients are written out by hand (below) rather than taken by tf.grad: every matrix product
+ * is then a plain 2-D one, which tfjs-wasm runs through XNNPACK, while the transposed products of
+ * the automatic gradients take its generic loop, several times slower.
+ *
  * Progress is reported every `progressEvery` steps, each report yielding to the event loop so a
  * worker can take a cancellation; `signal` aborts with CancelledError and frees everything.
  */
 import * as tf from '@tensorflow/tfjs-core';
 import { CancelledError, RudderError, seededRandom, yieldToEventLoop } from '../../engine';
-import { ensureGradients } from '../gradients';
 import type { SparseAutoencoder } from './model';
 
 export interface SaeTrainOptions {
@@ -58,7 +61,6 @@ export interface SaeData {
 }
 
 export async function trainSae(data: SaeData, opts: SaeTrainOptions = {}): Promise<SaeTrainResult> {
-  ensureGradients();
   const started = performance.now();
   const d = data.dIn;
   const n = data.rows.length / d;
@@ -74,11 +76,14 @@ export async function trainSae(data: SaeData, opts: SaeTrainOptions = {}): Promi
 
   const X = tf.tidy(() => tf.div(tf.tensor2d(data.rows, [n, d]), scale)) as tf.Tensor2D;
   const init = initialWeights(data.rows, d, m, scale, rand);
-  const W_enc = tf.variable(tf.tensor2d(init.W_enc, [d, m]));
-  const b_enc = tf.variable(tf.zeros([m]));
-  const W_dec = tf.variable(tf.tensor2d(init.W_dec, [m, d]));
-  const b_dec = tf.variable(tf.tensor1d(init.b_dec));
-  const params = { W_enc, b_enc, W_dec, b_dec };
+  // Made in tidy: a variable does not free the tensor it was made from.
+  const params: Params = tf.tidy(() => ({
+    W_enc: tf.variable(tf.tensor2d(init.W_enc, [d, m])),
+    b_enc: tf.variable(tf.zeros([m])),
+    W_dec: tf.variable(tf.tensor2d(init.W_dec, [m, d])),
+    b_dec: tf.variable(tf.tensor1d(init.b_dec)),
+  }));
+  const { W_enc, b_enc, W_dec, b_dec } = params;
   const adam = new Adam(params, opts.learningRate ?? 1e-3);
   const sinceFired = new Int32Array(m);
   let resampled = 0;
@@ -92,23 +97,12 @@ export async function trainSae(data: SaeData, opts: SaeTrainOptions = {}): Promi
       const idx = Int32Array.from({ length: batch }, () => Math.floor(rand() * n));
       const fired = tf.tidy(() => {
         const x = tf.gather(X, tf.tensor1d(idx, 'int32')) as tf.Tensor2D;
-        const { value, grads } = tf.variableGrads(() => {
-          const { f, xhat } = forward(x);
-          const mse = tf.mean(tf.sum(tf.square(tf.sub(x, xhat)), 1));
-          return tf.add(mse, tf.mul(l1, tf.mean(tf.sum(f, 1)))) as tf.Scalar;
-        }, Object.values(params));
-        adam.step(grads);
-        W_dec.assign(tf.div(W_dec, tf.norm(W_dec, 'euclidean', 1, true)));
-        const { f, xhat } = forward(x);
-        return {
-          any: tf.max(f, 0),
-          mse: tf.mean(tf.sum(tf.square(tf.sub(x, xhat)), 1)),
-          l0: tf.mean(tf.sum(tf.cast(tf.greater(f, 0), 'float32'), 1)),
-          loss: value,
-        };
+        const stats = gradientStep(x, params, adam, l1);
+        W_dec.assign(tf.div(W_dec, tf.sqrt(tf.sum(tf.square(W_dec), 1, true))));
+        return stats;
       });
       const [any, mse, l0] = await Promise.all([fired.any.data(), fired.mse.data(), fired.l0.data()]);
-      tf.dispose([fired.any, fired.mse, fired.l0, fired.loss]);
+      tf.dispose([fired.any, fired.mse, fired.l0]);
       for (let j = 0; j < m; j++) sinceFired[j] = any[j]! > 0 ? 0 : sinceFired[j]! + 1;
       if (resampleSteps.has(step)) {
         // Dead: silent for every batch since the last resampling (or since the start).
@@ -151,6 +145,37 @@ export async function trainSae(data: SaeData, opts: SaeTrainOptions = {}): Promi
     adam.dispose();
     tf.dispose(Object.values(params));
   }
+}
+
+/**
+ * One Adam step on L = mean over rows of ‖x̂ − x‖² + λ·Σf, with the gradients by hand (in tidy):
+ *   g = 2(x̂ − x)/B,  ∂W_dec = fᵀg,  ∂f = g·W_decᵀ + λ/B,  ∂pre = ∂f ∘ [pre > 0],
+ *   ∂W_enc = (x − b_dec)ᵀ∂pre,  ∂b_enc = Σ∂pre,  ∂b_dec = Σg − (Σ∂pre)·W_encᵀ.
+ * Returns the batch's statistics before the step.
+ */
+function gradientStep(x: tf.Tensor2D, p: Params, adam: Adam, l1: number) {
+  const B = x.shape[0];
+  const xc = tf.sub(x, p.b_dec);
+  const pre = tf.add(tf.matMul(xc, p.W_enc), p.b_enc);
+  const f = tf.relu(pre);
+  const err = tf.sub(tf.add(tf.matMul(f, p.W_dec), p.b_dec), x);
+  const g = tf.mul(err, 2 / B);
+  const dPre = tf.mul(
+    tf.add(tf.matMul(g, tf.transpose(p.W_dec)), l1 / B),
+    tf.cast(tf.greater(pre, 0), 'float32'),
+  );
+  const dPreSum = tf.sum(dPre, 0, true);
+  adam.step({
+    W_enc: tf.matMul(tf.transpose(xc), dPre),
+    b_enc: tf.reshape(dPreSum, [-1]),
+    W_dec: tf.matMul(tf.transpose(f), g),
+    b_dec: tf.reshape(tf.sub(tf.sum(g, 0, true), tf.matMul(dPreSum, tf.transpose(p.W_enc))), [-1]),
+  });
+  return {
+    any: tf.max(f, 0),
+    mse: tf.mean(tf.sum(tf.square(err), 1)),
+    l0: tf.mean(tf.sum(tf.cast(tf.greater(f, 0), 'float32'), 1)),
+  };
 }
 
 function meanNorm(rows: Float32Array, d: number): number {
@@ -257,18 +282,20 @@ class Adam {
     private readonly eps = 1e-8,
   ) {
     const zeros = () =>
-      Object.fromEntries(Object.entries(params).map(([k, p]) => [k, tf.variable(tf.zerosLike(p), false)]));
+      tf.tidy(() =>
+        Object.fromEntries(Object.entries(params).map(([k, p]) => [k, tf.variable(tf.zerosLike(p), false)])),
+      );
     this.m = zeros();
     this.v = zeros();
   }
 
-  /** One update (call inside tidy); grads by variable name. */
-  step(grads: Record<string, tf.Tensor>): void {
+  /** One update (call inside tidy). */
+  step(grads: Record<keyof Params, tf.Tensor>): void {
     this.t++;
     const c1 = 1 - this.beta1 ** this.t;
     const c2 = 1 - this.beta2 ** this.t;
-    for (const [k, p] of Object.entries(this.params)) {
-      const g = grads[p.name]!;
+    for (const [k, p] of Object.entries(this.params) as [keyof Params, tf.Variable][]) {
+      const g = grads[k];
       const m = this.m[k]!;
       const v = this.v[k]!;
       m.assign(tf.add(tf.mul(m, this.beta1), tf.mul(g, 1 - this.beta1)));
