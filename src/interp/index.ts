@@ -5,6 +5,16 @@
 
 // Reading activations.
 export { type CollectOptions, collectActivations, type Position } from './activations';
+// The methods of issue 16 (METHODS.md §13-§18), exported whole from their modules.
+export * from './activation-sparsity';
+export * from './export-model';
+export * from './fingerprint';
+export * from './function-vector-eval';
+export * from './function-vectors';
+export * from './introspection';
+export * from './layer-activity';
+export * from './sae';
+export * from './significant';
 export { type DlaOptions, type DlaResult, directLogitAttribution } from './attribution';
 export { attributionPatch, comparePatching } from './attribution-patching';
 export { correlation } from './batching';
@@ -58,6 +68,7 @@ export type {
   InterventionPositions,
   LayerWeightedIntervention,
   RotateIntervention,
+  SparsifyIntervention,
   UnitsIntervention,
 } from './interventions';
 export {
