@@ -3,18 +3,10 @@
  * Other folders import from here, never from a file inside.
  */
 
-// Reading activations.
-export { type CollectOptions, collectActivations, type Position } from './activations';
 // The methods of issue 16 (METHODS.md §13-§18), exported whole from their modules.
 export * from './activation-sparsity';
-export * from './export-model';
-export * from './fingerprint';
-export * from './function-vector-eval';
-export * from './function-vectors';
-export * from './introspection';
-export * from './layer-activity';
-export * from './sae';
-export * from './significant';
+// Reading activations.
+export { type CollectOptions, collectActivations, type Position } from './activations';
 export { type DlaOptions, type DlaResult, directLogitAttribution } from './attribution';
 export { attributionPatch, comparePatching } from './attribution-patching';
 export { correlation } from './batching';
@@ -47,7 +39,11 @@ export {
   compile,
   InterventionError,
 } from './compile';
+export * from './export-model';
+export * from './fingerprint';
 export * from './formats';
+export * from './function-vector-eval';
+export * from './function-vectors';
 export {
   checkHead,
   type HeadGate,
@@ -71,6 +67,8 @@ export type {
   SparsifyIntervention,
   UnitsIntervention,
 } from './interventions';
+export * from './introspection';
+export * from './layer-activity';
 export {
   type LensOptions,
   type LensResult,
@@ -127,7 +125,9 @@ export {
   refusalScores,
   replyStartTokens,
 } from './refusal';
+export * from './sae';
 export { type Sentiment, type SentimentClassifier, trainSentimentClassifier } from './sentiment-classifier';
+export * from './significant';
 export {
   applyWeightEdits,
   elasticNetLambda,

@@ -253,8 +253,10 @@ async function resample(
     let r = rand() * total;
     let i = 0;
     while (i < weights.length - 1 && r > weights[i]!) r -= weights[i++]!;
-    const e = err.subarray(i * d, (i + 1) * d);
-    const norm = Math.hypot(...e) || 1;
+    let e = err.subarray(i * d, (i + 1) * d);
+    // Nothing left to explain there (a perfect reconstruction): any direction will do.
+    if (!e.some((x) => x !== 0)) e = Float32Array.from(e, () => rand() - 0.5);
+    const norm = Math.hypot(...e);
     for (let k = 0; k < d; k++) {
       Wd![j * d + k] = e[k]! / norm;
       We![k * m + j] = (e[k]! / norm) * encScale;
