@@ -12,6 +12,7 @@ import {
   compile,
   defaultFingerprintSpec,
   idleCells,
+  type LayerActivity,
   layerActivity,
   quantileThresholds,
   readOrganismData,
@@ -29,55 +30,70 @@ const PROMPT_OPTIONS = {
   texts: { type: 'string' },
 } as const;
 
-/** --prompt, or the first --texts (default 16) validation texts of the model's folder. */
+/**
+ * --prompt, or the first --texts (default 16) validation texts of the model's folder; with
+ * `preferTexts`, the texts whenever the folder has them.
+ */
 async function prompts(
   model: Model,
   values: { model?: string; prompt?: string; chat?: boolean; texts?: string },
-) {
-  if (values.prompt !== undefined) return [encodePrompt(model, values.prompt, values.chat ?? false)];
+  preferTexts = false,
+): Promise<number[][]> {
+  const own = values.prompt !== undefined ? [encodePrompt(model, values.prompt, values.chat ?? false)] : [];
+  if (own.length && !preferTexts) return own;
   const texts = (await readOrganismData(sourceFromArg(values.model!))).validation;
-  if (!texts.length) throw new UsageError('give --prompt (the model folder has no datasets/validation.json)');
+  if (!texts.length) {
+    if (own.length) return own;
+    throw new UsageError('give --prompt (the model folder has no datasets/validation.json)');
+  }
   return texts
     .slice(0, num(values, 'texts', 16))
     .map((t) => encodePrompt(model, t, false).slice(0, Math.min(128, model.spec.nCtx)));
 }
 
-export const ACTIVITY_USAGE = `  rudder activity --model <dir> [--prompt <text> [--chat] | --texts N] [--tau T]
-                  (JSON: per layer mean a[l,t] = ‖Δresid‖/‖resid‖, the idle share under τ, and the KL of skipping them)`;
+export const ACTIVITY_USAGE = `  rudder activity --model <dir> [--prompt <text> [--chat] | --texts N] [--tau 0.2,0.3,0.4]
+                  (JSON: per layer mean a[l,t] = ‖Δresid‖/‖resid‖; per τ the idle share, and the KL of skipping
+                   the idle cells and the share of block updates skipped)`;
 
 export async function activityCommand(args: string[]): Promise<void> {
   if (helpRequested(args, `Usage:\n${ACTIVITY_USAGE}`)) return;
   const values = parse(args, { ...PROMPT_OPTIONS, tau: { type: 'string' } });
-  const tau = num(values, 'tau', 0.1);
+  const taus = numbers(values, 'tau', [0.2, 0.3, 0.4]);
   const model = await loadFromArgs(values);
   try {
     const L = model.spec.nLayers;
-    const meanA = new Float64Array(L);
-    const idle = new Float64Array(L);
-    let tokens = 0;
-    const skip = { skipped: 0, klMean: 0, klLast: 0, sameTop: 0 };
     const list = await prompts(model, values);
-    for (const p of list) {
-      const a = await layerActivity(model, p);
-      const mask = idleCells(a, tau);
-      for (let i = 0; i < a.activity.length; i++) {
-        meanA[Math.floor(i / p.length)]! += a.activity[i]!;
-        idle[Math.floor(i / p.length)]! += mask[i]!;
+    const acts: LayerActivity[] = [];
+    for (const p of list) acts.push(await layerActivity(model, p));
+    const tokens = list.reduce((s, p) => s + p.length, 0);
+    const meanActivity = Array.from(
+      { length: L },
+      (_, l) =>
+        acts.reduce(
+          (s, a) =>
+            s + a.activity.subarray(l * a.positions, (l + 1) * a.positions).reduce((x, y) => x + y, 0),
+          0,
+        ) / tokens,
+    );
+    const byTau = [];
+    for (const tau of taus) {
+      const idle = new Float64Array(L);
+      const skip = { skipped: 0, klMean: 0, klLast: 0, sameTop: 0 };
+      for (const [i, a] of acts.entries()) {
+        const mask = idleCells(a, tau);
+        mask.forEach((m, j) => {
+          idle[Math.floor(j / a.positions)]! += m / tokens;
+        });
+        const r = await skipIdle(model, list[i]!, mask);
+        skip.skipped += r.skipped / list.length;
+        skip.klMean += r.klMean / list.length;
+        skip.klLast += r.klLast / list.length;
+        skip.sameTop += (r.sameTop ? 1 : 0) / list.length;
       }
-      tokens += p.length;
-      const r = await skipIdle(model, p, mask);
-      skip.skipped += r.skipped / list.length;
-      skip.klMean += r.klMean / list.length;
-      skip.klLast += r.klLast / list.length;
-      skip.sameTop += (r.sameTop ? 1 : 0) / list.length;
+      byTau.push({ tau, idleShareByLayer: [...idle], ...skip });
     }
-    const layers = [...meanA].map((s, l) => ({
-      layer: l,
-      meanActivity: s / tokens,
-      idleShare: idle[l]! / tokens,
-    }));
     console.log(
-      JSON.stringify({ model: model.id, prompts: list.length, tokens, tau, layers, skip }, null, 1),
+      JSON.stringify({ model: model.id, prompts: list.length, tokens, meanActivity, byTau }, null, 1),
     );
   } finally {
     model.dispose();
@@ -101,7 +117,8 @@ export async function sparsityCommand(args: string[]): Promise<void> {
   const epsilons = numbers(values, 'epsilon', [0.01, 0.05, 0.1, 0.5]);
   const model = await loadFromArgs(values);
   try {
-    const list = await prompts(model, values);
+    // The shares and costs are measured over the texts; --prompt only adds the two generations.
+    const list = await prompts(model, values, true);
     const profile = await sparsityProfile(model, list, epsilons);
     const E = epsilons.length;
     const zero = num(values, 'zero');
@@ -114,8 +131,9 @@ export async function sparsityCommand(args: string[]): Promise<void> {
     if (values.prompt !== undefined && model.tokenizer) {
       const c = compile({ kind: 'sparsify', thresholds }, { model });
       const opts = { maxTokens: num(values, 'max-tokens', 32) };
+      const prompt = encodePrompt(model, values.prompt, values.chat ?? false);
       const text = async (hooks?: typeof c.hooks) =>
-        model.tokenizer!.decode((await generate(model, list[0]!, { ...opts, hooks })).tokens);
+        model.tokenizer!.decode((await generate(model, prompt, { ...opts, hooks })).tokens);
       generations = { full: await text(), sparse: await text(c.hooks) };
       c.dispose();
     }
