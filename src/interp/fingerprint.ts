@@ -13,6 +13,7 @@
 import * as tf from '@tensorflow/tfjs-core';
 import { disposeResult, type Hooks, hookName, type Model, RudderError, seededRandom } from '../engine';
 import { readAll } from './batching';
+import { gaussian } from './linalg';
 import { round4 } from './significant';
 
 export interface FingerprintSpec {
@@ -42,7 +43,7 @@ export function randomDirections(seed: number, d: number, k: number): Float32Arr
   if (k > d)
     throw new RudderError('bad-fingerprint', `${k} directions cannot be orthonormal in ${d} dimensions.`);
   const rand = seededRandom(seed);
-  const gauss = () => Math.sqrt(-2 * Math.log(1 - rand())) * Math.cos(2 * Math.PI * rand());
+  const gauss = () => gaussian(rand);
   const basis: Float64Array[] = [];
   while (basis.length < k) {
     const v = Float64Array.from({ length: d }, gauss);

@@ -10,6 +10,7 @@ import { disposeResult, generate, type Hooks, type Model, RudderError, seededRan
 import { readAll } from './batching';
 import { chatPrompt } from './behaviour';
 import { compile } from './compile';
+import { gaussian } from './linalg';
 import { layerDirection, type SteeringVector, vectorLayers } from './vector';
 
 export const INTROSPECTION_QUESTION =
@@ -98,10 +99,7 @@ export async function introspectionProbe(
   };
   const rand = seededRandom(opts.seed ?? 1);
   const randoms = Array.from({ length: opts.randomVectors ?? 4 }, () => {
-    const g = Float32Array.from(
-      direction,
-      () => Math.sqrt(-2 * Math.log(1 - rand())) * Math.cos(2 * Math.PI * rand()),
-    );
+    const g = Float32Array.from(direction, () => gaussian(rand));
     const s = norm / Math.hypot(...g);
     return asVector(g.map((x) => x * s));
   });

@@ -15,6 +15,7 @@
  */
 import * as tf from '@tensorflow/tfjs-core';
 import { CancelledError, RudderError, seededRandom, yieldToEventLoop } from '../../engine';
+import { gaussian } from '../linalg';
 import type { SparseAutoencoder } from './model';
 
 export interface SaeTrainOptions {
@@ -194,7 +195,7 @@ function initialWeights(rows: Float32Array, d: number, m: number, scale: number,
   for (let j = 0; j < m; j++) {
     let s = 0;
     for (let i = 0; i < d; i++) {
-      const g = Math.sqrt(-2 * Math.log(1 - rand())) * Math.cos(2 * Math.PI * rand());
+      const g = gaussian(rand);
       W_dec[j * d + i] = g;
       s += g * g;
     }
