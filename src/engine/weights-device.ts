@@ -143,8 +143,8 @@ function splitColumns(t: HostTensor, widths: readonly number[]): HostTensor[] {
   });
 }
 
-/** Concatenates [rows, c_i] matrices (or vectors) along their last axis. */
-function concatColumns(parts: readonly HostTensor[]): HostTensor {
+/** Concatenates [rows, c_i] matrices (or vectors) along their last axis (families/to-hf.ts too). */
+export function concatColumns(parts: readonly HostTensor[]): HostTensor {
   const rows = parts[0]!.shape.length === 2 ? parts[0]!.shape[0]! : 1;
   const cols = parts.map((p) => p.data.length / rows);
   const width = cols.reduce((x, y) => x + y, 0);

@@ -3,6 +3,8 @@
  * Other folders import from here, never from a file inside.
  */
 
+// The methods of issue 16 (METHODS.md §13-§18), exported whole from their modules.
+export * from './activation-sparsity';
 // Reading activations.
 export { type CollectOptions, collectActivations, type Position } from './activations';
 export { type DlaOptions, type DlaResult, directLogitAttribution } from './attribution';
@@ -37,7 +39,11 @@ export {
   compile,
   InterventionError,
 } from './compile';
+export * from './export-model';
+export * from './fingerprint';
 export * from './formats';
+export * from './function-vector-eval';
+export * from './function-vectors';
 export {
   checkHead,
   type HeadGate,
@@ -58,8 +64,11 @@ export type {
   InterventionPositions,
   LayerWeightedIntervention,
   RotateIntervention,
+  SparsifyIntervention,
   UnitsIntervention,
 } from './interventions';
+export * from './introspection';
+export * from './layer-activity';
 export {
   type LensOptions,
   type LensResult,
@@ -116,7 +125,9 @@ export {
   refusalScores,
   replyStartTokens,
 } from './refusal';
+export * from './sae';
 export { type Sentiment, type SentimentClassifier, trainSentimentClassifier } from './sentiment-classifier';
+export * from './significant';
 export {
   applyWeightEdits,
   elasticNetLambda,

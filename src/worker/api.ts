@@ -12,6 +12,7 @@ import type {
   PlaneRecipe,
   RefusalCircuit,
   UnitsRecipe,
+  VectorFileFormat,
   VectorRecipe,
 } from '../interp';
 
@@ -165,7 +166,7 @@ export interface RowsRequest extends GenerateRequest {
 }
 
 /** The vector file formats: Rudder JSON, safetensors, llama.cpp control-vector GGUF. */
-export type VectorFileFormat = 'json' | 'safetensors' | 'gguf';
+export type { VectorFileFormat };
 
 export interface VectorFile {
   readonly bytes: Uint8Array;

@@ -5,10 +5,9 @@
  */
 import { hookName, type Model } from '../engine';
 import {
-  candidateVector,
+  buildFromRecipe,
   collectActivations,
   encodeInput,
-  refusalCandidates,
   type SteeringVector,
   type VectorRecipe,
 } from '../interp';
@@ -17,14 +16,8 @@ import type { VectorInfo } from './api';
 export type RefusalRecipe = Extract<VectorRecipe, { from: 'refusal' }>;
 
 /** The vector a refusal recipe describes: the difference of means at its one position and layer. */
-export async function refusalVector(model: Model, recipe: RefusalRecipe): Promise<SteeringVector> {
-  const c = await refusalCandidates(model, {
-    harmful: recipe.harmful,
-    harmless: recipe.harmless,
-    positions: [recipe.position],
-    layers: [recipe.layer],
-  });
-  return candidateVector(c, recipe.position, recipe.layer);
+export function refusalVector(model: Model, recipe: RefusalRecipe): Promise<SteeringVector> {
+  return buildFromRecipe(model, recipe);
 }
 
 /** Refusal vectors built per model, by recipe (the selection seeds it with what it chose). */

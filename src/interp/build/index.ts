@@ -2,6 +2,7 @@
 export { type ActAddOptions, buildActAdd } from './actadd';
 export { aggregate, meanDifference } from './aggregators';
 export { buildContrastVector, type ContrastOptions } from './contrast';
+export { buildFromRecipe } from './from-recipe';
 export {
   buildPlane,
   discriminativeModules,
