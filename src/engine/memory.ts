@@ -5,7 +5,7 @@
  */
 import { TooLargeError } from './errors';
 import { specFromConfig } from './families';
-import { expectedWeights, type ModelSpec, parameterCount } from './spec';
+import { type ModelSpec, parameterCount, weightTotals } from './spec';
 
 /** How much a backend can hold. The backend module supplies the values. */
 export interface BackendLimits {
@@ -57,13 +57,9 @@ export function estimateMemory(spec: ModelSpec, opts: MemoryOptions): MemoryEsti
   if (!Number.isInteger(b) || b < 1) throw new RangeError(`batch must be a positive integer, got ${b}`);
   const { nLayers, dModel: d, nHeads, nKvHeads, dHead, dMlp, vocabSize } = spec;
 
-  let weightFloats = 0;
-  let largest = { name: '', floats: 0 };
-  for (const [name, shape] of expectedWeights(spec)) {
-    const n = shape.reduce((x, y) => x * y, 1);
-    weightFloats += n;
-    if (n > largest.floats) largest = { name, floats: n };
-  }
+  const weights = weightTotals(spec);
+  const weightFloats = weights.floats;
+  let largest = weights.largest;
 
   // One key and one value vector per layer, KV head and position.
   const kvFloats = 2 * nLayers * b * T * nKvHeads * dHead;

@@ -3,6 +3,7 @@
  * is missing or of the wrong type, so that a person can fix the file they have in front of them.
  */
 import { UnsupportedModelError } from '../errors';
+import { intMax, MAX_VOCAB, numMax } from './bounds';
 
 export const CONFIG_FILE = 'config.json';
 
@@ -17,11 +18,17 @@ export function asObject(json: unknown): Json {
   return json as Json;
 }
 
+/** A value as JSON, cut short: a field may hold megabytes, and a message must stay readable. */
+function shown(value: unknown): string {
+  const s = JSON.stringify(value) ?? String(value);
+  return s.length > 60 ? `${s.slice(0, 57)}...` : s;
+}
+
 function describe(value: unknown): string {
   if (value === undefined) return 'nothing';
   if (value === null) return 'null';
   if (Array.isArray(value)) return 'an array';
-  if (typeof value === 'string') return `the string ${JSON.stringify(value)}`;
+  if (typeof value === 'string') return `the string ${shown(value)}`;
   if (typeof value === 'object') return 'an object';
   return `${typeof value} ${String(value)}`;
 }
@@ -33,10 +40,12 @@ function fieldError(key: string, wanted: string, value: unknown): UnsupportedMod
 
 const absent = (v: unknown): v is null | undefined => v === null || v === undefined;
 
-/** A required positive integer (sizes, counts). */
+/** A required positive integer (sizes, counts), at most the field's bound (bounds.ts). */
 export function int(json: Json, key: string): number {
   const v = json[key];
-  if (typeof v !== 'number' || !Number.isInteger(v) || v < 1) throw fieldError(key, 'a positive integer', v);
+  const max = intMax(key);
+  if (typeof v !== 'number' || !Number.isInteger(v) || v < 1 || v > max)
+    throw fieldError(key, `a positive integer no larger than ${max}`, v);
   return v;
 }
 
@@ -45,11 +54,13 @@ export function optInt(json: Json, key: string, fallback: number): number {
   return absent(json[key]) ? fallback : int(json, key);
 }
 
-/** An optional positive finite number (epsilons, rotary base). */
+/** An optional positive finite number (epsilons, rotary base), at most the field's bound. */
 export function optPosNum(json: Json, key: string, fallback: number): number {
   const v = json[key];
   if (absent(v)) return fallback;
-  if (typeof v !== 'number' || !Number.isFinite(v) || v <= 0) throw fieldError(key, 'a positive number', v);
+  const max = numMax(key);
+  if (typeof v !== 'number' || !Number.isFinite(v) || v <= 0 || v > max)
+    throw fieldError(key, `a positive number no larger than ${max}`, v);
   return v;
 }
 
@@ -88,23 +99,24 @@ export function exactDiv(a: number, aKey: string, b: number, bKey: string): numb
 export function specialIds(json: Json): { bosTokenId?: number; eosTokenIds: number[] } {
   const bos = json.bos_token_id;
   const eos = json.eos_token_id;
-  const isId = (v: unknown): v is number => typeof v === 'number' && Number.isInteger(v) && v >= 0;
-  if (!absent(bos) && !isId(bos)) throw fieldError('bos_token_id', 'a token id or null', bos);
+  const isId = (v: unknown): v is number =>
+    typeof v === 'number' && Number.isInteger(v) && v >= 0 && v < MAX_VOCAB;
+  const id = `a token id (an integer below ${MAX_VOCAB})`;
+  if (!absent(bos) && !isId(bos)) throw fieldError('bos_token_id', `${id} or null`, bos);
   let eosTokenIds: number[] = [];
   if (Array.isArray(eos)) {
-    if (!eos.every(isId)) throw fieldError('eos_token_id', 'a token id, a list of token ids, or null', eos);
+    if (eos.length > 256 || !eos.every(isId))
+      throw fieldError('eos_token_id', `${id}, a list of at most 256 of them, or null`, eos);
     eosTokenIds = eos;
   } else if (isId(eos)) {
     eosTokenIds = [eos];
   } else if (!absent(eos)) {
-    throw fieldError('eos_token_id', 'a token id, a list of token ids, or null', eos);
+    throw fieldError('eos_token_id', `${id}, a list of at most 256 of them, or null`, eos);
   }
   return isId(bos) ? { bosTokenId: bos, eosTokenIds } : { eosTokenIds };
 }
 
 /** A field whose non-default value would change the computation in a way the engine cannot do. */
 export function refuse(key: string, value: unknown, why: string): never {
-  throw new UnsupportedModelError(
-    `${CONFIG_FILE}: "${key}": ${JSON.stringify(value)} is not supported: ${why}`,
-  );
+  throw new UnsupportedModelError(`${CONFIG_FILE}: "${key}": ${shown(value)} is not supported: ${why}`);
 }

@@ -18,7 +18,7 @@ export function specFromHf(json: unknown): ModelSpec {
   const dModel = int(c, 'n_embd');
   const nHeads = int(c, 'n_head');
   const actName = optStr(c, 'activation_function', 'gelu_new');
-  const act = ACTIVATIONS[actName];
+  const act = Object.hasOwn(ACTIVATIONS, actName) ? ACTIVATIONS[actName] : undefined;
   if (act === undefined) {
     refuse('activation_function', actName, `supported values are ${Object.keys(ACTIVATIONS).join(', ')}.`);
   }
