@@ -7,6 +7,7 @@ export { type BackendChoice, type BackendName, type BackendOptions, selectBacken
 export { leftPadBatch, type PaddedBatch } from './batch';
 export * from './errors';
 export { describeSpec, specFromConfig } from './families';
+export { MAX_LAYERS, MAX_MLP, MAX_VOCAB, MAX_WIDTH } from './families/bounds';
 export { hfConfig, toHfCheckpoint } from './families/to-hf';
 export { disposeResult, type RunOptions, type RunResult } from './forward';
 export {

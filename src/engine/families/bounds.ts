@@ -9,9 +9,13 @@
 
 /** The largest token id + 1 anything reads (config.json's vocab_size, tokenizer.json's ids). */
 export const MAX_VOCAB = 2 ** 22;
+/** Layers, d_model and d_mlp: what vector files are checked against too. */
+export const MAX_LAYERS = 1024;
+export const MAX_WIDTH = 65_536;
+export const MAX_MLP = 4 * MAX_WIDTH;
 
-const LAYERS = 1024;
-const WIDTH = 65_536;
+const LAYERS = MAX_LAYERS;
+const WIDTH = MAX_WIDTH;
 const HEADS = 1024;
 const POSITIONS = 2 ** 24;
 
@@ -25,8 +29,8 @@ const INT_MAX: Readonly<Record<string, number>> = {
   num_attention_heads: HEADS,
   num_key_value_heads: HEADS,
   head_dim: 4096,
-  n_inner: 4 * WIDTH,
-  intermediate_size: 4 * WIDTH,
+  n_inner: MAX_MLP,
+  intermediate_size: MAX_MLP,
   vocab_size: MAX_VOCAB,
   n_positions: POSITIONS,
   n_ctx: POSITIONS,
