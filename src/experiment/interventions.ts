@@ -4,11 +4,12 @@
  * reaches `interp`. Their inferred types are interp's own types (a type-level test asserts it), so
  * a schema can never drift from what `compile` accepts. The Experiment schema composes these.
  */
-import { z } from 'zod';
+
 import { RudderError } from '../engine';
 import type { Intervention } from '../interp/interventions';
 import { UNIT_POINTS, VECTOR_HOOKS, VECTOR_METHODS } from '../interp/recipe';
 import { LIMITS } from './limits';
+import { z } from './zod';
 
 const layer = z.number().int().nonnegative().max(LIMITS.layer);
 const layers = z.array(layer).max(LIMITS.layer + 1);

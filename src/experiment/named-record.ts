@@ -6,8 +6,9 @@
  * checked as a Map (an issue's path still names the entry) and come out in an object without a
  * prototype, where every key is data.
  */
-import { z } from 'zod';
+
 import { LIMITS } from './limits';
+import { z } from './zod';
 
 const NAME = z.string().min(1).max(LIMITS.nameChars);
 

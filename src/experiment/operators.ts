@@ -9,11 +9,12 @@
  * little-endian values, base64 per layer (DESIGN.md), bounded so a link or file cannot make the
  * page allocate without limit.
  */
-import { z } from 'zod';
+
 import type { VectorRecipe } from '../interp';
 import { UNIT_POINTS, VECTOR_HOOKS } from '../interp/recipe';
 import { VectorRecipeSchema } from './interventions';
 import { LIMITS } from './limits';
+import { z } from './zod';
 
 export const STEERING_OPERATORS = ['add', 'ablate', 'rotate', 'units'] as const;
 export type SteeringOperator = (typeof STEERING_OPERATORS)[number];

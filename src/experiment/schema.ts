@@ -8,7 +8,7 @@
  * (`steeringRecipe`, `steeringInterventions` in steering.ts) so that the two can never disagree.
  * `vectors` and `interventions` hold anything further (recipes and interventions of other panels).
  */
-import { z } from 'zod';
+
 import { FingerprintSchema } from './fingerprint';
 import {
   InterventionPositionsSchema,
@@ -22,6 +22,7 @@ import {
 import { LIMITS } from './limits';
 import { namedRecord } from './named-record';
 import { OPERATOR_FIELDS } from './operators';
+import { z } from './zod';
 
 export { LIMITS };
 
