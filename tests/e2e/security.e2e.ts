@@ -6,12 +6,11 @@
  * export strips anything active (checked on a crafted chart, in the browser).
  */
 import { readdirSync } from 'node:fs';
-import { readFile } from 'node:fs/promises';
 import { resolve } from 'node:path';
 import type { Browser, Page } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest';
 import { CONTENT_SECURITY_POLICY } from '../../vite.config';
-import { generateAndWatch, HAS_ORGANISM, setField, waitForModel } from './support/app';
+import { exported, generateAndWatch, HAS_ORGANISM, setField, waitForModel } from './support/app';
 import { launch, watchPage } from './support/browser';
 
 const app = () => inject('appUrl');
@@ -44,17 +43,6 @@ async function generateEvil(page: Page): Promise<void> {
   await setField(page, 'Temperature', '0');
   await generateAndWatch(page);
   await waitForLens(page);
-}
-
-async function exported(page: Page, scope: string, button: 'SVG' | 'CSV'): Promise<string> {
-  const [download] = await Promise.all([
-    page.waitForEvent('download'),
-    page
-      .getByRole('group', { name: `Export ${scope}` })
-      .getByRole('button', { name: button })
-      .click(),
-  ]);
-  return (await readFile((await download.path())!)).toString('utf8');
 }
 
 describe.skipIf(!HAS_ORGANISM)('security of the page', () => {
@@ -123,12 +111,12 @@ describe.skipIf(!HAS_ORGANISM)('security of the page', () => {
     expect(await page.evaluate(() => (window as unknown as Watched).__pwned)).toBeUndefined();
     expect(await page.locator('img[src=x]').count()).toBe(0);
 
-    const svg = await exported(page, 'logit-lens', 'SVG');
+    const svg = (await exported(page, 'logit-lens', 'SVG')).toString('utf8');
     expect(svg).toContain('<svg');
     expect(svg).not.toMatch(/<script|<foreignObject|<img|<[^>]*\son[a-z]+=/i);
 
     // The lens table names each input token; the prompt's "=" and "@" must not open as formulas.
-    const rows = (await exported(page, 'logit-lens', 'CSV')).trim().split('\r\n').slice(1);
+    const rows = (await exported(page, 'logit-lens', 'CSV')).toString('utf8').trim().split('\r\n').slice(1);
     const inputTokens = new Set(rows.map((r) => r.split(',')[4]));
     expect([...inputTokens].filter((t) => /^[=+@-]/.test(t ?? ''))).toEqual([]);
     expect([...inputTokens].some((t) => t?.startsWith("'="))).toBe(true);
