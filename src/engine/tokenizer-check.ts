@@ -8,18 +8,13 @@
  * - every stage (normalizer, pre-tokenizer, model, post-processor, decoder) runs on a test text.
  */
 import type { Tokenizer } from '@huggingface/tokenizers';
-import { TokenizerError } from './errors';
+import { shownValue, TokenizerError } from './errors';
 import { MAX_VOCAB } from './families/bounds';
 
 type Obj = Record<string, unknown>;
 const isObj = (v: unknown): v is Obj => v !== null && typeof v === 'object' && !Array.isArray(v);
 const isId = (v: unknown): v is number =>
   Number.isInteger(v) && (v as number) >= 0 && (v as number) < MAX_VOCAB;
-
-function shown(v: unknown): string {
-  const s = JSON.stringify(v) ?? String(v);
-  return s.length > 60 ? `${s.slice(0, 57)}...` : s;
-}
 
 /** Every id in `model.vocab` and `added_tokens` is an integer in [0, MAX_VOCAB). */
 export function checkTokenIds(json: Obj, file: string): void {
@@ -32,18 +27,20 @@ export function checkTokenIds(json: Obj, file: string): void {
       throw fail(`"model.vocab" holds ${vocab.length} tokens; at most ${MAX_VOCAB}.`);
     vocab.forEach((entry, i) => {
       if (!Array.isArray(entry) || typeof entry[0] !== 'string' || !Number.isFinite(entry[1]))
-        throw fail(`"model.vocab" entry ${i} is ${shown(entry)}, not a [token, score] pair.`);
+        throw fail(`"model.vocab" entry ${i} is ${shownValue(entry)}, not a [token, score] pair.`);
     });
   } else {
     let n = 0;
     for (const [token, id] of Object.entries(vocab as Obj)) {
-      if (!isId(id)) throw fail(`"model.vocab" gives ${shown(token)} the id ${shown(id)}; ${range}.`);
+      if (!isId(id))
+        throw fail(`"model.vocab" gives ${shownValue(token)} the id ${shownValue(id)}; ${range}.`);
       n++;
     }
     if (n > MAX_VOCAB) throw fail(`"model.vocab" holds ${n} tokens; at most ${MAX_VOCAB}.`);
   }
   for (const t of json.added_tokens as Obj[]) {
-    if (!isId(t.id)) throw fail(`"added_tokens" gives ${shown(t.content)} the id ${shown(t.id)}; ${range}.`);
+    if (!isId(t.id))
+      throw fail(`"added_tokens" gives ${shownValue(t.content)} the id ${shownValue(t.id)}; ${range}.`);
   }
 }
 
@@ -64,7 +61,7 @@ export function checkPostProcessor(pp: unknown, file: string, path = 'post_proce
     if (!Array.isArray(items))
       throw fail(
         `${path}.${key}`,
-        `must be a list of {"SpecialToken": ...} and {"Sequence": ...} items, not ${shown(items)}.`,
+        `must be a list of {"SpecialToken": ...} and {"Sequence": ...} items, not ${shownValue(items)}.`,
       );
     items.forEach((item, i) => {
       const special = isObj(item) ? item.SpecialToken : undefined;
@@ -77,7 +74,7 @@ export function checkPostProcessor(pp: unknown, file: string, path = 'post_proce
       if (!ok)
         throw fail(
           `${path}.${key}[${i}]`,
-          `is ${shown(item)}; expected {"SpecialToken": {"id": "<s>", "type_id": 0}} or {"Sequence": {"id": "A", "type_id": 0}}.`,
+          `is ${shownValue(item)}; expected {"SpecialToken": {"id": "<s>", "type_id": 0}} or {"Sequence": {"id": "A", "type_id": 0}}.`,
         );
     });
   }
@@ -107,6 +104,6 @@ export function probeStages(tok: Tokenizer, file: string): void {
   const missing = added.ids.findIndex((id) => !Number.isInteger(id));
   if (missing >= 0)
     throw new TokenizerError(
-      `${file}: "post_processor" adds ${shown(added.tokens[missing])} to every text, but it is not in the vocabulary.`,
+      `${file}: "post_processor" adds ${shownValue(added.tokens[missing])} to every text, but it is not in the vocabulary.`,
     );
 }

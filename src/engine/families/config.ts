@@ -2,7 +2,7 @@
  * Small explicit readers for config.json fields. Each names the field and the file when the value
  * is missing or of the wrong type, so that a person can fix the file they have in front of them.
  */
-import { UnsupportedModelError } from '../errors';
+import { shownValue, UnsupportedModelError } from '../errors';
 import { intMax, MAX_VOCAB, numMax } from './bounds';
 
 export const CONFIG_FILE = 'config.json';
@@ -18,17 +18,11 @@ export function asObject(json: unknown): Json {
   return json as Json;
 }
 
-/** A value as JSON, cut short: a field may hold megabytes, and a message must stay readable. */
-function shown(value: unknown): string {
-  const s = JSON.stringify(value) ?? String(value);
-  return s.length > 60 ? `${s.slice(0, 57)}...` : s;
-}
-
 function describe(value: unknown): string {
   if (value === undefined) return 'nothing';
   if (value === null) return 'null';
   if (Array.isArray(value)) return 'an array';
-  if (typeof value === 'string') return `the string ${shown(value)}`;
+  if (typeof value === 'string') return `the string ${shownValue(value)}`;
   if (typeof value === 'object') return 'an object';
   return `${typeof value} ${String(value)}`;
 }
@@ -118,5 +112,5 @@ export function specialIds(json: Json): { bosTokenId?: number; eosTokenIds: numb
 
 /** A field whose non-default value would change the computation in a way the engine cannot do. */
 export function refuse(key: string, value: unknown, why: string): never {
-  throw new UnsupportedModelError(`${CONFIG_FILE}: "${key}": ${shown(value)} is not supported: ${why}`);
+  throw new UnsupportedModelError(`${CONFIG_FILE}: "${key}": ${shownValue(value)} is not supported: ${why}`);
 }

@@ -1,5 +1,5 @@
 /** What the vector formats share: checking a decoded vector, and float32 ↔ base64. */
-import { MAX_LAYERS, MAX_MLP, WeightsFormatError } from '../../engine';
+import { MAX_LAYERS, MAX_MLP, shownValue, WeightsFormatError } from '../../engine';
 import { VECTOR_HOOKS, type VectorHook, type VectorRecipe } from '../recipe';
 import type { SteeringVector } from '../vector';
 
@@ -15,17 +15,18 @@ export function checkedVector(v: SteeringVector, fileName: string): SteeringVect
     throw new WeightsFormatError(fileName, problem);
   };
   if (typeof v.modelId !== 'string' || !v.modelId) fail('names no model');
-  if (!isVectorHook(v.hook)) fail(`names hook ${shown(v.hook)}; vectors live at ${VECTOR_HOOKS.join(', ')}`);
+  if (!isVectorHook(v.hook))
+    fail(`names hook ${shownValue(v.hook)}; vectors live at ${VECTOR_HOOKS.join(', ')}`);
   // A width is d_model or d_mlp (mlp_post), within config.json's bounds.
   if (!Number.isInteger(v.width) || v.width < 1 || v.width > MAX_MLP)
-    fail(`has width ${shown(v.width)} (a width is 1 to ${MAX_MLP})`);
+    fail(`has width ${shownValue(v.width)} (a width is 1 to ${MAX_MLP})`);
   if (!Number.isInteger(v.rows) || v.rows < 1 || v.rows > MAX_ROWS)
-    fail(`has ${shown(v.rows)} rows (1 to ${MAX_ROWS})`);
+    fail(`has ${shownValue(v.rows)} rows (1 to ${MAX_ROWS})`);
   const layers = Object.keys(v.layers);
   if (!layers.length) fail('holds no layers');
   for (const l of layers) {
     if (!/^\d{1,4}$/.test(l) || Number(l) >= MAX_LAYERS)
-      fail(`has a layer named ${shown(l)} (layers are integers from 0 to ${MAX_LAYERS - 1})`);
+      fail(`has a layer named ${shownValue(l)} (layers are integers from 0 to ${MAX_LAYERS - 1})`);
     const data = v.layers[Number(l)]!;
     if (data.length !== v.rows * v.width)
       fail(`layer ${l} holds ${data.length} values, expected ${v.rows} × ${v.width}`);
@@ -34,11 +35,6 @@ export function checkedVector(v: SteeringVector, fileName: string): SteeringVect
     if (data.every((x) => x === 0)) fail(`layer ${l} is all zeros, so steering with it would do nothing`);
   }
   return v;
-}
-
-function shown(v: unknown): string {
-  const s = JSON.stringify(v) ?? String(v);
-  return s.length > 40 ? `${s.slice(0, 37)}...` : s;
 }
 
 export function isVectorHook(x: unknown): x is VectorHook {
