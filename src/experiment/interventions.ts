@@ -4,7 +4,6 @@
  * reaches `interp`. Their inferred types are interp's own types (a type-level test asserts it), so
  * a schema can never drift from what `compile` accepts. The Experiment schema composes these.
  */
-
 import { RudderError } from '../engine';
 import type { Intervention } from '../interp/interventions';
 import { UNIT_POINTS, VECTOR_HOOKS, VECTOR_METHODS } from '../interp/recipe';

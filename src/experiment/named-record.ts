@@ -6,7 +6,6 @@
  * checked as a Map (an issue's path still names the entry) and come out in an object without a
  * prototype, where every key is data.
  */
-
 import { LIMITS } from './limits';
 import { z } from './zod';
 

@@ -3,7 +3,7 @@
  * `model.safetensors.index.json` (`{"weight_map": {tensor: shard file}}`), read as one set of
  * tensors. Tensors are converted to float32 only when the family converter asks for them.
  */
-import { SourceError, TooLargeError, WeightsFormatError } from '../errors';
+import { SourceError, shownValue, TooLargeError, WeightsFormatError } from '../errors';
 import { formatBytes } from '../memory';
 import type { HostTensor } from '../spec';
 import { describeNames, parseSafetensors, type SafetensorsFile, type TensorReader } from './safetensors';
@@ -110,7 +110,7 @@ function parseIndex(text: string): { weightMap: Map<string, string>; totalSize?:
   const total =
     typeof meta === 'object' && meta !== null ? (meta as { total_size?: unknown }).total_size : undefined;
   if (total !== undefined && !(typeof total === 'number' && Number.isSafeInteger(total) && total >= 0)) {
-    fail(`has "metadata.total_size" ${JSON.stringify(total)?.slice(0, 40)}, not a byte count`);
+    fail(`has "metadata.total_size" ${shownValue(total)}, not a byte count`);
   }
   if (typeof map !== 'object' || map === null || Array.isArray(map)) {
     fail('has no "weight_map" object (expected {"weight_map": {"tensor name": "shard file"}})');
