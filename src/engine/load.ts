@@ -38,7 +38,12 @@ export async function loadModel(source: ModelSource, opts: LoadOptions = {}): Pr
   const tokenizer = await readTokenizer(source, opts.signal);
   // The weights' own sizes (the index's total_size, each download's Content-Length) are held
   // against the limit too: config.json may understate the model.
-  let checkpoint: Checkpoint | undefined = await readCheckpoint(source, opts.onProgress, opts.signal, opts.limits?.maxTotalBytes);
+  let checkpoint: Checkpoint | undefined = await readCheckpoint(
+    source,
+    opts.onProgress,
+    opts.signal,
+    opts.limits?.maxTotalBytes,
+  );
   const host = toCanonical(spec, checkpoint);
   // The file's bytes can go once converted (F32 tensors are views and keep theirs), and each
   // converted tensor once on the device: memory peaks near one copy of the model, not three.

@@ -8,7 +8,6 @@
  * (`steeringRecipe`, `steeringInterventions` in steering.ts) so that the two can never disagree.
  * `vectors` and `interventions` hold anything further (recipes and interventions of other panels).
  */
-
 import { FingerprintSchema } from './fingerprint';
 import {
   InterventionPositionsSchema,
