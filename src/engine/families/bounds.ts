@@ -1,8 +1,8 @@
 /**
- * Upper bounds on the numbers in config.json, checked as each field is read, before anything is
- * sized from them. Each bound sits well above every released model (Llama-3.1-405B: 126 layers,
- * d_model 16384, 128 heads, d_mlp 53248; Gemma-3: a 262,144-token vocabulary; Llama-4: a 10M
- * context), so a real config never meets one; a config past one is corrupt or hostile, and a
+ * Bounds on the numbers in config.json, checked as each field is read, before anything is sized
+ * or computed from them. Each bound lies well outside every released model (Llama-3.1-405B: 126
+ * layers, d_model 16384, 128 heads, d_mlp 53248; Gemma-3: a 262,144-token vocabulary; Llama-4: a
+ * 10M context), so a real config never meets one; a config past one is corrupt or hostile, and a
  * million-layer config must not make the memory estimate (or anything else) do a million of
  * anything. Whether a model within these bounds fits the device is memory.ts's question.
  */
@@ -46,18 +46,39 @@ export function intMax(key: string): number {
 }
 
 /**
- * Positive real fields: epsilons are below 1 in every model; rotary bases run to ~1e8 for
- * long-context models. A base of 1e300 would make every rotary frequency underflow to zero.
+ * Positive real fields, as [smallest, largest]. Epsilons are below 1 in every model; rotary bases
+ * run from 10^4 to ~1e8. The lower bounds keep float32 arithmetic finite: a rotary base or scaling
+ * factor near zero makes a frequency (θ^(−2i/d), f / factor) overflow to infinity and every angle
+ * NaN; a soft-cap that rounds to zero in float32 divides the scores by zero; a query_pre_attn_scalar
+ * near zero makes the score scale (its −½ power) infinite. Gemma 2's caps are 50 and 30, its scalar
+ * 144 or 256; llama3 scaling uses factor 8-32 and frequency factors 1 and 4.
  */
-const NUM_MAX: Readonly<Record<string, number>> = {
-  layer_norm_epsilon: 1,
-  rms_norm_eps: 1,
-  rope_theta: 1e12,
+const NUM_RANGE: Readonly<Record<string, readonly [number, number]>> = {
+  layer_norm_epsilon: [0, 1],
+  layer_norm_eps: [0, 1],
+  rms_norm_eps: [0, 1],
+  rope_theta: [1, 1e12],
+  rotary_emb_base: [1, 1e12],
+  // The share of each head that rotates (GPT-NeoX, Phi-3); a share that rounds to no dims rotates none.
+  rotary_pct: [0, 1],
+  partial_rotary_factor: [0, 1],
+  // rope_scaling's fields (read with their object's name).
+  'rope_scaling.factor': [1e-3, 1e6],
+  'rope_scaling.low_freq_factor': [1e-3, 1e6],
+  'rope_scaling.high_freq_factor': [1e-3, 1e6],
+  'rope_scaling.original_max_position_embeddings': [1, POSITIONS],
+  // Gemma 2.
+  attn_logit_softcapping: [1e-3, 1e6],
+  final_logit_softcapping: [1e-3, 1e6],
+  query_pre_attn_scalar: [1e-3, 1e12],
 };
 
-const DEFAULT_NUM_MAX = 1e12;
+const DEFAULT_NUM_RANGE = [0, 1e12] as const;
 
-/** The largest value a positive real field of config.json may hold. */
-export function numMax(key: string): number {
-  return Object.hasOwn(NUM_MAX, key) ? NUM_MAX[key]! : DEFAULT_NUM_MAX;
+/**
+ * The range a positive real field of config.json must lie in: above the first bound (which may be
+ * 0, where any positive value computes) and at most the second.
+ */
+export function numRange(key: string): readonly [number, number] {
+  return Object.hasOwn(NUM_RANGE, key) ? NUM_RANGE[key]! : DEFAULT_NUM_RANGE;
 }

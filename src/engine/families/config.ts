@@ -3,7 +3,7 @@
  * is missing or of the wrong type, so that a person can fix the file they have in front of them.
  */
 import { shownValue, UnsupportedModelError } from '../errors';
-import { intMax, MAX_VOCAB, numMax } from './bounds';
+import { intMax, MAX_VOCAB, numRange } from './bounds';
 
 export const CONFIG_FILE = 'config.json';
 
@@ -48,14 +48,38 @@ export function optInt(json: Json, key: string, fallback: number): number {
   return absent(json[key]) ? fallback : int(json, key);
 }
 
-/** An optional positive finite number (epsilons, rotary base), at most the field's bound. */
-export function optPosNum(json: Json, key: string, fallback: number): number {
+/**
+ * An optional positive finite number (epsilons, rotary base), within the field's range (bounds.ts).
+ * `within` names the object holding it when that is not config.json's top level ("rope_scaling").
+ */
+export function optPosNum(json: Json, key: string, fallback: number, within?: string): number {
   const v = json[key];
   if (absent(v)) return fallback;
-  const max = numMax(key);
-  if (typeof v !== 'number' || !Number.isFinite(v) || v <= 0 || v > max)
-    throw fieldError(key, `a positive number no larger than ${max}`, v);
+  const name = within === undefined ? key : `${within}.${key}`;
+  const [min, max] = numRange(name);
+  if (typeof v !== 'number' || !Number.isFinite(v) || v <= 0 || v < min || v > max)
+    throw fieldError(
+      name,
+      min > 0 ? `a number from ${min} to ${max}` : `a positive number no larger than ${max}`,
+      v,
+    );
   return v;
+}
+
+/**
+ * An optional string field that names one entry of `table` (an activation, say); anything else,
+ * Object.prototype's names included, is refused with the supported values.
+ */
+export function optChoice<T>(
+  json: Json,
+  key: string,
+  table: Readonly<Record<string, T>>,
+  fallback: string,
+): T {
+  const name = optStr(json, key, fallback);
+  if (!Object.hasOwn(table, name))
+    refuse(key, name, `supported values are ${Object.keys(table).join(', ')}.`);
+  return table[name]!;
 }
 
 export function optBool(json: Json, key: string, fallback: boolean): boolean {

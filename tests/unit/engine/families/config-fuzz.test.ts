@@ -10,13 +10,26 @@ import { type BackendLimits, disposeResult, loadModel } from '../../../../src/en
 import { filesSource } from '../../../../src/engine/weights/source';
 import { useBackend } from '../../../support/backend';
 import { FuzzTally, int, jsonText, mutateJson, mutateText, pick, rng } from '../../../support/fuzz';
-import { REFERENCE_DIR } from '../../../support/golden';
+import { REPO_ROOT, referenceFolder } from '../../../support/golden';
 
-const ROOT = join(import.meta.dirname, '../../../..');
-/** Model folders with weights (config mutations reach the checkpoint conversion and the run). */
-const FOLDERS = ['gpt2-tiny', 'qwen2-tiny', 'llama-gqa'].map((n) => join(REFERENCE_DIR, n));
+/**
+ * Model folders with weights, one of each family and config shape (config mutations reach the
+ * checkpoint conversion and the run): rope_scaling llama3 with biases, a sliding window, Gemma 2's
+ * soft-caps and query_pre_attn_scalar, GPT-NeoX's partial rotary, Phi-3's fused projections.
+ */
+const FOLDERS = [
+  'gpt2-tiny',
+  'qwen2-tiny',
+  'llama-gqa',
+  'llama3-rope-bias',
+  'mistral-window',
+  'gemma-tiny',
+  'gemma2-tiny',
+  'pythia-tiny',
+  'phi3-tiny',
+];
 /** Real Hub configs without weights (mutations reach the spec and the memory check). */
-const HUB = join(ROOT, 'tests/fixtures/configs');
+const HUB = join(REPO_ROOT, 'tests/fixtures/configs');
 const WASM: BackendLimits = { backend: 'wasm', maxTotalBytes: 2 ** 31, maxTensorBytes: 2 ** 31 };
 
 interface Base {
@@ -25,19 +38,11 @@ interface Base {
   readonly files: readonly File[];
 }
 
-function folder(dir: string): Base {
-  const name = dir.split('/').at(-1)!;
-  const files = readdirSync(dir)
-    .filter((f) => f !== 'config.json' && !f.startsWith('golden'))
-    .map((f) => new File([readFileSync(join(dir, f))], `${name}/${f}`));
-  return { name, config: JSON.parse(readFileSync(join(dir, 'config.json'), 'utf8')), files };
-}
-
 describe('config.json under fuzzing', () => {
   const bases: Base[] = [];
   beforeAll(async () => {
     await useBackend('wasm');
-    bases.push(...FOLDERS.map(folder));
+    bases.push(...FOLDERS.map((name) => ({ name, ...referenceFolder(name) })));
     for (const f of readdirSync(HUB).filter((f) => f.endsWith('.json')))
       bases.push({ name: f, config: JSON.parse(readFileSync(join(HUB, f), 'utf8')), files: [] });
   });
@@ -59,8 +64,12 @@ describe('config.json under fuzzing', () => {
         async () => {
           const model = await loadModel(filesSource(files), { limits: WASM, contextTokens: 64 });
           try {
-            // An accepted config must give a model that runs (as far as its context allows).
-            disposeResult(model.run([[1, 2, 3].slice(0, model.spec.nCtx)], { logits: 'last' }));
+            // An accepted config must give a model that runs (as far as its context allows) to
+            // finite logits: a value the bounds let through must not overflow float32.
+            const result = model.run([[1, 2, 3].slice(0, model.spec.nCtx)], { logits: 'last' });
+            const logits = result.logits!.dataSync();
+            disposeResult(result);
+            if (!logits.every(Number.isFinite)) throw new Error('the model computes non-finite logits');
           } finally {
             model.dispose();
           }
