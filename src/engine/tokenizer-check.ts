@@ -9,12 +9,10 @@
  */
 import type { Tokenizer } from '@huggingface/tokenizers';
 import { shownValue, TokenizerError } from './errors';
-import { MAX_VOCAB } from './families/bounds';
+import { isTokenId, MAX_VOCAB } from './families/bounds';
 
 type Obj = Record<string, unknown>;
 const isObj = (v: unknown): v is Obj => v !== null && typeof v === 'object' && !Array.isArray(v);
-const isId = (v: unknown): v is number =>
-  Number.isInteger(v) && (v as number) >= 0 && (v as number) < MAX_VOCAB;
 
 /** Every id in `model.vocab` and `added_tokens` is an integer in [0, MAX_VOCAB). */
 export function checkTokenIds(json: Obj, file: string): void {
@@ -32,14 +30,14 @@ export function checkTokenIds(json: Obj, file: string): void {
   } else {
     let n = 0;
     for (const [token, id] of Object.entries(vocab as Obj)) {
-      if (!isId(id))
+      if (!isTokenId(id))
         throw fail(`"model.vocab" gives ${shownValue(token)} the id ${shownValue(id)}; ${range}.`);
       n++;
     }
     if (n > MAX_VOCAB) throw fail(`"model.vocab" holds ${n} tokens; at most ${MAX_VOCAB}.`);
   }
   for (const t of json.added_tokens as Obj[]) {
-    if (!isId(t.id))
+    if (!isTokenId(t.id))
       throw fail(`"added_tokens" gives ${shownValue(t.content)} the id ${shownValue(t.id)}; ${range}.`);
   }
 }

@@ -9,6 +9,13 @@
 
 /** The largest token id + 1 anything reads (config.json's vocab_size, tokenizer.json's ids). */
 export const MAX_VOCAB = 2 ** 22;
+
+/** Whether `v` is a token id within MAX_VOCAB (an integer in [0, MAX_VOCAB)). */
+export const isTokenId = (v: unknown): v is number =>
+  typeof v === 'number' && Number.isInteger(v) && v >= 0 && v < MAX_VOCAB;
+
+/** The most end-of-generation ids a config may list (Llama 3 lists 3, Phi-3 3). */
+export const MAX_STOP_IDS = 256;
 /** Layers, d_model and d_mlp: what vector files are checked against too. */
 export const MAX_LAYERS = 1024;
 export const MAX_WIDTH = 65_536;

@@ -3,7 +3,7 @@
  * is missing or of the wrong type, so that a person can fix the file they have in front of them.
  */
 import { shownValue, UnsupportedModelError } from '../errors';
-import { intMax, MAX_VOCAB, numRange } from './bounds';
+import { intMax, isTokenId, MAX_STOP_IDS, MAX_VOCAB, numRange } from './bounds';
 
 export const CONFIG_FILE = 'config.json';
 
@@ -117,21 +117,19 @@ export function exactDiv(a: number, aKey: string, b: number, bKey: string): numb
 export function specialIds(json: Json): { bosTokenId?: number; eosTokenIds: number[] } {
   const bos = json.bos_token_id;
   const eos = json.eos_token_id;
-  const isId = (v: unknown): v is number =>
-    typeof v === 'number' && Number.isInteger(v) && v >= 0 && v < MAX_VOCAB;
   const id = `a token id (an integer below ${MAX_VOCAB})`;
-  if (!absent(bos) && !isId(bos)) throw fieldError('bos_token_id', `${id} or null`, bos);
+  if (!absent(bos) && !isTokenId(bos)) throw fieldError('bos_token_id', `${id} or null`, bos);
   let eosTokenIds: number[] = [];
   if (Array.isArray(eos)) {
-    if (eos.length > 256 || !eos.every(isId))
-      throw fieldError('eos_token_id', `${id}, a list of at most 256 of them, or null`, eos);
+    if (eos.length > MAX_STOP_IDS || !eos.every(isTokenId))
+      throw fieldError('eos_token_id', `${id}, a list of at most ${MAX_STOP_IDS} of them, or null`, eos);
     eosTokenIds = eos;
-  } else if (isId(eos)) {
+  } else if (isTokenId(eos)) {
     eosTokenIds = [eos];
   } else if (!absent(eos)) {
-    throw fieldError('eos_token_id', `${id}, a list of at most 256 of them, or null`, eos);
+    throw fieldError('eos_token_id', `${id}, a list of at most ${MAX_STOP_IDS} of them, or null`, eos);
   }
-  return isId(bos) ? { bosTokenId: bos, eosTokenIds } : { eosTokenIds };
+  return isTokenId(bos) ? { bosTokenId: bos, eosTokenIds } : { eosTokenIds };
 }
 
 /** A field whose non-default value would change the computation in a way the engine cannot do. */
