@@ -1,11 +1,11 @@
 /**
  * 10,000 share links: mutations of real experiments (the fixtures, every lesson and preset, an
- * imported vector, every intervention kind) packed by an independent encoder, so that they get
- * past the checksum into the schema: hostile numbers (NaN, infinities, 1e308, out-of-range
- * layers, heads and positions), prototype keys, unknown models; and links damaged as text
- * (truncated, characters changed, oversized, random). Each must open as an experiment that the
- * shipped organism can take (its interventions compile, its vectors and sources resolve, and it
- * round-trips through a link) or end in a RudderError, within 2 s.
+ * imported vector, every intervention kind, an activation fingerprint) packed by an independent
+ * encoder, so that they get past the checksum into the schema: hostile numbers (NaN, infinities,
+ * 1e308, out-of-range layers, heads and positions), prototype keys, unknown models; and links
+ * damaged as text (truncated, characters changed, oversized, random). Each must open as an
+ * experiment that the shipped organism can take (its interventions compile, its vectors and
+ * sources resolve, and it round-trips through a link) or end in a RudderError, within 2 s.
  */
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
@@ -19,6 +19,8 @@ import {
   type Experiment,
   encode,
   experimentRecipes,
+  fingerprintField,
+  fingerprintFromField,
   float16ToBase64,
   inlineLayers,
   LESSON_DATASETS,
@@ -147,7 +149,15 @@ describe('share links under fuzzing', () => {
               { layer: 0, head: 0, mode: 'zero' },
             ],
           },
+          { kind: 'sparsify', thresholds: [0, 0.01, 0, 0.05] },
         ],
+        fingerprint: fingerprintField(
+          {
+            spec: { seed: 7, k: 2, layers: [1, 3], positions: 2 },
+            values: Float32Array.from({ length: 8 }, (_, i) => (i - 3.5) / 7),
+          },
+          'wasm',
+        ),
       },
     );
   });
@@ -174,6 +184,7 @@ describe('share links under fuzzing', () => {
       }
     }
     steeringExtras(exp, shape);
+    if (exp.fingerprint) fingerprintFromField(exp.fingerprint);
     if (exp.model.kind === 'hub')
       hubSource(exp.model.repo, exp.model.revision ? { revision: exp.model.revision } : {});
     const compiled = compile(steered, { model, vectors: vectorsFor(model, Object.keys(recipes)) });
