@@ -3,6 +3,7 @@
  * downloaded, so that a model that cannot fit is refused with the figures instead of crashing
  * the tab halfway through a load.
  */
+import { formatBytes } from './bytes';
 import { TooLargeError } from './errors';
 import { specFromConfig } from './families';
 import { type ModelSpec, parameterCount, weightTotals } from './spec';
@@ -167,23 +168,6 @@ export function checkFits(estimate: MemoryEstimate, limits: BackendLimits, model
         (isActivation ? 'try a shorter context or a smaller model.' : advice),
     );
   }
-}
-
-const UNITS = ['KB', 'MB', 'GB', 'TB'] as const;
-
-/**
- * Bytes in human units. Powers of 1024, written KB/MB/GB as browsers and operating systems write
- * them, so that the wasm32 limit of 2^31 bytes reads "2.0 GB".
- */
-export function formatBytes(bytes: number, decimals = 1): string {
-  if (bytes < 1024) return `${Math.round(bytes)} bytes`;
-  let value = bytes;
-  let unit = -1;
-  while (value >= 1024 && unit < UNITS.length - 1) {
-    value /= 1024;
-    unit++;
-  }
-  return `${value.toFixed(decimals)} ${UNITS[unit]}`;
 }
 
 /** Two sizes formatted with just enough decimals that different values never read the same. */

@@ -16,6 +16,7 @@ export const isTokenId = (v: unknown): v is number =>
 
 /** The most end-of-generation ids a config may list (Llama 3 lists 3, Phi-3 3). */
 export const MAX_STOP_IDS = 256;
+
 /** Layers, d_model and d_mlp: what vector files are checked against too. */
 export const MAX_LAYERS = 1024;
 export const MAX_WIDTH = 65_536;

@@ -3,8 +3,9 @@
  * `model.safetensors.index.json` (`{"weight_map": {tensor: shard file}}`), read as one set of
  * tensors. Tensors are converted to float32 only when the family converter asks for them.
  */
+
+import { formatBytes } from '../bytes';
 import { SourceError, shownValue, TooLargeError, WeightsFormatError } from '../errors';
-import { formatBytes } from '../memory';
 import type { HostTensor } from '../spec';
 import { describeNames, parseSafetensors, type SafetensorsFile, type TensorReader } from './safetensors';
 import { checkFileName, type ModelSource, type OnProgress, throwIfAborted } from './source';

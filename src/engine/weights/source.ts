@@ -5,8 +5,9 @@
  *
  * Browser-safe: nothing here imports node:*.
  */
+
+import { formatBytes } from '../bytes';
 import { CancelledError, SourceError, TooLargeError } from '../errors';
-import { formatBytes } from '../memory';
 
 /** Bytes of one file read so far; `total` is undefined when the size is not known in advance. */
 export interface Progress {
