@@ -36,7 +36,14 @@ export async function loadModel(source: ModelSource, opts: LoadOptions = {}): Pr
     checkFits(estimateMemory(spec, { contextTokens }), opts.limits, source.id);
   }
   const tokenizer = await readTokenizer(source, opts.signal);
-  let checkpoint: Checkpoint | undefined = await readCheckpoint(source, opts.onProgress, opts.signal);
+  // The weights' own sizes (the index's total_size, each download's Content-Length) are held
+  // against the limit too: config.json may understate the model.
+  let checkpoint: Checkpoint | undefined = await readCheckpoint(
+    source,
+    opts.onProgress,
+    opts.signal,
+    opts.limits?.maxTotalBytes,
+  );
   const host = toCanonical(spec, checkpoint);
   // The file's bytes can go once converted (F32 tensors are views and keep theirs), and each
   // converted tensor once on the device: memory peaks near one copy of the model, not three.
@@ -71,8 +78,11 @@ export async function readTokenizer(
   return loadTokenizer(json, config);
 }
 
+/** Larger than any real model's JSON file (Gemma's tokenizer.json is about 33 MB). */
+const MAX_JSON_BYTES = 64 * 1024 * 1024;
+
 async function readJson(source: ModelSource, file: string, signal?: AbortSignal): Promise<unknown> {
-  const text = await source.readText(file, signal);
+  const text = await source.readText(file, signal, MAX_JSON_BYTES);
   try {
     return JSON.parse(text);
   } catch (e) {

@@ -11,7 +11,7 @@
  * included.
  */
 import * as tf from '@tensorflow/tfjs-core';
-import { disposeResult, type HookName, type Hooks, leftPadBatch, type Model } from '../engine';
+import { disposeResult, type HookName, type Hooks, leftPadBatch, type Model, RudderError } from '../engine';
 
 /**
  * Which token position to read: the last token, a fixed index (negative counts from the end, so
@@ -117,7 +117,11 @@ function reducePosition(
     }
     const idx = lengths.map((n, b) => {
       const i = position.index < 0 ? n + position.index : position.index;
-      if (i < 0 || i >= n) throw new RangeError(`Position ${position.index} is outside a ${n}-token prompt.`);
+      if (i < 0 || i >= n)
+        throw new RudderError(
+          'bad-position',
+          `Position ${position.index} is outside a ${n}-token prompt: choose an index from ${-n} to ${n - 1}.`,
+        );
       return b * pos + leftPad[b]! + i;
     });
     return tf.gather(tf.reshape(flat, [batch * pos, width]), tf.tensor1d(idx, 'int32'));

@@ -14,7 +14,7 @@ import {
   RudderError,
   yieldToEventLoop,
 } from '../engine';
-import { type InlineVector, inlineLayers, type VectorSource } from '../experiment';
+import { type InlineVector, inlineLayers, type VectorSource, vectorScaleWarnings } from '../experiment';
 import {
   aggregate,
   buildPlane,
@@ -162,16 +162,20 @@ export class VectorStore {
     const list = vectorLayers(vector);
     const probe = model.tokenizer ? encodeInput(model, PROBE) : [0, 1, 2, 3];
     const hooks = list.map((l) => hookName(v.hook, l));
+    const norms = list.map((l) => norm(layers[l]!));
+    const residualNorms = await meanNorms(model, probe, hooks);
+    const warnings = vectorScaleWarnings(list, norms, residualNorms);
     const info: VectorInfo = {
       key,
       hook: v.hook,
       layers: list,
-      norms: list.map((l) => norm(layers[l]!)),
-      residualNorms: await meanNorms(model, probe, hooks),
+      norms,
+      residualNorms,
       perLayer: [],
       pairs: 0,
       ms: Math.round(performance.now() - started),
       cached: false,
+      ...(warnings.length ? { warnings } : {}),
     };
     remember(this.inline, key, { vector, info });
     return { vector, info };

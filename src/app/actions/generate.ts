@@ -24,7 +24,15 @@ export async function generate(mode: 'both' | 'steered' = 'both'): Promise<void>
   setState({ live: true });
   const model = getState().current;
   if (!model) return;
-  const { experiment: exp, steering, vectors, planes, units, label } = await steeredRequest(model);
+  let request: Awaited<ReturnType<typeof steeredRequest>>;
+  try {
+    request = await steeredRequest(model);
+  } catch (e) {
+    // The experiment does not fit this model (a layer it lacks): the run cannot start.
+    setState((s) => ({ generation: { ...s.generation, status: 'error', error: errorOf(e) } }));
+    return;
+  }
+  const { experiment: exp, steering, vectors, planes, units, label } = request;
   const key = JSON.stringify([model.id, exp.prompt, exp.generation]);
   const base = getState().generation;
   if (mode === 'steered' && (base.status !== 'done' || baselineFor !== key)) mode = 'both';

@@ -30,7 +30,14 @@ let steeredTimer: ReturnType<typeof setTimeout> | undefined;
 export function syncVector(): Promise<VectorInfo | undefined> {
   const { current: model, experiment, vector } = getState();
   if (!model) return Promise.resolve(undefined);
-  const recipe = steeringVectorSource(experiment.steering, { id: model.id, nLayers: model.spec.nLayers });
+  let recipe: ReturnType<typeof steeringVectorSource>;
+  try {
+    recipe = steeringVectorSource(experiment.steering, { id: model.id, nLayers: model.spec.nLayers });
+  } catch (e) {
+    // The experiment does not fit this model (a layer it lacks): say so where the vector shows.
+    setState({ vector: { status: 'error', error: errorOf(e) } });
+    return Promise.resolve(undefined);
+  }
   if (!recipe) {
     if (vector.status !== 'none') setState({ vector: { status: 'none' } });
     return Promise.resolve(undefined);
