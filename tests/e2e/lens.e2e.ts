@@ -161,10 +161,17 @@ describe.skipIf(!HAS_ORGANISM)('the logit lens view', () => {
       return {
         error: doc.querySelector('parsererror')?.textContent ?? null,
         cells: doc.querySelectorAll('[data-testid=lens-cell]').length,
+        filled: [...doc.querySelectorAll('[data-testid=lens-cell]')].filter((c) =>
+          c.getAttribute('fill'),
+        ).length,
       };
     }, svg);
     expect(parsed.error).toBeNull();
     expect(parsed.cells).toBe(baseline.length);
+    // Colours travel as presentation attributes: the PNG is drawn from this SVG as a blob: image,
+    // which inherits the page's policy that blocks style="..." attributes.
+    expect(parsed.filled).toBe(baseline.length);
+    expect(svg).not.toMatch(/\sstyle="/);
     const csv = (await exported(page, 'logit-lens', 'CSV')).toString('utf8');
     const [header, ...lines] = csv.trim().split('\r\n');
     expect(header).toMatch(

@@ -4,7 +4,12 @@
  * are inlined into the copy that is saved (a file opened elsewhere has no stylesheet).
  */
 
-/** Style properties a chart's marks depend on; copied from the page onto each exported node. */
+/**
+ * Style properties a chart's marks depend on; copied from the page onto each exported node as
+ * SVG presentation attributes. Not as style="..." attributes: the PNG is drawn from the SVG loaded
+ * as an image from a blob: URL, which inherits the page's Content-Security-Policy, and that policy
+ * (style-src 'self') blocks inline style attributes; presentation attributes are not styles to CSP.
+ */
 const STYLE_PROPS = [
   'fill',
   'fill-opacity',
@@ -19,7 +24,10 @@ const STYLE_PROPS = [
   'text-anchor',
   'dominant-baseline',
   'visibility',
+  'display',
 ] as const;
+
+const SVG_NS = 'http://www.w3.org/2000/svg';
 
 /**
  * A standalone SVG document of a chart on the page, with its computed styles inlined. Charts put
@@ -33,16 +41,30 @@ export function svgMarkup(svg: SVGSVGElement): string {
   from.forEach((node, i) => {
     const style = getComputedStyle(node);
     const target = to[i] as SVGElement;
-    for (const p of STYLE_PROPS) target.style.setProperty(p, style.getPropertyValue(p));
+    // The computed values already include what any inline style said.
+    target.removeAttribute('style');
+    for (const p of STYLE_PROPS) {
+      const value = style.getPropertyValue(p);
+      if (value) target.setAttribute(p, value);
+    }
   });
   // After the styles: they are copied node for node, by position in both trees.
   stripActiveContent(copy);
   const { width, height } = svgSize(svg);
-  copy.setAttribute('xmlns', 'http://www.w3.org/2000/svg');
+  copy.setAttribute('xmlns', SVG_NS);
   copy.setAttribute('width', String(width));
   copy.setAttribute('height', String(height));
-  // The page's background, so that the file reads the same in a viewer with a white page.
-  copy.style.setProperty('background', getComputedStyle(svg).getPropertyValue('--bg') || 'white');
+  // The page's background as the first mark, so that the file reads the same in a viewer with a
+  // white page.
+  const background = document.createElementNS(SVG_NS, 'rect');
+  const box = svg.viewBox.baseVal;
+  const origin = box && box.width > 0 ? box : { x: 0, y: 0 };
+  background.setAttribute('x', String(origin.x));
+  background.setAttribute('y', String(origin.y));
+  background.setAttribute('width', String(width));
+  background.setAttribute('height', String(height));
+  background.setAttribute('fill', getComputedStyle(svg).getPropertyValue('--bg').trim() || 'white');
+  copy.prepend(background);
   return `<?xml version="1.0" encoding="UTF-8"?>\n${new XMLSerializer().serializeToString(copy)}`;
 }
 
