@@ -13,10 +13,26 @@ export interface MatrixWeight {
   readonly packed: tf.Tensor | undefined;
 }
 
+let composedDepth = 0;
+
+/**
+ * Runs `fn` with every fused operation composed of tfjs ops, as while a gradient tape records.
+ * Activations compared with a gradient pass's (attribution patching) then come from the same
+ * kernels, bit for bit, instead of differing by float rounding.
+ */
+export function withComposedOps<T>(fn: () => T): T {
+  composedDepth++;
+  try {
+    return fn();
+  } finally {
+    composedDepth--;
+  }
+}
+
 /** Whether this call may use the native kernels. */
 function native(): boolean {
   const tapeOn = (tf.engine() as unknown as { isTapeOn(): boolean }).isTapeOn();
-  return !tapeOn && nativeKernelsReady();
+  return composedDepth === 0 && !tapeOn && nativeKernelsReady();
 }
 
 const run = <T extends tf.Tensor>(name: string, inputs: tf.NamedTensorMap, attrs: tf.NamedAttrMap = {}): T =>
