@@ -250,9 +250,13 @@ void gated(const float *gu, float *out, int n, int m, int kind) {
   }
 }
 
-/* C[m, 0:8] (4 rows at a time) = A[m, 0:k] · B[0:k, 0:8]; row strides lda, ldb, ldc. */
-static inline void gemm_4x8(const float *a, int lda, const float *b, int ldb, float *c, int ldc, int k) {
-  v128_t c00 = wasm_f32x4_splat(0.0f), c01 = c00, c10 = c00, c11 = c00, c20 = c00, c21 = c00, c30 = c00, c31 = c00;
+/* A 4 × 8 block of C = A[4, 0:k] · B[0:k, 0:8] (+ bias[0:8]), kept in registers for the whole
+ * reduction; rows of A, B and C lda, ldb and ldc apart. */
+static inline void block_4x8(const float *a, int lda, const float *b, int ldb, const float *bias, float *c, int ldc,
+                             int k) {
+  const v128_t zero = wasm_f32x4_splat(0.0f);
+  const v128_t init0 = bias ? wasm_v128_load(bias) : zero, init1 = bias ? wasm_v128_load(bias + 4) : zero;
+  v128_t c00 = init0, c01 = init1, c10 = init0, c11 = init1, c20 = init0, c21 = init1, c30 = init0, c31 = init1;
   for (int i = 0; i < k; i++) {
     const v128_t b0 = wasm_v128_load(b + (long)i * ldb), b1 = wasm_v128_load(b + (long)i * ldb + 4);
     v128_t x = wasm_v128_load32_splat(a + i);
@@ -282,7 +286,7 @@ static inline void gemm_4x8(const float *a, int lda, const float *b, int ldb, fl
 static void gemm(const float *a, int lda, const float *b, int ldb, float *c, int ldc, int m, int k, int n) {
   const int m4 = m - m % 4, n8 = n - n % 8;
   for (int j = 0; j < n8; j += 8)
-    for (int i = 0; i < m4; i += 4) gemm_4x8(a + (long)i * lda, lda, b + j, ldb, c + (long)i * ldc + j, ldc, k);
+    for (int i = 0; i < m4; i += 4) block_4x8(a + (long)i * lda, lda, b + j, ldb, 0, c + (long)i * ldc + j, ldc, k);
   for (int i = 0; i < m; i++)
     for (int j = i < m4 ? n8 : 0; j < n; j++) {
       float s = 0.0f;
@@ -341,30 +345,7 @@ static inline void panel_rows(const float *a, int lda, const float *panel, const
   const v128_t zero = wasm_f32x4_splat(0.0f);
   const v128_t init0 = bias ? wasm_v128_load(bias) : zero, init1 = bias ? wasm_v128_load(bias + 4) : zero;
   if (rows == 4) {
-    v128_t c00 = init0, c01 = init1, c10 = init0, c11 = init1, c20 = init0, c21 = init1, c30 = init0, c31 = init1;
-    for (int i = 0; i < k; i++) {
-      const v128_t b0 = wasm_v128_load(panel + i * PANEL), b1 = wasm_v128_load(panel + i * PANEL + 4);
-      v128_t x = wasm_v128_load32_splat(a + i);
-      c00 = wasm_f32x4_add(c00, wasm_f32x4_mul(x, b0));
-      c01 = wasm_f32x4_add(c01, wasm_f32x4_mul(x, b1));
-      x = wasm_v128_load32_splat(a + lda + i);
-      c10 = wasm_f32x4_add(c10, wasm_f32x4_mul(x, b0));
-      c11 = wasm_f32x4_add(c11, wasm_f32x4_mul(x, b1));
-      x = wasm_v128_load32_splat(a + 2 * lda + i);
-      c20 = wasm_f32x4_add(c20, wasm_f32x4_mul(x, b0));
-      c21 = wasm_f32x4_add(c21, wasm_f32x4_mul(x, b1));
-      x = wasm_v128_load32_splat(a + 3 * lda + i);
-      c30 = wasm_f32x4_add(c30, wasm_f32x4_mul(x, b0));
-      c31 = wasm_f32x4_add(c31, wasm_f32x4_mul(x, b1));
-    }
-    wasm_v128_store(c, c00);
-    wasm_v128_store(c + 4, c01);
-    wasm_v128_store(c + ldc, c10);
-    wasm_v128_store(c + ldc + 4, c11);
-    wasm_v128_store(c + 2 * ldc, c20);
-    wasm_v128_store(c + 2 * ldc + 4, c21);
-    wasm_v128_store(c + 3 * ldc, c30);
-    wasm_v128_store(c + 3 * ldc + 4, c31);
+    block_4x8(a, lda, panel, PANEL, bias, c, ldc, k);
     return;
   }
   /* Fewer than 4 rows (a decode step has 1): two accumulator pairs, even and odd k, so that the
