@@ -3,7 +3,7 @@
  * and registered as tfjs kernels for the 'wasm' backend, so that they read and write tensors in
  * place and show up in tf.profile like any other kernel.
  *
- * The module is 10 KB: compiling it synchronously is fine in a worker and in Node, but Chromium's
+ * The module is 18 KB: compiling it synchronously is fine in a worker and in Node, but Chromium's
  * main thread refuses modules over 4 KB, so selectBackend calls `prepareNativeKernels()` (async)
  * first; `nativeKernelsReady()` then finds the instance made.
  */

@@ -103,10 +103,10 @@ static void softmax_row(float *row, int n) {
 static inline float softcap1(float s, float cap) { return cap * (1.0f - 2.0f / (1.0f + exp1(2.0f * s / cap))); }
 
 /* pattern = softmax(capped(q kᵀ · scale) + mask) over the keys, for the (batch row, head) pairs
- * r0 ≤ r < r1 (r = bi·h + hi; threads share them). With `scores`, the masked scores before the
- * softmax are written there too (hook_attn_scores). softcap 0: none. Keys whose mask entry is
- * −1e9 or below (causal, padding, window) get score s + mask without the dot product: their
- * weight is e^(−1e9) = 0 either way. */
+ * r0 ≤ r < r1 (r = bi·h + hi; a range so that threads could split the work: today one call takes
+ * all). With `scores`, the masked scores before the softmax are written there too
+ * (hook_attn_scores). softcap 0: none. Keys whose mask entry is −1e9 or below (causal, padding,
+ * window) get score s + mask without the dot product: their weight is e^(−1e9) = 0 either way. */
 EXPORT(attn_pattern)
 void attn_pattern(const float *q, const float *k, const float *mask, float *out, float *scores, int p, int h,
                   int kh, int d, int t, int mask_rows, float scale, float softcap, int r0, int r1) {
@@ -297,7 +297,7 @@ static void gemm(const float *a, int lda, const float *b, int ldb, float *c, int
 
 /* Each head's share of the attention output, before the heads are summed (hook_result):
  * result[r, h] = z[r, h] · W_O[h·d .. (h+1)·d], z [rows, h, d], W_O [h·d, n] → result [rows, h, n];
- * heads h0 ≤ hi < h1 only (threads share them). */
+ * heads h0 ≤ hi < h1 only (a range, as attn_pattern's rows). */
 EXPORT(head_results)
 void head_results(const float *z, const float *w_o, float *out, int rows, int h, int d, int n, int h0, int h1) {
   for (int hi = h0; hi < h1; hi++)
@@ -371,8 +371,8 @@ static inline void panel_rows(const float *a, int lda, const float *panel, const
   }
 }
 
-/* C [m, n] = A [m, k] · W (+ bias [n]), W packed by pack_panels. Panels p0 ≤ p < p1 only, so that
- * threads can share the columns. A panel (k × 8 floats) is reused by every row block while cached. */
+/* C [m, n] = A [m, k] · W (+ bias [n]), W packed by pack_panels. Panels p0 ≤ p < p1 only (a range, as
+ * attn_pattern's rows). A panel (k × 8 floats) is reused by every row block while cached. */
 EXPORT(matmul)
 void matmul(const float *a, const float *packed, const float *bias, float *c, int m, int k, int n, int p0, int p1) {
   const int full = n / PANEL;
