@@ -97,7 +97,7 @@ export function norm(
 /** x: [batch, pos, in] @ W [in, out] (+ b) → [batch, pos, out]. */
 function linear(x: tf.Tensor3D, W: MatrixWeight, b: tf.Tensor | undefined): tf.Tensor3D {
   const [batch, pos, dIn] = x.shape;
-  return tf.reshape(matMul(tf.reshape(x, [batch * pos, dIn]), W, b), [batch, pos, W.W.shape[1]]);
+  return tf.reshape(matMul(tf.reshape(x, [batch * pos, dIn]), W, b), [batch, pos, W.n]);
 }
 
 function attention(x: tf.Tensor3D, io: BlockInputs): { out: tf.Tensor3D; kv: LayerKv } {
@@ -146,7 +146,7 @@ function attention(x: tf.Tensor3D, io: BlockInputs): { out: tf.Tensor3D; kv: Lay
   const b_O = w.maybe(`${a}.b_O`);
   let out: tf.Tensor3D;
   if (io.wanted.has(`${a}.hook_result`)) {
-    const result = hp(`${a}.hook_result`, headResults(z, W_O.W)); // [b, p, H, d]
+    const result = hp(`${a}.hook_result`, headResults(z, W_O)); // [b, p, H, d]
     out = sumHeads(result, b_O);
   } else {
     out = linear(tf.reshape(z, [batch, pos, H * D]), W_O, b_O);

@@ -7,7 +7,7 @@ import { block, type HookPoint, norm } from './block';
 import { HookShapeError, RudderError } from './errors';
 import { assertHookNames, type HookContext, type HookFn, type HookName, type Hooks } from './hooks';
 import { ensureKernels } from './kernels';
-import { matMul, softcap } from './kernels/ops';
+import { gatherColumns, matMul, softcap } from './kernels/ops';
 import { KvCache } from './kv-cache';
 import { type RotaryTables, rotaryAngles } from './rotary';
 import type { ModelSpec } from './spec';
@@ -99,11 +99,7 @@ export function run(
       const positions = positionIds(offset, pos, leftPad);
       const ids = tf.tensor2d(tokens.flat(), [batch, pos], 'int32');
       const embedded = w.embedFromUnembed
-        ? tf.reshape(tf.transpose(tf.gather(w.get('unembed.W_U'), tf.reshape(ids, [-1]), 1)), [
-            batch,
-            pos,
-            spec.dModel,
-          ])
+        ? tf.reshape(gatherColumns(w.matrix('unembed.W_U'), tf.reshape(ids, [-1])), [batch, pos, spec.dModel])
         : tf.gather(w.get('embed.W_E'), ids);
       // Gemma scales token embeddings by √d_model (gathered from the unscaled, tied W_U).
       const scaled = spec.embedScale ? tf.mul(embedded, spec.embedScale) : embedded;

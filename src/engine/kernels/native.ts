@@ -56,7 +56,7 @@ interface Exports {
   gated(gu: number, out: number, n: number, m: number, kind: number): void;
   head_results(
     z: number,
-    wO: number,
+    packedWO: number,
     out: number,
     rows: number,
     h: number,
@@ -239,12 +239,12 @@ const KERNELS: Record<string, (args: Args) => tf.TensorInfo | tf.TensorInfo[]> =
     return out;
   },
   [NATIVE.headResults]: (args) => {
-    const { z, w } = args.inputs as Record<string, tf.TensorInfo>;
+    const { z, packed } = args.inputs as Record<string, tf.TensorInfo>;
     const { k, at, output } = context(args);
     const [b, p, h, d] = z!.shape as [number, number, number, number];
-    const n = w!.shape[1]!;
+    const n = args.attrs!.n as number;
     const out = output([b, p, h, n]);
-    k.head_results(at(z), at(w), at(out), b * p, h, d, n, 0, h);
+    k.head_results(at(z), at(packed), at(out), b * p, h, d, n, 0, h);
     return out;
   },
   [NATIVE.sumHeads]: (args) => {

@@ -5,11 +5,16 @@
  */
 import * as tf from '@tensorflow/tfjs-core';
 import type { ModelSpec } from '../spec';
-import { NATIVE, NATIVE_ACTIVATIONS, nativeKernelsReady } from './native';
+import { NATIVE, NATIVE_ACTIVATIONS, nativeKernelsReady, PANEL } from './native';
 
-/** A weight matrix, and on WebAssembly the same values packed for Rudder's matmul (see `packWeight`). */
+/**
+ * A weight matrix [k, n]: on WebAssembly only its packed panels (see `packWeight`), elsewhere W.
+ * One copy either way: a device holding both would need twice the weights' memory.
+ */
 export interface MatrixWeight {
-  readonly W: tf.Tensor2D;
+  readonly k: number;
+  readonly n: number;
+  readonly W: tf.Tensor2D | undefined;
   readonly packed: tf.Tensor | undefined;
 }
 
@@ -55,13 +60,41 @@ export function packWeight(W: tf.Tensor2D): tf.Tensor | undefined {
   return nativeKernelsReady() ? run(NATIVE.packPanels, { w: W }) : undefined;
 }
 
-/** x [m, k] @ W [k, n] (+ bias [n]) → [m, n]. */
+/**
+ * W [k, n] as a tensor: the stored one (a clone, so the caller may dispose it) or unpacked from its
+ * panels. Either way a new tensor: call inside tf.tidy.
+ */
+export function denseWeight(w: MatrixWeight): tf.Tensor2D {
+  if (w.W) return tf.clone(w.W);
+  const panels = Math.ceil(w.n / PANEL);
+  const rows = tf.transpose(tf.reshape(w.packed!, [panels, w.k, PANEL]), [1, 0, 2]); // [k, panels, 8]
+  return tf.slice(tf.reshape(rows, [w.k, panels * PANEL]) as tf.Tensor2D, [0, 0], [w.k, w.n]);
+}
+
+/** The columns `ids` [t] of W [k, n] as rows, [t, k] (a tied unembedding's embedding rows). */
+export function gatherColumns(w: MatrixWeight, ids: tf.Tensor1D): tf.Tensor2D {
+  if (w.W) return tf.transpose(tf.gather(w.W, ids, 1));
+  // Element (r, c) of W sits at ⌊c/8⌋·k·8 + r·8 + c mod 8 in the panels.
+  const panel = tf.scalar(PANEL, 'int32');
+  const panelSize = tf.scalar(w.k * PANEL, 'int32');
+  const start = tf.add(tf.mul(tf.floorDiv(ids, panel), panelSize), tf.mod(ids, panel)); // [t]
+  const rows = tf.mul(tf.range(0, w.k, 1, 'int32'), panel); // [k]
+  const at = tf.add(tf.reshape(start, [-1, 1]), tf.reshape(rows, [1, -1])); // [t, k]
+  const flat: tf.Tensor1D = tf.reshape(w.packed!, [-1]);
+  return tf.gather(flat, at) as tf.Tensor as tf.Tensor2D;
+}
+
+/**
+ * x [m, k] @ W [k, n] (+ bias [n]) → [m, n]. Off the native path (a gradient tape, composed ops)
+ * a packed-only W is unpacked for the call: call inside tf.tidy, which frees it.
+ */
 export function matMul(x: tf.Tensor2D, w: MatrixWeight, bias: tf.Tensor | undefined): tf.Tensor2D {
   if (w.packed && native()) {
     const inputs: tf.NamedTensorMap = bias ? { a: x, packed: w.packed, bias } : { a: x, packed: w.packed };
-    return run(NATIVE.matMul, inputs, { n: w.W.shape[1] });
+    return run(NATIVE.matMul, inputs, { n: w.n });
   }
-  return (bias ? tf.fused.matMul({ a: x, b: w.W, bias }) : tf.matMul(x, w.W)) as tf.Tensor2D;
+  const W = w.W ?? denseWeight(w);
+  return (bias ? tf.fused.matMul({ a: x, b: W, bias }) : tf.matMul(x, W)) as tf.Tensor2D;
 }
 
 /**
@@ -123,12 +156,12 @@ export function attentionMix(pattern: tf.Tensor4D, values: tf.Tensor4D): tf.Tens
  * Each head's share of the attention output, before the heads are summed (hook_result):
  * result[b, p, h] = z[b, p, h] @ W_O[h·D .. (h+1)·D]: z [b, p, H, D], W_O [H·D, d] → [b, p, H, d].
  */
-export function headResults(z: tf.Tensor4D, W_O: tf.Tensor2D): tf.Tensor4D {
-  if (native()) return run(NATIVE.headResults, { z, w: W_O });
+export function headResults(z: tf.Tensor4D, W_O: MatrixWeight): tf.Tensor4D {
+  if (W_O.packed && native()) return run(NATIVE.headResults, { z, packed: W_O.packed }, { n: W_O.n });
   const [b, p, H, D] = z.shape;
-  const d = W_O.shape[1];
+  const d = W_O.n;
   const zByHead = tf.transpose(tf.reshape(z, [b * p, H, D]), [1, 0, 2]); // [H, b·p, D]
-  const perHead = tf.matMul(zByHead, tf.reshape(W_O, [H, D, d])); // [H, b·p, d]
+  const perHead = tf.matMul(zByHead, tf.reshape(W_O.W ?? denseWeight(W_O), [H, D, d])); // [H, b·p, d]
   return tf.reshape(tf.transpose(perHead, [1, 0, 2]), [b, p, H, d]);
 }
 

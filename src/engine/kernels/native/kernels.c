@@ -282,28 +282,6 @@ static inline void block_4x8(const float *a, int lda, const float *b, int ldb, c
   wasm_v128_store(c + 3 * ldc + 4, c31);
 }
 
-/* C = A · B for an m×k A and a k×n B, any sizes: 4×8 blocks, then single rows and columns. */
-static void gemm(const float *a, int lda, const float *b, int ldb, float *c, int ldc, int m, int k, int n) {
-  const int m4 = m - m % 4, n8 = n - n % 8;
-  for (int j = 0; j < n8; j += 8)
-    for (int i = 0; i < m4; i += 4) block_4x8(a + (long)i * lda, lda, b + j, ldb, 0, c + (long)i * ldc + j, ldc, k);
-  for (int i = 0; i < m; i++)
-    for (int j = i < m4 ? n8 : 0; j < n; j++) {
-      float s = 0.0f;
-      for (int x = 0; x < k; x++) s += a[(long)i * lda + x] * b[(long)x * ldb + j];
-      c[(long)i * ldc + j] = s;
-    }
-}
-
-/* Each head's share of the attention output, before the heads are summed (hook_result):
- * result[r, h] = z[r, h] · W_O[h·d .. (h+1)·d], z [rows, h, d], W_O [h·d, n] → result [rows, h, n];
- * heads h0 ≤ hi < h1 only (a range, as attn_pattern's rows). */
-EXPORT(head_results)
-void head_results(const float *z, const float *w_o, float *out, int rows, int h, int d, int n, int h0, int h1) {
-  for (int hi = h0; hi < h1; hi++)
-    gemm(z + (long)hi * d, h * d, w_o + (long)hi * d * n, n, out + (long)hi * n, h * n, rows, d, n);
-}
-
 /* out[r] = Σ_h x[r, h] (+ bias): x [rows, h, n] → [rows, n]. */
 EXPORT(sum_heads)
 void sum_heads(const float *x, const float *bias, float *out, int rows, int h, int n) {
@@ -371,25 +349,44 @@ static inline void panel_rows(const float *a, int lda, const float *panel, const
   }
 }
 
-/* C [m, n] = A [m, k] · W (+ bias [n]), W packed by pack_panels. Panels p0 ≤ p < p1 only (a range, as
- * attn_pattern's rows). A panel (k × 8 floats) is reused by every row block while cached. */
-EXPORT(matmul)
-void matmul(const float *a, const float *packed, const float *bias, float *c, int m, int k, int n, int p0, int p1) {
+/* C [m, n] = A [m, k] · W (+ bias [n]) for W packed by pack_panels, or for k consecutive rows of
+ * one: panel p starts at packed + p·kstride·8 (kstride: the packed matrix's row count). A rows lda
+ * apart, C rows ldc apart. Panels p0 ≤ p < p1 only (a range, as attn_pattern's rows). A panel
+ * (k × 8 floats) is reused by every row block while cached. */
+static void packed_gemm(const float *a, int lda, const float *packed, int kstride, const float *bias, float *c,
+                        int ldc, int m, int k, int n, int p0, int p1) {
   const int full = n / PANEL;
   for (int p = p0; p < p1; p++) {
-    const float *panel = packed + (long)p * k * PANEL;
+    const float *panel = packed + (long)p * kstride * PANEL;
     if (p < full) {
       for (int r = 0; r < m; r += 4)
-        panel_rows(a + (long)r * k, k, panel, bias ? bias + p * PANEL : 0, c + (long)r * n + p * PANEL, n, k,
-                   m - r < 4 ? m - r : 4);
+        panel_rows(a + (long)r * lda, lda, panel, bias ? bias + p * PANEL : 0, c + (long)r * ldc + p * PANEL, ldc,
+                   k, m - r < 4 ? m - r : 4);
       continue;
     }
     /* The last, partial panel: its padding columns are never stored. */
     for (int r = 0; r < m; r++)
       for (int j = p * PANEL; j < n; j++) {
         float s = bias ? bias[j] : 0.0f;
-        for (int i = 0; i < k; i++) s += a[(long)r * k + i] * panel[i * PANEL + j - p * PANEL];
-        c[(long)r * n + j] = s;
+        for (int i = 0; i < k; i++) s += a[(long)r * lda + i] * panel[i * PANEL + j - p * PANEL];
+        c[(long)r * ldc + j] = s;
       }
   }
+}
+
+/* C [m, n] = A [m, k] · W (+ bias [n]), W [k, n] packed by pack_panels; panels p0 ≤ p < p1. */
+EXPORT(matmul)
+void matmul(const float *a, const float *packed, const float *bias, float *c, int m, int k, int n, int p0, int p1) {
+  packed_gemm(a, k, packed, k, bias, c, n, m, k, n, p0, p1);
+}
+
+/* Each head's share of the attention output, before the heads are summed (hook_result):
+ * result[r, h] = z[r, h] · W_O[h·d .. (h+1)·d], z [rows, h, d], W_O [h·d, n] packed by pack_panels
+ * → result [rows, h, n]; heads h0 ≤ hi < h1 only. A head's rows of W_O are d consecutive rows of
+ * every panel. */
+EXPORT(head_results)
+void head_results(const float *z, const float *packed, float *out, int rows, int h, int d, int n, int h0, int h1) {
+  for (int hi = h0; hi < h1; hi++)
+    packed_gemm(z + (long)hi * d, h * d, packed + (long)hi * d * PANEL, h * d, 0, out + (long)hi * n, h * n, rows,
+                d, n, 0, (n + PANEL - 1) / PANEL);
 }

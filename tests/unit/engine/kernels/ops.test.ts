@@ -10,12 +10,16 @@ import {
   activate,
   attentionMix,
   attentionPattern,
+  denseWeight,
   gatedActivation,
+  gatherColumns,
   headResults,
+  type MatrixWeight,
   matMul,
   normalize,
   packWeight,
   sumHeads,
+  withComposedOps,
 } from '../../../../src/engine/kernels/ops';
 import { useBackend } from '../../../support/backend';
 import { expectNoLeaks } from '../../../support/leaks';
@@ -46,6 +50,11 @@ function mask(
 }
 
 type Host = { shape: number[]; data: Float32Array };
+
+/** W and, on WebAssembly, its packed panels (the device weights keep only the panels there). */
+function matrixWeight(W: tf.Tensor2D): MatrixWeight {
+  return { k: W.shape[0], n: W.shape[1], W, packed: packWeight(W) };
+}
 type Op = (...xs: tf.Tensor[]) => tf.Tensor;
 
 /** The op on CPU (tfjs ops) and on wasm (native kernel): max |Δ| relative to the output's scale. */
@@ -139,9 +148,17 @@ describe('fused operations: native WebAssembly kernels against tfjs ops', () => 
     it(`computes per-head results and their sum for ${rows} rows, ${h} heads of ${d} → ${n}`, async () => {
       const z = rand([1, rows, h, d]);
       const wO = rand([h * d, n], 0.2);
-      const res = await compare((zz, ww) => headResults(T4(zz!), ww as tf.Tensor2D), [z, wO]);
+      const res = await compare(
+        (zz, ww) => {
+          const w = matrixWeight(ww as tf.Tensor2D);
+          const y = headResults(T4(zz!), w);
+          w.packed?.dispose();
+          return y;
+        },
+        [z, wO],
+      );
       expect(res.rel).toBeLessThan(1e-6);
-      expect(res.kernels).toEqual(['RudderHeadResults']);
+      expect(res.kernels).toEqual(['RudderPackPanels', 'RudderHeadResults']);
       const result = rand([1, rows, h, n]);
       const bias = rand([n]);
       const sum = await compare((rr, bb) => sumHeads(T4(rr!), bb), [result, bias]);
@@ -161,10 +178,9 @@ describe('fused operations: native WebAssembly kernels against tfjs ops', () => 
       const w = rand([k, n], 0.3);
       const bias = rand([n]);
       const product = (xx: tf.Tensor, ww: tf.Tensor, bb?: tf.Tensor) => {
-        const W = ww as tf.Tensor2D;
-        const packed = packWeight(W);
-        const y = matMul(xx as tf.Tensor2D, { W, packed }, bb);
-        packed?.dispose();
+        const w = matrixWeight(ww as tf.Tensor2D);
+        const y = matMul(xx as tf.Tensor2D, w, bb);
+        w.packed?.dispose();
         return y;
       };
       const withBias = await compare(product, [x, w, bias]);
@@ -174,6 +190,32 @@ describe('fused operations: native WebAssembly kernels against tfjs ops', () => 
       expect(plain.rel).toBeLessThan(1e-6);
     });
   }
+
+  it('reads a weight held only as packed panels: its values, its columns, and a composed matmul', async () => {
+    await useBackend('wasm');
+    const host = rand([13, 21]); // 21 columns: the last panel is padded
+    const W = tf.tensor2d(host.data, [13, 21]);
+    const onlyPanels: MatrixWeight = { k: 13, n: 21, W: undefined, packed: packWeight(W) };
+    expect(onlyPanels.packed).toBeDefined();
+    await expectNoLeaks(() => {
+      const dense = tf.tidy(() => denseWeight(onlyPanels));
+      expect(dense.shape).toEqual([13, 21]);
+      expect(dense.dataSync()).toEqual(W.dataSync());
+      const ids = tf.tensor1d([0, 7, 8, 20, 8], 'int32');
+      const cols = tf.tidy(() => gatherColumns(onlyPanels, ids));
+      const want = tf.tidy(() => tf.transpose(tf.gather(W, ids, 1)));
+      expect(cols.shape).toEqual([5, 13]);
+      expect(cols.dataSync()).toEqual(want.dataSync());
+      const x = tf.tensor2d(rand([3, 13]).data, [3, 13]);
+      // Composed (as under a gradient tape): the panels are unpacked for the call, in the tidy.
+      const y = tf.tidy(() => withComposedOps(() => matMul(x, onlyPanels, undefined)));
+      const yWant = tf.matMul(x, W);
+      const gap = tf.tidy(() => tf.max(tf.abs(tf.sub(y, yWant))));
+      expect(gap.dataSync()[0]).toBeLessThan(1e-5);
+      tf.dispose([dense, ids, cols, want, x, y, yWant, gap]);
+    });
+    tf.dispose([W, onlyPanels.packed!]);
+  });
 
   for (const d of [768, 30, 3]) {
     it(`normalises rows of width ${d} (LayerNorm and RMSNorm), with their scales`, async () => {
