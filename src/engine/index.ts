@@ -31,6 +31,7 @@ export {
   type Hooks,
   hookName,
 } from './hooks';
+export { gatherColumns, matMul, withComposedOps } from './kernels/ops';
 export { KvCache } from './kv-cache';
 export { type LoadOptions, loadModel, readGenerationConfig, readSpec, readTokenizer } from './load';
 export {

@@ -4,10 +4,17 @@
  */
 import * as tf from '@tensorflow/tfjs-core';
 import { ShapeMismatchError } from './errors';
+import { denseWeight, type MatrixWeight, packWeight } from './kernels/ops';
 import { expectedWeights, type HostTensor, type ModelSpec } from './spec';
 
 export class DeviceWeights {
+  /** Every weight that is not a packed matrix (on WebAssembly) as one tensor in its canonical layout. */
   private readonly tensors = new Map<string, tf.Tensor>();
+  /**
+   * On WebAssembly, the matrices the forward pass multiplies by, packed for the native matmul and
+   * held only that way (W is unpacked on the rare paths that want it: gradients, weight edits).
+   */
+  private readonly packed = new Map<string, { k: number; n: number; panels: tf.Tensor }>();
   /** Fused device matrices and the canonical weights they hold, column block by column block. */
   private readonly fusions = new Map<string, readonly string[]>();
   /** True when embeddings are gathered from the columns of W_U (tied models hold one copy). */
@@ -36,20 +43,26 @@ export class DeviceWeights {
       if (opts.consume) (host as Map<string, HostTensor>).delete(name);
       return t;
     };
-    const put = (name: string, t: HostTensor) =>
-      weights.tensors.set(name, tf.tensor(t.data, [...t.shape], 'float32'));
+    const put = (name: string, t: tf.Tensor) => {
+      const panels = MATRIX.test(name) ? packWeight(t as tf.Tensor2D) : undefined;
+      if (!panels) return weights.tensors.set(name, t);
+      // One copy on the device: the packed panels replace W as soon as they exist.
+      weights.packed.set(name, { k: t.shape[0]!, n: t.shape[1]!, panels });
+      t.dispose();
+    };
+    const upload = (name: string, t: HostTensor) => put(name, tf.tensor(t.data, [...t.shape], 'float32'));
     try {
       for (const [name, parts] of projectionFusions(spec)) {
         weights.fusions.set(name, parts);
-        put(name, concatColumns(parts.map(take)));
+        upload(name, concatColumns(parts.map(take)));
       }
       for (const name of [...host.keys()])
-        if (name !== 'embed.W_E' && name !== 'unembed.W_U') put(name, take(name));
+        if (name !== 'embed.W_E' && name !== 'unembed.W_U') upload(name, take(name));
       const E = take('embed.W_E');
       const U = spec.tiedEmbeddings ? E : take('unembed.W_U');
       // [dModel, vocab]: x @ W_U without a transposed operand, which tfjs-wasm runs ~10x slower.
-      weights.tensors.set('unembed.W_U', transposeOnDevice(U));
-      if (!spec.tiedEmbeddings) put('embed.W_E', E);
+      put('unembed.W_U', transposeOnDevice(U));
+      if (!spec.tiedEmbeddings) upload('embed.W_E', E);
     } catch (e) {
       weights.dispose();
       throw e;
@@ -57,14 +70,29 @@ export class DeviceWeights {
     return weights;
   }
 
+  /** A weight that is not a matrix the forward pass multiplies by (those: `matrix`, `dense`). */
   get(name: string): tf.Tensor {
     const t = this.tensors.get(name);
-    if (!t) throw new Error(`internal: weight ${name} is not loaded`);
-    return t;
+    if (t) return t;
+    if (this.packed.has(name)) throw new Error(`internal: ${name} is held packed; use matrix() or dense()`);
+    throw new Error(`internal: weight ${name} is not loaded`);
   }
 
   maybe(name: string): tf.Tensor | undefined {
     return this.tensors.get(name);
+  }
+
+  /** A matrix the forward pass multiplies activations by (for kernels/ops.ts's matMul). */
+  matrix(name: string): MatrixWeight {
+    const p = this.packed.get(name);
+    if (p) return { k: p.k, n: p.n, W: undefined, packed: p.panels };
+    const W = this.get(name) as tf.Tensor2D;
+    return { k: W.shape[0], n: W.shape[1], W, packed: undefined };
+  }
+
+  /** A matrix's values [k, n] as a new tensor, whichever way it is held: call inside tf.tidy. */
+  dense(name: string): tf.Tensor2D {
+    return denseWeight(this.matrix(name));
   }
 
   /**
@@ -73,37 +101,55 @@ export class DeviceWeights {
    */
   toHost(spec: ModelSpec): Map<string, HostTensor> {
     const out = new Map<string, HostTensor>();
-    for (const [name, t] of this.tensors) {
+    const read = (name: string, transpose = false): HostTensor => {
+      const t = tf.tidy(() => {
+        const values = this.packed.has(name) ? this.dense(name) : tf.clone(this.get(name));
+        return transpose ? tf.transpose(values) : values;
+      });
+      const host = readHost(t);
+      t.dispose();
+      return host;
+    };
+    for (const name of [...this.tensors.keys(), ...this.packed.keys()]) {
       if (name === 'unembed.W_U') {
-        const back = tf.tidy(() => tf.transpose(t));
-        out.set(spec.tiedEmbeddings ? 'embed.W_E' : 'unembed.W_U', readHost(back));
-        back.dispose();
+        out.set(spec.tiedEmbeddings ? 'embed.W_E' : 'unembed.W_U', read(name, true));
         continue;
       }
       const parts = this.fusions.get(name);
       if (!parts) {
-        out.set(name, readHost(t));
+        out.set(name, read(name));
         continue;
       }
-      const whole = readHost(t);
+      const whole = read(name);
       const widths = parts.map((p) => expectedWeights(spec).get(p)!.at(-1)!);
       splitColumns(whole, widths).forEach((part, i) => out.set(parts[i]!, part));
     }
     return out;
   }
 
-  /** Total bytes held on the device. */
+  /** Total bytes held on the device (packed panels, padding included). */
   get bytes(): number {
     let n = 0;
-    for (const t of this.tensors.values()) n += t.size * 4;
+    for (const t of this.all()) n += t.size * 4;
     return n;
   }
 
   dispose(): void {
-    for (const t of this.tensors.values()) t.dispose();
+    for (const t of this.all()) t.dispose();
     this.tensors.clear();
+    this.packed.clear();
+  }
+
+  private all(): tf.Tensor[] {
+    return [...this.tensors.values(), ...[...this.packed.values()].map((p) => p.panels)];
   }
 }
+
+/**
+ * The matrices activations are multiplied by: the fused projections, W_O, the MLP's and the
+ * unembedding. On WebAssembly each is held packed instead of as W.
+ */
+const MATRIX = /(\.W_(QKV|O|in|out|GU)|^unembed\.W_U)$/;
 
 /**
  * One matmul instead of three (q|k|v) or two (gate|up): at decode time a step is a chain of small

@@ -67,7 +67,7 @@ export async function directLogitAttribution(
     const u = readoutVector(model, d);
     // Per layer, W_O[h]·u for every head: [H, D].
     const headReadout = Array.from({ length: L }, (_, l) =>
-      tf.reshape(tf.matMul(model.weights.get(`blocks.${l}.attn.W_O`), tf.reshape(u, [-1, 1])), [H, D]),
+      tf.reshape(tf.matMul(model.weights.dense(`blocks.${l}.attn.W_O`), tf.reshape(u, [-1, 1])), [H, D]),
     );
     let bias: tf.Tensor = tf.scalar(0);
     for (let l = 0; l < L; l++) {

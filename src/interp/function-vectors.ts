@@ -120,7 +120,7 @@ export async function functionVector(
   const fv = tf.tidy(() => {
     let sum: tf.Tensor = tf.zeros([1, d]);
     for (const { layer, head } of heads) {
-      const W_O = tf.slice(model.weights.get(`blocks.${layer}.attn.W_O`), [head * D, 0], [D, d]);
+      const W_O = tf.slice(model.weights.dense(`blocks.${layer}.attn.W_O`), [head * D, 0], [D, d]);
       const z = tf.tensor2d(means[layer]!.subarray(head * D, (head + 1) * D), [1, D]);
       sum = tf.add(sum, tf.matMul(z, W_O));
     }

@@ -4,7 +4,7 @@
  * All functions create tensors; call them inside `tf.tidy`.
  */
 import * as tf from '@tensorflow/tfjs-core';
-import { type Model, RudderError } from '../engine';
+import { gatherColumns, type Model, matMul, RudderError } from '../engine';
 
 /** ln_final(x) for x [..., d_model], exactly as the forward pass computes it. */
 export function finalNorm(model: Model, x: tf.Tensor): tf.Tensor {
@@ -26,7 +26,7 @@ export function finalNormScale(model: Model, x: tf.Tensor): tf.Tensor {
 
 /** x [n, d_model] → logits [n, vocab], soft-capped where the model caps its logits (Gemma 2). */
 export function unembed(model: Model, x: tf.Tensor2D): tf.Tensor2D {
-  const logits: tf.Tensor2D = tf.matMul(x, model.weights.get('unembed.W_U') as tf.Tensor2D);
+  const logits = matMul(x, model.weights.matrix('unembed.W_U'), undefined);
   const cap = model.spec.finalSoftcap;
   return cap ? (tf.mul(tf.tanh(tf.div(logits, cap)), cap) as tf.Tensor2D) : logits;
 }
@@ -41,9 +41,9 @@ export interface LogitDirection {
 export function unembedDirection(model: Model, dir: LogitDirection): tf.Tensor1D {
   assertTokens(model, [...dir.target, ...dir.baseline]);
   if (dir.target.length === 0) throw new RudderError('empty-input', 'A logit direction needs target tokens.');
-  const W_U = model.weights.get('unembed.W_U');
+  const W_U = model.weights.matrix('unembed.W_U');
   const meanCol = (ids: readonly number[]) =>
-    tf.mean(tf.gather(W_U, tf.tensor1d(Int32Array.from(ids), 'int32'), 1), 1);
+    tf.mean(gatherColumns(W_U, tf.tensor1d(Int32Array.from(ids), 'int32')), 0);
   const t = meanCol(dir.target);
   return (dir.baseline.length ? tf.sub(t, meanCol(dir.baseline)) : t) as tf.Tensor1D;
 }

@@ -102,8 +102,11 @@ describe('loading a model', () => {
     });
     expect(weightsReadBefore).toEqual([]);
     expect(read).toContain('model.safetensors');
-    // The estimate's weights are what the device holds once loaded (float32, tied unembedding once).
-    expect(weightBytes).toBe(tf.memory().numBytes - before);
+    // The estimate's weights are what the device holds once loaded (float32, tied unembedding once,
+    // one copy of each matrix), up to WebAssembly's packed panels padding a matrix to whole 8 columns.
+    const held = tf.memory().numBytes - before;
+    expect(held).toBe(model.weights.bytes);
+    expect(Math.abs(held - weightBytes) / weightBytes).toBeLessThan(0.005);
     model.dispose();
   });
 

@@ -65,7 +65,7 @@ describe.each([
         logits: 'none',
       });
       const last = (t: tf.Tensor) => tf.squeeze(tf.slice(t, [0, prompt.length - 1], [1, 1]));
-      const W_U = model.weights.get('unembed.W_U');
+      const W_U = model.weights.dense('unembed.W_U');
       const d = tf.sub(tf.mean(tf.gather(W_U, [3, 8], 1), 1), tf.squeeze(tf.gather(W_U, [4], 1)));
       const x = last(r.cache.get(`blocks.${L - 1}.hook_resid_post`)!);
       const sigma =
