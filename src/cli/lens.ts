@@ -6,7 +6,6 @@ import { readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import type { Model } from '../engine/node';
 import { sourceFromArg } from '../engine/node';
-// Not on interp's public face yet (its author owns index.ts's steering part).
 import {
   type LensResult,
   lensKlByLayer,

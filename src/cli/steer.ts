@@ -21,7 +21,7 @@ import {
   vectorToSafetensors,
 } from '../interp';
 import { num, parse, UsageError } from './args';
-import { encodePrompt, loadFromArgs, MODEL_OPTIONS } from './common';
+import { encodePrompt, loadFromArgs, MODEL_OPTIONS, tokenIds } from './common';
 import { PairsFileError, parsePairs } from './pairs';
 
 export const STEER_USAGE = `  rudder steer    --model <dir|url|owner/name> --pairs <pairs.json|pairs.csv> [--layer N|N,M|all]
@@ -171,13 +171,4 @@ export function parsePositions(arg: string): InterventionPositions {
 }
 
 /** For a model without a tokenizer, pairs give token ids ("12 7 99"). */
-function ids(p: PromptInput): number[] {
-  if (typeof p !== 'string') return p;
-  const out = p
-    .trim()
-    .split(/[\s,]+/)
-    .map(Number);
-  if (out.some((x) => !Number.isInteger(x)))
-    throw new UsageError('This model has no tokenizer.json: give the pairs as token ids ("12 7 99").');
-  return out;
-}
+const ids = (p: PromptInput): number[] => (typeof p === 'string' ? tokenIds(p) : p);

@@ -26,10 +26,10 @@ export {
   type CircuitHead,
   type CircuitNode,
   type CircuitOptions,
+  findRefusalCircuit,
   type RefusalCircuit,
   refusalCircuit,
 } from './circuit';
-export { ablateGates, splitByItem } from './circuit-eval';
 export {
   assertNever,
   type CompileContext,
@@ -37,6 +37,15 @@ export {
   compile,
   InterventionError,
 } from './compile';
+export { ablateGates, splitByItem } from './eval/circuit-eval';
+export { type OrganismData, readOrganismData } from './eval/organism-data';
+export { evaluateOrganism, type OrganismFigures } from './eval/organism-eval';
+export {
+  type Sentiment,
+  type SentimentClassifier,
+  trainSentimentClassifier,
+} from './eval/sentiment-classifier';
+export { evaluateSteering, type SteeringFigures } from './eval/steering-eval';
 export * from './formats';
 export {
   checkHead,
@@ -69,6 +78,8 @@ export {
   type VectorLensResult,
   vectorLens,
 } from './lens';
+// Host-side linear algebra on read-back activations.
+export { cosine, dot, mean, meanRows, norm, sub, unit } from './linalg';
 export {
   lastTokenKl,
   type Metric,
@@ -77,8 +88,6 @@ export {
   metricOnLogits,
   refusalProbability,
 } from './metrics';
-export { type OrganismData, readOrganismData } from './organism-data';
-export { evaluateOrganism, type OrganismFigures } from './organism-eval';
 export {
   type OrthogonalizedWeights,
   orthogonalizeModel,
@@ -109,14 +118,16 @@ export {
   type VectorRecipe,
 } from './recipe';
 export {
-  firstTokenIds,
   type RefusalByLayer,
+  type RefusalProfile,
   refusalByLayer,
   refusalDirection,
+  refusalProfile,
+  refusalReferences,
   refusalScores,
+  refusalTokenIds,
   replyStartTokens,
 } from './refusal';
-export { type Sentiment, type SentimentClassifier, trainSentimentClassifier } from './sentiment-classifier';
 export {
   applyWeightEdits,
   elasticNetLambda,
@@ -127,7 +138,6 @@ export {
   steer2editModel,
   type WeightEdits,
 } from './steer2edit';
-export { evaluateSteering, type SteeringFigures } from './steering-eval';
 export {
   lensKlByLayer,
   loadTunedLens,

@@ -7,20 +7,34 @@ import type { BackendName, ModelSpec, StopReason } from '../engine';
 import type { InlineVector, VectorSource } from '../experiment';
 import type {
   CandidateScore,
-  RefusalDrop as InterpRefusalDrop,
   Intervention,
+  LayerStat,
   PlaneRecipe,
   RefusalCircuit,
+  RefusalDrop,
+  RefusalFound,
+  RefusalProfile,
+  RefusalProgress,
+  RefusalSetCounts,
+  RefusalSets,
   UnitsRecipe,
   VectorRecipe,
 } from '../interp';
 
 export type {
   BackendName,
+  CandidateScore as RefusalCandidateScore,
   InlineVector,
   Intervention,
+  LayerStat,
   PlaneRecipe,
   RefusalCircuit,
+  RefusalDrop,
+  RefusalFound,
+  RefusalProfile,
+  RefusalProgress,
+  RefusalSetCounts,
+  RefusalSets,
   StopReason,
   UnitsRecipe,
   VectorRecipe,
@@ -114,21 +128,6 @@ export interface BuildProgress {
   /** Prompts read so far, of `total` (each pair is two prompts). */
   readonly done: number;
   readonly total: number;
-}
-
-/** What the layer strip shows for one layer, from the pairs' activations there. */
-export interface LayerStat {
-  readonly layer: number;
-  /**
-   * How consistently the pairs differ in one direction: the mean cosine between each pair's
-   * difference and the mean difference of the others (1: all agree; about 0: noise). Null with
-   * a single pair.
-   */
-  readonly separation: number | null;
-  /** Mean norm of the activations read (at the recipe's hook and position). */
-  readonly residualNorm: number;
-  /** Norm of the mean difference (the CAA vector) at this layer. */
-  readonly meanDiffNorm: number;
 }
 
 /** A built vector as the page sees it: numbers to choose a strength by, never the vector itself. */
@@ -271,66 +270,10 @@ export interface LensOutcome {
   readonly ms: number;
 }
 
-/** Harmful and harmless instructions (plain text, wrapped in the chat template by the worker). */
-export interface RefusalSets {
-  readonly harmful: readonly string[];
-  readonly harmless: readonly string[];
-}
-
 /** Refusal requests: sets left out mean the model's own (`datasets/harmful.json`, `harmless.json`). */
 export interface RefusalSetsRequest {
   readonly harmful?: readonly string[];
   readonly harmless?: readonly string[];
-}
-
-export interface RefusalProgress {
-  /** filter: Arditi's data filter; candidates: reading the means; score: one candidate scored. */
-  readonly stage: 'filter' | 'candidates' | 'score';
-  readonly done: number;
-  readonly total: number;
-}
-
-/** Why METHODS.md §5 drops a candidate; one candidate's scores (interp's selection, as plain numbers). */
-export type RefusalDrop = InterpRefusalDrop;
-export type RefusalCandidateScore = CandidateScore;
-
-export interface RefusalSetCounts {
-  /** Prompts given; then those used (split into thirds, capped, and kept by the data filter). */
-  readonly given: number;
-  readonly build: number;
-  readonly val: number;
-  readonly test: number;
-}
-
-export interface RefusalFound {
-  readonly modelId: string;
-  readonly nLayers: number;
-  readonly positions: readonly number[];
-  readonly layers: readonly number[];
-  /** Position-major, then layer, every candidate scored (late layers too, to show why they go). */
-  readonly scores: readonly RefusalCandidateScore[];
-  readonly chosen: RefusalCandidateScore | undefined;
-  /** Only when every candidate was dropped: the best dropped one, offered with its reasons. */
-  readonly fallback: RefusalCandidateScore | undefined;
-  readonly maxKl: number;
-  readonly lateFrom: number;
-  /** Mean refusal score of the validation prompts with no intervention (the charts' reference). */
-  readonly baseHarmful: number;
-  readonly baseHarmless: number;
-  /** Held-out harmful prompts (the test third): mean refusal score before and after ablation. */
-  readonly testHarmful: number;
-  readonly testHarmfulAblated: number;
-  readonly harmful: RefusalSetCounts;
-  readonly harmless: RefusalSetCounts;
-  /** The tokens a refusal starts with (R of the refusal score), as text. */
-  readonly refusalTokens: readonly string[];
-  /** Recipes of the chosen (or else the fallback) candidate, ready for the experiment. */
-  readonly vector: Extract<VectorRecipe, { from: 'refusal' }> | undefined;
-  /** §6's plane from the same build prompts (token ids, already in the chat template). */
-  readonly plane: PlaneRecipe | undefined;
-  readonly ms: number;
-  /** Where the time went: the data filter, reading the candidates, scoring them. */
-  readonly stageMs: { readonly filter: number; readonly candidates: number; readonly score: number };
 }
 
 export interface RefusalProfileRequest {
@@ -338,18 +281,6 @@ export interface RefusalProfileRequest {
   readonly chat: boolean;
   /** The direction: a refusal recipe (its build prompts are the references). */
   readonly vector: Extract<VectorRecipe, { from: 'refusal' }>;
-}
-
-export interface RefusalProfile {
-  /** `resid_pre 0` … `resid_pre L−1`, `resid_post L−1`. */
-  readonly labels: readonly string[];
-  /** Projection of the prompt onto the unit direction at each point. */
-  readonly prompt: readonly number[];
-  /** Mean projection of the recipe's harmful and harmless prompts. */
-  readonly harmful: readonly number[];
-  readonly harmless: readonly number[];
-  /** The position read (the direction's own, or −1 for a prompt too short for it). */
-  readonly position: number;
 }
 
 export interface RefusalCircuitResult {

@@ -24,9 +24,9 @@ import {
   type Intervention,
   type OrganismData,
   patchSweep,
-  REFUSAL_PREFIXES,
   readOrganismData,
   refusalScores,
+  refusalTokenIds,
 } from '../interp';
 import type { AttentionPattern, HeadScores, HeadScoresRequest, NextToken } from './api';
 
@@ -89,7 +89,7 @@ export class HeadsSession {
           return done({ values: [...dla.heads], dla: { target, baseline, logitDiff: dla.logitDiff } });
         }
         case 'patch': {
-          const refusal = refusalTokens(this.model);
+          const refusal = refusalTokenIds(this.model, { afterText: true });
           const [clean] = await refusalScores(this.model, [tokens], refusal);
           if (ctl.signal.aborted) throw new CancelledError();
           const counterpart = await this.counterpart(tokens, clean!, request, encode);
@@ -286,19 +286,6 @@ function pick(model: Model, next: readonly NextToken[], id: number | undefined, 
       prob: Number.NaN,
     }
   );
-}
-
-/**
- * R of METHODS.md §5: the first tokens of the usual refusal openings, written both at the start
- * of a reply and after a space (tokenizers differ in which one a reply starts with).
- */
-function refusalTokens(model: Model): number[] {
-  const tok = model.tokenizer;
-  if (!tok)
-    throw new RudderError('no-tokenizer', `${model.id} has no tokenizer.json; refusals are judged on text.`);
-  const first = (t: string) => tok.encode(t, { addSpecialTokens: false })[0];
-  const ids = REFUSAL_PREFIXES.flatMap((p) => [first(p), first(` ${p}`)]);
-  return [...new Set(ids.filter((id): id is number => id !== undefined))];
 }
 
 /** Entropy (nats) of each head's attention from the last position, [layers × heads]. */

@@ -28,6 +28,7 @@ import {
 import {
   type CompiledInterventions,
   compile,
+  encodeInput,
   type Intervention,
   type SteeringPlane,
   type SteeringVector,
@@ -561,20 +562,8 @@ function needTokenizer(model: Model): RudderTokenizer {
 }
 
 function encodePrompt(model: Model, request: Pick<GenerateRequest, 'prompt' | 'chat'>): number[] {
-  const tokenizer = needTokenizer(model);
-  const prompt = request.chat
-    ? tokenizer.encode(
-        tokenizer.applyChatTemplate([{ role: 'user', content: request.prompt }], {
-          addGenerationPrompt: true,
-        }),
-        { addSpecialTokens: false },
-      )
-    : tokenizer.encode(request.prompt);
-  // An empty prompt starts from BOS (Llama) or the end-of-text token (GPT-2's convention).
-  const start = tokenizer.bosTokenId ?? tokenizer.eosTokenIds[0];
-  if (prompt.length === 0 && start !== undefined) prompt.push(start);
-  if (prompt.length === 0) throw new RudderError('empty-prompt', 'Write a prompt first.');
-  return prompt;
+  needTokenizer(model);
+  return encodeInput(model, request.prompt, { chat: request.chat ?? false });
 }
 
 function checkSettings(r: GenerateRequest): void {

@@ -5,6 +5,14 @@
  * the host frees a replaced model only after that.
  */
 import { CancelledError, type Model, type ModelSource } from '../engine';
+import {
+  encodeInput,
+  findRefusalCircuit,
+  findRefusalDirection,
+  type RefusalByLayer,
+  refusalProfile,
+  refusalReferences,
+} from '../interp';
 import type {
   RefusalCircuitResult,
   RefusalFound,
@@ -14,15 +22,16 @@ import type {
   RefusalSets,
   RefusalSetsRequest,
 } from './api';
-import { findCircuit, findRefusalDirection, ownSets, refusalProfile, requestSets } from './refusal';
-import { refusalVectorCached } from './refusal-vector';
+import { ownSets, requestSets } from './refusal';
+import { recipeKey, refusalVectorCached, seed } from './refusal-vector';
 
 export class RefusalJobs {
   private own: Promise<RefusalSets> | undefined;
-  private findTicket = 0;
-  private circuitTicket = 0;
+  private findCtl: AbortController | undefined;
+  private circuitCtl: AbortController | undefined;
   private running = new Set<Promise<unknown>>();
-  private cancelled = false;
+  /** The profile's references depend on the direction only: computed once, not on every prompt edit. */
+  private references: { key: string; refs: RefusalByLayer } | undefined;
 
   constructor(
     readonly model: Model,
@@ -38,41 +47,66 @@ export class RefusalJobs {
   }
 
   find(req: RefusalSetsRequest, onProgress?: (p: RefusalProgress) => void): Promise<RefusalFound> {
-    const ticket = ++this.findTicket;
+    this.findCtl?.abort();
+    const ctl = new AbortController();
+    this.findCtl = ctl;
     return this.track(async () => {
       const sets = await requestSets(req, () => this.sets());
-      return findRefusalDirection(this.model, sets, {
+      const { found, direction } = await findRefusalDirection(this.model, sets, {
         ...(onProgress ? { onProgress } : {}),
-        stale: () => this.cancelled || ticket !== this.findTicket,
+        signal: ctl.signal,
       });
+      if (found.vector && direction) seed(this.model, found.vector, direction);
+      return found;
     });
   }
 
   profile(req: RefusalProfileRequest): Promise<RefusalProfile> {
-    return this.track(async () =>
-      refusalProfile(this.model, req, await refusalVectorCached(this.model, req.vector)),
-    );
+    return this.track(async () => {
+      const r = req.vector;
+      const direction = (await refusalVectorCached(this.model, r)).layers[r.layer]!;
+      const key = recipeKey(r);
+      if (this.references?.key !== key)
+        this.references = { key, refs: await refusalReferences(this.model, r, direction, r.position) };
+      const prompt = encodeInput(this.model, req.prompt, { chat: req.chat });
+      return refusalProfile(this.model, prompt, direction, r.position, this.references.refs);
+    });
   }
 
   circuit(
     req: RefusalSetsRequest,
     onProgress?: (p: { stage: string; done: number; total: number }) => void,
   ): Promise<RefusalCircuitResult> {
-    const ticket = ++this.circuitTicket;
+    this.circuitCtl?.abort();
+    const ctl = new AbortController();
+    this.circuitCtl = ctl;
     return this.track(async () => {
       const sets = await requestSets(req, () => this.sets());
-      return findCircuit(this.model, sets, {
-        onProgress: (p) => {
-          if (this.cancelled || ticket !== this.circuitTicket) throw new CancelledError();
-          onProgress?.(p);
+      const started = performance.now();
+      const found = await findRefusalCircuit(this.model, sets, {
+        maxPrompts: 16,
+        onProgress: (stage, done, total) => {
+          if (ctl.signal.aborted) throw new CancelledError();
+          onProgress?.({ stage, done, total });
         },
       });
+      const text = (ids: readonly number[]) => ids.map((id) => this.model.tokenizer!.decode([id]));
+      return {
+        circuit: found.circuit,
+        refuseTokens: text(found.refuse),
+        complyTokens: text(found.comply),
+        nLayers: this.model.spec.nLayers,
+        nHeads: this.model.spec.nHeads,
+        prompts: found.prompts,
+        ms: Math.round(performance.now() - started),
+      };
     });
   }
 
   /** Stops running jobs at their next step (the model is being replaced). */
   cancel(): void {
-    this.cancelled = true;
+    this.findCtl?.abort();
+    this.circuitCtl?.abort();
   }
 
   /** Settles when no job of this model is running. */

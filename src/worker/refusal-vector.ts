@@ -5,27 +5,15 @@
  */
 import { hookName, type Model } from '../engine';
 import {
-  candidateVector,
   collectActivations,
   encodeInput,
-  refusalCandidates,
+  mean,
+  norm,
+  type RefusalRecipe,
+  refusalVector,
   type SteeringVector,
-  type VectorRecipe,
 } from '../interp';
 import type { VectorInfo } from './api';
-
-export type RefusalRecipe = Extract<VectorRecipe, { from: 'refusal' }>;
-
-/** The vector a refusal recipe describes: the difference of means at its one position and layer. */
-export async function refusalVector(model: Model, recipe: RefusalRecipe): Promise<SteeringVector> {
-  const c = await refusalCandidates(model, {
-    harmful: recipe.harmful,
-    harmless: recipe.harmless,
-    positions: [recipe.position],
-    layers: [recipe.layer],
-  });
-  return candidateVector(c, recipe.position, recipe.layer);
-}
 
 /** Refusal vectors built per model, by recipe (the selection seeds it with what it chose). */
 const built = new WeakMap<Model, Map<string, SteeringVector>>();
@@ -82,18 +70,12 @@ export async function refusalBuilt(
       key: `refusal:${recipeKey(recipe)}`,
       hook: 'resid_pre',
       layers: [recipe.layer],
-      norms: [l2(r)],
-      residualNorms: [rows.reduce((s, x) => s + l2(x), 0) / Math.max(1, rows.length)],
+      norms: [norm(r)],
+      residualNorms: [mean(rows.map((x) => norm(x)))],
       perLayer: [],
       pairs: Math.min(recipe.harmful.length, recipe.harmless.length),
       ms: Math.round(performance.now() - started),
       cached,
     },
   };
-}
-
-function l2(a: Float32Array): number {
-  let s = 0;
-  for (const x of a) s += x * x;
-  return Math.sqrt(s);
 }

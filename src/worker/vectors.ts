@@ -6,39 +6,33 @@
  * Changing the coefficient touches none of this. Imported (inline) vectors, the planes of the
  * rotate operator and the unit rankings of AUSteer are cached here too.
  */
-import {
-  CancelledError,
-  type HookName,
-  hookName,
-  type Model,
-  RudderError,
-  yieldToEventLoop,
-} from '../engine';
+import { hookName, type Model, RudderError } from '../engine';
 import { type InlineVector, inlineLayers, type VectorSource } from '../experiment';
 import {
-  aggregate,
   buildPlane,
   buildUnits,
-  collectActivations,
+  type ContrastRecipe,
+  type ContrastRows,
+  contrastRows,
   encodeInput,
+  type LayerStat,
+  layerStats,
+  norm,
   type PlaneRecipe,
   type SteeringPlane,
   type SteeringVector,
   type UnitSelection,
   type UnitsRecipe,
   type VectorRecipe,
+  vectorFromRows,
   vectorLayers,
 } from '../interp';
-import type { BuildProgress, LayerStat, VectorInfo } from './api';
+import type { BuildProgress, VectorInfo } from './api';
 import { checkShape, hash, meanNorms, PROBE } from './inline-vectors';
 import { refusalBuilt } from './refusal-vector';
 
-type ContrastRecipe = Extract<VectorRecipe, { from: 'contrast' }>;
-
-/** Activations of one pair set: per layer, the positive rows then the negative rows. */
-interface PairRows {
-  readonly n: number;
-  readonly byLayer: readonly Float32Array[][];
+/** One pair set's rows at every layer, and each layer's scores for the strip. */
+interface PairRows extends ContrastRows {
   readonly stats: readonly LayerStat[];
 }
 
@@ -58,7 +52,8 @@ export class VectorStore {
     string,
     { promise: Promise<PairRows>; listeners: Set<(p: BuildProgress) => void> }
   >();
-  private generation = 0;
+  /** The read in progress: a newer read of other pairs aborts it. */
+  private readCtl: AbortController | undefined;
 
   /** Forgets everything (a new model was loaded). */
   clear(): void {
@@ -68,7 +63,7 @@ export class VectorStore {
     this.planes.clear();
     this.units.clear();
     this.reading.clear();
-    ++this.generation; // a read of the old model's activations is stale
+    this.readCtl?.abort(); // a read of the old model's activations is stale
   }
 
   /** The plane of a recipe (rotate), built once per pair set. */
@@ -123,7 +118,7 @@ export class VectorStore {
     }
     let vector = this.vectors.get(key);
     if (!vector) {
-      vector = vectorFrom(model, r, rows);
+      vector = vectorFromRows(model, r, rows);
       remember(this.vectors, key, vector);
     }
     const layers = vectorLayers(vector);
@@ -154,7 +149,7 @@ export class VectorStore {
     const key = `inline:${hash(JSON.stringify(v))}`;
     const hit = this.inline.get(key);
     if (hit) return { vector: hit.vector, info: { ...hit.info, cached: true, ms: 0 } };
-    ++this.generation; // it reads a probe: a pending contrast build for the old vector is now stale
+    this.readCtl?.abort(); // it reads a probe: a pending contrast build for the old vector is now stale
     const started = performance.now();
     const layers = inlineLayers(v);
     const vector: SteeringVector = { modelId: model.id, hook: v.hook, width: v.width, rows: 1, layers };
@@ -192,16 +187,13 @@ export class VectorStore {
       if (onProgress) running.listeners.add(onProgress);
       return running.promise;
     }
-    const ticket = ++this.generation;
+    this.readCtl?.abort();
+    const ctl = new AbortController();
+    this.readCtl = ctl;
     const listeners = new Set(onProgress ? [onProgress] : []);
-    const promise = this.read(
-      model,
-      r,
-      () => ticket !== this.generation,
-      (p) => {
-        for (const l of listeners) l(p);
-      },
-    )
+    const promise = this.read(model, r, ctl.signal, (p) => {
+      for (const l of listeners) l(p);
+    })
       .then((rows) => {
         remember(this.rows, rowsKey, rows);
         return rows;
@@ -216,35 +208,16 @@ export class VectorStore {
   private async read(
     model: Model,
     r: ContrastRecipe,
-    stale: () => boolean,
+    signal: AbortSignal,
     onProgress?: (p: BuildProgress) => void,
   ): Promise<PairRows> {
-    const nLayers = model.spec.nLayers;
-    const enc = { chat: r.chat ?? false };
-    const prompts = [
-      ...r.pairs.map((p) => encodeInput(model, p.positive, enc)),
-      ...r.pairs.map((p) => encodeInput(model, p.negative, enc)),
-    ];
-    if (r.position.kind === 'all')
-      throw new RudderError(
-        'bad-position',
-        'A contrast vector reads one position per prompt, not all of them.',
-      );
-    const hooks: HookName[] = Array.from({ length: nLayers }, (_, l) => hookName(r.hook, l));
-    const byLayer: Float32Array[][] = hooks.map(() => []);
-    onProgress?.({ done: 0, total: prompts.length });
-    for (let start = 0; start < prompts.length; start += BATCH) {
-      // Let a newer request (a newer build, a cancel) arrive between batches.
-      await yieldToEventLoop();
-      if (stale()) throw new CancelledError();
-      const acts = await collectActivations(model, prompts.slice(start, start + BATCH), hooks, r.position, {
-        batchSize: BATCH,
-      });
-      hooks.forEach((h, l) => byLayer[l]!.push(...acts.get(h)!));
-      onProgress?.({ done: Math.min(start + BATCH, prompts.length), total: prompts.length });
-    }
-    const n = r.pairs.length;
-    return { n, byLayer, stats: byLayer.map((rows, layer) => layerStat(layer, rows, n)) };
+    onProgress?.({ done: 0, total: 2 * r.pairs.length });
+    const rows = await contrastRows(model, r, {
+      batchSize: BATCH,
+      signal,
+      onProgress: (done, total) => onProgress?.({ done, total }),
+    });
+    return { ...rows, stats: layerStats(rows) };
   }
 }
 
@@ -255,47 +228,6 @@ function contrastOnly(recipe: VectorRecipe): ContrastRecipe {
       `Vectors from “${recipe.from}” recipes cannot be rebuilt in the page yet; only contrast pairs can.`,
     );
   return recipe;
-}
-
-function vectorFrom(model: Model, r: ContrastRecipe, rows: PairRows): SteeringVector {
-  const layers: Record<number, Float32Array> = {};
-  for (const l of r.layers) {
-    const all = rows.byLayer[l];
-    if (!all)
-      throw new RudderError(
-        'bad-layer',
-        `Layer ${l} does not exist (the model has 0..${model.spec.nLayers - 1}).`,
-      );
-    layers[l] = aggregate(r.method, all.slice(0, rows.n), all.slice(rows.n));
-  }
-  const width = layers[r.layers[0]!]!.length;
-  return { modelId: model.id, hook: r.hook, width, rows: 1, layers, recipe: { ...r, model: model.id } };
-}
-
-/**
- * How well one layer separates the pairs: the mean cosine between each pair's difference and
- * the mean difference of the other pairs (leave-one-out, so one pair cannot agree with itself);
- * 1 when every pair points the same way, about 0 for noise. Null with a single pair.
- */
-function layerStat(layer: number, rows: readonly Float32Array[], n: number): LayerStat {
-  const width = rows[0]?.length ?? 0;
-  const diffs = Array.from({ length: n }, (_, i) => sub(rows[i]!, rows[n + i]!));
-  const total = new Float32Array(width);
-  for (const d of diffs) for (let j = 0; j < width; j++) total[j]! += d[j]!;
-  let cos = 0;
-  for (const d of diffs) {
-    const rest = new Float32Array(width);
-    for (let j = 0; j < width; j++) rest[j] = total[j]! - d[j]!;
-    const den = norm(d) * norm(rest);
-    cos += den > 0 ? dot(d, rest) / den : 0;
-  }
-  const residualNorm = rows.reduce((s, r) => s + norm(r), 0) / Math.max(1, rows.length);
-  return {
-    layer,
-    separation: n > 1 ? cos / n : null,
-    residualNorm,
-    meanDiffNorm: norm(total) / Math.max(1, n),
-  };
 }
 
 function vectorKey(model: Model, r: ContrastRecipe): string {
@@ -310,16 +242,4 @@ export function remember<V>(map: Map<string, V>, key: string, value: V): void {
   map.delete(key);
   map.set(key, value);
   while (map.size > KEEP) map.delete(map.keys().next().value!);
-}
-
-function dot(a: Float32Array, b: Float32Array): number {
-  let s = 0;
-  for (let i = 0; i < a.length; i++) s += a[i]! * b[i]!;
-  return s;
-}
-const norm = (a: Float32Array) => Math.sqrt(dot(a, a));
-function sub(a: Float32Array, b: Float32Array): Float32Array {
-  const out = new Float32Array(a.length);
-  for (let i = 0; i < a.length; i++) out[i] = a[i]! - b[i]!;
-  return out;
 }

@@ -1,7 +1,17 @@
 /** Building vectors, planes and unit selections from prompts (METHODS.md §1-§7). */
 export { type ActAddOptions, buildActAdd } from './actadd';
 export { aggregate, meanDifference } from './aggregators';
-export { buildContrastVector, type ContrastOptions } from './contrast';
+export {
+  buildContrastVector,
+  type ContrastOptions,
+  type ContrastReading,
+  type ContrastRecipe,
+  type ContrastRows,
+  contrastRows,
+  type LayerStat,
+  layerStats,
+  vectorFromRows,
+} from './contrast';
 export {
   buildPlane,
   discriminativeModules,
@@ -17,9 +27,19 @@ export {
   type RefusalCandidates,
   type RefusalSelection,
   refusalCandidates,
+  refusalVector,
   type SelectionOptions,
   selectRefusalDirection,
 } from './refusal';
+export {
+  type FindOptions,
+  findRefusalDirection,
+  type RefusalFound,
+  type RefusalProgress,
+  type RefusalRecipe,
+  type RefusalSetCounts,
+  type RefusalSets,
+} from './refusal-find';
 export {
   type CandidateScore,
   CandidateScorer,

@@ -3,13 +3,14 @@
  * difference in means of resid_pre[l] between harmful and harmless instructions at every
  * post-instruction template position and layer; selection keeps candidates whose ablation does
  * not move harmless next-token distributions (KL ≤ 0.1), whose addition induces refusal
- * (induce ≥ 0), outside the last 20% of layers, and picks the lowest bypass score. The app's
- * refusal view (src/worker/refusal.ts) and the organisms' steering eval both select through here.
+ * (induce ≥ 0), outside the last 20% of layers, and picks the lowest bypass score. The whole
+ * pipeline (refusal-find.ts) and the organisms' steering eval both select through here. A recipe
+ * `{ from: 'refusal' }` rebuilds one candidate (refusalVector).
  */
 import { CancelledError, hookName, type Model, RudderError, yieldToEventLoop } from '../../engine';
 import { collectActivations } from '../activations';
 import { meanRows } from '../linalg';
-import type { PromptInput } from '../recipe';
+import type { PromptInput, VectorRecipe } from '../recipe';
 import type { SteeringVector } from '../vector';
 import { encodeInput, postInstructionLength } from './prompts';
 import {
@@ -33,6 +34,7 @@ export interface CandidateOptions {
   /** Text prompts are wrapped in the chat template (default true). */
   readonly chat?: boolean;
   readonly batchSize?: number;
+  readonly signal?: AbortSignal;
 }
 
 export interface RefusalCandidates {
@@ -63,7 +65,7 @@ export async function refusalCandidates(model: Model, opts: CandidateOptions): P
       prompts,
       hooks,
       { kind: 'all' },
-      { batchSize: opts.batchSize },
+      { batchSize: opts.batchSize, ...(opts.signal ? { signal: opts.signal } : {}) },
     );
     return hooks.map((h) =>
       positions.map((pos) =>
@@ -96,6 +98,20 @@ export async function refusalCandidates(model: Model, opts: CandidateOptions): P
 function defaultPositions(model: Model, chat: boolean): number[] {
   const n = chat && model.tokenizer?.hasChatTemplate ? postInstructionLength(model) : 1;
   return Array.from({ length: Math.max(n, 1) }, (_, i) => i - Math.max(n, 1));
+}
+
+/** The vector a refusal recipe describes: the difference of means at its one position and layer. */
+export async function refusalVector(
+  model: Model,
+  recipe: Extract<VectorRecipe, { from: 'refusal' }>,
+): Promise<SteeringVector> {
+  const c = await refusalCandidates(model, {
+    harmful: recipe.harmful,
+    harmless: recipe.harmless,
+    positions: [recipe.position],
+    layers: [recipe.layer],
+  });
+  return candidateVector(c, recipe.position, recipe.layer);
 }
 
 /** Candidate (position, layer) as a resid_pre vector carrying its recipe. */
@@ -135,8 +151,8 @@ export interface SelectionOptions {
   /** Prompts per forward pass (default 16). */
   readonly batchSize?: number;
   readonly onProgress?: (done: number, total: number) => void;
-  /** Checked before each candidate (after yielding to the event loop); true stops with CancelledError. */
-  readonly stale?: () => boolean;
+  /** Checked before each candidate (after yielding to the event loop); once aborted, CancelledError. */
+  readonly signal?: AbortSignal;
 }
 
 export interface RefusalSelection extends Choice {
@@ -178,7 +194,7 @@ export async function selectRefusalDirection(
     for (const position of c.positions) {
       for (const layer of c.layers) {
         await yieldToEventLoop();
-        if (opts.stale?.()) throw new CancelledError();
+        if (opts.signal?.aborted) throw new CancelledError();
         const { bypass, induce, kl } = await scorer.score(candidateVector(c, position, layer));
         const dropped = dropReasons({ layer, induce, kl }, filters);
         scores.push({ position, layer, bypass, induce, kl, dropped });
