@@ -5,9 +5,7 @@
  * a schema can never drift from what `compile` accepts. The Experiment schema composes these.
  */
 import { z } from 'zod';
-import { RudderError } from '../engine';
-import type { Intervention } from '../interp/interventions';
-import { UNIT_POINTS, VECTOR_HOOKS, VECTOR_METHODS } from '../interp/recipe';
+import { type Intervention, RudderError, UNIT_POINTS, VECTOR_HOOKS, VECTOR_METHODS } from '../interp';
 
 const layer = z.number().int().nonnegative();
 const tokenIds = z.array(z.number().int().nonnegative()).min(1);

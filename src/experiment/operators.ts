@@ -10,8 +10,7 @@
  * page allocate without limit.
  */
 import { z } from 'zod';
-import type { VectorRecipe } from '../interp';
-import { UNIT_POINTS, VECTOR_HOOKS } from '../interp/recipe';
+import { UNIT_POINTS, VECTOR_HOOKS, type VectorRecipe } from '../interp';
 import { VectorRecipeSchema } from './interventions';
 
 export const STEERING_OPERATORS = ['add', 'ablate', 'rotate', 'units'] as const;

@@ -3,6 +3,8 @@
  * Other folders import from here, never from a file inside.
  */
 
+// The error every method's failure extends (the engine's), for layers that may not import the engine.
+export { RudderError } from '../engine';
 // Reading activations.
 export { type CollectOptions, collectActivations, type Position } from './activations';
 export { type DlaOptions, type DlaResult, directLogitAttribution } from './attribution';

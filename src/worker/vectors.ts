@@ -1,10 +1,14 @@
 /**
- * Steering vectors in the worker, built from recipes and cached so that an edit rebuilds only
- * what it changed. Contrast prompts are read at every layer in one pass and the rows are kept
- * per (model, pairs, hook, position, chat): choosing another layer or method then costs a host
- * reduction, not a forward pass, and the same pass gives the layer strip its per-layer scores.
- * Changing the coefficient touches none of this. Imported (inline) vectors, the planes of the
- * rotate operator and the unit rankings of AUSteer are cached here too.
+ * Steering vectors in the worker, built from their sources and cached so that an edit rebuilds
+ * only what it changed. Contrast prompts are read at every layer in one pass (interp's
+ * contrastRows) and the rows are kept per (model, pairs, hook, position, chat): choosing another
+ * layer or method then costs a host reduction, not a forward pass, and the same pass gives the
+ * layer strip its per-layer scores. Changing the coefficient touches none of this. Refusal
+ * directions (§5), imported (inline) vectors, the planes of the rotate operator and the unit
+ * rankings of AUSteer are cached here too, per model: a new model gets a new store.
+ *
+ * Reads of activations run in one job slot: a read of other pairs aborts an older one still
+ * reading; a build whose pairs are being read already joins that read instead.
  */
 import { hookName, type Model, RudderError } from '../engine';
 import { type InlineVector, inlineLayers, type VectorSource } from '../experiment';
@@ -13,114 +17,113 @@ import {
   buildUnits,
   type ContrastRecipe,
   type ContrastRows,
+  collectActivations,
   contrastRows,
   encodeInput,
   type LayerStat,
   layerStats,
+  mean,
   norm,
   type PlaneRecipe,
+  type RefusalRecipe,
+  refusalVector,
   type SteeringPlane,
   type SteeringVector,
   type UnitSelection,
   type UnitsRecipe,
-  type VectorRecipe,
   vectorFromRows,
   vectorLayers,
 } from '../interp';
 import type { BuildProgress, VectorInfo } from './api';
 import { checkShape, hash, meanNorms, PROBE } from './inline-vectors';
-import { refusalBuilt } from './refusal-vector';
+import { JobSlot } from './job-slot';
 
 /** One pair set's rows at every layer, and each layer's scores for the strip. */
 interface PairRows extends ContrastRows {
   readonly stats: readonly LayerStat[];
 }
 
-/** Prompts per forward pass; also the step at which a stale build notices it is stale. */
+export interface BuiltVector {
+  readonly vector: SteeringVector;
+  readonly info: VectorInfo;
+}
+
+/** Prompts per forward pass; also the step at which a stale read notices it is stale. */
 const BATCH = 16;
-/** Pair sets kept (a person flips between a few presets and edits). */
+/** Entries kept per cache (a person flips between a few presets, edits and directions). */
 const KEEP = 6;
 
 export class VectorStore {
   private readonly rows = new Map<string, PairRows>();
-  private readonly vectors = new Map<string, SteeringVector>();
-  private readonly inline = new Map<string, { vector: SteeringVector; info: VectorInfo }>();
-  private readonly planes = new Map<string, SteeringPlane>();
-  private readonly units = new Map<string, UnitSelection>();
-  /** Pair sets being read now, by rows key. */
+  private readonly vectors = new Map<string, Promise<SteeringVector>>();
+  private readonly inline = new Map<string, Promise<BuiltVector>>();
+  private readonly refusal = new Map<string, Promise<SteeringVector>>();
+  private readonly planes = new Map<string, Promise<SteeringPlane>>();
+  private readonly units = new Map<string, Promise<UnitSelection>>();
+  /** Pair sets being read now, by rows key, with the builds waiting for each. */
   private readonly reading = new Map<
     string,
     { promise: Promise<PairRows>; listeners: Set<(p: BuildProgress) => void> }
   >();
-  /** The read in progress: a newer read of other pairs aborts it. */
-  private readCtl: AbortController | undefined;
+  readonly reads = new JobSlot();
 
-  /** Forgets everything (a new model was loaded). */
-  clear(): void {
-    this.rows.clear();
-    this.vectors.clear();
-    this.inline.clear();
-    this.planes.clear();
-    this.units.clear();
-    this.reading.clear();
-    this.readCtl?.abort(); // a read of the old model's activations is stale
-  }
+  constructor(readonly model: Model) {}
 
   /** The plane of a recipe (rotate), built once per pair set. */
-  async plane(model: Model, r: PlaneRecipe): Promise<SteeringPlane> {
-    const key = JSON.stringify([model.id, r.positive, r.negative, r.discriminative]);
-    let p = this.planes.get(key);
-    if (!p) {
-      p = await buildPlane(model, {
+  plane(r: PlaneRecipe): Promise<SteeringPlane> {
+    const key = JSON.stringify([r.positive, r.negative, r.discriminative]);
+    return cached(this.planes, key, () =>
+      buildPlane(this.model, {
         positive: r.positive,
         negative: r.negative,
         discriminative: r.discriminative,
-      });
-      remember(this.planes, key, p);
-    }
-    return p;
+      }),
+    );
   }
 
   /** The ranked units of a recipe (AUSteer), built once per pair set and point. */
-  async unitSelection(model: Model, r: UnitsRecipe): Promise<UnitSelection> {
-    const key = JSON.stringify([model.id, r.pairs, r.point, r.position, r.k]);
-    let u = this.units.get(key);
-    if (!u) {
-      u = await buildUnits(model, { pairs: r.pairs, point: r.point, position: r.position, k: r.k });
-      remember(this.units, key, u);
-    }
-    return u;
+  unitSelection(r: UnitsRecipe): Promise<UnitSelection> {
+    const key = JSON.stringify([r.pairs, r.point, r.position, r.k]);
+    return cached(this.units, key, () =>
+      buildUnits(this.model, { pairs: r.pairs, point: r.point, position: r.position, k: r.k }),
+    );
   }
 
-  /**
-   * Builds (or finds) the vector of a recipe. A newer build that must read activations makes an
-   * older one still reading stop at its next batch with CancelledError; one that finds its rows
-   * cached (or being read already) takes no slot, so resolving a known vector (a lens, a steered
-   * run) never cancels a build that is still reading.
-   */
-  async build(
-    model: Model,
-    recipe: VectorSource,
-    onProgress?: (p: BuildProgress) => void,
-  ): Promise<{ vector: SteeringVector; info: VectorInfo }> {
-    if (recipe.from === 'inline') return await this.fromInline(model, recipe);
-    // The refusal view's direction (METHODS.md §5), built and cached by its own module.
-    if (recipe.from === 'refusal') return refusalBuilt(model, recipe);
+  /** A refusal direction (§5) by its recipe; `seed` puts one the selection already built here. */
+  refusalVector(r: RefusalRecipe): Promise<SteeringVector> {
+    return cached(this.refusal, refusalKey(r), () => refusalVector(this.model, r));
+  }
+
+  seed(r: RefusalRecipe, v: SteeringVector): void {
+    remember(this.refusal, refusalKey(r), Promise.resolve(v));
+  }
+
+  /** Builds (or finds) the vector of a source, with the numbers the page shows for it. */
+  async build(source: VectorSource, onProgress?: (p: BuildProgress) => void): Promise<BuiltVector> {
+    switch (source.from) {
+      case 'inline':
+        return this.fromInline(source);
+      case 'refusal':
+        return this.fromRefusal(source);
+      case 'contrast':
+        return this.fromPairs(source, onProgress);
+      default:
+        throw new RudderError(
+          'unsupported-recipe',
+          `Vectors from “${source.from}” recipes cannot be rebuilt in the page yet; only contrast pairs can.`,
+        );
+    }
+  }
+
+  private async fromPairs(r: ContrastRecipe, onProgress?: (p: BuildProgress) => void): Promise<BuiltVector> {
     const started = performance.now();
-    const r = contrastOnly(recipe);
-    const key = vectorKey(model, r);
-    const rowsKey = pairsKey(model, r);
-    let cached = this.vectors.has(key);
+    const key = JSON.stringify([r.pairs, r.hook, r.position, r.chat ?? false, r.layers, r.method]);
+    const rowsKey = JSON.stringify([r.pairs, r.hook, r.position, r.chat ?? false]);
     let rows = this.rows.get(rowsKey);
-    if (!rows) {
-      cached = false;
-      rows = await this.readOnce(model, r, rowsKey, onProgress);
-    }
-    let vector = this.vectors.get(key);
-    if (!vector) {
-      vector = vectorFromRows(model, r, rows);
-      remember(this.vectors, key, vector);
-    }
+    const wasCached = rows !== undefined && this.vectors.has(key);
+    rows ??= await this.readOnce(r, rowsKey, onProgress);
+    const pairRows = rows;
+    const vector = await cached(this.vectors, key, async () => vectorFromRows(this.model, r, pairRows));
     const layers = vectorLayers(vector);
     return {
       vector,
@@ -133,23 +136,54 @@ export class VectorStore {
         perLayer: rows.stats,
         pairs: rows.n,
         ms: Math.round(performance.now() - started),
-        cached,
+        cached: wasCached,
       },
     };
   }
 
   /**
-   * An imported vector, bound to the current model once its shape is checked. Its residual norm
-   * (for the slider's range) is read from a short probe text, as it has no pairs of its own.
+   * A refusal direction with the numbers of its slider: its norm against the mean residual norm at
+   * its layer and position over (a few of) its harmless prompts.
    */
-  private async fromInline(
-    model: Model,
-    v: InlineVector,
-  ): Promise<{ vector: SteeringVector; info: VectorInfo }> {
+  private async fromRefusal(r: RefusalRecipe): Promise<BuiltVector> {
+    const started = performance.now();
+    const wasCached = this.refusal.has(refusalKey(r));
+    const vector = await this.refusalVector(r);
+    const hook = hookName('resid_pre', r.layer);
+    const prompts = r.harmless.slice(0, 8).map((p) => encodeInput(this.model, p, { chat: true }));
+    const acts = await collectActivations(this.model, prompts, [hook], { kind: 'index', index: r.position });
+    return {
+      vector,
+      info: {
+        key: `refusal:${refusalKey(r)}`,
+        hook: 'resid_pre',
+        layers: [r.layer],
+        norms: [norm(vector.layers[r.layer]!)],
+        residualNorms: [mean(acts.get(hook)!.map((x) => norm(x)))],
+        perLayer: [],
+        pairs: Math.min(r.harmful.length, r.harmless.length),
+        ms: Math.round(performance.now() - started),
+        cached: wasCached,
+      },
+    };
+  }
+
+  /**
+   * An imported vector, bound to the model once its shape is checked. Its residual norm (for the
+   * slider's range) is read from a short probe text, as it has no pairs of its own.
+   */
+  private async fromInline(v: InlineVector): Promise<BuiltVector> {
     const key = `inline:${hash(JSON.stringify(v))}`;
     const hit = this.inline.get(key);
-    if (hit) return { vector: hit.vector, info: { ...hit.info, cached: true, ms: 0 } };
-    this.readCtl?.abort(); // it reads a probe: a pending contrast build for the old vector is now stale
+    if (hit) {
+      const { vector, info } = await hit;
+      return { vector, info: { ...info, cached: true, ms: 0 } };
+    }
+    return cached(this.inline, key, () => this.probeInline(v, key));
+  }
+
+  private async probeInline(v: InlineVector, key: string): Promise<BuiltVector> {
+    const model = this.model;
     const started = performance.now();
     const layers = inlineLayers(v);
     const vector: SteeringVector = { modelId: model.id, hook: v.hook, width: v.width, rows: 1, layers };
@@ -157,27 +191,23 @@ export class VectorStore {
     const list = vectorLayers(vector);
     const probe = model.tokenizer ? encodeInput(model, PROBE) : [0, 1, 2, 3];
     const hooks = list.map((l) => hookName(v.hook, l));
+    const residualNorms = await this.reads.alongside(() => meanNorms(model, probe, hooks));
     const info: VectorInfo = {
       key,
       hook: v.hook,
       layers: list,
       norms: list.map((l) => norm(layers[l]!)),
-      residualNorms: await meanNorms(model, probe, hooks),
+      residualNorms,
       perLayer: [],
       pairs: 0,
       ms: Math.round(performance.now() - started),
       cached: false,
     };
-    remember(this.inline, key, { vector, info });
     return { vector, info };
   }
 
-  /**
-   * Reads a pair set's rows, taking the slot, unless the same set is being read already: then
-   * this build waits for that read (and shares its cancellation) instead of cancelling it.
-   */
+  /** Reads a pair set's rows in the read slot, unless the same set is being read already: then joins it. */
   private readOnce(
-    model: Model,
     r: ContrastRecipe,
     rowsKey: string,
     onProgress?: (p: BuildProgress) => void,
@@ -187,13 +217,20 @@ export class VectorStore {
       if (onProgress) running.listeners.add(onProgress);
       return running.promise;
     }
-    this.readCtl?.abort();
-    const ctl = new AbortController();
-    this.readCtl = ctl;
     const listeners = new Set(onProgress ? [onProgress] : []);
-    const promise = this.read(model, r, ctl.signal, (p) => {
+    const progress = (p: BuildProgress) => {
       for (const l of listeners) l(p);
-    })
+    };
+    const promise = this.reads
+      .run(async (signal) => {
+        progress({ done: 0, total: 2 * r.pairs.length });
+        const rows = await contrastRows(this.model, r, {
+          batchSize: BATCH,
+          signal,
+          onProgress: (done, total) => progress({ done, total }),
+        });
+        return { ...rows, stats: layerStats(rows) };
+      })
       .then((rows) => {
         remember(this.rows, rowsKey, rows);
         return rows;
@@ -204,41 +241,28 @@ export class VectorStore {
     this.reading.set(rowsKey, { promise, listeners });
     return promise;
   }
-
-  private async read(
-    model: Model,
-    r: ContrastRecipe,
-    signal: AbortSignal,
-    onProgress?: (p: BuildProgress) => void,
-  ): Promise<PairRows> {
-    onProgress?.({ done: 0, total: 2 * r.pairs.length });
-    const rows = await contrastRows(model, r, {
-      batchSize: BATCH,
-      signal,
-      onProgress: (done, total) => onProgress?.({ done, total }),
-    });
-    return { ...rows, stats: layerStats(rows) };
-  }
 }
 
-function contrastOnly(recipe: VectorRecipe): ContrastRecipe {
-  if (recipe.from !== 'contrast')
-    throw new RudderError(
-      'unsupported-recipe',
-      `Vectors from “${recipe.from}” recipes cannot be rebuilt in the page yet; only contrast pairs can.`,
-    );
-  return recipe;
+const refusalKey = (r: RefusalRecipe) =>
+  JSON.stringify([r.model, r.harmful, r.harmless, r.position, r.layer]);
+
+/**
+ * The cached value, or `make`'s. The promise is kept, so builds of the same thing that overlap
+ * (the lens and a generation resolving a new plane) share one; a failed one is forgotten.
+ */
+function cached<V>(map: Map<string, Promise<V>>, key: string, make: () => Promise<V>): Promise<V> {
+  const hit = map.get(key);
+  if (hit) return hit;
+  const p = make();
+  remember(map, key, p);
+  p.catch(() => {
+    if (map.get(key) === p) map.delete(key);
+  });
+  return p;
 }
 
-function vectorKey(model: Model, r: ContrastRecipe): string {
-  return JSON.stringify([model.id, r.pairs, r.hook, r.position, r.chat ?? false, r.layers, r.method]);
-}
-
-function pairsKey(model: Model, r: ContrastRecipe): string {
-  return JSON.stringify([model.id, r.pairs, r.hook, r.position, r.chat ?? false]);
-}
-
-export function remember<V>(map: Map<string, V>, key: string, value: V): void {
+/** Keeps the newest KEEP entries (re-setting a key makes it the newest). */
+function remember<V>(map: Map<string, V>, key: string, value: V): void {
   map.delete(key);
   map.set(key, value);
   while (map.size > KEEP) map.delete(map.keys().next().value!);

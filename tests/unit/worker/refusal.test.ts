@@ -19,8 +19,8 @@ import {
   refusalVector,
   type SteeringVector,
 } from '../../../src/interp';
-import { ownSets } from '../../../src/worker/refusal';
-import { refusalBuilt } from '../../../src/worker/refusal-vector';
+import { createHost, type ModelHost } from '../../../src/worker/host';
+import { VectorStore } from '../../../src/worker/vectors';
 import { useBackend } from '../../support/backend';
 import { expectNoLeaks } from '../../support/leaks';
 import { withoutSyncReads } from '../../support/sync-reads';
@@ -29,6 +29,7 @@ const DIR = resolve(import.meta.dirname, '../../../models/organism-llama');
 
 describe.skipIf(!existsSync(resolve(DIR, 'config.json')))('the refusal workflow in the worker', () => {
   let model: Model;
+  let host: ModelHost;
   let found: RefusalFound;
   let direction: SteeringVector;
   let sets: { harmful: readonly string[]; harmless: readonly string[] };
@@ -37,7 +38,9 @@ describe.skipIf(!existsSync(resolve(DIR, 'config.json')))('the refusal workflow 
   beforeAll(async () => {
     await useBackend('wasm');
     model = await loadModel(dirSource(DIR));
-    sets = await ownSets(dirSource(DIR));
+    host = createHost();
+    host.adopt(model, dirSource(DIR), { name: 'wasm', reason: 'test' });
+    sets = await host.refusalSets();
     // Read back asynchronously only, as the worker must (a synchronous read breaks WebGPU there).
     ({ found, direction } = (await withoutSyncReads(() =>
       expectNoLeaks(() =>
@@ -49,7 +52,7 @@ describe.skipIf(!existsSync(resolve(DIR, 'config.json')))('the refusal workflow 
       ),
     )) as { found: RefusalFound; direction: SteeringVector });
   }, 300_000);
-  afterAll(() => model?.dispose());
+  afterAll(() => host?.dispose());
 
   /** The refusal view's profile: references from the recipe's sets, then the prompt (chat). */
   async function profile(r: RefusalRecipe, v: SteeringVector, prompt: string) {
@@ -111,7 +114,7 @@ describe.skipIf(!existsSync(resolve(DIR, 'config.json')))('the refusal workflow 
 
   it("rebuilds another layer's direction and profiles with it, reading back asynchronously only", async () => {
     const r = { ...found.vector!, layer: (found.vector!.layer + 1) % model.spec.nLayers };
-    const built = await withoutSyncReads(() => refusalBuilt(model, r));
+    const built = await withoutSyncReads(() => new VectorStore(model).build(r));
     expect(built.info.cached).toBe(false);
     expect(built.info.residualNorms[0]).toBeGreaterThan(0);
     const p = await withoutSyncReads(() => profile(r, built.vector, r.harmful[0] as string));

@@ -36,7 +36,7 @@ describe('the builder’s vectors in the worker', () => {
   beforeAll(async () => {
     await useBackend('wasm');
     model = await loadModel(dirSource(DIR));
-    store = new VectorStore();
+    store = new VectorStore(model);
   });
   afterAll(() => model?.dispose());
 
@@ -45,16 +45,14 @@ describe('the builder’s vectors in the worker', () => {
     const ivs: Intervention[] = steeredInterventions(exp, model.spec.nLayers);
     const vectors: Record<string, SteeringVector> = {};
     for (const [name, src] of Object.entries(experimentRecipes(exp, spec())))
-      vectors[name] = vector ?? (await store.build(model, src)).vector;
+      vectors[name] = vector ?? (await store.build(src)).vector;
     const extras = steeringExtras(exp, spec());
     const planes = Object.fromEntries(
-      await Promise.all(
-        Object.entries(extras.planes).map(async ([n, r]) => [n, await store.plane(model, r)]),
-      ),
+      await Promise.all(Object.entries(extras.planes).map(async ([n, r]) => [n, await store.plane(r)])),
     );
     const units = Object.fromEntries(
       await Promise.all(
-        Object.entries(extras.units).map(async ([n, r]) => [n, await store.unitSelection(model, r)]),
+        Object.entries(extras.units).map(async ([n, r]) => [n, await store.unitSelection(r)]),
       ),
     );
     const c = compile(ivs, { model, vectors, planes, units });
@@ -89,7 +87,7 @@ describe('the builder’s vectors in the worker', () => {
 
   it('exports the vector in every format and imports each back to the same steered text', async () => {
     const exp = experiment({ coefficient: 6 });
-    const { vector } = await store.build(model, steeringRecipe(exp.steering, spec())!);
+    const { vector } = await store.build(steeringRecipe(exp.steering, spec())!);
     const original = await steered(exp, vector);
     for (const format of ['json', 'safetensors', 'gguf'] as const) {
       const file = exportVectorFile(model, vector, format);
@@ -104,7 +102,7 @@ describe('the builder’s vectors in the worker', () => {
   });
 
   it('refuses a wrong-width vector and a malformed file with messages that name the file', async () => {
-    const { vector } = await store.build(model, steeringRecipe(experiment({}).steering, spec())!);
+    const { vector } = await store.build(steeringRecipe(experiment({}).steering, spec())!);
     const narrow: SteeringVector = { ...vector, width: 16, layers: { 2: new Float32Array(16).fill(1) } };
     const bytes = new TextEncoder().encode(vectorToJson(narrow));
     expect(() => importVectorFile(model, bytes, 'narrow.json')).toThrow(
@@ -123,7 +121,7 @@ describe('the builder’s vectors in the worker', () => {
   });
 
   it('lenses the vector: its top promoted token is the one its direction raises most', async () => {
-    const { vector } = await store.build(model, steeringRecipe(experiment({}).steering, spec())!);
+    const { vector } = await store.build(steeringRecipe(experiment({}).steering, spec())!);
     const lens = await lensOf(model, vector, 5);
     expect(lens.layer).toBe(2);
     expect(lens.promoted).toHaveLength(5);
