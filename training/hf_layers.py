@@ -1,74 +1,57 @@
-"""Layers of the PyTorch reference (see hf_models.py): the Spec, and GPT-2's and Llama's blocks
-with Hugging Face's parameter names. Every activation passes through `hp(name, x)` with its
-TransformerLens hook name; `hp` and `kv` are hf_models.Hooks and hf_models.KVCache.
+"""Layers of the PyTorch reference (see hf_models.py), with Hugging Face's parameter names for each
+family (hf_spec.py). Every activation passes through `hp(name, x)` with its TransformerLens hook
+name; `hp` and `kv` are hf_models.Hooks and hf_models.KVCache.
 """
 
 from __future__ import annotations
 
 import math
-from dataclasses import dataclass
 
 import torch
 import torch.nn.functional as F
 from torch import nn
 
-
-# ---------------------------------------------------------------------------------------------
-# Spec: the blueprint, mirroring src/engine/spec.ts's ModelSpec.
-@dataclass(frozen=True)
-class Spec:
-    model_type: str  # 'gpt2' | 'llama' | 'qwen2' | 'mistral'
-    n_layers: int
-    d_model: int
-    n_heads: int
-    n_kv_heads: int  # < n_heads means grouped-query attention
-    d_head: int
-    d_mlp: int
-    vocab_size: int
-    n_ctx: int
-    norm_eps: float
-    act: str  # GPT-2's 'gelu_new' (tanh approximation) or 'gelu'; SwiGLU's gate 'silu'
-    qkv_bias: bool
-    o_bias: bool
-    tied: bool
-    rope_theta: float = 10000.0
-    rotary_layout: str = "half"  # HF's rotate_half; 'interleaved' pairs (2i, 2i+1) as llama2.c
-    sliding_window: int | None = None
-
-    @property
-    def is_gpt2(self) -> bool:
-        return self.model_type == "gpt2"
-
-
-def spec_from_hf(cfg: dict, rotary_layout: str = "half") -> Spec:
-    mt = cfg["model_type"]
-    if mt == "gpt2":
-        d = cfg["n_embd"]
-        if cfg.get("scale_attn_by_inverse_layer_idx") or cfg.get("reorder_and_upcast_attn"):
-            raise NotImplementedError("GPT-2 attention-scaling variants are not supported")
-        return Spec(mt, cfg["n_layer"], d, cfg["n_head"], cfg["n_head"], d // cfg["n_head"],
-                    cfg.get("n_inner") or 4 * d, cfg["vocab_size"],
-                    cfg.get("n_positions", cfg.get("n_ctx", 1024)),
-                    cfg.get("layer_norm_epsilon", 1e-5), cfg.get("activation_function", "gelu_new"),
-                    qkv_bias=True, o_bias=True, tied=cfg.get("tie_word_embeddings", True))
-    if mt not in ("llama", "qwen2", "mistral"):
-        raise ValueError(f"unsupported model_type {mt!r}; supported: gpt2, llama, qwen2, mistral")
-    if cfg.get("rope_scaling"):
-        raise NotImplementedError("rope_scaling is not supported")
-    d, h = cfg["hidden_size"], cfg["num_attention_heads"]
-    bias = bool(cfg.get("attention_bias", False))
-    window = cfg.get("sliding_window") if mt == "mistral" else None
-    return Spec(mt, cfg["num_hidden_layers"], d, h, cfg.get("num_key_value_heads") or h,
-                cfg.get("head_dim") or d // h, cfg["intermediate_size"], cfg["vocab_size"],
-                cfg.get("max_position_embeddings", 2048), cfg.get("rms_norm_eps", 1e-6),
-                cfg.get("hidden_act", "silu"), qkv_bias=mt == "qwen2" or bias, o_bias=bias,
-                tied=cfg.get("tie_word_embeddings", False),
-                rope_theta=float(cfg.get("rope_theta", 10000.0)), rotary_layout=rotary_layout,
-                sliding_window=window)
+try:
+    from .hf_spec import Spec, inv_freq
+except ImportError:
+    from hf_spec import Spec, inv_freq
 
 
 # ---------------------------------------------------------------------------------------------
-# Layers.
+# Norms. TransformerLens' hook_scale is the divisor [b, t, 1]; our hook_normalized is the norm's
+# whole output (weight and bias applied), see reference.py's NOTE.
+class Norm(nn.Module):
+    """LayerNorm ('layer'), RMSNorm ('rms') or Gemma's RMSNorm with (1 + weight) ('rms1p')."""
+
+    def __init__(self, d: int, eps: float, kind: str):
+        super().__init__()
+        self.kind, self.eps = kind, eps
+        self.weight = nn.Parameter(torch.zeros(d) if kind == "rms1p" else torch.ones(d))
+        if kind == "layer":
+            self.bias = nn.Parameter(torch.zeros(d))
+
+    def forward(self, x, hp=None, prefix: str | None = None):
+        h = x.float()  # as HF: normalise in float32
+        if self.kind == "layer":
+            h = h - h.mean(-1, keepdim=True)
+        ms = h.pow(2).mean(-1, keepdim=True) + self.eps
+        name = f"{prefix}.hook_scale"
+        # As HF (x * rsqrt) unless the scale is observed or replaced, as the engine does.
+        h = h / hp(name, ms.sqrt()) if hp is not None and hp.wants(name) else h * torch.rsqrt(ms)
+        if self.kind == "layer":
+            return (h * self.weight + self.bias).to(x.dtype)
+        if self.kind == "rms1p":
+            return (h * (1.0 + self.weight.float())).to(x.dtype)
+        return self.weight * h.to(x.dtype)
+
+
+def gelu_new(x):
+    return 0.5 * x * (1.0 + torch.tanh(math.sqrt(2.0 / math.pi) * (x + 0.044715 * x.pow(3))))
+
+
+ACTS = {"gelu_new": gelu_new, "gelu_pytorch_tanh": gelu_new, "gelu": F.gelu, "silu": F.silu}
+
+
 class Conv1D(nn.Module):
     """GPT-2's linear layer: OpenAI stored the weight as [in, out], so y = x @ W + b."""
 
@@ -81,48 +64,33 @@ class Conv1D(nn.Module):
         return x @ self.weight + self.bias
 
 
-class RMSNorm(nn.Module):
-    def __init__(self, d: int, eps: float):
-        super().__init__()
-        self.weight = nn.Parameter(torch.ones(d))
-        self.eps = eps
-
-    def forward(self, x):
-        # As HF: normalise in float32, cast back, then scale.
-        h = x.float()
-        h = h * torch.rsqrt(h.pow(2).mean(-1, keepdim=True) + self.eps)
-        return self.weight * h.to(x.dtype)
-
-
-def gelu_new(x):
-    return 0.5 * x * (1.0 + torch.tanh(math.sqrt(2.0 / math.pi) * (x + 0.044715 * x.pow(3))))
-
-
-ACTS = {"gelu_new": gelu_new, "gelu_pytorch_tanh": gelu_new, "gelu": F.gelu, "silu": F.silu}
-
-
+# ---------------------------------------------------------------------------------------------
+# Rotary positions.
 def rotary_cos_sin(s: Spec, offset: int, t: int):
-    """cos/sin of each position's angles, [t, d_head], laid out to match `apply_rotary`."""
-    inv_freq = 1.0 / (s.rope_theta ** (torch.arange(0, s.d_head, 2).float() / s.d_head))
-    freqs = torch.outer(torch.arange(offset, offset + t).float(), inv_freq)  # [t, d_head/2]
+    """cos/sin of each position's angles, [t, rotary_dim], laid out to match `apply_rotary`."""
+    freqs = torch.outer(torch.arange(offset, offset + t).float(), inv_freq(s))  # [t, dim/2]
     if s.rotary_layout == "half":
-        emb = torch.cat([freqs, freqs], dim=-1)  # pairs (i, i + d_head/2)
+        emb = torch.cat([freqs, freqs], dim=-1)  # pairs (i, i + dim/2)
     else:
         emb = freqs.repeat_interleave(2, dim=-1)  # pairs (2i, 2i + 1)
     return emb.cos(), emb.sin()
 
 
 def apply_rotary(x, cos, sin, layout: str):
-    """x: [batch, heads, t, d_head]."""
+    """x: [batch, heads, t, d_head]; the first cos.shape[-1] dims rotate, the rest pass."""
+    dim = cos.shape[-1]
+    rot, rest = x[..., :dim], x[..., dim:]
     if layout == "half":
-        x1, x2 = x.chunk(2, dim=-1)
+        x1, x2 = rot.chunk(2, dim=-1)
         rotated = torch.cat([-x2, x1], dim=-1)  # HF's rotate_half
     else:
-        x1, x2 = x[..., 0::2], x[..., 1::2]
+        x1, x2 = rot[..., 0::2], rot[..., 1::2]
         rotated = torch.stack([-x2, x1], dim=-1).flatten(-2)
-    return x * cos + rotated * sin
+    return torch.cat([rot * cos + rotated * sin, rest], dim=-1)
 
 
+# ---------------------------------------------------------------------------------------------
+# Attention: one computation, four ways of storing the projections.
 class Attention(nn.Module):
     def __init__(self, s: Spec):
         super().__init__()
@@ -131,6 +99,12 @@ class Attention(nn.Module):
         if s.is_gpt2:
             self.c_attn = Conv1D(d, 3 * d)  # q | k | v along the output axis
             self.c_proj = Conv1D(d, d)
+        elif s.model_type == "gpt_neox":
+            self.query_key_value = nn.Linear(d, 3 * hq, bias=s.qkv_bias)  # per head [q, k, v]
+            self.dense = nn.Linear(hq, d, bias=s.o_bias)
+        elif s.model_type == "phi3":
+            self.qkv_proj = nn.Linear(d, hq + 2 * hkv, bias=False)  # q | k | v
+            self.o_proj = nn.Linear(hq, d, bias=False)
         else:
             self.q_proj = nn.Linear(d, hq, bias=s.qkv_bias)
             self.k_proj = nn.Linear(d, hkv, bias=s.qkv_bias)
@@ -141,38 +115,58 @@ class Attention(nn.Module):
         """W_O as [heads*d_head, d_model] and its bias (or None)."""
         if self.s.is_gpt2:
             return self.c_proj.weight, self.c_proj.bias
-        return self.o_proj.weight.t(), self.o_proj.bias
+        o = self.dense if self.s.model_type == "gpt_neox" else self.o_proj
+        return o.weight.t(), o.bias
+
+    def project(self, x):
+        """q [b, t, heads, dh], k and v [b, t, kv_heads, dh]."""
+        s, (b, t, _) = self.s, x.shape
+        hq, hkv = s.n_heads * s.d_head, s.n_kv_heads * s.d_head
+        if s.is_gpt2:
+            q, k, v = self.c_attn(x).split(s.d_model, dim=-1)
+        elif s.model_type == "gpt_neox":
+            # modeling_gpt_neox: qkv.view(b, t, heads, 3 * head_size), then q, k, v per head.
+            q, k, v = self.query_key_value(x).view(b, t, s.n_heads, 3 * s.d_head).split(s.d_head, dim=-1)
+        elif s.model_type == "phi3":
+            q, k, v = self.qkv_proj(x).split([hq, hkv, hkv], dim=-1)
+        else:
+            q, k, v = self.q_proj(x), self.k_proj(x), self.v_proj(x)
+        return (q.reshape(b, t, s.n_heads, s.d_head), k.reshape(b, t, s.n_kv_heads, s.d_head),
+                v.reshape(b, t, s.n_kv_heads, s.d_head))
 
     def forward(self, x, l, hp, kv, rope):
         s, (b, t, _) = self.s, x.shape
-        if s.is_gpt2:
-            q, k, v = self.c_attn(x).split(s.d_model, dim=-1)
-        else:
-            q, k, v = self.q_proj(x), self.k_proj(x), self.v_proj(x)
-        q = hp(f"blocks.{l}.attn.hook_q", q.view(b, t, s.n_heads, s.d_head))  # [b, t, h, dh]
-        k = hp(f"blocks.{l}.attn.hook_k", k.view(b, t, s.n_kv_heads, s.d_head))  # [b, t, kvh, dh]
-        v = hp(f"blocks.{l}.attn.hook_v", v.view(b, t, s.n_kv_heads, s.d_head))
+        q, k, v = self.project(x)
+        q = hp(f"blocks.{l}.attn.hook_q", q)  # [b, t, h, dh], before rotary
+        k = hp(f"blocks.{l}.attn.hook_k", k)  # [b, t, kvh, dh]
+        v = hp(f"blocks.{l}.attn.hook_v", v)
+        if rope is not None:
+            q = apply_rotary(q.transpose(1, 2), *rope, s.rotary_layout).transpose(1, 2)
+            k = apply_rotary(k.transpose(1, 2), *rope, s.rotary_layout).transpose(1, 2)
+            q = hp(f"blocks.{l}.attn.hook_rot_q", q)
+            k = hp(f"blocks.{l}.attn.hook_rot_k", k)
         q, k, v = q.transpose(1, 2), k.transpose(1, 2), v.transpose(1, 2)  # [b, heads, t, dh]
         offset = kv.seen(l) if kv is not None else 0
-        if rope is not None:
-            q = apply_rotary(q, *rope, s.rotary_layout)
-            k = apply_rotary(k, *rope, s.rotary_layout)
         if kv is not None:
             k, v = kv.append(l, k, v)  # [b, kvh, T, dh], T = offset + t
         # Grouped-query attention: query head i reads kv head i // (heads / kv_heads), as repeat_kv.
         rep = s.n_heads // s.n_kv_heads
         if rep > 1:
             k, v = k.repeat_interleave(rep, dim=1), v.repeat_interleave(rep, dim=1)  # [b, h, T, dh]
-        scores = (q @ k.transpose(-1, -2)) / math.sqrt(s.d_head)  # [b, h, t, T]
+        scale = s.attn_scale if s.attn_scale is not None else 1 / math.sqrt(s.d_head)
+        scores = (q @ k.transpose(-1, -2)) * scale  # [b, h, t, T]
+        if s.attn_softcap:
+            scores = torch.tanh(scores / s.attn_softcap) * s.attn_softcap
         qpos = torch.arange(offset, offset + t)[:, None]
         kpos = torch.arange(k.shape[2])[None, :]
         masked = kpos > qpos
-        if s.sliding_window:
-            masked = masked | (qpos - kpos >= s.sliding_window)
-        scores = scores.masked_fill(masked, torch.finfo(scores.dtype).min)
+        window = s.window_at(l)
+        if window:
+            masked = masked | (qpos - kpos >= window)
+        # -inf as TransformerLens' hook_attn_scores has it (softmax gives the same as HF's finfo.min).
+        scores = hp(f"blocks.{l}.attn.hook_attn_scores", scores.masked_fill(masked, float("-inf")))
         pattern = hp(f"blocks.{l}.attn.hook_pattern", F.softmax(scores.float(), dim=-1).to(q.dtype))
-        z = (pattern @ v).transpose(1, 2)  # [b, t, h, dh]
-        z = hp(f"blocks.{l}.attn.hook_z", z)
+        z = hp(f"blocks.{l}.attn.hook_z", (pattern @ v).transpose(1, 2))  # [b, t, h, dh]
         w_o, b_o = self.out_weight()  # [h*dh, d]
         name = f"blocks.{l}.attn.hook_result"
         if hp.wants(name):  # per-head outputs are costly: only when someone asks
@@ -184,58 +178,92 @@ class Attention(nn.Module):
         return out if b_o is None else out + b_o  # [b, t, d]
 
 
-class GeluMLP(nn.Module):
+# ---------------------------------------------------------------------------------------------
+# MLPs: plain (GPT-2's Conv1D, GPT-NeoX's Linear) or gated (separate or Phi-3's fused gate_up).
+class MLP(nn.Module):
     def __init__(self, s: Spec):
         super().__init__()
-        self.c_fc, self.c_proj, self.act = Conv1D(s.d_model, s.d_mlp), Conv1D(s.d_mlp, s.d_model), ACTS[s.act]
+        self.s, self.act = s, ACTS[s.act]
+        d, m = s.d_model, s.d_mlp
+        if s.is_gpt2:
+            self.c_fc, self.c_proj = Conv1D(d, m), Conv1D(m, d)
+        elif s.model_type == "gpt_neox":
+            self.dense_h_to_4h, self.dense_4h_to_h = nn.Linear(d, m), nn.Linear(m, d)
+        elif s.model_type == "phi3":
+            self.gate_up_proj = nn.Linear(d, 2 * m, bias=False)  # gate | up
+            self.down_proj = nn.Linear(m, d, bias=False)
+        else:
+            self.gate_proj = nn.Linear(d, m, bias=s.mlp_bias)
+            self.up_proj = nn.Linear(d, m, bias=s.mlp_bias)
+            self.down_proj = nn.Linear(m, d, bias=s.mlp_bias)
 
     def forward(self, x, l, hp):
-        return self.c_proj(hp(f"blocks.{l}.mlp.hook_post", self.act(self.c_fc(x))))  # [b, t, d_mlp]
+        s, p = self.s, f"blocks.{l}.mlp"
+        if s.is_gpt2 or s.model_type == "gpt_neox":
+            fc, out = (self.c_fc, self.c_proj) if s.is_gpt2 else (self.dense_h_to_4h, self.dense_4h_to_h)
+            post = self.act(hp(f"{p}.hook_pre", fc(x)))
+            return out(hp(f"{p}.hook_post", post))  # [b, t, d_mlp] -> [b, t, d]
+        if s.model_type == "phi3":
+            gate, up = self.gate_up_proj(x).chunk(2, dim=-1)
+        else:
+            gate, up = self.gate_proj(x), self.up_proj(x)
+        pre, lin = hp(f"{p}.hook_pre", gate), hp(f"{p}.hook_pre_linear", up)
+        return self.down_proj(hp(f"{p}.hook_post", self.act(pre) * lin))
 
 
-class SwiGLU(nn.Module):
-    def __init__(self, s: Spec):
-        super().__init__()
-        self.gate_proj = nn.Linear(s.d_model, s.d_mlp, bias=False)
-        self.up_proj = nn.Linear(s.d_model, s.d_mlp, bias=False)
-        self.down_proj = nn.Linear(s.d_mlp, s.d_model, bias=False)
-        self.act = ACTS[s.act]
-
-    def forward(self, x, l, hp):
-        post = self.act(self.gate_proj(x)) * self.up_proj(x)  # [b, t, d_mlp]
-        return self.down_proj(hp(f"blocks.{l}.mlp.hook_post", post))
+# ---------------------------------------------------------------------------------------------
+# The block: names of the parts per family; the residual stream is shared.
+NORM_NAMES = {  # our norm -> HF module name
+    "gpt2": {"ln1": "ln_1", "ln2": "ln_2"},
+    "gpt_neox": {"ln1": "input_layernorm", "ln2": "post_attention_layernorm"},
+    # Gemma 2 names its post-attention norm like Llama's pre-MLP norm: TransformerLens calls them
+    # ln1_post (after attention) and ln2 (pre_feedforward_layernorm).
+    "gemma2": {"ln1": "input_layernorm", "ln1_post": "post_attention_layernorm",
+               "ln2": "pre_feedforward_layernorm", "ln2_post": "post_feedforward_layernorm"},
+}
+LLAMA_NORMS = {"ln1": "input_layernorm", "ln2": "post_attention_layernorm"}
 
 
 class Block(nn.Module):
-    """Subclasses only name the four parts as HF does; the residual stream is shared."""
+    def __init__(self, s: Spec):
+        super().__init__()
+        self.s = s
+        self.names = NORM_NAMES.get(s.model_type, LLAMA_NORMS)
+        # Registered in forward order (parameter order decides the random init's draws).
+        self.add_norm("ln1")
+        attn = "attn" if s.is_gpt2 else "attention" if s.model_type == "gpt_neox" else "self_attn"
+        setattr(self, attn, Attention(s))
+        self.attn_name = attn
+        if s.post_norms:
+            self.add_norm("ln1_post")
+        self.add_norm("ln2")
+        self.mlp = MLP(s)
+        if s.post_norms:
+            self.add_norm("ln2_post")
+
+    @property
+    def attn_(self) -> Attention:
+        return getattr(self, self.attn_name)
+
+    def add_norm(self, ours):
+        setattr(self, self.names[ours], Norm(self.s.d_model, self.s.norm_eps, self.s.norm))
+
+    def norm(self, ours, x, l, hp):
+        out = getattr(self, self.names[ours])(x, hp, f"blocks.{l}.{ours}")
+        return hp(f"blocks.{l}.{ours}.hook_normalized", out)
 
     def forward(self, x, l, hp, kv, rope):
         x = hp(f"blocks.{l}.hook_resid_pre", x)  # [b, t, d]
-        h = hp(f"blocks.{l}.ln1.hook_normalized", self.norm1(x))
-        attn_out = hp(f"blocks.{l}.hook_attn_out", self.attn_(h, l, hp, kv, rope))
+        attn_out = self.attn_(self.norm("ln1", x, l, hp), l, hp, kv, rope)
+        if self.s.post_norms:
+            attn_out = self.norm("ln1_post", attn_out, l, hp)
+        attn_out = hp(f"blocks.{l}.hook_attn_out", attn_out)
+        if self.s.parallel_residual:  # modeling_gpt_neox: mlp_output + attn_output + hidden_states
+            mlp_out = hp(f"blocks.{l}.hook_mlp_out", self.mlp(self.norm("ln2", x, l, hp), l, hp))
+            return hp(f"blocks.{l}.hook_resid_post", mlp_out + attn_out + x)
         x = hp(f"blocks.{l}.hook_resid_mid", x + attn_out)
-        h = hp(f"blocks.{l}.ln2.hook_normalized", self.norm2(x))
-        mlp_out = hp(f"blocks.{l}.hook_mlp_out", self.mlp(h, l, hp))
+        mlp_out = self.mlp(self.norm("ln2", x, l, hp), l, hp)
+        if self.s.post_norms:
+            mlp_out = self.norm("ln2_post", mlp_out, l, hp)
+        mlp_out = hp(f"blocks.{l}.hook_mlp_out", mlp_out)
         return hp(f"blocks.{l}.hook_resid_post", x + mlp_out)
-
-
-class GPT2Block(Block):
-    def __init__(self, s: Spec):
-        super().__init__()
-        self.ln_1, self.attn = nn.LayerNorm(s.d_model, eps=s.norm_eps), Attention(s)
-        self.ln_2, self.mlp = nn.LayerNorm(s.d_model, eps=s.norm_eps), GeluMLP(s)
-
-    norm1 = property(lambda self: self.ln_1)
-    norm2 = property(lambda self: self.ln_2)
-    attn_ = property(lambda self: self.attn)
-
-
-class LlamaBlock(Block):
-    def __init__(self, s: Spec):
-        super().__init__()
-        self.input_layernorm, self.self_attn = RMSNorm(s.d_model, s.norm_eps), Attention(s)
-        self.post_attention_layernorm, self.mlp = RMSNorm(s.d_model, s.norm_eps), SwiGLU(s)
-
-    norm1 = property(lambda self: self.input_layernorm)
-    norm2 = property(lambda self: self.post_attention_layernorm)
-    attn_ = property(lambda self: self.self_attn)

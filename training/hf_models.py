@@ -1,5 +1,6 @@
-"""A small PyTorch reference for Hugging Face's GPT-2 and Llama-family (Llama, Qwen2, Mistral)
-causal LMs, written from scratch (transformers is not installed) to match its semantics.
+"""A small PyTorch reference for Hugging Face's causal LMs of the families the engine runs (GPT-2;
+Llama, Qwen2, Mistral; Gemma, Gemma 2; GPT-NeoX; Phi-3), written from scratch (transformers is
+not installed) to match its semantics.
 
 Parameters carry Hugging Face's names, so `state_dict()` loads from and saves to HF checkpoints
 as is. Every intermediate activation passes through `hp(name, x)` with its TransformerLens hook
@@ -21,10 +22,12 @@ import torch
 from torch import nn
 
 try:  # a package import (training.hf_models) or a script beside it
-    from .hf_layers import GPT2Block, LlamaBlock, RMSNorm, Spec, rotary_cos_sin, spec_from_hf
+    from .hf_layers import Block, Norm, rotary_cos_sin
+    from .hf_spec import Spec, spec_from_hf
     from .safetensors_io import load_checkpoint, save_checkpoint
 except ImportError:
-    from hf_layers import GPT2Block, LlamaBlock, RMSNorm, Spec, rotary_cos_sin, spec_from_hf
+    from hf_layers import Block, Norm, rotary_cos_sin
+    from hf_spec import Spec, spec_from_hf
     from safetensors_io import load_checkpoint, save_checkpoint
 
 __all__ = ["CausalLM", "Hooks", "KVCache", "Spec", "from_config", "load_pretrained",
@@ -85,43 +88,52 @@ class KVCache:
 # ---------------------------------------------------------------------------------------------
 # The model.
 class CausalLM(nn.Module):
-    """GPT2LMHeadModel or LlamaForCausalLM (also Qwen2, Mistral), with HF parameter names."""
+    """*ForCausalLM of the spec's family, with HF parameter names."""
 
     # Buffers some HF versions save that carry no weights (causal masks, rotary frequencies).
-    IGNORED_SUFFIXES = (".attn.bias", ".attn.masked_bias", ".rotary_emb.inv_freq")
+    IGNORED_SUFFIXES = (".attn.bias", ".attn.masked_bias", ".attention.bias", ".attention.masked_bias",
+                        ".rotary_emb.inv_freq")
+    # Where each family keeps its body, and what it calls the parts.
+    LAYOUT = {  # body, embedding, layers, final norm, untied unembedding
+        "gpt2": ("transformer", "wte", "h", "ln_f", "lm_head"),
+        "gpt_neox": ("gpt_neox", "embed_in", "layers", "final_layer_norm", "embed_out"),
+    }
+    LLAMA_LAYOUT = ("model", "embed_tokens", "layers", "norm", "lm_head")
 
     def __init__(self, s: Spec, hf_config: dict):
         super().__init__()
         self.spec, self.hf_config = s, dict(hf_config)
-        if s.is_gpt2:
-            self.transformer = nn.Module()
-            self.transformer.wte = nn.Embedding(s.vocab_size, s.d_model)
-            self.transformer.wpe = nn.Embedding(s.n_ctx, s.d_model)
-            self.transformer.h = nn.ModuleList(GPT2Block(s) for _ in range(s.n_layers))
-            self.transformer.ln_f = nn.LayerNorm(s.d_model, eps=s.norm_eps)
-        else:
-            self.model = nn.Module()
-            self.model.embed_tokens = nn.Embedding(s.vocab_size, s.d_model)
-            self.model.layers = nn.ModuleList(LlamaBlock(s) for _ in range(s.n_layers))
-            self.model.norm = RMSNorm(s.d_model, s.norm_eps)
-        if not s.tied:  # tied models have no lm_head parameter at all, as HF saves them
-            self.lm_head = nn.Linear(s.d_model, s.vocab_size, bias=False)
+        body, emb, layers, norm, head = self.LAYOUT.get(s.model_type, self.LLAMA_LAYOUT)
+        self.names = (body, emb, layers, norm, head)
+        setattr(self, body, nn.Module())
+        b = getattr(self, body)
+        setattr(b, emb, nn.Embedding(s.vocab_size, s.d_model))
+        if s.learned_pos:
+            b.wpe = nn.Embedding(s.n_ctx, s.d_model)
+        setattr(b, layers, nn.ModuleList(Block(s) for _ in range(s.n_layers)))
+        setattr(b, norm, Norm(s.d_model, s.norm_eps, s.norm))
+        if not s.tied:  # tied models have no unembedding parameter at all, as HF saves them
+            setattr(self, head, nn.Linear(s.d_model, s.vocab_size, bias=False))
 
     @property
     def embed(self) -> nn.Embedding:
-        return self.transformer.wte if self.spec.is_gpt2 else self.model.embed_tokens
+        return getattr(getattr(self, self.names[0]), self.names[1])
 
     @property
     def blocks(self) -> nn.ModuleList:
-        return self.transformer.h if self.spec.is_gpt2 else self.model.layers
+        return getattr(getattr(self, self.names[0]), self.names[2])
 
     @property
     def final_norm(self) -> nn.Module:
-        return self.transformer.ln_f if self.spec.is_gpt2 else self.model.norm
+        return getattr(getattr(self, self.names[0]), self.names[3])
+
+    @property
+    def embed_key(self) -> str:
+        return f"{self.names[0]}.{self.names[1]}.weight"
 
     @property
     def unembed_weight(self) -> torch.Tensor:  # [vocab, d_model]
-        return self.embed.weight if self.spec.tied else self.lm_head.weight
+        return self.embed.weight if self.spec.tied else getattr(self, self.names[4]).weight
 
     def forward(self, ids, hooks: Hooks | None = None, kv: KVCache | None = None, last_only=False):
         """ids: [batch, t] -> logits [batch, t, vocab] ([batch, 1, vocab] when last_only).
@@ -131,9 +143,12 @@ class CausalLM(nn.Module):
         offset = kv.length if kv is not None else 0
         if offset + t > s.n_ctx:
             raise ValueError(f"sequence of {offset + t} tokens exceeds n_ctx={s.n_ctx}")
-        x = hp("hook_embed", self.embed(ids))  # [b, t, d]
+        x = self.embed(ids)
+        if s.embed_scale:  # Gemma: sqrt(d_model) rounded to the embedding dtype, as HF does
+            x = x * torch.tensor(s.d_model**0.5, dtype=x.dtype)
+        x = hp("hook_embed", x)  # [b, t, d]
         rope = None
-        if s.is_gpt2:
+        if s.learned_pos:
             pos = self.transformer.wpe(torch.arange(offset, offset + t))[None].expand_as(x)
             x = x + hp("hook_pos_embed", pos)
         else:
@@ -142,8 +157,11 @@ class CausalLM(nn.Module):
             x = block(x, l, hp, kv, rope)
         if last_only:
             x = x[:, -1:]
-        x = hp("ln_final.hook_normalized", self.final_norm(x))
-        return x @ self.unembed_weight.t()  # [b, t, vocab]
+        x = hp("ln_final.hook_normalized", self.final_norm(x, hp, "ln_final"))
+        logits = x @ self.unembed_weight.t()  # [b, t, vocab]
+        if s.final_softcap:  # Gemma2ForCausalLM: logits = cap * tanh(logits / cap)
+            logits = torch.tanh(logits / s.final_softcap) * s.final_softcap
+        return logits
 
     def run_with_cache(self, ids, names="all", fns=None):
         """Returns (logits, {hook name: activation}) for `names` ('all' or a collection)."""
@@ -173,11 +191,11 @@ class CausalLM(nn.Module):
         as GPT-2 does, zero biases, unit norms; `norm_noise` perturbs norm weights and biases so
         that tests notice a forgotten one."""
         gen = torch.Generator().manual_seed(seed) if seed is not None else None
-        out_proj = ("c_proj.weight", "o_proj.weight", "down_proj.weight")
+        out_proj = ("c_proj.weight", "o_proj.weight", "down_proj.weight", "dense.weight", "dense_4h_to_h.weight")
+        norms = {id(p) for m in self.modules() if isinstance(m, Norm) for p in m.parameters()}
         for name, p in self.named_parameters():
-            if name.endswith(("ln_1.weight", "ln_2.weight", "ln_f.weight", "norm.weight",
-                              "layernorm.weight")):
-                p.fill_(1.0)
+            if id(p) in norms and name.endswith("weight"):
+                p.fill_(0.0 if self.spec.norm == "rms1p" else 1.0)  # Gemma stores w for (1 + w)
                 if norm_noise:
                     p.add_(torch.randn(p.shape, generator=gen) * norm_noise)
             elif p.dim() == 1:  # biases
@@ -193,10 +211,10 @@ class CausalLM(nn.Module):
         key and shape; all problems are listed at once."""
         sd = {k: v for k, v in sd.items() if not k.endswith(self.IGNORED_SUFFIXES)}
         own = self.state_dict()
-        if self.spec.tied and "lm_head.weight" in sd:  # some tied checkpoints still store a copy
-            extra = sd.pop("lm_head.weight")
-            emb_key = "transformer.wte.weight" if self.spec.is_gpt2 else "model.embed_tokens.weight"
-            if emb_key in sd and not torch.equal(extra.float(), sd[emb_key].float()):
+        head = f"{self.names[4]}.weight"
+        if self.spec.tied and head in sd:  # some tied checkpoints still store a copy
+            extra = sd.pop(head)
+            if self.embed_key in sd and not torch.equal(extra.float(), sd[self.embed_key].float()):
                 raise ValueError("tie_word_embeddings is true but lm_head.weight differs from the embedding")
         missing = sorted(set(own) - set(sd))
         unexpected = sorted(set(sd) - set(own))

@@ -5,6 +5,10 @@
 Deterministic: fixed seeds, CPU, float32. Everything lands in tests/fixtures/reference/:
 
     gpt2-tiny/  llama-gqa/  qwen2-tiny/         config.json, model.safetensors (F32), golden.*
+    gemma-tiny/  gemma2-tiny/  pythia-tiny/     one per family and feature (see FAMILY_FIXTURES):
+    neox-sequential/  phi3-tiny/                every switch the family has is on and active
+    llama3-rope-bias/  llama-rope-linear/       (checked by switching it off: logits must move)
+    mistral-window/
     gpt2-tiny-f16/  llama-gqa-bf16/             the same weights stored F16 / BF16, and a golden
                                                 computed from the rounded weights
     llama-gqa-sharded/                          F32 in two shards + model.safetensors.index.json
@@ -26,6 +30,8 @@ import sys
 import torch
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
+import dataclasses  # noqa: E402
+
 from hf_models import CausalLM, load_pretrained, save_pretrained, spec_from_hf  # noqa: E402
 from safetensors_io import read_safetensors, write_safetensors  # noqa: E402
 
@@ -56,32 +62,112 @@ QWEN2 = {
     "bos_token_id": 3, "eos_token_id": [4, 5], "torch_dtype": "float32",
 }
 
-# Layer 0 gets every hook point; the last layer the residual-stream ones.
-FULL = ["hook_resid_pre", "ln1.hook_normalized", "attn.hook_q", "attn.hook_k", "attn.hook_v",
-        "attn.hook_pattern", "attn.hook_z", "attn.hook_result", "hook_attn_out",
-        "hook_resid_mid", "ln2.hook_normalized", "mlp.hook_post", "hook_mlp_out",
-        "hook_resid_post"]
-BRIEF = ["hook_resid_pre", "hook_attn_out", "attn.hook_z", "hook_mlp_out", "hook_resid_post"]
+BASE = {"initializer_range": 0.02, "torch_dtype": "float32", "max_position_embeddings": 64,
+        "rope_theta": 10000.0}
+# Small shapes, every feature of the family switched on, and sized so that it acts on the test
+# sequences (7 and 24 tokens, 27 while generating): windows shorter than 7, caps below the
+# scores' and logits' range, rope scaling whose original context is shorter than 24.
+FAMILY_FIXTURES = {
+    "gemma-tiny": (dict(BASE, architectures=["GemmaForCausalLM"], model_type="gemma", vocab_size=200,
+                        hidden_size=32, intermediate_size=72, num_hidden_layers=2, num_attention_heads=4,
+                        num_key_value_heads=1, head_dim=12, rms_norm_eps=1e-6,
+                        hidden_activation="gelu_pytorch_tanh", hidden_act="gelu",
+                        tie_word_embeddings=True, bos_token_id=2, eos_token_id=1, pad_token_id=0),
+                   dict(seed=4, std=0.5), {}),
+    "gemma2-tiny": (dict(BASE, architectures=["Gemma2ForCausalLM"], model_type="gemma2", vocab_size=200,
+                         hidden_size=32, intermediate_size=64, num_hidden_layers=4, num_attention_heads=4,
+                         num_key_value_heads=2, head_dim=16, query_pre_attn_scalar=24, sliding_window=5,
+                         attn_logit_softcapping=4.0, final_logit_softcapping=1.0, rms_norm_eps=1e-6,
+                         hidden_activation="gelu_pytorch_tanh", tie_word_embeddings=True,
+                         bos_token_id=2, eos_token_id=[1, 107], pad_token_id=0),
+                    # Small token embeddings: sqrt(d) times tied ones otherwise swamp the
+                    # post-normed sublayers and greedy decoding repeats the last token.
+                    dict(seed=7, std=0.5, embed_gain=0.1),
+                    {"sliding_window": None, "attn_softcap": None, "final_softcap": None}),
+    "pythia-tiny": (dict(BASE, architectures=["GPTNeoXForCausalLM"], model_type="gpt_neox", vocab_size=200,
+                         hidden_size=64, intermediate_size=256, num_hidden_layers=2, num_attention_heads=4,
+                         rotary_pct=0.25, rotary_emb_base=10000, layer_norm_eps=1e-5, hidden_act="gelu",
+                         use_parallel_residual=True, tie_word_embeddings=False, bos_token_id=0,
+                         eos_token_id=0),
+                    dict(seed=6, std=0.3), {"parallel_residual": False, "rotary_dim": 16}),
+    "neox-sequential": (dict(BASE, architectures=["GPTNeoXForCausalLM"], model_type="gpt_neox",
+                             vocab_size=120, hidden_size=32, intermediate_size=128, num_hidden_layers=2,
+                             num_attention_heads=2, rotary_pct=0.5, rope_theta=1000.0, layer_norm_eps=1e-5,
+                             hidden_act="gelu", use_parallel_residual=False, attention_bias=True,
+                             tie_word_embeddings=False, bos_token_id=0, eos_token_id=0),
+                        dict(seed=7, std=0.3), {"parallel_residual": True}),
+    "phi3-tiny": (dict(BASE, architectures=["Phi3ForCausalLM"], model_type="phi3", vocab_size=200,
+                       hidden_size=48, intermediate_size=96, num_hidden_layers=2, num_attention_heads=6,
+                       num_key_value_heads=2, sliding_window=6, rms_norm_eps=1e-5, hidden_act="silu",
+                       rope_scaling=None, tie_word_embeddings=False, bos_token_id=1, eos_token_id=2,
+                       original_max_position_embeddings=64),
+                  dict(seed=8, std=0.3), {"sliding_window": None}),
+    "llama3-rope-bias": (dict(BASE, architectures=["LlamaForCausalLM"], model_type="llama", vocab_size=160,
+                              hidden_size=64, intermediate_size=128, num_hidden_layers=2,
+                              num_attention_heads=4, num_key_value_heads=2, rope_theta=500.0,
+                              rms_norm_eps=1e-5, hidden_act="silu", attention_bias=True, mlp_bias=True,
+                              rope_scaling={"rope_type": "llama3", "factor": 8.0, "low_freq_factor": 1.0,
+                                            "high_freq_factor": 4.0, "original_max_position_embeddings": 16},
+                              tie_word_embeddings=True, bos_token_id=1, eos_token_id=[2, 3]),
+                         dict(seed=9, std=0.3), {"rope_scaling": None}),
+    "llama-rope-linear": (dict(BASE, architectures=["LlamaForCausalLM"], model_type="llama", vocab_size=160,
+                               hidden_size=32, intermediate_size=64, num_hidden_layers=2,
+                               num_attention_heads=4, num_key_value_heads=4, rms_norm_eps=1e-5,
+                               hidden_act="silu", rope_scaling={"type": "linear", "factor": 4.0},
+                               tie_word_embeddings=False, bos_token_id=1, eos_token_id=2),
+                          dict(seed=10, std=0.3), {"rope_scaling": None}),
+    "mistral-window": (dict(BASE, architectures=["MistralForCausalLM"], model_type="mistral", vocab_size=160,
+                            hidden_size=32, intermediate_size=64, num_hidden_layers=2, num_attention_heads=4,
+                            num_key_value_heads=2, sliding_window=4, rms_norm_eps=1e-5, hidden_act="silu",
+                            tie_word_embeddings=False, bos_token_id=1, eos_token_id=2),
+                       dict(seed=11, std=0.3), {"sliding_window": None}),
+}
+
+
+def block_points(s) -> list[str]:
+    """Every hook point of a block of this spec, in forward order (hooks.ts's blockPoints)."""
+    pts = ["hook_resid_pre", "ln1.hook_scale", "ln1.hook_normalized", "attn.hook_q", "attn.hook_k",
+           "attn.hook_v"]
+    if not s.learned_pos:
+        pts += ["attn.hook_rot_q", "attn.hook_rot_k"]
+    pts += ["attn.hook_attn_scores", "attn.hook_pattern", "attn.hook_z", "attn.hook_result"]
+    if s.post_norms:
+        pts += ["ln1_post.hook_scale", "ln1_post.hook_normalized"]
+    pts += ["hook_attn_out"] + ([] if s.parallel_residual else ["hook_resid_mid"])
+    pts += ["ln2.hook_scale", "ln2.hook_normalized", "mlp.hook_pre"]
+    pts += (["mlp.hook_pre_linear"] if s.gated else []) + ["mlp.hook_post"]
+    if s.post_norms:
+        pts += ["ln2_post.hook_scale", "ln2_post.hook_normalized"]
+    return pts + ["hook_mlp_out", "hook_resid_post"]
+
+
+# Layer 0 gets every hook point; the last layer the residual-stream ones and its attention.
+BRIEF = ["hook_resid_pre", "hook_attn_out", "attn.hook_attn_scores", "attn.hook_z", "hook_mlp_out",
+         "hook_resid_post"]
 ACTS_SEQUENCE = 1  # activations for the 7-token sequence keep the fixtures small
 
 NOTE = (
     "Computed in float32 on CPU by training/hf_models.py (PyTorch "
     f"{torch.__version__}), a from-scratch reimplementation of Hugging Face transformers' "
-    "GPT-2 / Llama / Qwen2 forward. Expect agreement within ~1e-4 absolute on logits and "
+    "GPT-2 / Llama / Qwen2 / Mistral / Gemma / Gemma 2 / GPT-NeoX / Phi-3 forward. Expect agreement within ~1e-4 absolute on logits and "
     "activations (float32 summation order differs between engines); greedy tokens must match "
     "exactly. Hook semantics: hook_q/k/v are before rotary, k/v have the key/value heads; "
     "hook_pattern is the softmax [head, q, k]; hook_result is z_h @ W_O[h] without b_O; "
     "ln*.hook_normalized is the norm's full output (times weight, plus bias for LayerNorm; "
     "RMSNorm included, unlike TransformerLens' RMSNorm); hook_resid_post is un-normed; "
-    "mlp.hook_post is act(gate)*up for SwiGLU."
+    "mlp.hook_post is act(gate)*up for gated MLPs, mlp.hook_pre the gate's (or plain MLP's) "
+    "pre-activation and mlp.hook_pre_linear the up projection; ln*.hook_scale is the norm's "
+    "divisor sqrt(mean(x^2) + eps) (x centred for LayerNorm); hook_rot_q/k are after rotary; "
+    "hook_attn_scores are scaled, soft-capped and masked with -inf (TransformerLens); Gemma's "
+    "norm weights are stored as HF has them (w, applied as 1 + w)."
 )
 
 
-def hook_names(n_layers: int, learned_pos: bool) -> list[str]:
-    names = ["hook_embed"] + (["hook_pos_embed"] if learned_pos else [])
-    names += [f"blocks.0.{p}" for p in FULL]
-    names += [f"blocks.{n_layers - 1}.{p}" for p in BRIEF]
-    return names + ["ln_final.hook_normalized"]
+def hook_names(s) -> list[str]:
+    names = ["hook_embed"] + (["hook_pos_embed"] if s.learned_pos else [])
+    names += [f"blocks.0.{p}" for p in block_points(s)]
+    names += [f"blocks.{s.n_layers - 1}.{p}" for p in BRIEF]
+    return names + ["ln_final.hook_scale", "ln_final.hook_normalized"]
 
 
 def sequences(vocab: int, seed: int, bos: int | None) -> list[list[int]]:
@@ -100,7 +186,7 @@ def sequences(vocab: int, seed: int, bos: int | None) -> list[list[int]]:
 def write_golden(model: CausalLM, folder: str, seqs: list[list[int]], prompt: list[int], extra=None):
     os.makedirs(folder, exist_ok=True)
     s = model.spec
-    names = hook_names(s.n_layers, s.is_gpt2)
+    names = hook_names(s)
     tensors: dict[str, torch.Tensor] = {}
     for i, ids in enumerate(seqs):
         logits, cache = model.run_with_cache(torch.tensor([ids]), names=names)
@@ -119,7 +205,7 @@ def write_golden(model: CausalLM, folder: str, seqs: list[list[int]], prompt: li
         "acts_sequences": [ACTS_SEQUENCE],
         "greedy": {"prompt": prompt, "tokens": greedy, "min_logit_margin": round(margin, 5)},
         "hooks": names,
-        "rotary_layout": s.rotary_layout if not s.is_gpt2 else None,
+        "rotary_layout": s.rotary_layout if not s.learned_pos else None,
         "tolerance_note": NOTE,
         **(extra or {}),
     }
@@ -161,6 +247,20 @@ def fixture(name: str, model: CausalLM, dtype=torch.float32, shards: int = 1, se
     return reloaded
 
 
+@torch.no_grad()
+def assert_active(name: str, model: CausalLM, off: dict):
+    """Each feature the fixture is for changes the 24-token logits when switched off; a golden
+    that passes with the feature ignored would prove nothing."""
+    ids = torch.tensor([sequences(model.spec.vocab_size, 0, None)[2]])
+    base = model(ids)
+    for field, value in off.items():
+        variant = CausalLM(dataclasses.replace(model.spec, **{field: value}), model.hf_config).eval()
+        variant.load_state_dict(model.state_dict())
+        moved = (variant(ids) - base).abs().max().item()
+        print(f"  {name}: {field}={value} moves the logits by up to {moved:.3f}")
+        assert moved > 1e-2, f"{name}: {field} is not active in this fixture"
+
+
 def main():
     torch.set_num_threads(2)
     torch.manual_seed(0)
@@ -175,6 +275,12 @@ def main():
     fixture("llama-gqa-sharded", llama, shards=2, seed=12)
     qwen = build(QWEN2, seed=3, std=0.35)
     fixture("qwen2-tiny", qwen, seed=13)
+    for name, (cfg, init, off) in FAMILY_FIXTURES.items():
+        model = build(cfg, seed=init["seed"], std=init["std"])
+        with torch.no_grad():
+            model.embed.weight.mul_(init.get("embed_gain", 1.0))
+        model = fixture(name, model, seed=init["seed"] + 20)
+        assert_active(name, model, off)
 
     # The same llama weights under the other rotary layout: tests the engine's interleaved path.
     inter = load_pretrained(os.path.join(OUT, "llama-gqa"), rotary_layout="interleaved")

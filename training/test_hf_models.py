@@ -16,9 +16,11 @@ import torch.nn.functional as F
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 import hf_models as H  # noqa: E402
+from hf_spec import inv_freq  # noqa: E402
 from safetensors_io import read_header, read_safetensors, write_safetensors  # noqa: E402
 
 torch.set_num_threads(2)
+torch.manual_seed(0)  # random token ids, the same every run
 GPT2 = {"model_type": "gpt2", "vocab_size": 50, "n_positions": 32, "n_embd": 32, "n_layer": 2,
         "n_head": 4, "layer_norm_epsilon": 1e-5}
 LLAMA = {"model_type": "llama", "vocab_size": 50, "hidden_size": 32, "intermediate_size": 40,
@@ -118,6 +120,87 @@ class Llama(unittest.TestCase):
         self.assertIn("model.layers.0.self_attn.q_proj.bias", keys)
         self.assertNotIn("model.layers.0.self_attn.o_proj.bias", keys)
         self.assertNotIn("lm_head.weight", keys)
+
+
+GEMMA2 = {"model_type": "gemma2", "vocab_size": 50, "hidden_size": 32, "intermediate_size": 40,
+          "num_hidden_layers": 2, "num_attention_heads": 4, "num_key_value_heads": 2, "head_dim": 12,
+          "max_position_embeddings": 32, "query_pre_attn_scalar": 20, "sliding_window": 3,
+          "attn_logit_softcapping": 2.0, "final_logit_softcapping": 3.0}
+NEOX = {"model_type": "gpt_neox", "vocab_size": 50, "hidden_size": 32, "intermediate_size": 64,
+        "num_hidden_layers": 2, "num_attention_heads": 4, "max_position_embeddings": 32, "rotary_pct": 0.5}
+PHI3 = {"model_type": "phi3", "vocab_size": 50, "hidden_size": 32, "intermediate_size": 40,
+        "num_hidden_layers": 2, "num_attention_heads": 4, "num_key_value_heads": 2,
+        "max_position_embeddings": 32, "sliding_window": 4}
+
+
+class NewFamilies(unittest.TestCase):
+    def test_gemma_scales_embeddings_and_normalises_with_one_plus_w(self):
+        m = model(GEMMA2)
+        ids = torch.tensor([[3, 4, 5, 6]])
+        _, c = m.run_with_cache(ids)
+        emb = m.model.embed_tokens.weight[ids] * torch.tensor(32**0.5)
+        self.assertTrue(torch.allclose(c["hook_embed"], emb))
+        x, w = c["blocks.1.hook_resid_pre"], m.model.layers[1].input_layernorm.weight
+        want = x / torch.sqrt(x.pow(2).mean(-1, keepdim=True) + 1e-6) * (1 + w)
+        self.assertTrue(torch.allclose(c["blocks.1.ln1.hook_normalized"], want, atol=1e-5))
+
+    def test_gemma2_caps_scores_and_logits_and_windows_even_layers_only(self):
+        m = model(GEMMA2)
+        logits, c = m.run_with_cache(torch.randint(0, 50, (1, 8)))
+        self.assertLessEqual(logits.abs().max().item(), 3.0)
+        for l in (0, 1):
+            s = c[f"blocks.{l}.attn.hook_attn_scores"][0]
+            self.assertLessEqual(s[s.isfinite()].abs().max().item(), 2.0)
+        # Layer 0 (even) hides keys 3 or more behind the query; layer 1 (odd) sees them all.
+        self.assertEqual(c["blocks.0.attn.hook_pattern"][0, :, 7, :5].abs().max().item(), 0.0)
+        self.assertGreater(c["blocks.1.attn.hook_pattern"][0, :, 7, :5].min().item(), 0.0)
+
+    def test_neox_reads_q_k_v_per_head_and_adds_both_branches_to_resid_pre(self):
+        m = model(NEOX)
+        ids = torch.randint(0, 50, (1, 6))
+        _, c = m.run_with_cache(ids)
+        qkv = m.gpt_neox.layers[0].attention.query_key_value
+        x = c["blocks.0.ln1.hook_normalized"]
+        for h in range(4):  # rows [h*24, h*24+8) are head h's query
+            rows = slice(h * 24, h * 24 + 8)
+            want = x @ qkv.weight[rows].T + qkv.bias[rows]
+            self.assertTrue(torch.allclose(c["blocks.0.attn.hook_q"][0, :, h], want[0], atol=1e-5))
+        b = "blocks.1."
+        self.assertNotIn(b + "hook_resid_mid", c)
+        total = c[b + "hook_resid_pre"] + c[b + "hook_attn_out"] + c[b + "hook_mlp_out"]
+        self.assertTrue(torch.allclose(total, c[b + "hook_resid_post"], atol=1e-5))
+
+    def test_phi3_fused_projections_equal_mistral_with_the_same_weights_split(self):
+        phi = model(PHI3)
+        mistral = H.CausalLM(H.spec_from_hf(dict(PHI3, model_type="mistral")), dict(PHI3, model_type="mistral"))
+        sd = {}
+        for k, v in phi.state_dict().items():
+            if k.endswith("qkv_proj.weight"):
+                q, kk, vv = v.split([32, 16, 16])
+                sd.update({k.replace("qkv_proj", n): t for n, t in (("q_proj", q), ("k_proj", kk), ("v_proj", vv))})
+            elif k.endswith("gate_up_proj.weight"):
+                gate, up = v.chunk(2)
+                sd.update({k.replace("gate_up_proj", "gate_proj"): gate, k.replace("gate_up_proj", "up_proj"): up})
+            else:
+                sd[k] = v
+        mistral.load_hf_state_dict(sd)
+        ids = torch.randint(0, 50, (1, 10))
+        with torch.no_grad():
+            self.assertLess((phi(ids) - mistral(ids)).abs().max().item(), 1e-5)
+
+    def test_llama3_rope_keeps_fast_frequencies_and_slows_the_slow_ones_by_factor(self):
+        base = H.spec_from_hf(dict(LLAMA, rope_theta=500.0))
+        scaled = H.spec_from_hf(dict(LLAMA, rope_theta=500.0, rope_scaling={
+            "rope_type": "llama3", "factor": 8.0, "low_freq_factor": 1.0, "high_freq_factor": 4.0,
+            "original_max_position_embeddings": 32}))
+        f, g = inv_freq(base), inv_freq(scaled)
+        wavelen = 2 * math.pi / f
+        fast, slow = wavelen < 32 / 4, wavelen > 32 / 1
+        self.assertTrue(fast.any() and slow.any() and (~fast & ~slow).any())
+        self.assertTrue(torch.equal(g[fast], f[fast]))
+        self.assertTrue(torch.allclose(g[slow], f[slow] / 8))
+        mid = ~fast & ~slow  # between the two: between f / 8 and f
+        self.assertTrue(((g[mid] < f[mid]) & (g[mid] > f[mid] / 8)).all())
 
 
 class Hooks(unittest.TestCase):

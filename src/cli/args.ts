@@ -21,3 +21,26 @@ export function num(values: Record<string, unknown>, name: string, fallback?: nu
   if (!Number.isFinite(n)) throw new UsageError(`--${name} must be a number, got "${v}"`);
   return n;
 }
+
+/** Prints `usage` and returns true when the arguments ask for help (`--help` or `-h`). */
+export function helpRequested(args: readonly string[], usage: string): boolean {
+  if (!args.includes('--help') && !args.includes('-h')) return false;
+  console.log(usage);
+  return true;
+}
+
+/** A comma-separated list of numbers ("1,2,4"); a non-number is a usage error naming the option. */
+export function numbers(
+  values: Record<string, unknown>,
+  name: string,
+  fallback: readonly number[],
+): number[] {
+  const v = values[name];
+  if (v === undefined) return [...fallback];
+  const out = String(v)
+    .split(',')
+    .map((s) => Number(s.trim()));
+  if (out.length === 0 || out.some((n) => !Number.isFinite(n)))
+    throw new UsageError(`--${name} must be numbers separated by commas, got "${v}"`);
+  return out;
+}

@@ -21,7 +21,9 @@ const USAGE = `Usage:
                   --out <file.safetensors>
 ${STEER_USAGE}
   rudder lens     --model ... --prompt <text>        (JSON: top tokens per layer and position)
-  rudder circuit  --model ...                        (JSON: the refusal circuit of a chat model)`;
+  rudder circuit  --model ...                        (JSON: the refusal circuit of a chat model)
+  rudder fv | activity | sparsity | fingerprint | sae | introspect | export
+                  (METHODS.md §13-§18 and patched-model export; each prints its usage with --help)`;
 
 const COMMANDS: Record<string, (args: string[]) => Promise<void>> = {
   generate: generateCommand,
@@ -30,6 +32,13 @@ const COMMANDS: Record<string, (args: string[]) => Promise<void>> = {
   steer: steerCommand,
   lens: (args) => import('./lens').then((m) => m.lensCommand(args)),
   circuit: (args) => import('./circuit').then((m) => m.circuitCommand(args)),
+  fv: (args) => import('./methods').then((m) => m.fvCommand(args)),
+  activity: (args) => import('./analyses').then((m) => m.activityCommand(args)),
+  sparsity: (args) => import('./analyses').then((m) => m.sparsityCommand(args)),
+  fingerprint: (args) => import('./analyses').then((m) => m.fingerprintCommand(args)),
+  sae: (args) => import('./sae').then((m) => m.saeCommand(args)),
+  introspect: (args) => import('./methods').then((m) => m.introspectCommand(args)),
+  export: (args) => import('./methods').then((m) => m.exportCommand(args)),
 };
 
 async function main(argv: string[]): Promise<number> {

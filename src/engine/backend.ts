@@ -25,7 +25,12 @@ export interface BackendOptions {
 }
 
 const GiB = 1024 ** 3;
-/** tfjs-backend-wasm is a wasm32 module: its heap ends at 4 GiB; keep headroom for the runtime. */
+/**
+ * tfjs-backend-wasm 4.22 is a wasm32 Emscripten build whose heap grows to at most 4,294,901,760
+ * bytes (its getHeapMax(): 65,535 pages of 64 KiB; the threaded build declares 4 GiB), and its JS
+ * side reads offsets above 2 GB correctly (`_malloc(n) >>> 0`). Every tensor lives in that heap
+ * as float32. Half a GiB stays free for the runtime's own allocations and fragmentation.
+ */
 const WASM_HEAP_BYTES = 3.5 * GiB;
 
 export async function selectBackend(opts: BackendOptions = {}): Promise<BackendChoice> {

@@ -6,7 +6,7 @@ import * as tf from '@tensorflow/tfjs-core';
 import type { HookName } from './hooks';
 import type { LayerKv } from './kv-cache';
 import { applyRotary, type RotaryAngles } from './rotary';
-import type { ModelSpec } from './spec';
+import { type ModelSpec, windowAt } from './spec';
 import type { DeviceWeights } from './weights-device';
 
 /** Passes an activation through the hooks registered at `name` (identity when none). */
@@ -17,39 +17,64 @@ export interface BlockInputs {
   readonly w: DeviceWeights;
   readonly layer: number;
   readonly hp: HookPoint;
-  /** Whether per-head results are wanted (computed only then: they cost a matmul per head). */
-  readonly wantsResult: boolean;
+  /**
+   * Hook names someone reads or replaces. Points that cost work of their own (per-head results,
+   * a norm's scale as a separate tensor) are computed only when named here.
+   */
+  readonly wanted: ReadonlySet<string>;
   /** Rotary angles of the new tokens' positions (rotary models only). */
   readonly rotary: RotaryAngles | undefined;
   /** Additive attention mask [1 | batch, 1, pos, keyPos], or undefined when nothing is masked. */
   readonly mask: tf.Tensor | undefined;
+  /** The mask of sliding-window layers (windowAt), when the model has them. */
+  readonly localMask: tf.Tensor | undefined;
   /** Cached keys/values of earlier positions; the updated ones are returned. */
   readonly past: LayerKv | undefined;
 }
 
 /** resid: [batch, pos, d_model] → [batch, pos, d_model], and this layer's updated keys/values. */
 export function block(resid: tf.Tensor3D, io: BlockInputs): { resid: tf.Tensor3D; kv: LayerKv } {
-  const { layer: l, hp } = io;
-  resid = hp(`blocks.${l}.hook_resid_pre`, resid);
-  const x1 = hp(`blocks.${l}.ln1.hook_normalized`, norm(resid, io, `blocks.${l}.ln1`)); // [b, p, d]
-  const { out: attnOut, kv } = attention(x1, io);
-  resid = hp(`blocks.${l}.hook_resid_mid`, tf.add(resid, hp(`blocks.${l}.hook_attn_out`, attnOut)));
-  const x2 = hp(`blocks.${l}.ln2.hook_normalized`, norm(resid, io, `blocks.${l}.ln2`)); // [b, p, d]
-  const mlpOut = hp(`blocks.${l}.hook_mlp_out`, mlp(x2, io)); // [b, p, d]
-  resid = hp(`blocks.${l}.hook_resid_post`, tf.add(resid, mlpOut));
+  const { spec, layer: l, hp } = io;
+  const b = `blocks.${l}` as const;
+  resid = hp(`${b}.hook_resid_pre`, resid);
+  const x1 = hp(`${b}.ln1.hook_normalized`, norm(resid, io, `${b}.ln1`)); // [b, p, d]
+  let { out: attnOut, kv } = attention(x1, io);
+  // Gemma 2 normalises what attention adds; hook_attn_out is what reaches the residual stream.
+  if (spec.postNorms) attnOut = hp(`${b}.ln1_post.hook_normalized`, norm(attnOut, io, `${b}.ln1_post`));
+  attnOut = hp(`${b}.hook_attn_out`, attnOut);
+  if (spec.parallelResidual) {
+    // GPT-NeoX: attention and MLP both read resid_pre; there is no resid_mid.
+    const x2 = hp(`${b}.ln2.hook_normalized`, norm(resid, io, `${b}.ln2`)); // [b, p, d]
+    const mlpOut = hp(`${b}.hook_mlp_out`, mlp(x2, io)); // [b, p, d]
+    return { resid: hp(`${b}.hook_resid_post`, tf.add(tf.add(mlpOut, attnOut), resid)), kv };
+  }
+  resid = hp(`${b}.hook_resid_mid`, tf.add(resid, attnOut));
+  const x2 = hp(`${b}.ln2.hook_normalized`, norm(resid, io, `${b}.ln2`)); // [b, p, d]
+  let mlpOut = mlp(x2, io); // [b, p, d]
+  if (spec.postNorms) mlpOut = hp(`${b}.ln2_post.hook_normalized`, norm(mlpOut, io, `${b}.ln2_post`));
+  resid = hp(`${b}.hook_resid_post`, tf.add(resid, hp(`${b}.hook_mlp_out`, mlpOut)));
   return { resid, kv };
 }
 
-/** LayerNorm or RMSNorm over the last axis, with the weights under `prefix`. */
-export function norm(x: tf.Tensor3D, io: Pick<BlockInputs, 'spec' | 'w'>, prefix: string): tf.Tensor3D {
+/**
+ * LayerNorm or RMSNorm over the last axis, with the weights under `prefix` (`blocks.0.ln1`,
+ * `ln_final`). The scale √(mean x² + ε) (x centred for LayerNorm) becomes a tensor of its own,
+ * `${prefix}.hook_scale`, only when someone asks for it.
+ */
+export function norm(
+  x: tf.Tensor3D,
+  io: Pick<BlockInputs, 'spec' | 'w' | 'hp' | 'wanted'>,
+  prefix: string,
+): tf.Tensor3D {
   const { spec, w } = io;
-  if (spec.norm === 'rms') {
-    const ms = tf.mean(tf.square(x), -1, true);
-    return tf.mul(tf.mul(x, tf.rsqrt(tf.add(ms, spec.normEps))), w.get(`${prefix}.w`));
-  }
-  const { mean, variance } = tf.moments(x, -1, true);
-  const normed = tf.mul(tf.sub(x, mean), tf.rsqrt(tf.add(variance, spec.normEps)));
-  return tf.add(tf.mul(normed, w.get(`${prefix}.w`)), w.get(`${prefix}.b`));
+  const centred = spec.norm === 'layer' ? tf.sub(x, tf.mean(x, -1, true)) : x;
+  const ms = tf.add(tf.mean(tf.square(centred), -1, true), spec.normEps); // [b, p, 1]
+  const scaleName = `${prefix}.hook_scale` as HookName;
+  const normed = io.wanted.has(scaleName)
+    ? tf.div(centred, io.hp(scaleName, tf.sqrt(ms)))
+    : tf.mul(centred, tf.rsqrt(ms));
+  const scaled: tf.Tensor3D = tf.mul(normed, w.get(`${prefix}.w`));
+  return spec.norm === 'layer' ? tf.add(scaled, w.get(`${prefix}.b`)) : scaled;
 }
 
 /** x: [batch, pos, in] @ W [in, out] (+ b) → [batch, pos, out]. */
@@ -69,10 +94,14 @@ function attention(x: tf.Tensor3D, io: BlockInputs): { out: tf.Tensor3D; kv: Lay
   const q0 = hp(`blocks.${l}.attn.hook_q`, tf.reshape(q!, [batch, pos, H, D])); // [b, p, H, D], before rotary
   const k0 = hp(`blocks.${l}.attn.hook_k`, tf.reshape(k!, [batch, pos, K, D])); // [b, p, K, D]
   const v0 = hp(`blocks.${l}.attn.hook_v`, tf.reshape(v!, [batch, pos, K, D])); // [b, p, K, D]
-  // Queries and keys rotate together: one rotation's kernels instead of two.
-  const [q1, k1] = io.rotary
-    ? tf.split(applyRotary(tf.concat([q0, k0], 2) as tf.Tensor4D, io.rotary), [H, K], 2)
-    : [q0, k0];
+  let q1 = q0;
+  let k1 = k0;
+  if (io.rotary) {
+    // Queries and keys rotate together: one rotation's kernels instead of two.
+    const [qr, kr] = tf.split(applyRotary(tf.concat([q0, k0], 2) as tf.Tensor4D, io.rotary), [H, K], 2);
+    q1 = hp(`blocks.${l}.attn.hook_rot_q`, qr as tf.Tensor4D); // [b, p, H, D]
+    k1 = hp(`blocks.${l}.attn.hook_rot_k`, kr as tf.Tensor4D); // [b, p, K, D]
+  }
 
   const kNew = swapPosAndHeads(k1 as tf.Tensor4D); // [b, K, p, D]
   const vNew = swapPosAndHeads(v0 as tf.Tensor4D); // [b, K, p, D]
@@ -84,9 +113,12 @@ function attention(x: tf.Tensor3D, io: BlockInputs): { out: tf.Tensor3D; kv: Lay
   // head are stacked along the query axis, so one batched matmul serves the whole group.
   const G = H / K;
   const grouped = tf.reshape(swapPosAndHeads(q1 as tf.Tensor4D), [batch, K, G * pos, D]);
-  const raw = tf.mul(batchedMatMul(grouped, keys, true), 1 / Math.sqrt(D));
+  const raw = tf.mul(batchedMatMul(grouped, keys, true), spec.attnScale ?? 1 / Math.sqrt(D));
   let scores: tf.Tensor4D = tf.reshape(raw, [batch, H, pos, keyPos]);
-  if (io.mask) scores = tf.add(scores, io.mask);
+  if (spec.attnSoftcap) scores = softcap(scores, spec.attnSoftcap);
+  const mask = windowAt(spec, l) === undefined ? io.mask : io.localMask;
+  if (mask) scores = tf.add(scores, mask);
+  scores = hp(`blocks.${l}.attn.hook_attn_scores`, scores); // [b, H, p, keyPos]
   const pattern = hp(`blocks.${l}.attn.hook_pattern`, tf.softmax(scores)); // [b, H, p, keyPos]
   const zh = batchedMatMul(tf.reshape(pattern, [batch, K, G * pos, keyPos]), values, false); // [b, K, G*p, D]
   const z = hp(`blocks.${l}.attn.hook_z`, swapPosAndHeads(tf.reshape(zh, [batch, H, pos, D]))); // [b, p, H, D]
@@ -94,7 +126,7 @@ function attention(x: tf.Tensor3D, io: BlockInputs): { out: tf.Tensor3D; kv: Lay
   const W_O = w.get(`${a}.W_O`);
   const b_O = w.maybe(`${a}.b_O`);
   let out: tf.Tensor3D;
-  if (io.wantsResult) {
+  if (io.wanted.has(`blocks.${l}.attn.hook_result`)) {
     const result: tf.Tensor4D = hp(
       `blocks.${l}.attn.hook_result`,
       perHeadResult(z as tf.Tensor4D, W_O, spec.dModel),
@@ -148,12 +180,19 @@ function mlp(x: tf.Tensor3D, io: BlockInputs): tf.Tensor3D {
   const m = `blocks.${l}.mlp`;
   let post: tf.Tensor3D; // [b, p, dMlp]
   if (spec.mlp === 'swiglu') {
-    const [gate, up] = tf.split(linear(x, w.get(`${m}.W_GU`), undefined), 2, 2);
-    post = tf.mul(activation(gate as tf.Tensor3D, spec.act), up!);
+    const [gate, up] = tf.split(linear(x, w.get(`${m}.W_GU`), w.maybe(`${m}.b_GU`)), 2, 2);
+    const pre = hp(`blocks.${l}.mlp.hook_pre`, gate as tf.Tensor3D);
+    post = tf.mul(activation(pre, spec.act), hp(`blocks.${l}.mlp.hook_pre_linear`, up as tf.Tensor3D));
   } else {
-    post = activation(linear(x, w.get(`${m}.W_in`), w.maybe(`${m}.b_in`)), spec.act);
+    const pre = hp(`blocks.${l}.mlp.hook_pre`, linear(x, w.get(`${m}.W_in`), w.maybe(`${m}.b_in`)));
+    post = activation(pre, spec.act);
   }
   return linear(hp(`blocks.${l}.mlp.hook_post`, post), w.get(`${m}.W_out`), w.maybe(`${m}.b_out`));
+}
+
+/** Gemma 2's soft-capping: cap·tanh(x / cap), smooth and bounded by ±cap. */
+export function softcap<T extends tf.Tensor>(x: T, cap: number): T {
+  return tf.mul(tf.tanh(tf.div(x, cap)), cap);
 }
 
 function activation(x: tf.Tensor3D, act: ModelSpec['act']): tf.Tensor3D {

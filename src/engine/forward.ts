@@ -3,7 +3,7 @@
  * embed → blocks → final norm → unembed.
  */
 import * as tf from '@tensorflow/tfjs-core';
-import { block, type HookPoint, norm } from './block';
+import { block, type HookPoint, norm, softcap } from './block';
 import { HookShapeError, RudderError } from './errors';
 import { assertHookNames, type HookContext, type HookFn, type HookName, type Hooks } from './hooks';
 import { KvCache } from './kv-cache';
@@ -102,7 +102,9 @@ export function run(
             spec.dModel,
           ])
         : tf.gather(w.get('embed.W_E'), ids);
-      let resid = hp('hook_embed', embedded as tf.Tensor3D); // [b, p, d]
+      // Gemma scales token embeddings by √d_model (gathered from the unscaled, tied W_U).
+      const scaled = spec.embedScale ? tf.mul(embedded, spec.embedScale) : embedded;
+      let resid = hp('hook_embed', scaled as tf.Tensor3D); // [b, p, d]
       if (spec.pos === 'learned') {
         const pe = tf.gather(w.get('pos_embed.W_pos'), positions); // [p, d] or [b, p, d]
         const perRow =
@@ -110,17 +112,20 @@ export function run(
         resid = tf.add(resid, hp('hook_pos_embed', perRow as tf.Tensor3D));
       }
       const mask = attentionMask(offset, pos, leftPad);
+      const window = spec.slidingWindow?.size;
+      const localMask = window === undefined ? undefined : attentionMask(offset, pos, leftPad, window);
       const rotary = model.rotary && rotaryAngles(model.rotary, positions);
-      const wantsResult = [...cacheNames, ...Object.keys(hooks)].some((n) => n.endsWith('attn.hook_result'));
+      const wanted = new Set<string>([...cacheNames, ...Object.keys(hooks)]);
       for (let l = 0; l < spec.nLayers; l++) {
         const out = block(resid, {
           spec,
           w,
           layer: l,
           hp,
-          wantsResult,
+          wanted,
           rotary,
           mask,
+          localMask,
           past: kv.layers[l],
         });
         resid = out.resid;
@@ -129,7 +134,7 @@ export function run(
         old?.k.dispose();
         old?.v.dispose();
       }
-      const final = hp('ln_final.hook_normalized', norm(resid, { spec, w }, 'ln_final')); // [b, p, d]
+      const final = hp('ln_final.hook_normalized', norm(resid, { spec, w, hp, wanted }, 'ln_final')); // [b, p, d]
       const mode = opts.logits ?? 'all';
       if (mode === 'none') return undefined;
       const x = mode === 'last' ? tf.slice(final, [0, pos - 1, 0], [-1, 1, -1]) : final;
@@ -138,7 +143,8 @@ export function run(
         tf.reshape(x, [batch * rows, spec.dModel]),
         w.get('unembed.W_U') as tf.Tensor2D,
       );
-      return tf.reshape(logits, [batch, rows, spec.vocabSize]) as tf.Tensor3D;
+      const capped = spec.finalSoftcap ? softcap(logits, spec.finalSoftcap) : logits;
+      return tf.reshape(capped, [batch, rows, spec.vocabSize]) as tf.Tensor3D;
     });
     kv.length = offset + pos;
     return { logits, cache };
@@ -176,21 +182,30 @@ function positionIds(offset: number, pos: number, leftPad: readonly number[] | u
 
 /**
  * Additive mask [1 | batch, 1, pos, offset + pos]: causal (a query sees keys up to its own
- * position) and, for padded batches, hides pad keys. Undefined when a single query sees all keys.
+ * position), for padded batches hiding pad keys, and with a `window` hiding keys that many
+ * positions or more behind the query (HF's sliding window: q − k < window stays visible).
+ * Undefined when every query sees every key.
  */
 function attentionMask(
   offset: number,
   pos: number,
   leftPad: readonly number[] | undefined,
+  window?: number,
 ): tf.Tensor | undefined {
-  if (pos === 1 && !leftPad) return undefined;
   const keys = offset + pos;
+  const windowBites = window !== undefined && keys > window;
+  if (pos === 1 && !leftPad && !windowBites) return undefined;
   const rows = leftPad?.length ?? 1;
   const m = new Float32Array(rows * pos * keys);
   for (let b = 0; b < rows; b++) {
     const pad = leftPad?.[b] ?? 0;
-    for (let i = 0; i < pos; i++)
-      for (let j = 0; j < keys; j++) if (j > offset + i || j < pad) m[(b * pos + i) * keys + j] = MASKED;
+    for (let i = 0; i < pos; i++) {
+      const q = offset + i;
+      for (let j = 0; j < keys; j++) {
+        const hidden = j > q || j < pad || (window !== undefined && q - j >= window);
+        if (hidden) m[(b * pos + i) * keys + j] = MASKED;
+      }
+    }
   }
   return tf.tensor4d(m, [rows, 1, pos, keys]);
 }

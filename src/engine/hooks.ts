@@ -7,44 +7,48 @@ import { UnknownHookError } from './errors';
 import type { ModelSpec } from './spec';
 
 /** Points that exist once per model. */
-export type GlobalHookPoint = 'hook_embed' | 'hook_pos_embed' | 'ln_final.hook_normalized';
+export type GlobalHookPoint =
+  | 'hook_embed'
+  | 'hook_pos_embed'
+  | 'ln_final.hook_scale'
+  | 'ln_final.hook_normalized';
 
 /** Points that exist once per block, named `blocks.{layer}.{point}`. */
-export type BlockHookPoint =
-  | 'hook_resid_pre'
-  | 'ln1.hook_normalized'
-  | 'attn.hook_q'
-  | 'attn.hook_k'
-  | 'attn.hook_v'
-  | 'attn.hook_pattern'
-  | 'attn.hook_z'
-  | 'attn.hook_result'
-  | 'hook_attn_out'
-  | 'hook_resid_mid'
-  | 'ln2.hook_normalized'
-  | 'mlp.hook_post'
-  | 'hook_mlp_out'
-  | 'hook_resid_post';
+export type BlockHookPoint = (typeof BLOCK_POINTS)[keyof typeof BLOCK_POINTS];
 
 export type HookName = GlobalHookPoint | `blocks.${number}.${BlockHookPoint}`;
 
-/** Short names used by recipes and the UI (`resid_pre`) mapped to their block point. */
+/**
+ * Short names used by recipes and the UI (`resid_pre`) mapped to their block point, in forward
+ * order. Not every model has every point: `blockPoints(spec)` says which this one has.
+ */
 export const BLOCK_POINTS = {
   resid_pre: 'hook_resid_pre',
+  ln1_scale: 'ln1.hook_scale',
   ln1_normalized: 'ln1.hook_normalized',
   q: 'attn.hook_q',
   k: 'attn.hook_k',
   v: 'attn.hook_v',
+  rot_q: 'attn.hook_rot_q',
+  rot_k: 'attn.hook_rot_k',
+  attn_scores: 'attn.hook_attn_scores',
   pattern: 'attn.hook_pattern',
   z: 'attn.hook_z',
   result: 'attn.hook_result',
+  ln1_post_scale: 'ln1_post.hook_scale',
+  ln1_post_normalized: 'ln1_post.hook_normalized',
   attn_out: 'hook_attn_out',
   resid_mid: 'hook_resid_mid',
+  ln2_scale: 'ln2.hook_scale',
   ln2_normalized: 'ln2.hook_normalized',
+  mlp_pre: 'mlp.hook_pre',
+  mlp_pre_linear: 'mlp.hook_pre_linear',
   mlp_post: 'mlp.hook_post',
+  ln2_post_scale: 'ln2_post.hook_scale',
+  ln2_post_normalized: 'ln2_post.hook_normalized',
   mlp_out: 'hook_mlp_out',
   resid_post: 'hook_resid_post',
-} as const satisfies Record<string, BlockHookPoint>;
+} as const;
 
 export type BlockPointShortName = keyof typeof BLOCK_POINTS;
 
@@ -60,33 +64,62 @@ export function hookName<P extends BlockPointShortName>(
 export const HOOK_DIMS: Record<BlockHookPoint | GlobalHookPoint, readonly string[]> = {
   hook_embed: ['batch', 'pos', 'd_model'],
   hook_pos_embed: ['batch', 'pos', 'd_model'],
+  // The norm's divisor: √(mean x² + ε), x centred first for LayerNorm (TransformerLens).
+  'ln_final.hook_scale': ['batch', 'pos', 'one'],
   'ln_final.hook_normalized': ['batch', 'pos', 'd_model'],
   hook_resid_pre: ['batch', 'pos', 'd_model'],
+  'ln1.hook_scale': ['batch', 'pos', 'one'],
   'ln1.hook_normalized': ['batch', 'pos', 'd_model'],
   // q before rotary; k and v have the key/value heads (fewer than heads under GQA).
   'attn.hook_q': ['batch', 'pos', 'head', 'd_head'],
   'attn.hook_k': ['batch', 'pos', 'kv_head', 'd_head'],
   'attn.hook_v': ['batch', 'pos', 'kv_head', 'd_head'],
+  // After rotary (rotary models only).
+  'attn.hook_rot_q': ['batch', 'pos', 'head', 'd_head'],
+  'attn.hook_rot_k': ['batch', 'pos', 'kv_head', 'd_head'],
+  // Scaled, soft-capped and masked (masked entries ≤ -1e9), before the softmax.
+  'attn.hook_attn_scores': ['batch', 'head', 'query_pos', 'key_pos'],
   'attn.hook_pattern': ['batch', 'head', 'query_pos', 'key_pos'],
   'attn.hook_z': ['batch', 'pos', 'head', 'd_head'],
   'attn.hook_result': ['batch', 'pos', 'head', 'd_model'],
+  'ln1_post.hook_scale': ['batch', 'pos', 'one'],
+  'ln1_post.hook_normalized': ['batch', 'pos', 'd_model'],
   hook_attn_out: ['batch', 'pos', 'd_model'],
   hook_resid_mid: ['batch', 'pos', 'd_model'],
+  'ln2.hook_scale': ['batch', 'pos', 'one'],
   'ln2.hook_normalized': ['batch', 'pos', 'd_model'],
+  // The plain MLP's pre-activation, or the gate's; hook_pre_linear is the gated MLP's up projection.
+  'mlp.hook_pre': ['batch', 'pos', 'd_mlp'],
+  'mlp.hook_pre_linear': ['batch', 'pos', 'd_mlp'],
   'mlp.hook_post': ['batch', 'pos', 'd_mlp'],
+  'ln2_post.hook_scale': ['batch', 'pos', 'one'],
+  'ln2_post.hook_normalized': ['batch', 'pos', 'd_model'],
   hook_mlp_out: ['batch', 'pos', 'd_model'],
   hook_resid_post: ['batch', 'pos', 'd_model'],
 };
+
+/** The block points this model has, in forward order. */
+export function blockPoints(spec: ModelSpec): BlockHookPoint[] {
+  const absent = new Set<BlockHookPoint>();
+  if (spec.pos !== 'rotary') absent.add('attn.hook_rot_q').add('attn.hook_rot_k');
+  if (!spec.postNorms) {
+    for (const p of ['ln1_post', 'ln2_post'])
+      absent.add(`${p}.hook_scale` as BlockHookPoint).add(`${p}.hook_normalized` as BlockHookPoint);
+  }
+  if (spec.parallelResidual) absent.add('hook_resid_mid');
+  if (spec.mlp !== 'swiglu') absent.add('mlp.hook_pre_linear');
+  return Object.values(BLOCK_POINTS).filter((p) => !absent.has(p));
+}
 
 /** Every hook name that exists for a model, in forward order. */
 export function allHookNames(spec: ModelSpec): HookName[] {
   const names: HookName[] = ['hook_embed'];
   if (spec.pos === 'learned') names.push('hook_pos_embed');
-  const points = Object.values(BLOCK_POINTS);
+  const points = blockPoints(spec);
   for (let l = 0; l < spec.nLayers; l++) {
     for (const p of points) names.push(`blocks.${l}.${p}`);
   }
-  names.push('ln_final.hook_normalized');
+  names.push('ln_final.hook_scale', 'ln_final.hook_normalized');
   return names;
 }
 

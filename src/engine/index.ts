@@ -7,6 +7,7 @@ export { type BackendChoice, type BackendName, type BackendOptions, selectBacken
 export { leftPadBatch, type PaddedBatch } from './batch';
 export * from './errors';
 export { describeSpec, specFromConfig } from './families';
+export { hfConfig, toHfCheckpoint } from './families/to-hf';
 export { disposeResult, type RunOptions, type RunResult } from './forward';
 export {
   type GenerateBatchOptions,
@@ -30,8 +31,16 @@ export {
   hookName,
 } from './hooks';
 export { KvCache } from './kv-cache';
-export { type LoadOptions, loadModel, readSpec, readTokenizer } from './load';
-export { type BackendLimits, checkFits, estimateMemory, formatBytes, type MemoryEstimate } from './memory';
+export { type LoadOptions, loadModel, readGenerationConfig, readSpec, readTokenizer } from './load';
+export {
+  type BackendLimits,
+  checkFits,
+  estimateFromConfig,
+  estimateMemory,
+  formatBytes,
+  type MemoryEstimate,
+  type ModelEstimate,
+} from './memory';
 export { Model } from './model';
 export { type SamplingOptions, seededRandom } from './sampling';
 export {

@@ -1,15 +1,16 @@
 /**
- * Loading a model from any source: config.json → spec → memory check → tokenizer → weights →
- * device. Each step fails with a message that names the file and what to do; nothing is uploaded
+ * Loading a model from any source: config.json (and generation_config.json) → spec → memory
+ * check → tokenizer → weights → device. Each step fails with a message that names the file and what to do; nothing is uploaded
  * until every weight has been read and checked.
  */
 import { RudderError } from './errors';
 import { specFromConfig, toCanonical } from './families';
+import { eosFromGenerationConfig, GENERATION_CONFIG_FILE } from './generation-config';
 import { type BackendLimits, checkFits, estimateMemory } from './memory';
 import { Model } from './model';
 import type { ModelSpec } from './spec';
 import { loadTokenizer, type RudderTokenizer } from './tokenizer';
-import { type ModelSource, type OnProgress, readCheckpoint } from './weights';
+import { type Checkpoint, type ModelSource, type OnProgress, readCheckpoint } from './weights';
 
 export interface LoadOptions {
   readonly onProgress?: OnProgress;
@@ -26,15 +27,35 @@ export async function readSpec(source: ModelSource, signal?: AbortSignal): Promi
 }
 
 export async function loadModel(source: ModelSource, opts: LoadOptions = {}): Promise<Model> {
-  const spec = await readSpec(source, opts.signal);
+  const spec = withGenerationConfig(
+    await readSpec(source, opts.signal),
+    await readGenerationConfig(source, opts.signal),
+  );
   if (opts.limits) {
     const contextTokens = Math.min(opts.contextTokens ?? 1024, spec.nCtx);
     checkFits(estimateMemory(spec, { contextTokens }), opts.limits, source.id);
   }
   const tokenizer = await readTokenizer(source, opts.signal);
-  const checkpoint = await readCheckpoint(source, opts.onProgress, opts.signal);
+  let checkpoint: Checkpoint | undefined = await readCheckpoint(source, opts.onProgress, opts.signal);
   const host = toCanonical(spec, checkpoint);
-  return Model.fromHost(source.id, spec, host, tokenizer);
+  // The file's bytes can go once converted (F32 tensors are views and keep theirs), and each
+  // converted tensor once on the device: memory peaks near one copy of the model, not three.
+  checkpoint = undefined;
+  return Model.fromHost(source.id, spec, host, tokenizer, { consume: true });
+}
+
+/** generation_config.json's end tokens, when the folder has the file and it lists some. */
+export async function readGenerationConfig(
+  source: ModelSource,
+  signal?: AbortSignal,
+): Promise<number[] | undefined> {
+  if (!(await source.has(GENERATION_CONFIG_FILE, signal))) return undefined;
+  return eosFromGenerationConfig(await readJson(source, GENERATION_CONFIG_FILE, signal));
+}
+
+/** The spec with generation_config's end tokens in place of config.json's, as transformers' generate() uses them. */
+function withGenerationConfig(spec: ModelSpec, eos: number[] | undefined): ModelSpec {
+  return eos ? { ...spec, eosTokenIds: eos } : spec;
 }
 
 /** The tokenizer, when the folder has `tokenizer.json` (a model without one runs on token ids). */

@@ -4,7 +4,8 @@
  * the tab halfway through a load.
  */
 import { TooLargeError } from './errors';
-import { expectedWeights, type ModelSpec } from './spec';
+import { specFromConfig } from './families';
+import { expectedWeights, type ModelSpec, parameterCount } from './spec';
 
 /** How much a backend can hold. The backend module supplies the values. */
 export interface BackendLimits {
@@ -30,7 +31,11 @@ export interface MemoryOptions {
 export interface MemoryEstimate {
   readonly contextTokens: number;
   readonly batch: number;
-  /** All weights as float32 (a tied unembedding is counted once: it is one tensor). */
+  /**
+   * All weights as float32 (a tied unembedding is counted once: it is one tensor). tfjs 4.22 has
+   * no 16-bit tensor type (its DataType is float32 | int32 | bool | complex64 | string), so a
+   * bf16 or f16 checkpoint takes twice its file size once loaded, on every backend.
+   */
   readonly weightBytes: number;
   /** Keys and values of every layer for `contextTokens` positions. */
   readonly kvCacheBytes: number;
@@ -106,6 +111,40 @@ const BACKEND_LABELS: Record<string, string> = {
   cpu: 'CPU',
 };
 
+/** What the page can show before downloading a model: from config.json and, when there, the index. */
+export interface ModelEstimate {
+  readonly spec: ModelSpec;
+  readonly parameters: number;
+  /** Bytes to download: the index's metadata.total_size, else parameters × the config's torch_dtype size. */
+  readonly downloadBytes: number;
+  /** What the engine will hold while running (weights as float32, KV cache, activations). */
+  readonly memory: MemoryEstimate;
+}
+
+const DTYPE_BYTES: Readonly<Record<string, number>> = { float32: 4, float16: 2, bfloat16: 2, float64: 8 };
+
+/**
+ * The estimate from config.json (already JSON-decoded) and, optionally, model.safetensors.index.json
+ * (its metadata.total_size is the checkpoint's exact size). Throws UnsupportedModelError, naming
+ * what is unsupported, for a config the engine cannot run.
+ */
+export function estimateFromConfig(
+  config: unknown,
+  opts: MemoryOptions & { readonly index?: unknown },
+): ModelEstimate {
+  const spec = specFromConfig(config);
+  const parameters = parameterCount(spec);
+  const totalSize = (opts.index as { metadata?: { total_size?: unknown } } | undefined)?.metadata?.total_size;
+  const dtype = (config as { torch_dtype?: unknown }).torch_dtype;
+  const perParameter = (typeof dtype === 'string' && DTYPE_BYTES[dtype]) || F32;
+  const downloadBytes =
+    typeof totalSize === 'number' && Number.isFinite(totalSize) && totalSize > 0
+      ? totalSize
+      : parameters * perParameter;
+  const contextTokens = Math.min(opts.contextTokens, spec.nCtx);
+  return { spec, parameters, downloadBytes, memory: estimateMemory(spec, { ...opts, contextTokens }) };
+}
+
 /**
  * Throws TooLargeError when the estimate exceeds the backend's limits, with both figures in human
  * units and what to try instead.
@@ -119,7 +158,7 @@ export function checkFits(estimate: MemoryEstimate, limits: BackendLimits, model
     throw new TooLargeError(
       estimate.totalBytes,
       limits.maxTotalBytes,
-      `${modelName} needs about ${need} (at ${estimate.contextTokens} tokens of context) but ${backend} can address at most ${have}; ${advice}`,
+      `${modelName} needs about ${need} (${formatBytes(estimate.weightBytes)} of float32 weights, at ${estimate.contextTokens} tokens of context) but ${backend} can address at most ${have}; ${advice}`,
     );
   }
   if (estimate.largestTensorBytes > limits.maxTensorBytes) {

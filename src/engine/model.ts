@@ -27,17 +27,21 @@ export class Model implements ForwardModel {
       : undefined;
   }
 
-  /** Uploads canonical host weights (spec.ts) and returns the model that owns them. */
+  /**
+   * Uploads canonical host weights (spec.ts) and returns the model that owns them. With
+   * `consume`, `host` is emptied as its tensors reach the device (see DeviceWeights.upload).
+   */
   static fromHost(
     id: string,
     spec: ModelSpec,
     host: ReadonlyMap<string, HostTensor>,
     tokenizer?: RudderTokenizer,
+    opts: { readonly consume?: boolean } = {},
   ): Model {
     if (spec.rotary && spec.nCtx > MAX_ROTARY_POSITIONS) {
       spec = { ...spec, nCtx: MAX_ROTARY_POSITIONS };
     }
-    return new Model(id, spec, DeviceWeights.upload(spec, host), tokenizer);
+    return new Model(id, spec, DeviceWeights.upload(spec, host, opts), tokenizer);
   }
 
   /**

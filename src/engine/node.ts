@@ -9,11 +9,20 @@ import { dirSource } from './weights/node-source';
 export * from './index';
 export { dirSource };
 
-/** `./models/x` or `/abs/dir` → directory; `http(s)://…` → URL; `owner/name[@rev]` → the Hub. */
-export function sourceFromArg(arg: string): ModelSource {
+/**
+ * `./models/x` or `/abs/dir` → directory; `http(s)://…` → URL; `owner/name[@rev]` → the Hub, with
+ * the access token in HF_TOKEN (as huggingface_hub reads it) for gated repos.
+ */
+export function sourceFromArg(
+  arg: string,
+  env: Readonly<Record<string, string | undefined>> = process.env,
+): ModelSource {
   if (/^https?:\/\//.test(arg)) return urlSource(arg);
   if (existsSync(arg)) return dirSource(arg);
   const hub = /^([\w.-]+\/[\w.-]+)(?:@([\w./-]+))?$/.exec(arg);
-  if (hub) return hubSource(hub[1]!, hub[2] ? { revision: hub[2] } : {});
+  if (hub) {
+    const token = env.HF_TOKEN;
+    return hubSource(hub[1]!, { ...(hub[2] ? { revision: hub[2] } : {}), ...(token ? { token } : {}) });
+  }
   return dirSource(arg); // reports the missing directory clearly
 }

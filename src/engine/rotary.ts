@@ -25,14 +25,40 @@ export interface RotaryAngles {
   readonly sin: tf.Tensor4D;
 }
 
+/**
+ * Angular frequency of each rotating pair, θ^(−2i/dim), rescaled as `spec.scaling` says
+ * (transformers' rope init functions: `linear` and `_compute_llama3_parameters`).
+ */
+export function rotaryFrequencies(spec: RotarySpec): Float64Array {
+  const { dim, theta, scaling } = spec;
+  const freqs = new Float64Array(dim / 2);
+  for (let i = 0; i < dim / 2; i++) {
+    const f = theta ** ((-2 * i) / dim);
+    if (scaling?.type === 'linear') {
+      freqs[i] = f / scaling.factor;
+    } else if (scaling?.type === 'llama3') {
+      const { factor, lowFreqFactor: low, highFreqFactor: high, originalContext: old } = scaling;
+      const wavelength = (2 * Math.PI) / f;
+      // Fast rotations (wavelength below old / high) are kept (smooth = 1), slow ones (above
+      // old / low) divided by `factor` (smooth = 0), and the band between interpolated.
+      const smooth = Math.min(1, Math.max(0, (old / wavelength - low) / (high - low)));
+      freqs[i] = ((1 - smooth) * f) / factor + smooth * f;
+    } else {
+      freqs[i] = f;
+    }
+  }
+  return freqs;
+}
+
 export function buildRotaryTables(spec: RotarySpec, nPositions: number): RotaryTables {
-  const { dim, theta, layout } = spec;
+  const { dim, layout } = spec;
   const half = dim / 2;
+  const freqs = rotaryFrequencies(spec);
   const cos = new Float32Array(nPositions * dim);
   const sin = new Float32Array(nPositions * dim);
   for (let p = 0; p < nPositions; p++) {
     for (let i = 0; i < half; i++) {
-      const angle = p / theta ** ((2 * i) / dim);
+      const angle = p * freqs[i]!;
       const c = Math.cos(angle);
       const s = Math.sin(angle);
       // half: frequency i rotates dims (i, i + half); interleaved: dims (2i, 2i + 1).

@@ -19,23 +19,37 @@ export class DeviceWeights {
 
   /**
    * Uploads canonical host weights (see spec.ts). Checks every expected name and shape first,
-   * listing all problems at once, so a bad checkpoint never half-uploads.
+   * listing all problems at once, so a bad checkpoint never half-uploads. With `consume`, each
+   * host tensor leaves the map as soon as it is on the device, and fused matrices are built one
+   * at a time, so a loading model never holds all its host copies, fused copies and device copies
+   * at once (for Qwen2.5-0.5B that would be about 5.4 GB instead of about 2 GB).
    */
-  static upload(spec: ModelSpec, host: ReadonlyMap<string, HostTensor>): DeviceWeights {
+  static upload(
+    spec: ModelSpec,
+    host: ReadonlyMap<string, HostTensor>,
+    opts: { readonly consume?: boolean } = {},
+  ): DeviceWeights {
     assertCanonical(spec, host);
     const weights = new DeviceWeights(spec);
+    const take = (name: string): HostTensor => {
+      const t = host.get(name)!;
+      if (opts.consume) (host as Map<string, HostTensor>).delete(name);
+      return t;
+    };
+    const put = (name: string, t: HostTensor) =>
+      weights.tensors.set(name, tf.tensor(t.data, [...t.shape], 'float32'));
     try {
-      const { fused, replaced, fusions } = fuseProjections(spec, host);
-      for (const [name, parts] of fusions) weights.fusions.set(name, parts);
-      for (const [name, t] of [...host, ...fused]) {
-        if (name === 'embed.W_E' || name === 'unembed.W_U' || replaced.has(name)) continue;
-        weights.tensors.set(name, tf.tensor(t.data, [...t.shape], 'float32'));
+      for (const [name, parts] of projectionFusions(spec)) {
+        weights.fusions.set(name, parts);
+        put(name, concatColumns(parts.map(take)));
       }
-      const E = host.get('embed.W_E')!;
-      const U = spec.tiedEmbeddings ? E : host.get('unembed.W_U')!;
+      for (const name of [...host.keys()])
+        if (name !== 'embed.W_E' && name !== 'unembed.W_U') put(name, take(name));
+      const E = take('embed.W_E');
+      const U = spec.tiedEmbeddings ? E : take('unembed.W_U');
       // [dModel, vocab]: x @ W_U without a transposed operand, which tfjs-wasm runs ~10x slower.
       weights.tensors.set('unembed.W_U', transposeOnDevice(U));
-      if (!spec.tiedEmbeddings) weights.tensors.set('embed.W_E', tf.tensor(E.data, [...E.shape], 'float32'));
+      if (!spec.tiedEmbeddings) put('embed.W_E', E);
     } catch (e) {
       weights.dispose();
       throw e;
@@ -95,28 +109,19 @@ export class DeviceWeights {
  * One matmul instead of three (q|k|v) or two (gate|up): at decode time a step is a chain of small
  * matrix-vector products, and each kernel launch costs as much as a large share of its work.
  *   blocks.{l}.attn.W_QKV [dModel, (nHeads + 2·nKvHeads)·dHead], b_QKV likewise
- *   blocks.{l}.mlp.W_GU   [dModel, 2·dMlp]   (SwiGLU: gate columns, then up columns)
+ *   blocks.{l}.mlp.W_GU   [dModel, 2·dMlp]   (gated MLPs: gate columns, then up columns), b_GU likewise
  */
-function fuseProjections(
-  spec: ModelSpec,
-  host: ReadonlyMap<string, HostTensor>,
-): { fused: Map<string, HostTensor>; replaced: Set<string>; fusions: Map<string, string[]> } {
-  const fused = new Map<string, HostTensor>();
-  const replaced = new Set<string>();
+function projectionFusions(spec: ModelSpec): Map<string, string[]> {
   const fusions = new Map<string, string[]>();
-  const fuse = (name: string, parts: string[]) => {
-    fused.set(name, concatColumns(parts.map((p) => host.get(p)!)));
-    fusions.set(name, parts);
-    for (const p of parts) replaced.add(p);
-  };
   for (let l = 0; l < spec.nLayers; l++) {
     const a = `blocks.${l}.attn`;
-    fuse(`${a}.W_QKV`, [`${a}.W_Q`, `${a}.W_K`, `${a}.W_V`]);
-    if (spec.qkvBias) fuse(`${a}.b_QKV`, [`${a}.b_Q`, `${a}.b_K`, `${a}.b_V`]);
+    fusions.set(`${a}.W_QKV`, [`${a}.W_Q`, `${a}.W_K`, `${a}.W_V`]);
+    if (spec.qkvBias) fusions.set(`${a}.b_QKV`, [`${a}.b_Q`, `${a}.b_K`, `${a}.b_V`]);
     const m = `blocks.${l}.mlp`;
-    if (spec.mlp === 'swiglu') fuse(`${m}.W_GU`, [`${m}.W_gate`, `${m}.W_in`]);
+    if (spec.mlp === 'swiglu') fusions.set(`${m}.W_GU`, [`${m}.W_gate`, `${m}.W_in`]);
+    if (spec.mlp === 'swiglu' && spec.mlpBias) fusions.set(`${m}.b_GU`, [`${m}.b_gate`, `${m}.b_in`]);
   }
-  return { fused, replaced, fusions };
+  return fusions;
 }
 
 function readHost(t: tf.Tensor): HostTensor {
@@ -138,8 +143,8 @@ function splitColumns(t: HostTensor, widths: readonly number[]): HostTensor[] {
   });
 }
 
-/** Concatenates [rows, c_i] matrices (or vectors) along their last axis. */
-function concatColumns(parts: readonly HostTensor[]): HostTensor {
+/** Concatenates [rows, c_i] matrices (or vectors) along their last axis (families/to-hf.ts too). */
+export function concatColumns(parts: readonly HostTensor[]): HostTensor {
   const rows = parts[0]!.shape.length === 2 ? parts[0]!.shape[0]! : 1;
   const cols = parts.map((p) => p.data.length / rows);
   const width = cols.reduce((x, y) => x + y, 0);

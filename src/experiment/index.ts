@@ -4,6 +4,15 @@
 export { VECTOR_HOOKS, VECTOR_METHODS } from '../interp';
 export { exportExperiment, importExperiment, MAX_FILE_BYTES } from './file';
 export {
+  FINGERPRINT_LIMITS,
+  type FingerprintField,
+  FingerprintSchema,
+  fingerprintField,
+  fingerprintFromField,
+  packFingerprint,
+  unpackFingerprint,
+} from './fingerprint';
+export {
   GateInterventionSchema,
   HeadGateSpecSchema,
   InterventionSchema,

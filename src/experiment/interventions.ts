@@ -150,6 +150,11 @@ export const GateInterventionSchema = z.object({
   heads: z.array(HeadGateSpecSchema).max(4096),
 });
 
+export const SparsifyInterventionSchema = z.object({
+  kind: z.literal('sparsify'),
+  thresholds: z.array(z.number().min(0).max(1e6)).max(1024),
+});
+
 export const InterventionSchema = z.discriminatedUnion('kind', [
   AddInterventionSchema,
   AblateInterventionSchema,
@@ -158,6 +163,7 @@ export const InterventionSchema = z.discriminatedUnion('kind', [
   LayerWeightedInterventionSchema,
   GuardInterventionSchema,
   GateInterventionSchema,
+  SparsifyInterventionSchema,
 ]);
 
 /** Data that failed a schema; `issues` are zod's, each with the path to the bad field. */

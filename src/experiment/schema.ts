@@ -9,6 +9,7 @@
  * `vectors` and `interventions` hold anything further (recipes and interventions of other panels).
  */
 import { z } from 'zod';
+import { FingerprintSchema } from './fingerprint';
 import {
   InterventionPositionsSchema,
   InterventionSchema,
@@ -146,6 +147,8 @@ export const ExperimentSchema = z.object({
   /** Further planes by name, as recipes (rotate interventions name them). */
   planes: z.record(z.string().min(1).max(100), PlaneRecipeSchema).default({}),
   refusal: RefusalSetsSchema.default({}),
+  /** The author's activation fingerprint (METHODS.md §16), so a replay can be checked against it. */
+  fingerprint: FingerprintSchema.optional(),
 });
 
 export type Experiment = z.infer<typeof ExperimentSchema>;

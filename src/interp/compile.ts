@@ -22,6 +22,7 @@ import type {
   Intervention,
   LayerWeightedIntervention,
   RotateIntervention,
+  SparsifyIntervention,
   UnitsIntervention,
 } from './interventions';
 import { unit } from './linalg';
@@ -34,6 +35,7 @@ import {
   rotateAngular,
   rotateSelective,
   selectiveRotation,
+  zeroBelow,
 } from './operators';
 import { applyRange, positionRange } from './positions';
 import {
@@ -108,6 +110,9 @@ function compileOne(iv: Intervention, ctx: CompileContext, b: HookBuilder): void
       break;
     case 'gate':
       compileGate(iv, ctx, b);
+      break;
+    case 'sparsify':
+      compileSparsify(iv, ctx, b);
       break;
     default:
       assertNever(iv);
@@ -315,6 +320,17 @@ function compileGate(iv: GateIntervention, ctx: CompileContext, b: HookBuilder):
   const hooks = headGateHooks(ctx.model.spec, gates, ctx.headMeans);
   for (const [name, fn] of Object.entries(hooks) as [HookName, HookFn | readonly HookFn[]][])
     for (const f of typeof fn === 'function' ? [fn] : fn) b.on(name, f);
+}
+
+function compileSparsify(iv: SparsifyIntervention, ctx: CompileContext, b: HookBuilder): void {
+  iv.thresholds.forEach((eps, l) => {
+    if (!(eps > 0)) return;
+    if (l >= ctx.model.spec.nLayers)
+      throw new InterventionError(
+        `Sparsify has a threshold for layer ${l}; the model has ${ctx.model.spec.nLayers}.`,
+      );
+    b.on(hookName('mlp_post', l), (x) => zeroBelow(x, eps));
+  });
 }
 
 function unitRows(data: Float32Array, rows: number, width: number): Float32Array {

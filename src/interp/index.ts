@@ -5,6 +5,8 @@
 
 // The error every method's failure extends (the engine's), for layers that may not import the engine.
 export { RudderError } from '../engine';
+// The methods of issue 16 (METHODS.md §13-§18), exported whole from their modules.
+export * from './activation-sparsity';
 // Reading activations.
 export { type CollectOptions, collectActivations, type Position } from './activations';
 export { type DlaOptions, type DlaResult, directLogitAttribution } from './attribution';
@@ -40,6 +42,7 @@ export {
   InterventionError,
 } from './compile';
 export { ablateGates, splitByItem } from './eval/circuit-eval';
+export * from './eval/function-vector-eval';
 export { type OrganismData, readOrganismData } from './eval/organism-data';
 export { evaluateOrganism, type OrganismFigures } from './eval/organism-eval';
 export {
@@ -48,7 +51,10 @@ export {
   trainSentimentClassifier,
 } from './eval/sentiment-classifier';
 export { evaluateSteering, type SteeringFigures } from './eval/steering-eval';
+export * from './export-model';
+export * from './fingerprint';
 export * from './formats';
+export * from './function-vectors';
 export {
   checkHead,
   type HeadGate,
@@ -69,8 +75,11 @@ export type {
   InterventionPositions,
   LayerWeightedIntervention,
   RotateIntervention,
+  SparsifyIntervention,
   UnitsIntervention,
 } from './interventions';
+export * from './introspection';
+export * from './layer-activity';
 export {
   type LensOptions,
   type LensResult,
@@ -130,6 +139,8 @@ export {
   refusalTokenIds,
   replyStartTokens,
 } from './refusal';
+export * from './sae';
+export * from './significant';
 export {
   applyWeightEdits,
   elasticNetLambda,

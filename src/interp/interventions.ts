@@ -121,6 +121,16 @@ export interface GateIntervention {
   heads: HeadGateSpec[];
 }
 
+/**
+ * Activation sparsity (METHODS.md §15): zero the MLP hidden activations (`mlp.hook_post`) with
+ * |x| ≤ ε_l, all positions and decode steps. `thresholds[l]` is ε of layer l; a layer without one
+ * (or with ε ≤ 0) is left alone, so an empty list compiles to no hook.
+ */
+export interface SparsifyIntervention {
+  kind: 'sparsify';
+  thresholds: number[];
+}
+
 export type Intervention =
   | AddIntervention
   | AblateIntervention
@@ -128,6 +138,7 @@ export type Intervention =
   | UnitsIntervention
   | LayerWeightedIntervention
   | GuardIntervention
-  | GateIntervention;
+  | GateIntervention
+  | SparsifyIntervention;
 
 export type InterventionKind = Intervention['kind'];

@@ -6,6 +6,11 @@
 
 export type Rows = readonly Float32Array[];
 
+/** A standard normal sample from a uniform generator in [0, 1) (Box-Muller). */
+export function gaussian(rand: () => number): number {
+  return Math.sqrt(-2 * Math.log(1 - rand())) * Math.cos(2 * Math.PI * rand());
+}
+
 export function dot(a: ArrayLike<number>, b: ArrayLike<number>): number {
   let s = 0;
   for (let i = 0; i < a.length; i++) s += a[i]! * b[i]!;

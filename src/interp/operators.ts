@@ -127,3 +127,8 @@ export function cosineGate(x: tf.Tensor, centroid: tf.Tensor1D, threshold: numbe
   const cos = tf.div(dotLast(last, centroid), tf.maximum(normLast(last), 1e-30));
   return tf.greater(cos, threshold);
 }
+
+/** x with every entry of |x| ≤ ε set to 0 (activation sparsity, METHODS.md §15). */
+export function zeroBelow(x: tf.Tensor, eps: number): tf.Tensor {
+  return tf.mul(x, tf.cast(tf.greater(tf.abs(x), eps), x.dtype));
+}

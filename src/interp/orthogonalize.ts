@@ -39,7 +39,8 @@ export function orthogonalizeWeights(
   if (spec.pos === 'learned') writes.push('pos_embed.W_pos');
   for (let l = 0; l < spec.nLayers; l++) {
     writes.push(`blocks.${l}.attn.W_O`, `blocks.${l}.mlp.W_out`);
-    if (spec.outBias) writes.push(`blocks.${l}.attn.b_O`, `blocks.${l}.mlp.b_out`);
+    if (spec.outBias) writes.push(`blocks.${l}.attn.b_O`);
+    if (spec.mlpBias) writes.push(`blocks.${l}.mlp.b_out`);
   }
   for (const name of writes) weights.set(name, projectRows(get(name), r));
   let outSpec = spec;

@@ -9,13 +9,9 @@ import { type Model, RudderError } from '../engine';
 /** ln_final(x) for x [..., d_model], exactly as the forward pass computes it. */
 export function finalNorm(model: Model, x: tf.Tensor): tf.Tensor {
   const { spec, weights: w } = model;
-  if (spec.norm === 'rms') {
-    const ms = tf.mean(tf.square(x), -1, true);
-    return tf.mul(tf.mul(x, tf.rsqrt(tf.add(ms, spec.normEps))), w.get('ln_final.w'));
-  }
-  const { mean, variance } = tf.moments(x, -1, true);
-  const normed = tf.mul(tf.sub(x, mean), tf.rsqrt(tf.add(variance, spec.normEps)));
-  return tf.add(tf.mul(normed, w.get('ln_final.w')), w.get('ln_final.b'));
+  const centred = spec.norm === 'layer' ? tf.sub(x, tf.mean(x, -1, true)) : x;
+  const scaled = tf.mul(tf.div(centred, finalNormScale(model, x)), w.get('ln_final.w'));
+  return spec.norm === 'layer' ? tf.add(scaled, w.get('ln_final.b')) : scaled;
 }
 
 /**
@@ -28,9 +24,11 @@ export function finalNormScale(model: Model, x: tf.Tensor): tf.Tensor {
   return tf.sqrt(tf.add(tf.moments(x, -1, true).variance, spec.normEps));
 }
 
-/** x [n, d_model] → logits [n, vocab]. */
+/** x [n, d_model] → logits [n, vocab], soft-capped where the model caps its logits (Gemma 2). */
 export function unembed(model: Model, x: tf.Tensor2D): tf.Tensor2D {
-  return tf.matMul(x, model.weights.get('unembed.W_U') as tf.Tensor2D);
+  const logits: tf.Tensor2D = tf.matMul(x, model.weights.get('unembed.W_U') as tf.Tensor2D);
+  const cap = model.spec.finalSoftcap;
+  return cap ? (tf.mul(tf.tanh(tf.div(logits, cap)), cap) as tf.Tensor2D) : logits;
 }
 
 /** Two token sets whose mean logits are compared: logit(target) − logit(baseline). */

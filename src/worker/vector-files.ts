@@ -13,10 +13,9 @@ import {
   SpecValidationError,
 } from '../experiment';
 import {
+  readVectorFile,
   type SteeringVector,
-  vectorFromGguf,
-  vectorFromJson,
-  vectorFromSafetensors,
+  sniffFormat,
   vectorLayers,
   vectorLens,
   vectorToGguf,
@@ -79,20 +78,6 @@ export function exportVectorFile(model: Model, v: SteeringVector, format: Vector
   };
 }
 
-/** Which format a file holds, by its first bytes (names lie more often than magic numbers). */
-export function sniffFormat(bytes: Uint8Array, fileName: string): VectorFileFormat {
-  const head = new TextDecoder().decode(bytes.subarray(0, 4));
-  if (head === 'GGUF') return 'gguf';
-  const first = bytes.findIndex((b) => b !== 0x20 && b !== 0x0a && b !== 0x0d && b !== 0x09 && b !== 0xef);
-  if (first >= 0 && bytes[first] === 0x7b) return 'json';
-  // safetensors: an 8-byte little-endian header length, then the JSON header.
-  if (bytes.length > 8 && bytes[8] === 0x7b) return 'safetensors';
-  throw new WeightsFormatError(
-    fileName,
-    'is not a vector file Rudder reads (Rudder JSON, safetensors, or a llama.cpp / repeng control-vector GGUF)',
-  );
-}
-
 /** Parses a vector file and checks it against the model; the result is ready for the Experiment. */
 export function importVectorFile(model: Model, bytes: Uint8Array, fileName: string): InlineVector {
   const name = fileName.slice(0, 200) || 'vector';
@@ -102,12 +87,7 @@ export function importVectorFile(model: Model, bytes: Uint8Array, fileName: stri
       `is ${(bytes.length / 2 ** 20).toFixed(1)} MB; vector files over ${MAX_VECTOR_FILE_BYTES / 2 ** 20} MB are refused`,
     );
   const format = sniffFormat(bytes, name);
-  const v =
-    format === 'gguf'
-      ? vectorFromGguf(bytes, { fileName: name })
-      : format === 'json'
-        ? vectorFromJson(new TextDecoder().decode(bytes), name)
-        : vectorFromSafetensors(bytes, name);
+  const v = readVectorFile(bytes, name);
   if (v.rows !== 1)
     throw new RudderError(
       'unsupported-vector',

@@ -13,6 +13,7 @@
 import { hookName, type Model, RudderError } from '../engine';
 import { type InlineVector, inlineLayers, type VectorSource } from '../experiment';
 import {
+  buildFromRecipe,
   buildPlane,
   buildUnits,
   type ContrastRecipe,
@@ -26,7 +27,6 @@ import {
   norm,
   type PlaneRecipe,
   type RefusalRecipe,
-  refusalVector,
   type SteeringPlane,
   type SteeringVector,
   type UnitSelection,
@@ -91,7 +91,7 @@ export class VectorStore {
 
   /** A refusal direction (§5) by its recipe; `seed` puts one the selection already built here. */
   refusalVector(r: RefusalRecipe): Promise<SteeringVector> {
-    return cached(this.refusal, refusalKey(r), () => refusalVector(this.model, r));
+    return cached(this.refusal, refusalKey(r), () => buildFromRecipe(this.model, r));
   }
 
   seed(r: RefusalRecipe, v: SteeringVector): void {

@@ -23,19 +23,38 @@ const CASES: Record<string, GoldenCase> = {
     configPatch: { rotary_layout: 'interleaved' },
   },
   'qwen2-tiny': { weights: `${REF}/qwen2-tiny`, golden: `${REF}/qwen2-tiny` },
+  ...Object.fromEntries(
+    [
+      'gemma-tiny',
+      'gemma2-tiny',
+      'pythia-tiny',
+      'neox-sequential',
+      'phi3-tiny',
+      'llama3-rope-bias',
+      'llama-rope-linear',
+      'mistral-window',
+    ].map((name) => [name, { weights: `${REF}/${name}`, golden: `${REF}/${name}` }]),
+  ),
   stories260K: { weights: '/shared-reference/stories260K', golden: `${REF}/stories260K-golden` },
 };
 
 /**
  * On WebGPU (SwiftShader, ~20 s a case) only the cases that run different kernels: the f16,
  * bf16 and sharded variants differ in how weights are read, which happens on the host and is
- * the same on every backend (WebAssembly runs them all).
+ * the same on every backend (WebAssembly runs them all); neox-sequential and llama-rope-linear
+ * run no kernel that pythia-tiny and llama3-rope-bias do not.
  */
 const WEBGPU_CASES = new Set([
   'gpt2-tiny',
   'llama-gqa',
   'llama-gqa-interleaved',
   'qwen2-tiny',
+  'gemma-tiny',
+  'gemma2-tiny',
+  'pythia-tiny',
+  'phi3-tiny',
+  'llama3-rope-bias',
+  'mistral-window',
   'stories260K',
 ]);
 

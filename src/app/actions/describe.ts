@@ -42,6 +42,7 @@ function loopWords(s: Steering): string {
 }
 
 function otherWords(exp: Pick<Experiment, 'vectors'>, iv: Exclude<Intervention, { kind: 'gate' }>): string {
+  if (iv.kind === 'sparsify') return 'MLP activations sparsified';
   const name = 'vector' in iv ? iv.vector : iv.kind === 'rotate' ? iv.plane : iv.units;
   const refusal = name === 'refusal' || exp.vectors[name]?.from === 'refusal';
   const what = refusal ? 'refusal' : `“${name}”`;

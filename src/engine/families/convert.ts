@@ -26,6 +26,58 @@ export interface ConversionPlan {
   readonly ignorable: (name: string) => boolean;
 }
 
+/**
+ * The common rules, as builders that collect a plan's rules in order. Families add their own
+ * (`rules.push`) for fused or permuted tensors.
+ */
+export function ruleBuilder() {
+  const rules: SourceRule[] = [];
+  return {
+    rules,
+    /** The layout already matches the canonical one: the tensor passes through without a copy. */
+    same(source: string, target: string, shape: readonly number[]) {
+      rules.push({ source, shape, targets: [target], convert: (t) => [[target, t]] });
+    },
+    /**
+     * nn.Linear stores its weight as [out, in] and computes x @ Wᵀ. The kernels want x @ W with no
+     * per-call transpose (DESIGN.md, performance habits), so each matrix is transposed once, here.
+     */
+    linear(source: string, target: string, out: number, inp: number) {
+      rules.push({ source, shape: [out, inp], targets: [target], convert: (t) => [[target, transposed(t)]] });
+    },
+    /**
+     * A fused nn.Linear [Σ outs, in] whose output rows are the targets one after another (Phi-3's
+     * qkv_proj and gate_up_proj): transposed once, then split by columns.
+     */
+    fusedLinear(source: string, targets: readonly string[], outs: readonly number[], inp: number) {
+      const total = outs.reduce((a, b) => a + b, 0);
+      rules.push({
+        source,
+        shape: [total, inp],
+        targets,
+        convert: (t) => splitColumns(transposed(t), outs).map((part, i) => [targets[i]!, part] as const),
+      });
+    },
+    /** A fused bias, split like fusedLinear's rows. */
+    fusedVector(source: string, targets: readonly string[], widths: readonly number[]) {
+      const total = widths.reduce((a, b) => a + b, 0);
+      rules.push({
+        source,
+        shape: [total],
+        targets,
+        convert: (t) => splitVector(t, widths).map((part, i) => [targets[i]!, part] as const),
+      });
+    },
+  };
+}
+
+/** Buffers some older saves keep next to the weights; recomputed from rope_theta. */
+export const ROTARY_BUFFER = /(^|\.)rotary_emb\.inv_freq$/;
+
+/** A save of the bare *Model (no LM head) has no `model.` prefix; accept both spellings. */
+export const withModelPrefix = (name: string) =>
+  name.startsWith('model.') || name.startsWith('lm_head.') ? name : `model.${name}`;
+
 const fmt = (shape: readonly number[]) => `[${shape.join(', ')}]`;
 const sameShape = (a: readonly number[], b: readonly number[]) =>
   a.length === b.length && a.every((v, i) => v === b[i]);

@@ -2,16 +2,9 @@
  * GPT-2 (and distilgpt2): LayerNorm, learned positions, GELU (tanh approximation), biases
  * everywhere, unembedding tied to the token embedding.
  */
-import type { HostTensor, ModelSpec } from '../spec';
+import type { ModelSpec } from '../spec';
 import { asObject, exactDiv, int, optBool, optInt, optPosNum, optStr, refuse, specialIds } from './config';
-import {
-  type ConversionPlan,
-  convertCheckpoint,
-  type SourceRule,
-  splitColumns,
-  splitVector,
-} from './convert';
-import type { CheckpointReader } from './types';
+import { type ConversionPlan, ruleBuilder, splitColumns, splitVector } from './convert';
 
 /** Hugging Face names of GPT-2's activations that compute the same function as ours. */
 const ACTIVATIONS: Record<string, ModelSpec['act']> = {
@@ -59,6 +52,7 @@ export function specFromHf(json: unknown): ModelSpec {
     act,
     qkvBias: true,
     outBias: true,
+    mlpBias: true,
     tiedEmbeddings: optBool(c, 'tie_word_embeddings', true),
     ...specialIds(c),
   };
@@ -67,12 +61,11 @@ export function specFromHf(json: unknown): ModelSpec {
 /** Causal-mask buffers that older saves store in every block; they are not weights. */
 const MASK_BUFFER = /^h\.\d+\.attn\.(bias|masked_bias)$/;
 
-function plan(spec: ModelSpec): ConversionPlan {
+/** Every Hugging Face tensor this family's checkpoint holds, and what it becomes. */
+export function plan(spec: ModelSpec): ConversionPlan {
   const { dModel: d, dMlp, vocabSize, nCtx } = spec;
-  const rules: SourceRule[] = [];
-  // Layouts already match the canonical ones: pass the tensor through without a copy.
-  const same = (source: string, target: string, shape: readonly number[]) =>
-    rules.push({ source, shape, targets: [target], convert: (t) => [[target, t]] });
+  // Layouts already match the canonical ones: tensors pass through without a copy.
+  const { rules, same } = ruleBuilder();
 
   same('wte.weight', 'embed.W_E', [vocabSize, d]);
   same('wpe.weight', 'pos_embed.W_pos', [nCtx, d]);
@@ -118,8 +111,4 @@ function plan(spec: ModelSpec): ConversionPlan {
     normalise: (name) => (name.startsWith('transformer.') ? name.slice('transformer.'.length) : name),
     ignorable: (name) => MASK_BUFFER.test(name) || (spec.tiedEmbeddings && name === 'lm_head.weight'),
   };
-}
-
-export function toCanonical(spec: ModelSpec, checkpoint: CheckpointReader): Map<string, HostTensor> {
-  return convertCheckpoint(spec, checkpoint, plan(spec));
 }

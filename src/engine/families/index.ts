@@ -5,14 +5,27 @@
 import { UnsupportedModelError } from '../errors';
 import { type HostTensor, type ModelSpec, type ModelType, SUPPORTED_MODEL_TYPES } from '../spec';
 import { asObject, CONFIG_FILE, modelType } from './config';
+import { convertCheckpoint } from './convert';
+import * as gemma from './gemma';
+import * as gptNeox from './gpt-neox';
 import * as gpt2 from './gpt2';
 import * as llama from './llama';
+import * as phi3 from './phi3';
 import type { CheckpointReader, Family } from './types';
 
 export { describeSpec, transpose } from './convert';
 export type { CheckpointReader, Family } from './types';
 
-const FAMILIES: Record<ModelType, Family> = { gpt2, llama, qwen2: llama, mistral: llama };
+const FAMILIES: Record<ModelType, Family> = {
+  gpt2,
+  llama,
+  qwen2: llama,
+  mistral: llama,
+  gemma,
+  gemma2: gemma,
+  gpt_neox: gptNeox,
+  phi3,
+};
 
 const isSupported = (t: string): t is ModelType => (SUPPORTED_MODEL_TYPES as readonly string[]).includes(t);
 
@@ -33,5 +46,14 @@ export function specFromConfig(config: unknown): ModelSpec {
 
 /** Converts a checkpoint to canonical names and layouts; throws one ShapeMismatchError listing every problem. */
 export function toCanonical(spec: ModelSpec, checkpoint: CheckpointReader): Map<string, HostTensor> {
-  return familyOf(spec.modelType).toCanonical(spec, checkpoint);
+  return convertCheckpoint(spec, checkpoint, familyOf(spec.modelType).plan(spec));
+}
+
+/** The Hugging Face tensor names and shapes a checkpoint of this spec holds (e.g. to write one). */
+export function checkpointShapes(spec: ModelSpec): Map<string, readonly number[]> {
+  return new Map(
+    familyOf(spec.modelType)
+      .plan(spec)
+      .rules.map((r) => [r.source, r.shape]),
+  );
 }

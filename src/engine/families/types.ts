@@ -1,4 +1,5 @@
 import type { HostTensor, ModelSpec } from '../spec';
+import type { ConversionPlan } from './convert';
 
 /**
  * A lazy view of a checkpoint: the tensor names it holds, and a way to read one tensor as
@@ -10,8 +11,8 @@ export interface CheckpointReader {
   read(name: string): HostTensor;
 }
 
-/** A model family: config.json → spec, and Hugging Face weights → canonical weights. */
+/** A model family: config.json → spec, and the plan that turns Hugging Face weights into canonical ones. */
 export interface Family {
   specFromHf(json: unknown): ModelSpec;
-  toCanonical(spec: ModelSpec, checkpoint: CheckpointReader): Map<string, HostTensor>;
+  plan(spec: ModelSpec): ConversionPlan;
 }

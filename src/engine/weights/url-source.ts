@@ -212,13 +212,15 @@ export interface HubSourceOptions extends Omit<UrlSourceOptions, 'id' | 'accessH
   readonly revision?: string;
   /** Default `https://huggingface.co`; tests point it at a local server. */
   readonly endpoint?: string;
+  /** A Hub access token (`hf_...`) for gated or private repos, sent as `Authorization: Bearer`. */
+  readonly token?: string;
 }
 
 const REPO_PART = /^[A-Za-z0-9](?:[A-Za-z0-9._-]*[A-Za-z0-9_])?$/;
 
 /** A Hugging Face Hub model repo: `{endpoint}/{repo}/resolve/{revision}/{file}`. */
 export function hubSource(repo: string, opts: HubSourceOptions = {}): ModelSource {
-  const { revision = 'main', endpoint = 'https://huggingface.co', ...rest } = opts;
+  const { revision = 'main', endpoint = 'https://huggingface.co', token, ...rest } = opts;
   const parts = repo.split('/');
   const valid =
     parts.length === 2 &&
@@ -234,8 +236,10 @@ export function hubSource(repo: string, opts: HubSourceOptions = {}): ModelSourc
     throw new SourceError(repo, `revision "${revision}" is not a branch, tag or commit name`);
   }
   const base = `${endpoint.replace(/\/+$/, '')}/${repo}/resolve/${encodeURIComponent(revision)}`;
+  const headers = token ? { ...rest.headers, Authorization: `Bearer ${token}` } : rest.headers;
   return urlSource(base, {
     ...rest,
+    ...(headers ? { headers } : {}),
     id: `hub:${repo}@${revision}`,
     accessHint: `On the Hub, check that "${repo}" exists; for a gated model accept its terms on huggingface.co/${repo} and pass an access token`,
   });

@@ -12,6 +12,7 @@ export {
   layerStats,
   vectorFromRows,
 } from './contrast';
+export { buildFromRecipe } from './from-recipe';
 export {
   buildPlane,
   discriminativeModules,
@@ -27,7 +28,6 @@ export {
   type RefusalCandidates,
   type RefusalSelection,
   refusalCandidates,
-  refusalVector,
   type SelectionOptions,
   selectRefusalDirection,
 } from './refusal';

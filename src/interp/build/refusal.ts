@@ -5,12 +5,12 @@
  * not move harmless next-token distributions (KL ≤ 0.1), whose addition induces refusal
  * (induce ≥ 0), outside the last 20% of layers, and picks the lowest bypass score. The whole
  * pipeline (refusal-find.ts) and the organisms' steering eval both select through here. A recipe
- * `{ from: 'refusal' }` rebuilds one candidate (refusalVector).
+ * `{ from: 'refusal' }` rebuilds one candidate (buildFromRecipe).
  */
 import { CancelledError, hookName, type Model, RudderError, yieldToEventLoop } from '../../engine';
 import { collectActivations } from '../activations';
 import { meanRows } from '../linalg';
-import type { PromptInput, VectorRecipe } from '../recipe';
+import type { PromptInput } from '../recipe';
 import type { SteeringVector } from '../vector';
 import { encodeInput, postInstructionLength } from './prompts';
 import {
@@ -98,20 +98,6 @@ export async function refusalCandidates(model: Model, opts: CandidateOptions): P
 function defaultPositions(model: Model, chat: boolean): number[] {
   const n = chat && model.tokenizer?.hasChatTemplate ? postInstructionLength(model) : 1;
   return Array.from({ length: Math.max(n, 1) }, (_, i) => i - Math.max(n, 1));
-}
-
-/** The vector a refusal recipe describes: the difference of means at its one position and layer. */
-export async function refusalVector(
-  model: Model,
-  recipe: Extract<VectorRecipe, { from: 'refusal' }>,
-): Promise<SteeringVector> {
-  const c = await refusalCandidates(model, {
-    harmful: recipe.harmful,
-    harmless: recipe.harmless,
-    positions: [recipe.position],
-    layers: [recipe.layer],
-  });
-  return candidateVector(c, recipe.position, recipe.layer);
 }
 
 /** Candidate (position, layer) as a resid_pre vector carrying its recipe. */

@@ -31,6 +31,20 @@ export interface FewShotItem {
   readonly task: string;
   readonly prompt: string;
   readonly answer: string;
+  /** The (input, output) demonstrations and the query the prompt was made of (function vectors need them). */
+  readonly shots?: readonly (readonly [string, string])[];
+  readonly query?: string;
+}
+
+/** How icl_tasks.json joins shots into a prompt (its `format`). */
+export interface FewShotFormat {
+  /** `{input} -> {output}` */
+  readonly pair: string;
+  readonly separator: string;
+  /** `{input} ->` */
+  readonly query: string;
+  /** What precedes the answer in the continuation (a space). */
+  readonly answer_prefix: string;
 }
 
 export interface OrganismData {
@@ -41,15 +55,20 @@ export interface OrganismData {
   /** Whole labelled stories (empty for organisms that predate them). */
   readonly sentimentStories: readonly LabelledStory[];
   readonly fewShot: readonly FewShotItem[];
+  /** The few-shot prompts' format, when the organism ships few-shot items. */
+  readonly fewShotFormat?: FewShotFormat;
   /** Held-out corpus text for validation loss, when the organism ships it. */
   readonly validation: readonly string[];
 }
 
 async function items<T>(source: ModelSource, file: string): Promise<T[]> {
+  return (await dataset<{ items?: T[] }>(source, file))?.items ?? [];
+}
+
+async function dataset<T>(source: ModelSource, file: string): Promise<T | undefined> {
   const path = `datasets/${file}`;
-  if (!(await source.has(path))) return [];
-  const json = JSON.parse(await source.readText(path)) as { items?: T[] };
-  return json.items ?? [];
+  if (!(await source.has(path))) return undefined;
+  return JSON.parse(await source.readText(path)) as T;
 }
 
 export async function readOrganismData(source: ModelSource): Promise<OrganismData> {
@@ -59,7 +78,7 @@ export async function readOrganismData(source: ModelSource): Promise<OrganismDat
     items<SentimentPair>(source, 'sentiment_pairs.json'),
     items<{ text: string }>(source, 'neutral_openings.json'),
     items<LabelledStory>(source, 'sentiment_stories.json'),
-    items<FewShotItem>(source, 'icl_tasks.json'),
+    dataset<{ items?: FewShotItem[]; format?: FewShotFormat }>(source, 'icl_tasks.json'),
     items<{ text: string }>(source, 'validation.json'),
   ]);
   return {
@@ -68,7 +87,8 @@ export async function readOrganismData(source: ModelSource): Promise<OrganismDat
     sentimentPairs,
     neutralOpenings: openings.map((o) => o.text),
     sentimentStories: stories,
-    fewShot,
+    fewShot: fewShot?.items ?? [],
+    ...(fewShot?.format ? { fewShotFormat: fewShot.format } : {}),
     validation: validation.map((v) => v.text),
   };
 }

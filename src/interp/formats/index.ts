@@ -7,4 +7,5 @@ export {
 } from './control-vector';
 export { type GgufFile, type GgufTensor, type GgufValue, readGguf, writeGguf } from './gguf';
 export { JSON_FORMAT, vectorFromJson, vectorToJson } from './json';
+export { readVectorFile, sniffFormat, type VectorFileFormat } from './read';
 export { SAFETENSORS_FORMAT, vectorFromSafetensors, vectorToSafetensors } from './safetensors';

@@ -1,7 +1,7 @@
 /** The steering loop's vector: built from the Experiment's pairs (or imported), its lens, its files. */
 
 import type { ExperimentInput, InlineVector } from '../../experiment';
-import type { LayerStat } from '../../interp';
+import type { LayerStat, VectorFileFormat } from '../../interp';
 import type { MethodTable } from './table';
 
 /** A request about the steering loop's vector: the one the experiment's pairs (or import) describe. */
@@ -34,7 +34,7 @@ export interface VectorInfo {
 }
 
 /** The vector file formats: Rudder JSON, safetensors, llama.cpp control-vector GGUF. */
-export type VectorFileFormat = 'json' | 'safetensors' | 'gguf';
+export type { VectorFileFormat };
 
 export interface VectorFile {
   readonly bytes: Uint8Array;

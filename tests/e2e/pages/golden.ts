@@ -63,16 +63,26 @@ function withConfig(source: ModelSource, patch: Record<string, unknown>): ModelS
   };
 }
 
+/** Reference entries at -inf (masked attention scores) must be ≤ -1e8 here and are left out. */
 function diff(got: ArrayLike<number>, want: Float32Array, where: string): Diff {
   if (got.length !== want.length)
     throw new Error(`${where}: ${got.length} values, reference has ${want.length}`);
   let maxAbs = 0;
   let scale = 0;
   for (let i = 0; i < want.length; i++) {
-    maxAbs = Math.max(maxAbs, Math.abs(got[i]! - want[i]!));
+    if (want[i] === Number.NEGATIVE_INFINITY) {
+      if (!(got[i]! < -1e8))
+        return {
+          maxAbs: Number.POSITIVE_INFINITY,
+          maxRel: Number.POSITIVE_INFINITY,
+          where: `${where}[${i}] (masked in the reference, ${got[i]} here)`,
+        };
+      continue;
+    }
+    const d = Math.abs(got[i]! - want[i]!);
+    maxAbs = Number.isNaN(d) ? Number.POSITIVE_INFINITY : Math.max(maxAbs, d);
     scale = Math.max(scale, Math.abs(want[i]!));
   }
-  if (Number.isNaN(maxAbs) || [...Array.from(got)].some(Number.isNaN)) maxAbs = Number.POSITIVE_INFINITY;
   return { maxAbs, maxRel: scale > 0 ? maxAbs / scale : maxAbs, where };
 }
 

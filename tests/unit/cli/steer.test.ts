@@ -74,8 +74,79 @@ describe('rudder steer', () => {
     expect(steered!.split(': ')[1]).not.toBe(plain!.split(': ')[1]);
   });
 
+  it('steers with a vector read from a file of each format as with the vector built from pairs', async () => {
+    const gen = ['--prompt', '1 2 3', '--coefficient', '8', '--max-tokens', '6'];
+    const built = await steer([
+      '--model',
+      MODEL,
+      '--pairs',
+      join(tmp.dir, 'pairs.json'),
+      '--layer',
+      '1,2',
+      ...gen,
+    ]);
+    for (const ext of ['json', 'safetensors', 'gguf'])
+      expect(await steer(['--model', MODEL, '--vector', join(tmp.dir, `v.${ext}`), ...gen])).toBe(built);
+    // Only the asked-for layer of the file is applied.
+    const one = await steer(['--model', MODEL, '--vector', join(tmp.dir, 'v.json'), '--layer', '1', ...gen]);
+    expect(one).toBe(
+      await steer(['--model', MODEL, '--pairs', join(tmp.dir, 'pairs.json'), '--layer', '1', ...gen]),
+    );
+    await expect(
+      steer(['--model', MODEL, '--vector', join(tmp.dir, 'v.json'), '--layer', '0']),
+    ).rejects.toThrow(/no layer 0/);
+  });
+
+  it('applies the ablate-then-add, layer-weighted and GUARD-IT operators, each differently', async () => {
+    const base = [
+      '--model',
+      MODEL,
+      '--vector',
+      join(tmp.dir, 'v.json'),
+      '--prompt',
+      '1 2 3',
+      '--max-tokens',
+      '6',
+    ];
+    const outs = new Set<string>();
+    for (const op of ['add', 'ablate-add', 'layer-weighted', 'guard'])
+      outs.add(await steer([...base, '--operator', op, '--coefficient', '30']));
+    expect(outs.size).toBeGreaterThan(2);
+    await expect(steer([...base, '--operator', 'twist'])).rejects.toThrow(/--operator/);
+  });
+
+  it('builds an ActAdd vector from two prompts and adds it front-aligned', async () => {
+    const llama = [
+      '--model',
+      'models/organism-llama',
+      '--prompt',
+      'I think that you are',
+      '--max-tokens',
+      '8',
+    ];
+    const out = await steer([
+      ...llama,
+      '--actadd',
+      'Love::Hate',
+      '--layer',
+      '2',
+      '--coefficient',
+      '5',
+      '--compare',
+    ]);
+    const [plain, steered] = out.split('\n');
+    expect(plain).toMatch(/^unsteered: /);
+    expect(steered).toMatch(/^steered \(5\): /);
+    expect(steered!.split(': ')[1]).not.toBe(plain!.split(': ')[1]);
+    await expect(steer([...llama, '--actadd', 'Love'])).rejects.toThrow(/<positive>::<negative>/);
+  });
+
+  it('prints its usage for --help', async () => {
+    expect(await steer(['--help'])).toMatch(/rudder steer +--model .*--vector/s);
+  });
+
   it('reports bad options as usage errors', async () => {
-    await expect(steer(['--model', MODEL])).rejects.toThrow(/--pairs is required/);
+    await expect(steer(['--model', MODEL])).rejects.toThrow(/one of --pairs .* --vector .* --actadd/);
     await expect(steer(['--model', MODEL, '--pairs', 'x.json', '--method', 'magic'])).rejects.toThrow(
       /--method/,
     );

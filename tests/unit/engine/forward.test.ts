@@ -2,11 +2,12 @@ import * as tf from '@tensorflow/tfjs-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { UnknownHookError } from '../../../src/engine/errors';
 import { disposeResult } from '../../../src/engine/forward';
-import { allHookNames, HOOK_DIMS, hookName } from '../../../src/engine/hooks';
+import { allHookNames, hookName } from '../../../src/engine/hooks';
 import { KvCache } from '../../../src/engine/kv-cache';
 import type { Model } from '../../../src/engine/model';
 import type { ModelSpec } from '../../../src/engine/spec';
 import { NODE_BACKENDS, useBackend } from '../../support/backend';
+import { hookShape } from '../../support/hook-shapes';
 import { expectNoLeaks } from '../../support/leaks';
 import { gpt2Spec, llamaSpec, randomModel } from '../../support/random-model';
 
@@ -93,21 +94,7 @@ for (const backend of NODE_BACKENDS) {
             { cache: names },
           );
           expect([...r.cache.keys()]).toEqual(names);
-          const size: Record<string, number> = {
-            batch: 2,
-            pos: 3,
-            query_pos: 3,
-            key_pos: 3,
-            d_model: spec.dModel,
-            d_mlp: spec.dMlp,
-            head: spec.nHeads,
-            kv_head: spec.nKvHeads,
-            d_head: spec.dHead,
-          };
-          for (const [name, t] of r.cache) {
-            const point = name.replace(/^blocks\.\d+\./, '') as keyof typeof HOOK_DIMS;
-            expect(t.shape, name).toEqual(HOOK_DIMS[point].map((d) => size[d]));
-          }
+          for (const [name, t] of r.cache) expect(t.shape, name).toEqual(hookShape(spec, name, 2, 3));
           disposeResult(r);
         });
       });

@@ -1,7 +1,13 @@
 import { describe, expect, it } from 'vitest';
-import { TooLargeError } from '../../../src/engine/errors';
+import { TooLargeError, UnsupportedModelError } from '../../../src/engine/errors';
 import { specFromConfig } from '../../../src/engine/families';
-import { type BackendLimits, checkFits, estimateMemory, formatBytes } from '../../../src/engine/memory';
+import {
+  type BackendLimits,
+  checkFits,
+  estimateFromConfig,
+  estimateMemory,
+  formatBytes,
+} from '../../../src/engine/memory';
 import { parameterCount } from '../../../src/engine/spec';
 import { hubConfig } from './families/helpers';
 
@@ -76,7 +82,7 @@ describe('checkFits', () => {
     expect(error).toBeInstanceOf(TooLargeError);
     expect(error).toMatchObject({ code: 'too-large', neededBytes: e.totalBytes, limitBytes: 2 * GiB });
     expect((error as Error).message).toBe(
-      'Qwen2.5-0.5B needs about 2.4 GB (at 2048 tokens of context) but the WebAssembly backend can address at most 2.0 GB; try a smaller model or a browser with WebGPU.',
+      'Qwen2.5-0.5B needs about 2.4 GB (1.8 GB of float32 weights, at 2048 tokens of context) but the WebAssembly backend can address at most 2.0 GB; try a smaller model or a browser with WebGPU.',
     );
   });
 
@@ -96,6 +102,54 @@ describe('checkFits', () => {
   it('prints enough decimals that a need just over the limit does not read as equal to it', () => {
     const e = { ...estimateMemory(tiny, { contextTokens: 1 }), totalBytes: 2 * GiB + MiB };
     expect(() => checkFits(e, wasm)).toThrow(/needs about 2\.001 GB .* at most 2\.000 GB/);
+  });
+});
+
+describe('estimateFromConfig (what the page shows before download)', () => {
+  const llama = hubConfig('meta-llama--Llama-3.2-1B-Instruct');
+  /** tfjs-backend-wasm's limit with headroom, as selectBackend reports it (backend.ts). */
+  const wasmHeap: BackendLimits = { backend: 'wasm', maxTotalBytes: 3.5 * GiB, maxTensorBytes: 3.5 * GiB };
+
+  it('gives parameters, the download (bf16: 2 bytes each, or the index total_size) and float32 memory', () => {
+    const e = estimateFromConfig(llama, { contextTokens: 1024 });
+    expect(e.parameters).toBe(1_235_814_400);
+    expect(e.downloadBytes).toBe(2 * 1_235_814_400);
+    expect(e.memory.weightBytes).toBe(4 * 1_235_814_400);
+    expect(e.memory.contextTokens).toBe(1024);
+    const indexed = estimateFromConfig(llama, {
+      contextTokens: 1024,
+      index: { metadata: { total_size: 2_471_645_184 } },
+    });
+    expect(indexed.downloadBytes).toBe(2_471_645_184);
+    // A context longer than the model's is planned at the model's.
+    expect(
+      estimateFromConfig(hubConfig('openai-community--gpt2'), { contextTokens: 4096 }).memory.contextTokens,
+    ).toBe(1024);
+  });
+
+  it('refuses Llama-3.2-1B on WebAssembly: 4.6 GB of float32 weights against a 4 GB wasm32 heap', () => {
+    const e = estimateFromConfig(llama, { contextTokens: 1024 });
+    expect(() => checkFits(e.memory, wasmHeap, 'meta-llama/Llama-3.2-1B-Instruct')).toThrow(TooLargeError);
+    expect(() => checkFits(e.memory, wasmHeap, 'meta-llama/Llama-3.2-1B-Instruct')).toThrow(
+      /^meta-llama\/Llama-3\.2-1B-Instruct needs about 5\.0 GB \(4\.6 GB of float32 weights, at 1024 tokens of context\) but the WebAssembly backend can address at most 3\.5 GB/,
+    );
+    // Qwen2.5-0.5B fits.
+    const qwenEstimate = estimateFromConfig(hubConfig('Qwen--Qwen2.5-0.5B-Instruct'), {
+      contextTokens: 1024,
+    });
+    expect(() => checkFits(qwenEstimate.memory, wasmHeap)).not.toThrow();
+  });
+
+  it('names what is unsupported instead of estimating a config the engine cannot run', () => {
+    expect(() =>
+      estimateFromConfig(
+        { ...(llama as object), rope_scaling: { rope_type: 'yarn', factor: 4 } },
+        { contextTokens: 8 },
+      ),
+    ).toThrow(UnsupportedModelError);
+    expect(() => estimateFromConfig({ model_type: 'bert' }, { contextTokens: 8 })).toThrow(
+      /model_type "bert" is not supported/,
+    );
   });
 });
 

@@ -10,13 +10,13 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { loadModel, type Model } from '../../../src/engine';
 import { dirSource } from '../../../src/engine/node';
 import {
+  buildFromRecipe,
   encodeInput,
   findRefusalDirection,
   type RefusalFound,
   type RefusalRecipe,
   refusalProfile,
   refusalReferences,
-  refusalVector,
   type SteeringVector,
 } from '../../../src/interp';
 import { createHost, type ModelHost } from '../../../src/worker/host';
@@ -105,7 +105,7 @@ describe.skipIf(!existsSync(resolve(DIR, 'config.json')))('the refusal workflow 
   it('rebuilds from its recipe exactly the direction it scored', async () => {
     const r = found.vector!;
     const seeded = direction.layers[r.layer]!;
-    const rebuilt = (await refusalVector(model, r)).layers[r.layer]!;
+    const rebuilt = (await buildFromRecipe(model, r)).layers[r.layer]!;
     expect(rebuilt.length).toBe(model.spec.dModel);
     let maxDiff = 0;
     for (let i = 0; i < rebuilt.length; i++) maxDiff = Math.max(maxDiff, Math.abs(rebuilt[i]! - seeded[i]!));

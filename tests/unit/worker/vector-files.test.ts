@@ -10,8 +10,14 @@ import {
   steeringExtras,
   steeringRecipe,
 } from '../../../src/experiment';
-import { compile, type Intervention, type SteeringVector, vectorToJson } from '../../../src/interp';
-import { exportVectorFile, importVectorFile, lensOf, sniffFormat } from '../../../src/worker/vector-files';
+import {
+  compile,
+  type Intervention,
+  type SteeringVector,
+  sniffFormat,
+  vectorToJson,
+} from '../../../src/interp';
+import { exportVectorFile, importVectorFile, lensOf } from '../../../src/worker/vector-files';
 import { VectorStore } from '../../../src/worker/vectors';
 import { useBackend } from '../../support/backend';
 

@@ -1,6 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import { ShapeMismatchError } from '../../../../src/engine/errors';
-import { specFromHf, toCanonical } from '../../../../src/engine/families/gpt2';
+import { toCanonical } from '../../../../src/engine/families';
+import { specFromHf } from '../../../../src/engine/families/gpt2';
 import { expectedWeights } from '../../../../src/engine/spec';
 import { at, checkpointOf } from './helpers';
 

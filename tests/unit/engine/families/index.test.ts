@@ -76,7 +76,7 @@ describe('specFromConfig on real Hub configs', () => {
     expect(parameterCount(spec)).toBe(494_032_768);
   });
 
-  it('reads Mistral-7B, capping v0.1 at its 4096-token sliding window', () => {
+  it('reads Mistral-7B, v0.1 with its 4096-token sliding window on every layer', () => {
     const v1 = specFromConfig(hubConfig('mistralai--Mistral-7B-v0.1'));
     const v2 = specFromConfig(hubConfig('mistralai--Mistral-7B-Instruct-v0.2'));
     expect(v1).toMatchObject({
@@ -87,8 +87,10 @@ describe('specFromConfig on real Hub configs', () => {
       nKvHeads: 8,
       dHead: 128,
     });
-    expect(v1).toMatchObject({ nCtx: 4096, tiedEmbeddings: false, qkvBias: false });
+    expect(v1).toMatchObject({ nCtx: 32768, tiedEmbeddings: false, qkvBias: false });
+    expect(v1.slidingWindow).toEqual({ size: 4096, layers: Array.from({ length: 32 }, (_, l) => l) });
     expect(v2.nCtx).toBe(32768);
+    expect(v2.slidingWindow).toBeUndefined();
     expect(v2.rotary?.theta).toBe(1_000_000);
     expect(parameterCount(v1)).toBe(7_241_732_096);
   });
@@ -99,7 +101,7 @@ describe('specFromConfig errors', () => {
     const call = () => specFromConfig({ model_type: 'bert', hidden_size: 768 });
     expect(call).toThrow(UnsupportedModelError);
     expect(call).toThrow(
-      'config.json: model_type "bert" is not supported. Supported model types: gpt2, llama, qwen2, mistral.',
+      'config.json: model_type "bert" is not supported. Supported model types: gpt2, llama, qwen2, mistral, gemma, gemma2, gpt_neox, phi3.',
     );
   });
 

@@ -1,10 +1,10 @@
 import { existsSync, readFileSync } from 'node:fs';
 import { describe, expect, it } from 'vitest';
 import { ShapeMismatchError, UnsupportedModelError } from '../../../../src/engine/errors';
-import type { CheckpointReader } from '../../../../src/engine/families';
-import { specFromHf, toCanonical } from '../../../../src/engine/families/llama';
+import { type CheckpointReader, toCanonical } from '../../../../src/engine/families';
+import { specFromHf } from '../../../../src/engine/families/llama';
 import { expectedWeights, type HostTensor, parameterCount } from '../../../../src/engine/spec';
-import { at, checkpointOf } from './helpers';
+import { at, checkpointOf, hubConfig } from './helpers';
 
 const base = {
   model_type: 'llama',
@@ -19,7 +19,9 @@ const base = {
 };
 
 /** HF Llama names and nn.Linear [out, in] shapes; dHead 2, so q is 8 wide and k/v 4 wide. */
-function llamaShapes(opts: { lmHead?: boolean; biases?: boolean; prefix?: string } = {}) {
+function llamaShapes(
+  opts: { lmHead?: boolean; biases?: boolean; outBiases?: boolean; prefix?: string } = {},
+) {
   const p = opts.prefix ?? 'model.';
   const s: Record<string, readonly number[]> = {
     [`${p}embed_tokens.weight`]: [10, 8],
@@ -45,6 +47,14 @@ function llamaShapes(opts: { lmHead?: boolean; biases?: boolean; prefix?: string
         [`${h}.self_attn.q_proj.bias`]: [8],
         [`${h}.self_attn.k_proj.bias`]: [4],
         [`${h}.self_attn.v_proj.bias`]: [4],
+      });
+    }
+    if (opts.outBiases) {
+      Object.assign(s, {
+        [`${h}.self_attn.o_proj.bias`]: [8],
+        [`${h}.mlp.gate_proj.bias`]: [12],
+        [`${h}.mlp.up_proj.bias`]: [12],
+        [`${h}.mlp.down_proj.bias`]: [8],
       });
     }
   }
@@ -78,6 +88,7 @@ describe('llama config', () => {
       act: 'silu',
       qkvBias: false,
       outBias: false,
+      mlpBias: false,
       tiedEmbeddings: false,
       eosTokenIds: [],
     });
@@ -94,19 +105,56 @@ describe('llama config', () => {
     expect(() => specFromHf({ ...base, rotary_layout: 'gptj' })).toThrow(/"rotary_layout": "gptj"/);
   });
 
-  it('refuses rope_scaling, naming the field and the scaling type', () => {
-    const llama3 = { ...base, rope_scaling: { rope_type: 'llama3', factor: 8 } };
-    expect(() => specFromHf(llama3)).toThrow(UnsupportedModelError);
-    expect(() => specFromHf(llama3)).toThrow(
-      /config\.json: "rope_scaling": \{"rope_type":"llama3","factor":8\}/,
+  it('reads llama3 and linear rope_scaling, and refuses other types naming the type', () => {
+    const llama3 = {
+      rope_type: 'llama3',
+      factor: 32,
+      low_freq_factor: 1,
+      high_freq_factor: 4,
+      original_max_position_embeddings: 8192,
+    };
+    expect(specFromHf({ ...base, rope_scaling: llama3 }).rotary?.scaling).toEqual({
+      type: 'llama3',
+      factor: 32,
+      lowFreqFactor: 1,
+      highFreqFactor: 4,
+      originalContext: 8192,
+    });
+    // Older configs spell rope_type as type.
+    expect(specFromHf({ ...base, rope_scaling: { type: 'linear', factor: 2 } }).rotary?.scaling).toEqual({
+      type: 'linear',
+      factor: 2,
+    });
+    for (const type of ['dynamic', 'yarn', 'longrope']) {
+      const call = () => specFromHf({ ...base, rope_scaling: { rope_type: type, factor: 2 } });
+      expect(call).toThrow(UnsupportedModelError);
+      expect(call).toThrow(
+        new RegExp(`"rope_scaling".*type "${type}" is not implemented; supported types: llama3, linear`),
+      );
+    }
+    expect(() => specFromHf({ ...base, rope_scaling: { rope_type: 'llama3', factor: 8 } })).toThrow(
+      /type "llama3" needs a positive "low_freq_factor"/,
     );
-    expect(specFromHf({ ...base, rope_scaling: null }).rotary?.theta).toBe(10000);
+    expect(specFromHf({ ...base, rope_scaling: null }).rotary?.scaling).toBeUndefined();
   });
 
-  it('refuses Llama attention and MLP biases, which the canonical layout cannot hold', () => {
-    expect(() => specFromHf({ ...base, attention_bias: true })).toThrow(/"attention_bias": true.*o_proj/);
-    expect(() => specFromHf({ ...base, mlp_bias: true })).toThrow(/"mlp_bias"/);
-    expect(specFromHf({ ...base, attention_bias: false, mlp_bias: false }).qkvBias).toBe(false);
+  it('reads Llama attention_bias (q, k, v and o) and mlp_bias (gate, up and down)', () => {
+    expect(specFromHf({ ...base, attention_bias: true })).toMatchObject({
+      qkvBias: true,
+      outBias: true,
+      mlpBias: false,
+    });
+    expect(specFromHf({ ...base, mlp_bias: true })).toMatchObject({
+      qkvBias: false,
+      outBias: false,
+      mlpBias: true,
+    });
+    const w = toCanonical(
+      specFromHf({ ...base, attention_bias: true, mlp_bias: true }),
+      checkpointOf(llamaShapes({ lmHead: true, biases: true, outBiases: true })),
+    );
+    for (const name of ['attn.b_Q', 'attn.b_O', 'mlp.b_gate', 'mlp.b_in', 'mlp.b_out'])
+      expect(w.has(`blocks.1.${name}`), name).toBe(true);
   });
 
   it('gives qwen2 its q/k/v biases and ignores a sliding window that is switched off', () => {
@@ -114,10 +162,15 @@ describe('llama config', () => {
     expect(q).toMatchObject({ modelType: 'qwen2', qkvBias: true, outBias: false, nCtx: 16 });
   });
 
-  it('caps the context at a sliding window shorter than it, where the window can have no effect', () => {
-    expect(specFromHf({ ...base, model_type: 'mistral', sliding_window: 4 }).nCtx).toBe(4);
-    expect(specFromHf({ ...base, model_type: 'mistral', sliding_window: 64 }).nCtx).toBe(16);
-    expect(specFromHf({ ...base, model_type: 'mistral', sliding_window: null }).nCtx).toBe(16);
+  it('gives mistral its sliding window on every layer, and caps qwen2 at its window instead', () => {
+    expect(specFromHf({ ...base, model_type: 'mistral', sliding_window: 4 })).toMatchObject({
+      nCtx: 16,
+      slidingWindow: { size: 4, layers: [0, 1] },
+    });
+    expect(
+      specFromHf({ ...base, model_type: 'mistral', sliding_window: null }).slidingWindow,
+    ).toBeUndefined();
+    expect(specFromHf({ ...base, sliding_window: 4 }).slidingWindow).toBeUndefined();
     expect(
       specFromHf({ ...base, model_type: 'qwen2', use_sliding_window: true, sliding_window: 8 }).nCtx,
     ).toBe(8);
@@ -251,3 +304,19 @@ describe(
     });
   },
 );
+
+describe('Llama 3.2', () => {
+  it('reads Llama-3.2-1B-Instruct: llama3 rope scaling, tied, three EOS ids, 1,235,814,400 parameters', () => {
+    const spec = specFromHf(hubConfig('meta-llama--Llama-3.2-1B-Instruct'));
+    expect(spec).toMatchObject({ nLayers: 16, dModel: 2048, nHeads: 32, nKvHeads: 8, dHead: 64 });
+    expect(spec).toMatchObject({ tiedEmbeddings: true, eosTokenIds: [128001, 128008, 128009] });
+    expect(spec.rotary?.scaling).toEqual({
+      type: 'llama3',
+      factor: 32,
+      lowFreqFactor: 1,
+      highFreqFactor: 4,
+      originalContext: 8192,
+    });
+    expect(parameterCount(spec)).toBe(1_235_814_400);
+  });
+});

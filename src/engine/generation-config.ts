@@ -1,0 +1,23 @@
+/**
+ * `generation_config.json`: where the model card says generation stops. Chat models often list
+ * more end tokens there than config.json has (Phi-3: config.json says 32000 `<|endoftext|>`,
+ * generation_config.json adds 32001 and 32007 `<|end|>`; Llama 3 Instruct adds 128009
+ * `<|eot_id|>`), and transformers' generate() stops on these, so the engine does too.
+ */
+import { RudderError } from './errors';
+
+export const GENERATION_CONFIG_FILE = 'generation_config.json';
+
+/** The end-of-generation ids the file lists, or undefined when it names none. */
+export function eosFromGenerationConfig(json: unknown): number[] | undefined {
+  const fail = (problem: string) =>
+    new RudderError('bad-generation-config', `${GENERATION_CONFIG_FILE}: ${problem}`);
+  if (json === null || typeof json !== 'object' || Array.isArray(json))
+    throw fail('must hold a JSON object.');
+  const eos = (json as Record<string, unknown>).eos_token_id;
+  if (eos === undefined || eos === null) return undefined;
+  const isId = (v: unknown): v is number => typeof v === 'number' && Number.isInteger(v) && v >= 0;
+  if (isId(eos)) return [eos];
+  if (Array.isArray(eos) && eos.length > 0 && eos.every(isId)) return [...eos];
+  throw fail(`"eos_token_id" must be a token id or a list of token ids, but it is ${JSON.stringify(eos)}.`);
+}

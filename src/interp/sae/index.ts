@@ -1,0 +1,19 @@
+/** Sparse autoencoders on residual activations (METHODS.md §17). */
+export {
+  evaluateSae,
+  type FeatureExample,
+  featureTopTexts,
+  featureVector,
+  residualRows,
+  type SaeFigures,
+} from './features';
+export {
+  decode as saeDecode,
+  decoderDirection,
+  encode as saeEncode,
+  SAE_FORMAT,
+  type SparseAutoencoder,
+  saeFromSafetensors,
+  saeToSafetensors,
+} from './model';
+export { type SaeData, type SaeProgress, type SaeTrainOptions, type SaeTrainResult, trainSae } from './train';
