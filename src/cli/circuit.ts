@@ -6,10 +6,16 @@
 import { readFileSync } from 'node:fs';
 import { sourceFromArg } from '../engine/node';
 import { encodeInput, findRefusalCircuit, readOrganismData, refusalByLayer } from '../interp';
-import { num, parse, UsageError } from './args';
+import { helpRequested, num, parse, UsageError } from './args';
+
+export const CIRCUIT_USAGE = `  rudder circuit  --model <chat model dir> [--harmful <file.json>] [--harmless <file.json>] [--pairs 8]
+                  [--gates 3] [--amplifiers 5] [--ablation mean|zero] [--positions last|all]
+                  (JSON: the refusal circuit's gate and amplifier heads and the refusal score per layer)`;
+
 import { loadFromArgs, MODEL_OPTIONS } from './common';
 
 export async function circuitCommand(args: string[]): Promise<void> {
+  if (helpRequested(args, `Usage:\n${CIRCUIT_USAGE}`)) return;
   const values = parse(args, {
     ...MODEL_OPTIONS,
     harmful: { type: 'string' },

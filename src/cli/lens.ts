@@ -17,10 +17,16 @@ import {
   trainTunedLens,
   tunedLensToSafetensors,
 } from '../interp';
-import { num, parse, UsageError } from './args';
+import { helpRequested, num, parse, UsageError } from './args';
+
+export const LENS_USAGE = `  rudder lens     --model ... --prompt <text> [--chat] [--k 10] [--track <token>...] [--mid]
+                  (JSON: top tokens per layer and position, logit lens and tuned lens)
+  rudder lens     --model <dir> --train-tuned [--text <file>] [--steps 300] [--prompt ...]`;
+
 import { encodePrompt, loadFromArgs, MODEL_OPTIONS } from './common';
 
 export async function lensCommand(args: string[]): Promise<void> {
+  if (helpRequested(args, `Usage:\n${LENS_USAGE}`)) return;
   const values = parse(args, {
     ...MODEL_OPTIONS,
     prompt: { type: 'string' },
