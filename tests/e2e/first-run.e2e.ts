@@ -1,11 +1,11 @@
 /**
- * The flaky first generation (issue 17): the page's debounced re-runs must not send again what a
- * Generate already ran. The race was: pasting pairs armed a 400 ms vector debounce; the lens view
- * built the vector at once, so the person could press Generate before the debounce fired; when it
- * did, it re-ran the steered side of the same request, putting the steered panel back to
- * "running" with an empty text next to a finished baseline. Page timers are held with Playwright's
- * clock, so the debounce fires exactly after the first generation has finished, every time.
- * RUDDER_RACE_REPEATS=50 runs each case 50 times.
+ * The flaky first generation (issue 17): the page's debounced jobs must not send again what a
+ * Generate already ran, and a run cancelled by anything but Stop is never shown as finished. The
+ * race was: pasting pairs armed a 400 ms vector debounce that, once the vector was built, re-ran
+ * the steered side; a Generate pressed before it fired finished, then the debounce put the steered
+ * panel back to "running" with an empty text next to a finished baseline. Page timers are held
+ * with Playwright's clock, so the debounce fires exactly after the first generation has finished,
+ * every time (the old code fails every run). RUDDER_RACE_REPEATS=50 runs each case 50 times.
  */
 import type { Browser, Page } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest';
@@ -28,6 +28,21 @@ function shown(page: Page) {
       steeredText: q('[data-testid=steered-text]')?.textContent ?? '',
     };
   });
+}
+
+/**
+ * The panels as sampled for `ms` of real time after the page's timers fired: a re-run started by a
+ * debounce shows up as a "running" sample (the build it waits for is quick, the model tiny).
+ */
+async function samples(page: Page, ms = 2000): Promise<Awaited<ReturnType<typeof shown>>[]> {
+  const out = [];
+  for (const end = Date.now() + ms; Date.now() < end; ) {
+    out.push(await shown(page));
+    await new Promise((r) => setTimeout(r, 100));
+  }
+  await waitForVector(page);
+  out.push(await shown(page));
+  return out;
 }
 
 /** Opens the tiny text model with the page's timers held (they run only when the test says). */
@@ -56,19 +71,18 @@ describe('the first generation on a page', () => {
     }, async () => {
       const page = await open(browser, temperature);
       await pastePairs(page);
-      await page.clock.runFor(5); // the lens view's immediate request builds the vector
-      await waitForVector(page);
+      // Generate before the pairs' debounce fires: the worker builds the vector for the run itself.
       await page.getByRole('button', { name: 'Generate' }).click();
       const first = await waitForBoth(page);
       expect(first.steered).toBe(first.baseline);
       await page.clock.runFor(1000); // every debounce the paste armed fires now
-      const after = await shown(page);
-      expect(after).toEqual({
-        baseline: 'done',
-        steered: 'done',
-        baselineText: first.baseline,
-        steeredText: first.baseline,
-      });
+      for (const after of await samples(page))
+        expect(after).toEqual({
+          baseline: 'done',
+          steered: 'done',
+          baselineText: first.baseline,
+          steeredText: first.baseline,
+        });
       await page.close();
     });
 
@@ -77,7 +91,7 @@ describe('the first generation on a page', () => {
     }, async () => {
       const page = await open(browser, temperature);
       await pastePairs(page);
-      await page.clock.runFor(5);
+      await page.clock.runFor(1000);
       await waitForVector(page);
       await page.getByRole('button', { name: 'Generate' }).click();
       await waitForBoth(page);
@@ -85,9 +99,9 @@ describe('the first generation on a page', () => {
       await page.getByLabel('Pair 1 positive').fill('I adore this, it is marvellous');
       await page.getByRole('button', { name: 'Generate' }).click();
       const again = await waitForBoth(page);
-      await page.clock.runFor(1000);
-      const after = await shown(page);
-      expect(after).toMatchObject({ baseline: 'done', steered: 'done', steeredText: again.steered });
+      await page.clock.runFor(1000); // the edit's debounces fire now
+      for (const after of await samples(page))
+        expect(after).toMatchObject({ baseline: 'done', steered: 'done', steeredText: again.steered });
       await page.close();
     });
   }
