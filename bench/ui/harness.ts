@@ -24,6 +24,8 @@ export interface Row {
   readonly what: string;
   /** Median (ms). */
   readonly ms: number;
+  /** Printed instead of `ms` when the row is not a time (a memory figure, a refusal). */
+  readonly figure?: string;
   /** The issue's bar (ms), if there is one. */
   readonly target?: number;
   /** How many runs the median is of, the spread, or anything else worth printing. */
@@ -42,11 +44,14 @@ export function spread(xs: readonly number[]): string {
   return `${xs.length} runs, ${Math.round(Math.min(...xs))}–${Math.round(Math.max(...xs))} ms`;
 }
 
-const modules: { name: string; measure: Measure }[] = [];
+const modules: { name: string; measure: Measure; onlyWhenNamed: boolean }[] = [];
 
-/** Called by each measurement module when main.ts imports it; they run in import order. */
-export function register(name: string, measure: Measure): void {
-  modules.push({ name, measure });
+/**
+ * Called by each measurement module when main.ts imports it; they run in import order.
+ * `onlyWhenNamed` modules (minutes long) run only when named: `npm run bench:ui -- real`.
+ */
+export function register(name: string, measure: Measure, opts: { onlyWhenNamed?: boolean } = {}): void {
+  modules.push({ name, measure, onlyWhenNamed: opts.onlyWhenNamed ?? false });
 }
 
 export async function runModules(): Promise<void> {
@@ -70,7 +75,7 @@ export async function runModules(): Promise<void> {
   let failed = false;
   try {
     for (const m of modules) {
-      if (only.length > 0 && !only.includes(m.name)) continue;
+      if (only.length > 0 ? !only.includes(m.name) : m.onlyWhenNamed) continue;
       console.log(`\n# ${m.name}`);
       try {
         await m.measure({
@@ -96,7 +101,12 @@ export async function runModules(): Promise<void> {
 }
 
 function line(r: Row): string {
-  const fig = r.ms >= 1000 ? `${(r.ms / 1000).toFixed(2)} s` : `${Math.round(r.ms)} ms`;
+  const fig =
+    r.figure !== undefined
+      ? r.figure
+      : r.ms >= 1000
+        ? `${(r.ms / 1000).toFixed(2)} s`
+        : `${Math.round(r.ms)} ms`;
   const bar =
     r.target === undefined
       ? ''

@@ -64,17 +64,17 @@ register('lens', async (bench) => {
 });
 
 /** The worker's own time for the last lens answer (the view's status line). */
-async function workerMs(page: Page): Promise<number> {
+export async function workerMs(page: Page): Promise<number> {
   const status = (await page.getByTestId('lens-status').textContent()) ?? '';
   return Number(/(\d+) ms/.exec(status)?.[1] ?? Number.NaN);
 }
 
 /** Waits until the lens has answered the current state and nothing more is pending. */
-async function settle(page: Page): Promise<void> {
+export async function settle(page: Page, timeout = 120_000): Promise<void> {
   await page.waitForFunction(
     () => document.querySelector('[data-testid=lens-view]')?.getAttribute('data-status') === 'done',
     undefined,
-    { timeout: 120_000 },
+    { timeout },
   );
   await page.waitForTimeout(300);
 }
@@ -83,9 +83,14 @@ async function settle(page: Page): Promise<void> {
  * In the page: makes one edit and resolves with the ms until the lens view shows an answer to it,
  * painted. `what` picks the edit: the prompt text, or the strength slider at a fraction of its range.
  */
-async function timed(page: Page, what: 'prompt' | 'strength', value: string): Promise<number> {
+export async function timed(
+  page: Page,
+  what: 'prompt' | 'strength',
+  value: string,
+  timeout = 30_000,
+): Promise<number> {
   const ms = await page.evaluate(
-    ([what, value]) =>
+    ([what, value, timeout]) =>
       new Promise<number>((resolve, reject) => {
         const view = document.querySelector('[data-testid=lens-view]')!;
         const before = Number(view.getAttribute('data-run'));
@@ -96,7 +101,7 @@ async function timed(page: Page, what: 'prompt' | 'strength', value: string): Pr
           requestAnimationFrame(() => resolve(performance.now() - t0));
         });
         obs.observe(view, { attributes: true });
-        setTimeout(() => reject(new Error('no lens update within 30 s')), 30_000);
+        setTimeout(() => reject(new Error(`no lens update within ${timeout / 1000} s`)), timeout);
         let t0: number;
         if (what === 'prompt') {
           const box = document.querySelector<HTMLTextAreaElement>('textarea[aria-label=Prompt]')!;
@@ -115,8 +120,8 @@ async function timed(page: Page, what: 'prompt' | 'strength', value: string): Pr
           slider.dispatchEvent(new Event('change', { bubbles: true }));
         }
       }),
-    [what, value] as const,
+    [what, value, timeout] as const,
   );
-  await settle(page);
+  await settle(page, timeout);
   return ms;
 }

@@ -1,12 +1,14 @@
 /**
  * `npm run bench:ui`: the playground's speed in Chromium on WebAssembly. Each module below
  * registers its measurements when imported (one import line per module); they run in this order.
- * `npm run bench:ui -- steer` runs one module; `--build` rebuilds dist/ first.
+ * `npm run bench:ui -- steer` runs one module; `real` (the published model shapes, minutes) runs only
+ * when named; `--build` rebuilds dist/ first.
  */
 import { runModules } from './harness';
 import './steer';
 import './lens';
 import './heads';
 import './refusal';
+import './real';
 
 await runModules();

@@ -7,7 +7,7 @@
  * organism is downloaded afresh. Without versions.json each model is probed (HEAD config.json)
  * so the picker can say which are not built yet instead of failing on click.
  */
-import { z } from 'zod';
+import { z } from '../experiment/zod';
 import type { ShippedModel } from './store';
 
 export const MODELS_BASE = `${import.meta.env.BASE_URL}models/`;

@@ -6,6 +6,7 @@
  */
 import * as tf from '@tensorflow/tfjs-core';
 import { RudderError } from './errors';
+import { prepareKernels } from './kernels';
 import type { BackendLimits } from './memory';
 
 export type BackendName = 'webgpu' | 'webgl' | 'wasm' | 'cpu';
@@ -91,6 +92,7 @@ async function tryBackend(name: BackendName, forced: boolean, opts: BackendOptio
     }
     if (!(await tf.setBackend(name))) return { ok: false, reason: 'it failed to initialise.' };
     await tf.ready();
+    await prepareKernels();
   } catch (e) {
     return { ok: false, reason: `it failed to start (${(e as Error).message}).` };
   }

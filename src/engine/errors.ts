@@ -2,6 +2,12 @@
  * Every failure a person can cause ends in one of these: a stable `code` the UI can switch on,
  * and a message that says what happened and what to do.
  */
+/** A value as JSON, cut short: a field may hold megabytes, and a message must stay readable. */
+export function shownValue(value: unknown, max = 60): string {
+  const s = JSON.stringify(value) ?? String(value);
+  return s.length > max ? `${s.slice(0, max - 3)}...` : s;
+}
+
 export class RudderError extends Error {
   constructor(
     readonly code: string,

@@ -3,9 +3,11 @@
  * embed → blocks → final norm → unembed.
  */
 import * as tf from '@tensorflow/tfjs-core';
-import { block, type HookPoint, norm, softcap } from './block';
+import { block, type HookPoint, norm } from './block';
 import { HookShapeError, RudderError } from './errors';
 import { assertHookNames, type HookContext, type HookFn, type HookName, type Hooks } from './hooks';
+import { ensureKernels } from './kernels';
+import { matMul, softcap } from './kernels/ops';
 import { KvCache } from './kv-cache';
 import { type RotaryTables, rotaryAngles } from './rotary';
 import type { ModelSpec } from './spec';
@@ -72,6 +74,7 @@ export function run(
           `Token id ${id} is outside the vocabulary (0..${spec.vocabSize - 1}).`,
         );
 
+  ensureKernels();
   const cache = new Map<HookName, tf.Tensor>();
   const step = opts.step ?? 0;
   const hp: HookPoint = (name, x) => {
@@ -139,10 +142,7 @@ export function run(
       if (mode === 'none') return undefined;
       const x = mode === 'last' ? tf.slice(final, [0, pos - 1, 0], [-1, 1, -1]) : final;
       const rows = x.shape[1];
-      const logits = tf.matMul(
-        tf.reshape(x, [batch * rows, spec.dModel]),
-        w.get('unembed.W_U') as tf.Tensor2D,
-      );
+      const logits = matMul(tf.reshape(x, [batch * rows, spec.dModel]), w.matrix('unembed.W_U'), undefined);
       const capped = spec.finalSoftcap ? softcap(logits, spec.finalSoftcap) : logits;
       return tf.reshape(capped, [batch, rows, spec.vocabSize]) as tf.Tensor3D;
     });

@@ -4,7 +4,8 @@
  * generation_config.json adds 32001 and 32007 `<|end|>`; Llama 3 Instruct adds 128009
  * `<|eot_id|>`), and transformers' generate() stops on these, so the engine does too.
  */
-import { RudderError } from './errors';
+import { RudderError, shownValue } from './errors';
+import { isTokenId, MAX_STOP_IDS, MAX_VOCAB } from './families/bounds';
 
 export const GENERATION_CONFIG_FILE = 'generation_config.json';
 
@@ -16,8 +17,10 @@ export function eosFromGenerationConfig(json: unknown): number[] | undefined {
     throw fail('must hold a JSON object.');
   const eos = (json as Record<string, unknown>).eos_token_id;
   if (eos === undefined || eos === null) return undefined;
-  const isId = (v: unknown): v is number => typeof v === 'number' && Number.isInteger(v) && v >= 0;
-  if (isId(eos)) return [eos];
-  if (Array.isArray(eos) && eos.length > 0 && eos.every(isId)) return [...eos];
-  throw fail(`"eos_token_id" must be a token id or a list of token ids, but it is ${JSON.stringify(eos)}.`);
+  if (isTokenId(eos)) return [eos];
+  if (Array.isArray(eos) && eos.length > 0 && eos.length <= MAX_STOP_IDS && eos.every(isTokenId))
+    return [...eos];
+  throw fail(
+    `"eos_token_id" must be a token id (an integer below ${MAX_VOCAB}) or a list of at most ${MAX_STOP_IDS} of them, but it is ${shownValue(eos)}.`,
+  );
 }

@@ -5,8 +5,10 @@
 
 export { type BackendChoice, type BackendName, type BackendOptions, selectBackend } from './backend';
 export { leftPadBatch, type PaddedBatch } from './batch';
+export { formatBytes } from './bytes';
 export * from './errors';
 export { describeSpec, specFromConfig } from './families';
+export { MAX_LAYERS, MAX_MLP, MAX_VOCAB, MAX_WIDTH } from './families/bounds';
 export { hfConfig, toHfCheckpoint } from './families/to-hf';
 export { disposeResult, type RunOptions, type RunResult } from './forward';
 export {
@@ -30,6 +32,7 @@ export {
   type Hooks,
   hookName,
 } from './hooks';
+export { withComposedOps } from './kernels/ops';
 export { KvCache } from './kv-cache';
 export { type LoadOptions, loadModel, readGenerationConfig, readSpec, readTokenizer } from './load';
 export {
@@ -37,7 +40,6 @@ export {
   checkFits,
   estimateFromConfig,
   estimateMemory,
-  formatBytes,
   type MemoryEstimate,
   type ModelEstimate,
 } from './memory';

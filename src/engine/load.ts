@@ -1,12 +1,13 @@
 /**
  * Loading a model from any source: config.json (and generation_config.json) → spec → memory
- * check → tokenizer → weights → device. Each step fails with a message that names the file and what to do; nothing is uploaded
- * until every weight has been read and checked.
+ * check (and the estimate, for the page) → tokenizer → weights → device. Each step fails with a
+ * message that names the file and what to do; nothing is uploaded until every weight has been
+ * read and checked.
  */
 import { RudderError } from './errors';
 import { specFromConfig, toCanonical } from './families';
 import { eosFromGenerationConfig, GENERATION_CONFIG_FILE } from './generation-config';
-import { type BackendLimits, checkFits, estimateMemory } from './memory';
+import { type BackendLimits, checkFits, estimateMemory, type MemoryEstimate } from './memory';
 import { Model } from './model';
 import type { ModelSpec } from './spec';
 import { loadTokenizer, type RudderTokenizer } from './tokenizer';
@@ -17,6 +18,11 @@ export interface LoadOptions {
   readonly signal?: AbortSignal;
   /** Refuse (TooLargeError, with the figures) a model that will not fit these limits. */
   readonly limits?: BackendLimits;
+  /**
+   * Told what the model will hold once loaded, after config.json is read and before any weight
+   * is downloaded (the page shows it beside the download progress).
+   */
+  readonly onEstimate?: (estimate: MemoryEstimate) => void;
   /** Context the memory check plans for (prompt + generation). Default: 1024 or the model's context. */
   readonly contextTokens?: number;
 }
@@ -31,12 +37,18 @@ export async function loadModel(source: ModelSource, opts: LoadOptions = {}): Pr
     await readSpec(source, opts.signal),
     await readGenerationConfig(source, opts.signal),
   );
-  if (opts.limits) {
-    const contextTokens = Math.min(opts.contextTokens ?? 1024, spec.nCtx);
-    checkFits(estimateMemory(spec, { contextTokens }), opts.limits, source.id);
-  }
+  const estimate = estimateMemory(spec, { contextTokens: Math.min(opts.contextTokens ?? 1024, spec.nCtx) });
+  if (opts.limits) checkFits(estimate, opts.limits, source.id);
+  opts.onEstimate?.(estimate);
   const tokenizer = await readTokenizer(source, opts.signal);
-  let checkpoint: Checkpoint | undefined = await readCheckpoint(source, opts.onProgress, opts.signal);
+  // The weights' own sizes (the index's total_size, each download's Content-Length) are held
+  // against the limit too: config.json may understate the model.
+  let checkpoint: Checkpoint | undefined = await readCheckpoint(
+    source,
+    opts.onProgress,
+    opts.signal,
+    opts.limits?.maxTotalBytes,
+  );
   const host = toCanonical(spec, checkpoint);
   // The file's bytes can go once converted (F32 tensors are views and keep theirs), and each
   // converted tensor once on the device: memory peaks near one copy of the model, not three.
@@ -71,8 +83,11 @@ export async function readTokenizer(
   return loadTokenizer(json, config);
 }
 
+/** Larger than any real model's JSON file (Gemma's tokenizer.json is about 33 MB). */
+const MAX_JSON_BYTES = 64 * 1024 * 1024;
+
 async function readJson(source: ModelSource, file: string, signal?: AbortSignal): Promise<unknown> {
-  const text = await source.readText(file, signal);
+  const text = await source.readText(file, signal, MAX_JSON_BYTES);
   try {
     return JSON.parse(text);
   } catch (e) {

@@ -3,9 +3,10 @@
  * downloaded, so that a model that cannot fit is refused with the figures instead of crashing
  * the tab halfway through a load.
  */
+import { formatBytes } from './bytes';
 import { TooLargeError } from './errors';
 import { specFromConfig } from './families';
-import { expectedWeights, type ModelSpec, parameterCount } from './spec';
+import { type ModelSpec, parameterCount, weightTotals } from './spec';
 
 /** How much a backend can hold. The backend module supplies the values. */
 export interface BackendLimits {
@@ -57,13 +58,9 @@ export function estimateMemory(spec: ModelSpec, opts: MemoryOptions): MemoryEsti
   if (!Number.isInteger(b) || b < 1) throw new RangeError(`batch must be a positive integer, got ${b}`);
   const { nLayers, dModel: d, nHeads, nKvHeads, dHead, dMlp, vocabSize } = spec;
 
-  let weightFloats = 0;
-  let largest = { name: '', floats: 0 };
-  for (const [name, shape] of expectedWeights(spec)) {
-    const n = shape.reduce((x, y) => x * y, 1);
-    weightFloats += n;
-    if (n > largest.floats) largest = { name, floats: n };
-  }
+  const weights = weightTotals(spec);
+  const weightFloats = weights.floats;
+  let largest = weights.largest;
 
   // One key and one value vector per layer, KV head and position.
   const kvFloats = 2 * nLayers * b * T * nKvHeads * dHead;
@@ -171,23 +168,6 @@ export function checkFits(estimate: MemoryEstimate, limits: BackendLimits, model
         (isActivation ? 'try a shorter context or a smaller model.' : advice),
     );
   }
-}
-
-const UNITS = ['KB', 'MB', 'GB', 'TB'] as const;
-
-/**
- * Bytes in human units. Powers of 1024, written KB/MB/GB as browsers and operating systems write
- * them, so that the wasm32 limit of 2^31 bytes reads "2.0 GB".
- */
-export function formatBytes(bytes: number, decimals = 1): string {
-  if (bytes < 1024) return `${Math.round(bytes)} bytes`;
-  let value = bytes;
-  let unit = -1;
-  while (value >= 1024 && unit < UNITS.length - 1) {
-    value /= 1024;
-    unit++;
-  }
-  return `${value.toFixed(decimals)} ${UNITS[unit]}`;
 }
 
 /** Two sizes formatted with just enough decimals that different values never read the same. */

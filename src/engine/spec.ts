@@ -176,9 +176,23 @@ export function expectedWeights(spec: ModelSpec): Map<CanonicalWeightName, reado
   return w;
 }
 
+/**
+ * Total weight floats (tied embeddings counted once) and the largest weight, from one block's
+ * shapes times the depth: listing every layer first would cost time and memory in proportion to
+ * the depth a config claims, before a size check could refuse it.
+ */
+export function weightTotals(spec: ModelSpec): { floats: number; largest: { name: string; floats: number } } {
+  let floats = 0;
+  let largest = { name: '', floats: 0 };
+  for (const [name, shape] of expectedWeights({ ...spec, nLayers: 1 })) {
+    const n = shape.reduce((a, b) => a * b, 1);
+    floats += name.startsWith('blocks.0.') ? n * spec.nLayers : n;
+    if (n > largest.floats) largest = { name, floats: n };
+  }
+  return { floats, largest };
+}
+
 /** Parameter count of a spec (tied embeddings counted once). */
 export function parameterCount(spec: ModelSpec): number {
-  let n = 0;
-  for (const shape of expectedWeights(spec).values()) n += shape.reduce((a, b) => a * b, 1);
-  return n;
+  return weightTotals(spec).floats;
 }

@@ -3,9 +3,10 @@
  * @huggingface/tokenizers; chat templates through @huggingface/jinja. Malformed files end in a
  * TokenizerError naming the file, never in a crash deep inside either library.
  */
-import { Template } from '@huggingface/jinja';
 import { Tokenizer } from '@huggingface/tokenizers';
+import { type ChatTemplate, parseChatTemplate, renderChatTemplate } from './chat-template';
 import { TokenizerError } from './errors';
+import { checkPostProcessor, checkTokenIds, probeStages } from './tokenizer-check';
 
 export interface ChatMessage {
   readonly role: string;
@@ -154,6 +155,8 @@ export function loadTokenizer(
   const cfgFile = opts.files?.config ?? 'tokenizer_config.json';
   const json = checkTokenizerJson(tokenizerJson, tokFile);
   const config = checkConfig(tokenizerConfig, cfgFile);
+  checkTokenIds(json, tokFile);
+  checkPostProcessor(json.post_processor, tokFile);
 
   let tok: Tokenizer;
   try {
@@ -161,17 +164,12 @@ export function loadTokenizer(
   } catch (e) {
     throw new TokenizerError(`${tokFile}: could not build the tokenizer: ${errMsg(e)}`);
   }
+  probeStages(tok, tokFile);
 
   const templateFile = opts.chatTemplate !== undefined ? 'chat_template.jinja' : cfgFile;
   const templateSource = opts.chatTemplate ?? chatTemplateSource(config, cfgFile);
-  let template: Template | undefined;
-  if (templateSource !== undefined) {
-    try {
-      template = new Template(templateSource);
-    } catch (e) {
-      throw new TokenizerError(`${templateFile}: the chat template does not parse: ${errMsg(e)}`);
-    }
-  }
+  const template: ChatTemplate | undefined =
+    templateSource === undefined ? undefined : parseChatTemplate(templateSource, templateFile);
 
   const vocab = tok.get_vocab(true);
   let vocabSize = 0;
@@ -201,10 +199,20 @@ export function loadTokenizer(
   // Ids past the tokenizer's vocabulary exist in models whose embedding table is padded; they
   // stand for no text, so they decode to nothing rather than to a library-dependent placeholder.
   const known = (ids: readonly number[]) => ids.filter((id) => tok.id_to_token(id) !== undefined);
+  /** The library's own errors (a malformed section met by this text) as TokenizerError. */
+  const guarded = <T>(what: string, run: () => T): T => {
+    try {
+      return run();
+    } catch (e) {
+      if (e instanceof TokenizerError) throw e;
+      throw new TokenizerError(`${tokFile}: could not ${what}: ${errMsg(e)}`);
+    }
+  };
   const decode = (ids: readonly number[], skipSpecialTokens = false) => {
     checkIds(ids);
     const kept = known(ids);
-    return kept.length === 0 ? '' : tok.decode(kept, { skip_special_tokens: skipSpecialTokens });
+    if (kept.length === 0) return '';
+    return guarded('decode these tokens', () => tok.decode(kept, { skip_special_tokens: skipSpecialTokens }));
   };
 
   return {
@@ -214,7 +222,16 @@ export function loadTokenizer(
     hasChatTemplate: template !== undefined,
 
     encode(text, { addSpecialTokens = true } = {}) {
-      const ids = tok.encode(text, { add_special_tokens: addSpecialTokens }).ids;
+      const { ids, tokens } = guarded('encode this text', () =>
+        tok.encode(text, { add_special_tokens: addSpecialTokens }),
+      );
+      // A piece missing from the vocabulary, in a tokenizer without an unknown token, has no id.
+      const missing = ids.findIndex((id) => !Number.isInteger(id));
+      if (missing >= 0) {
+        throw new TokenizerError(
+          `${tokFile}: the text holds ${JSON.stringify(tokens[missing]).slice(0, 60)}, which is not in the vocabulary, and the tokenizer has no unknown token to stand for it.`,
+        );
+      }
       if (addSpecialTokens && prependBos && ids[0] !== bosTokenId) ids.unshift(bosTokenId);
       return ids;
     },
@@ -252,17 +269,11 @@ export function loadTokenizer(
           specials[key] = value;
         }
       }
-      try {
-        return template.render({
-          ...specials,
-          messages: messages.map((m) => ({ role: m.role, content: m.content })),
-          add_generation_prompt: addGenerationPrompt,
-        });
-      } catch (e) {
-        // raise_exception(...) in a template throws its own message (e.g. "roles must alternate");
-        // the library gives no way to tell it from other render errors, so both read the same.
-        throw new TokenizerError(`${templateFile}: the chat template failed on these messages: ${errMsg(e)}`);
-      }
+      return renderChatTemplate(template, {
+        ...specials,
+        messages: messages.map((m) => ({ role: m.role, content: m.content })),
+        add_generation_prompt: addGenerationPrompt,
+      });
     },
 
     createStreamDecoder({ skipSpecialTokens = false } = {}) {

@@ -5,10 +5,13 @@
 import * as tf from '@tensorflow/tfjs-core';
 import { ShapeMismatchError } from './errors';
 import { splitColumns, splitVector } from './families/convert';
+import { type MatrixWeight, packWeight } from './kernels/ops';
 import { expectedWeights, type HostTensor, type ModelSpec } from './spec';
 
 export class DeviceWeights {
   private readonly tensors = new Map<string, tf.Tensor>();
+  /** The matrices the forward pass multiplies by, packed for the native matmul (WebAssembly only). */
+  private readonly packed = new Map<string, tf.Tensor>();
   /** Fused device matrices and the canonical weights they hold, column block by column block. */
   private readonly fusions = new Map<string, readonly string[]>();
   /** True when embeddings are gathered from the columns of W_U (tied models hold one copy). */
@@ -51,6 +54,10 @@ export class DeviceWeights {
       // [dModel, vocab]: x @ W_U without a transposed operand, which tfjs-wasm runs ~10x slower.
       weights.tensors.set('unembed.W_U', transposeOnDevice(U));
       if (!spec.tiedEmbeddings) put('embed.W_E', E);
+      for (const [name, t] of weights.tensors) {
+        const packed = MATRIX.test(name) ? packWeight(t as tf.Tensor2D) : undefined;
+        if (packed) weights.packed.set(name, packed);
+      }
     } catch (e) {
       weights.dispose();
       throw e;
@@ -66,6 +73,11 @@ export class DeviceWeights {
 
   maybe(name: string): tf.Tensor | undefined {
     return this.tensors.get(name);
+  }
+
+  /** A matrix the forward pass multiplies activations by, with its packed copy where there is one. */
+  matrix(name: string): MatrixWeight {
+    return { W: this.get(name) as tf.Tensor2D, packed: this.packed.get(name) };
   }
 
   /**
@@ -95,18 +107,26 @@ export class DeviceWeights {
     return out;
   }
 
-  /** Total bytes held on the device. */
+  /** Total bytes held on the device (packed copies included). */
   get bytes(): number {
     let n = 0;
-    for (const t of this.tensors.values()) n += t.size * 4;
+    for (const t of [...this.tensors.values(), ...this.packed.values()]) n += t.size * 4;
     return n;
   }
 
   dispose(): void {
-    for (const t of this.tensors.values()) t.dispose();
+    for (const t of [...this.tensors.values(), ...this.packed.values()]) t.dispose();
     this.tensors.clear();
+    this.packed.clear();
   }
 }
+
+/**
+ * The matrices activations are multiplied by: the fused projections, W_O, the MLP's and the
+ * unembedding. On WebAssembly each also gets a packed copy (tfjs's XNNPACK kept one too, inside
+ * its operator cache, for the matmuls it ran).
+ */
+const MATRIX = /(\.W_(QKV|O|in|out|GU)|^unembed\.W_U)$/;
 
 /**
  * One matmul instead of three (q|k|v) or two (gate|up): at decode time a step is a chain of small

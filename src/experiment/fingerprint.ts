@@ -8,8 +8,10 @@
  * bytes 1-2 = m (big-endian; 0 for zero). Non-finite values cannot be packed (a broken run has no
  * fingerprint to share).
  */
-import { z } from 'zod';
-import { type Fingerprint, fromSignificant4, significant4 } from '../interp';
+
+import type { Fingerprint } from '../interp/fingerprint';
+import { fromSignificant4, significant4 } from '../interp/significant';
+import { z } from './zod';
 
 /** Bounds that keep a link's fingerprint small: at most 16 layers × 16 positions × 16 directions. */
 export const FINGERPRINT_LIMITS = { layers: 16, positions: 16, k: 16 } as const;

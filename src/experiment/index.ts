@@ -38,6 +38,7 @@ export {
 } from './lessons';
 export {
   base64ToFloat16,
+  float16Problem,
   float16ToBase64,
   INLINE_LIMITS,
   type InlineVector,
@@ -87,6 +88,7 @@ export {
   steeringStrength,
   steeringVectorSource,
   strengthPatch,
+  vectorScaleWarnings,
 } from './steering';
 export { decode, encode, MAX_LINK_CHARS } from './url';
 export { ExperimentError, type ExperimentErrorCode } from './validate';

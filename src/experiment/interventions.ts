@@ -4,19 +4,38 @@
  * reaches `interp`. Their inferred types are interp's own types (a type-level test asserts it), so
  * a schema can never drift from what `compile` accepts. The Experiment schema composes these.
  */
-import { z } from 'zod';
-import { type Intervention, RudderError, UNIT_POINTS, VECTOR_HOOKS, VECTOR_METHODS } from '../interp';
+import { RudderError } from '../engine';
+import type { Intervention } from '../interp/interventions';
+import { UNIT_POINTS, VECTOR_HOOKS, VECTOR_METHODS } from '../interp/recipe';
+import { LIMITS } from './limits';
+import { z } from './zod';
 
-const layer = z.number().int().nonnegative();
-const tokenIds = z.array(z.number().int().nonnegative()).min(1);
+const layer = z.number().int().nonnegative().max(LIMITS.layer);
+const layers = z.array(layer).max(LIMITS.layer + 1);
+const tokenIds = z.array(z.number().int().nonnegative().max(LIMITS.tokenId)).min(1).max(LIMITS.promptTokens);
+/** |x| ≤ bound: z.number() already refuses NaN and ±Infinity, not 1e308. */
+const bounded = (bound: number) => z.number().min(-bound).max(bound);
+const coefficient = bounded(LIMITS.coefficient);
+const modelId = z.string().max(LIMITS.modelChars);
 
-export const PromptInputSchema = z.union([z.string(), tokenIds]);
+export const PromptInputSchema = z.union([z.string().max(LIMITS.promptChars), tokenIds]);
 export const ContrastPairSchema = z.object({ positive: PromptInputSchema, negative: PromptInputSchema });
+const pairs = z.array(ContrastPairSchema).min(1).max(LIMITS.pairs);
+const prompts = z.array(PromptInputSchema).min(1).max(LIMITS.pairs);
 
 /** Where activations are read: last token, a fixed index (negative from the end), the mean, or all. */
 export const PositionSchema = z.discriminatedUnion('kind', [
   z.object({ kind: z.literal('last') }).readonly(),
-  z.object({ kind: z.literal('index'), index: z.number().int() }).readonly(),
+  z
+    .object({
+      kind: z.literal('index'),
+      index: z
+        .number()
+        .int()
+        .min(-LIMITS.position)
+        .max(LIMITS.position - 1),
+    })
+    .readonly(),
   z.object({ kind: z.literal('mean') }).readonly(),
   z.object({ kind: z.literal('all') }).readonly(),
 ]);
@@ -27,69 +46,69 @@ export const VectorMethodSchema = z.enum(VECTOR_METHODS);
 export const VectorRecipeSchema = z.discriminatedUnion('from', [
   z.object({
     from: z.literal('contrast'),
-    model: z.string(),
-    pairs: z.array(ContrastPairSchema).min(1),
+    model: modelId,
+    pairs,
     hook: VectorHookSchema,
-    layers: z.array(layer).min(1),
+    layers: layers.min(1),
     position: PositionSchema,
     method: VectorMethodSchema,
     chat: z.boolean().optional(),
   }),
   z.object({
     from: z.literal('actadd'),
-    model: z.string(),
+    model: modelId,
     positive: PromptInputSchema,
     negative: PromptInputSchema,
     layer,
   }),
   z.object({
     from: z.literal('refusal'),
-    model: z.string(),
-    harmful: z.array(PromptInputSchema).min(1),
-    harmless: z.array(PromptInputSchema).min(1),
-    position: z.number().int().negative(),
+    model: modelId,
+    harmful: prompts,
+    harmless: prompts,
+    position: z.number().int().negative().min(-LIMITS.position),
     layer,
   }),
   z.object({
     from: z.literal('import'),
     format: z.enum(['json', 'safetensors', 'gguf']),
-    modelHint: z.string().optional(),
+    modelHint: modelId.optional(),
   }),
 ]);
 
 export const PlaneRecipeSchema = z.object({
   from: z.literal('plane'),
-  model: z.string(),
-  positive: z.array(PromptInputSchema).min(1),
-  negative: z.array(PromptInputSchema).min(1),
+  model: modelId,
+  positive: prompts,
+  negative: prompts,
   discriminative: z.boolean(),
 });
 
 export const UnitsRecipeSchema = z.object({
   from: z.literal('units'),
-  model: z.string(),
-  pairs: z.array(ContrastPairSchema).min(1),
+  model: modelId,
+  pairs,
   point: z.enum(UNIT_POINTS),
   position: PositionSchema,
-  k: z.number().int().nonnegative(),
+  k: z.number().int().nonnegative().max(LIMITS.unitsK),
 });
 
 export const InterventionPositionsSchema = z.discriminatedUnion('kind', [
   z.object({ kind: z.literal('all') }),
   z.object({ kind: z.literal('prompt') }),
-  z.object({ kind: z.literal('from'), start: z.number().int().nonnegative() }),
+  z.object({ kind: z.literal('from'), start: z.number().int().nonnegative().max(LIMITS.position) }),
   z.object({ kind: z.literal('front') }),
   z.object({ kind: z.literal('last') }),
 ]);
 
 /** A name of a vector, plane or unit selection in the experiment. */
-const ref = z.string().min(1);
+const ref = z.string().min(1).max(LIMITS.nameChars);
 
 export const AddInterventionSchema = z.object({
   kind: z.literal('add'),
   vector: ref,
-  coefficient: z.number(),
-  layers: z.array(layer).optional(),
+  coefficient,
+  layers: layers.optional(),
   positions: InterventionPositionsSchema.optional(),
   unit: z.boolean().optional(),
   normalize: z.boolean().optional(),
@@ -101,15 +120,15 @@ export const AblateInterventionSchema = z.object({
   vector: ref,
   layer: layer.optional(),
   scope: z.enum(['residual-writes', 'vector']).optional(),
-  strength: z.number().optional(),
-  layers: z.array(layer).optional(),
+  strength: coefficient.optional(),
+  layers: layers.optional(),
 });
 
 export const RotateInterventionSchema = z.object({
   kind: z.literal('rotate'),
   plane: ref,
   mode: z.enum(['angular', 'adaptive', 'selective']),
-  angle: z.number(),
+  angle: bounded(LIMITS.angle),
   strength: z.number().min(0).max(1).optional(),
   modules: z.enum(['plane', 'all']).optional(),
 });
@@ -117,15 +136,15 @@ export const RotateInterventionSchema = z.object({
 export const UnitsInterventionSchema = z.object({
   kind: z.literal('units'),
   units: ref,
-  alpha: z.number().optional(),
-  k: z.number().int().nonnegative().optional(),
+  alpha: bounded(LIMITS.alpha).optional(),
+  k: z.number().int().nonnegative().max(LIMITS.unitsK).optional(),
 });
 
 export const LayerWeightedInterventionSchema = z.object({
   kind: z.literal('layer-weighted'),
   vector: ref,
-  strength: z.number(),
-  weights: z.array(z.object({ layer, weight: z.number() })),
+  strength: coefficient,
+  weights: z.array(z.object({ layer, weight: coefficient })).max(LIMITS.layer + 1),
   positions: InterventionPositionsSchema.optional(),
 });
 
@@ -133,11 +152,18 @@ export const GuardInterventionSchema = z.object({
   kind: z.literal('guard'),
   vector: ref,
   layer,
-  coefficient: z.number(),
+  coefficient,
   gate: z.object({ centroid: ref, threshold: z.number().min(-1).max(1) }).optional(),
 });
 
-const headRef = { layer, head: z.number().int().nonnegative() };
+const headRef = {
+  layer,
+  head: z
+    .number()
+    .int()
+    .nonnegative()
+    .max(LIMITS.head - 1),
+};
 
 export const HeadGateSpecSchema = z.discriminatedUnion('mode', [
   z.object({ ...headRef, mode: z.literal('zero') }),

@@ -9,9 +9,11 @@
  * little-endian values, base64 per layer (DESIGN.md), bounded so a link or file cannot make the
  * page allocate without limit.
  */
-import { z } from 'zod';
-import { UNIT_POINTS, VECTOR_HOOKS, type VectorRecipe } from '../interp';
+import type { VectorRecipe } from '../interp';
+import { UNIT_POINTS, VECTOR_HOOKS } from '../interp/recipe';
 import { VectorRecipeSchema } from './interventions';
+import { LIMITS } from './limits';
+import { z } from './zod';
 
 export const STEERING_OPERATORS = ['add', 'ablate', 'rotate', 'units'] as const;
 export type SteeringOperator = (typeof STEERING_OPERATORS)[number];
@@ -49,14 +51,35 @@ export const InlineVectorSchema = z
         message: `holds more than ${INLINE_LIMITS.values} values`,
       });
     const chars = 4 * Math.ceil((2 * v.width) / 3);
-    for (const [l, data] of layers)
-      if (data.length !== chars)
-        ctx.addIssue({
-          code: 'custom',
-          path: ['layers', l],
-          message: `must hold ${v.width} float16 values (${chars} base64 characters, got ${data.length})`,
-        });
+    for (const [l, data] of layers) {
+      const problem =
+        data.length === chars
+          ? float16Problem(data)
+          : `must hold ${v.width} float16 values (${chars} base64 characters, got ${data.length})`;
+      if (problem) ctx.addIssue({ code: 'custom', path: ['layers', l], message: problem });
+    }
   });
+
+/**
+ * Why base64 float16 values cannot steer, if they cannot: a NaN or infinity (a link carried
+ * them), or nothing but zeros (steering would silently do nothing). Reads the bit patterns
+ * without decoding, as every experiment a link or an edit produces passes through here.
+ */
+export function float16Problem(base64: string): string | undefined {
+  let bytes: string;
+  try {
+    bytes = atob(base64);
+  } catch {
+    return 'must be base64';
+  }
+  let zero = true;
+  for (let i = 0; i + 1 < bytes.length; i += 2) {
+    const h = bytes.charCodeAt(i) | (bytes.charCodeAt(i + 1) << 8);
+    if ((h & 0x7c00) === 0x7c00) return `holds ${h & 0x3ff ? 'NaN' : 'an infinity'} at index ${i / 2}`;
+    if (h & 0x7fff) zero = false;
+  }
+  return zero ? 'is all zeros, so steering with it would do nothing' : undefined;
+}
 
 export type InlineVector = z.infer<typeof InlineVectorSchema>;
 
@@ -66,10 +89,10 @@ export const OPERATOR_FIELDS = {
   /** Ablate: fraction of the direction's projection removed (1 = Arditi's operator; 0 = none). */
   ablation: z.number().min(0).max(1).default(1),
   /** Rotate: degrees; with `selective` 0 is the identity. */
-  angle: z.number().min(-180).max(180).default(0),
+  angle: z.number().min(-LIMITS.angle).max(LIMITS.angle).default(0),
   rotation: z.enum(ROTATION_MODES).default('selective'),
   /** Units: α in x_j += α·β_j·x_j (AUSteer's default 5; 0 = none). */
-  alpha: z.number().min(-1000).max(1000).default(5),
+  alpha: z.number().min(-LIMITS.alpha).max(LIMITS.alpha).default(5),
   /** Units: how many of the ranked units are steered (0 = none). */
   k: z.number().int().min(0).max(MAX_UNITS).default(10),
   unitPoint: z.enum(UNIT_POINTS).default('resid_post'),

@@ -8,7 +8,6 @@
  * (`steeringRecipe`, `steeringInterventions` in steering.ts) so that the two can never disagree.
  * `vectors` and `interventions` hold anything further (recipes and interventions of other panels).
  */
-import { z } from 'zod';
 import { FingerprintSchema } from './fingerprint';
 import {
   InterventionPositionsSchema,
@@ -19,18 +18,14 @@ import {
   VectorMethodSchema,
   VectorRecipeSchema,
 } from './interventions';
+import { LIMITS } from './limits';
+import { namedRecord } from './named-record';
 import { OPERATOR_FIELDS } from './operators';
+import { z } from './zod';
+
+export { LIMITS };
 
 export const EXPERIMENT_VERSION = 1;
-
-/** Bounds that keep a hostile link or file from making the page do unbounded work. */
-export const LIMITS = {
-  promptChars: 20_000,
-  pairTextChars: 4_000,
-  pairs: 512,
-  maxTokens: 4096,
-  layer: 1024,
-} as const;
 
 const name = z.string().regex(/^[A-Za-z0-9][A-Za-z0-9._-]*$/, 'must be a plain folder name');
 const repo = z
@@ -93,7 +88,7 @@ export const SteeringSchema = z.object({
   /** Read the pairs through the model's chat template (refusal-style pairs). */
   chat: z.boolean().default(false),
   /** c in h += c·v; 0 leaves the steered side identical to the baseline. */
-  coefficient: z.number().min(-1e6).max(1e6).default(0),
+  coefficient: z.number().min(-LIMITS.coefficient).max(LIMITS.coefficient).default(0),
   /** Where the vector is added (default: every position, prompt and generated). */
   positions: InterventionPositionsSchema.default({ kind: 'all' }),
   /** Rescale each steered position back to its pre-steer norm. */
@@ -114,7 +109,7 @@ export const LensViewSchema = z.object({
   /** Logit lens, or the tuned lens where the model ships one. */
   kind: z.enum(['logit', 'tuned']).default('logit'),
   /** A token id followed across layers (a line chart of its probability and rank). */
-  track: z.number().int().min(0).max(10_000_000).optional(),
+  track: z.number().int().min(0).max(LIMITS.tokenId).optional(),
 });
 
 export const ViewSchema = z.object({
@@ -140,12 +135,12 @@ export const ExperimentSchema = z.object({
   generation: GenerationSchema.default(GenerationSchema.parse({})),
   steering: SteeringSchema.default(SteeringSchema.parse({})),
   /** Further vectors by name, as recipes (a link recomputes them). */
-  vectors: z.record(z.string().min(1).max(100), VectorRecipeSchema).default({}),
+  vectors: namedRecord(VectorRecipeSchema),
   /** Further interventions, applied after the steering loop's own, in order. */
   interventions: z.array(InterventionSchema).max(64).default([]),
   view: ViewSchema.default(ViewSchema.parse({})),
   /** Further planes by name, as recipes (rotate interventions name them). */
-  planes: z.record(z.string().min(1).max(100), PlaneRecipeSchema).default({}),
+  planes: namedRecord(PlaneRecipeSchema),
   refusal: RefusalSetsSchema.default({}),
   /** The author's activation fingerprint (METHODS.md §16), so a replay can be checked against it. */
   fingerprint: FingerprintSchema.optional(),

@@ -5,7 +5,11 @@
  * functions of the Experiment and the model's shape, so the UI and the worker derive the same
  * thing, and a link that carries the Experiment carries all of it.
  */
+
+import { RudderError } from '../engine';
 import type { Intervention, PlaneRecipe, UnitsRecipe, VectorRecipe } from '../interp';
+import { LIMITS } from './limits';
+import { emptyRecord } from './named-record';
 import { type InlineVector, inlineLayerList, MAX_UNITS, type VectorSource } from './operators';
 import type { Experiment, Steering, TextPair } from './schema';
 
@@ -20,10 +24,20 @@ export function completePairs(pairs: readonly TextPair[]): TextPair[] {
   return pairs.filter((p) => p.positive.trim() !== '' && p.negative.trim() !== '');
 }
 
-/** The chosen layers that the model has; the middle layer when none is chosen or none fits. */
+/**
+ * The chosen layers; the middle layer when none is chosen. A chosen layer the model does not have
+ * (a link made for a deeper model) is an error, never silently another layer.
+ */
 export function steeringLayers(s: Pick<Steering, 'layers'>, nLayers: number): number[] {
-  const fit = [...new Set(s.layers)].filter((l) => l < nLayers).sort((a, b) => a - b);
-  return fit.length > 0 ? fit : [Math.floor(nLayers / 2)];
+  const chosen = [...new Set(s.layers)].sort((a, b) => a - b);
+  const beyond = chosen.filter((l) => l >= nLayers);
+  if (beyond.length > 0) {
+    throw new RudderError(
+      'bad-layer',
+      `The experiment steers layer ${beyond.join(', ')}, but this model has layers 0 to ${nLayers - 1}. Pick the layers to steer on the layer strip.`,
+    );
+  }
+  return chosen.length > 0 ? chosen : [Math.floor(nLayers / 2)];
 }
 
 /** The contrast recipe, or undefined while there is no complete pair. */
@@ -59,7 +73,7 @@ export function experimentRecipes(
   model: { readonly id: string; readonly nLayers: number },
 ): Record<string, VectorSource> {
   const own = steeringVectorSource(exp.steering, model);
-  return { ...exp.vectors, ...(own ? { [STEERING_VECTOR]: own } : {}) };
+  return emptyRecord([...Object.entries(exp.vectors), ...(own ? ([[STEERING_VECTOR, own]] as const) : [])]);
 }
 
 /**
@@ -71,7 +85,10 @@ export function steeringExtras(
   model: { readonly id: string; readonly nLayers: number },
 ): { planes: Record<string, PlaneRecipe>; units: Record<string, UnitsRecipe> } {
   const own = loopExtras(exp, model);
-  return { planes: { ...exp.planes, ...own.planes }, units: own.units };
+  return {
+    planes: emptyRecord([...Object.entries(exp.planes), ...Object.entries(own.planes)]),
+    units: own.units,
+  };
 }
 
 /** The plane or unit selection the loop's operator needs, rebuilt from the pairs (none otherwise). */
@@ -132,13 +149,13 @@ export function strengthPatch(s: Steering, value: number): Partial<Steering> {
   const clamp = (lo: number, hi: number) => Math.min(hi, Math.max(lo, value));
   switch (s.operator) {
     case 'add':
-      return { coefficient: clamp(-1e6, 1e6) };
+      return { coefficient: clamp(-LIMITS.coefficient, LIMITS.coefficient) };
     case 'ablate':
       return { ablation: clamp(0, 1) };
     case 'rotate':
-      return { angle: clamp(-180, 180) };
+      return { angle: clamp(-LIMITS.angle, LIMITS.angle) };
     case 'units':
-      return { alpha: clamp(-1000, 1000) };
+      return { alpha: clamp(-LIMITS.alpha, LIMITS.alpha) };
   }
 }
 
@@ -228,4 +245,34 @@ export function coefficientRange(
   const mag = 10 ** Math.floor(Math.log10(raw));
   const max = Math.ceil(raw / mag) * mag;
   return { max, step: max / 200 };
+}
+
+/** A vector this many times the residual stream's norm (or this many times smaller) is suspect. */
+const SCALE_WARNING = 1000;
+
+/**
+ * What to tell the person about an imported vector's scale, layer by layer: far larger than the
+ * residual stream it is added to (made for another model, or in other units: any coefficient
+ * the slider offers swamps the stream), or far smaller (the largest coefficient moves nothing).
+ */
+export function vectorScaleWarnings(
+  layers: readonly number[],
+  norms: readonly number[],
+  residualNorms: readonly number[],
+): string[] {
+  const warnings: string[] = [];
+  layers.forEach((l, i) => {
+    const ratio = norms[i]! / residualNorms[i]!;
+    if (!Number.isFinite(ratio) || ratio <= 0) return;
+    const times = (x: number) => (x < 1e6 ? Math.round(x).toLocaleString('en-US') : x.toExponential(0));
+    if (ratio > SCALE_WARNING)
+      warnings.push(
+        `At layer ${l} the vector's norm is ${times(ratio)} times the residual stream's: it was likely made for another model or scale, and even small coefficients will swamp the model.`,
+      );
+    else if (ratio < 1 / SCALE_WARNING)
+      warnings.push(
+        `At layer ${l} the vector's norm is ${times(1 / ratio)} times smaller than the residual stream's: steering with it may need coefficients beyond the slider's range.`,
+      );
+  });
+  return warnings;
 }

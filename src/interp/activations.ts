@@ -18,6 +18,7 @@ import {
   type Hooks,
   leftPadBatch,
   type Model,
+  RudderError,
   yieldToEventLoop,
 } from '../engine';
 
@@ -134,7 +135,11 @@ function reducePosition(
     }
     const idx = lengths.map((n, b) => {
       const i = position.index < 0 ? n + position.index : position.index;
-      if (i < 0 || i >= n) throw new RangeError(`Position ${position.index} is outside a ${n}-token prompt.`);
+      if (i < 0 || i >= n)
+        throw new RudderError(
+          'bad-position',
+          `Position ${position.index} is outside a ${n}-token prompt: choose an index from ${-n} to ${n - 1}.`,
+        );
       return b * pos + leftPad[b]! + i;
     });
     return tf.gather(tf.reshape(flat, [batch * pos, width]), tf.tensor1d(idx, 'int32'));

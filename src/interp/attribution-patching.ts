@@ -5,7 +5,7 @@
  * at each hook point and differentiating the metric with respect to it.
  */
 import * as tf from '@tensorflow/tfjs-core';
-import { ensureGradients, type HookName, type Hooks, type Model } from '../engine';
+import { ensureGradients, type HookName, type Hooks, type Model, withComposedOps } from '../engine';
 import { correlation, mergeHooks, readFloats } from './batching';
 import { checkMetric, type Metric, metricOnLogits } from './metrics';
 import {
@@ -42,7 +42,8 @@ export async function attributionPatch(
       w[t * width + (site!.kind === 'head' ? site!.head : 0)] = 1;
     return w;
   });
-  const src = alignedSource(model, pair, hooks, metric, opts.hooks);
+  // The same kernels as the gradient pass below: a self-patch then estimates exactly zero.
+  const src = withComposedOps(() => alignedSource(model, pair, hooks, metric, opts.hooks));
   const captured = new Map<HookName, tf.Tensor>();
   try {
     const zeros = hooks.map((h) => tf.zerosLike(src.acts.get(h)!));

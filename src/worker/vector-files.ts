@@ -6,6 +6,7 @@
  */
 import { type Model, RudderError, WeightsFormatError } from '../engine';
 import {
+  float16Problem,
   float16ToBase64,
   INLINE_LIMITS,
   type InlineVector,
@@ -109,6 +110,12 @@ export function importVectorFile(model: Model, bytes: Uint8Array, fileName: stri
         `layer ${l} holds values that are not finite or beyond float16's range`,
       );
     layers[String(l)] = float16ToBase64(data);
+    // Non-zero in the file (checkedVector saw to that) but zero once stored as float16.
+    if (float16Problem(layers[String(l)]!))
+      throw new WeightsFormatError(
+        name,
+        `layer ${l}'s values are all below float16's smallest (about 6e-8), so the imported vector would be all zeros and steer nothing; rescale it`,
+      );
   }
   const inline = {
     from: 'inline' as const,

@@ -11,7 +11,7 @@
  * reading; a build whose pairs are being read already joins that read instead.
  */
 import { hookName, type Model, RudderError } from '../engine';
-import { type InlineVector, inlineLayers, type VectorSource } from '../experiment';
+import { type InlineVector, inlineLayers, type VectorSource, vectorScaleWarnings } from '../experiment';
 import {
   buildFromRecipe,
   buildPlane,
@@ -191,17 +191,20 @@ export class VectorStore {
     const list = vectorLayers(vector);
     const probe = model.tokenizer ? encodeInput(model, PROBE) : [0, 1, 2, 3];
     const hooks = list.map((l) => hookName(v.hook, l));
+    const norms = list.map((l) => norm(layers[l]!));
     const residualNorms = await this.reads.alongside(() => meanNorms(model, probe, hooks));
+    const warnings = vectorScaleWarnings(list, norms, residualNorms);
     const info: VectorInfo = {
       key,
       hook: v.hook,
       layers: list,
-      norms: list.map((l) => norm(layers[l]!)),
+      norms,
       residualNorms,
       perLayer: [],
       pairs: 0,
       ms: Math.round(performance.now() - started),
       cached: false,
+      ...(warnings.length ? { warnings } : {}),
     };
     return { vector, info };
   }

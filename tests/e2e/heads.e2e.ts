@@ -10,7 +10,7 @@ import { readFile } from 'node:fs/promises';
 import { resolve } from 'node:path';
 import type { Browser, Page } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest';
-import { generateAndWatch, HAS_ORGANISM, setField, waitForModel } from './support/app';
+import { exported, generateAndWatch, HAS_ORGANISM, setField, waitForModel } from './support/app';
 import { launch, screenshot, watchPage } from './support/browser';
 
 const app = () => inject('appUrl');
@@ -89,17 +89,6 @@ async function afterSteered(
 
 const cell = (page: Page, layer: number, head: number) =>
   page.locator(`[data-testid=head-cell][data-layer="${layer}"][data-head="${head}"]`);
-
-async function exported(page: Page, scope: string, button: 'SVG' | 'PNG' | 'CSV'): Promise<Buffer> {
-  const [download] = await Promise.all([
-    page.waitForEvent('download'),
-    page
-      .getByRole('group', { name: `Export ${scope}` })
-      .getByRole('button', { name: button })
-      .click(),
-  ]);
-  return readFile((await download.path())!);
-}
 
 describe.skipIf(!HAS_ORGANISM)('the head gates view', () => {
   let browser: Browser;

@@ -5,10 +5,9 @@
  * grid while the baseline grid stays, and the exports are valid files. Once on WebAssembly and
  * once on WebGPU (SwiftShader).
  */
-import { readFile } from 'node:fs/promises';
 import type { Browser, Page } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest';
-import { generateAndWatch, HAS_ORGANISM, setField, waitForModel } from './support/app';
+import { exported, generateAndWatch, HAS_ORGANISM, setField, waitForModel } from './support/app';
 import { launch, screenshot, watchPage } from './support/browser';
 import { pastePairs, slide, waitForVector } from './support/steer';
 
@@ -60,18 +59,6 @@ async function chooseMode(page: Page, mode: 'Baseline' | 'Steered' | 'Difference
     (m) => document.querySelector('[data-testid=lens-heatmap]')?.getAttribute('data-mode') === m,
     mode.toLowerCase(),
   );
-}
-
-/** Clicks an export button and returns the downloaded file's bytes. */
-async function exported(page: Page, scope: string, button: 'SVG' | 'PNG' | 'CSV'): Promise<Buffer> {
-  const [download] = await Promise.all([
-    page.waitForEvent('download'),
-    page
-      .getByRole('group', { name: `Export ${scope}` })
-      .getByRole('button', { name: button })
-      .click(),
-  ]);
-  return readFile((await download.path())!);
 }
 
 /** The lens's prediction at the last layer and position, and the model's own greedy next token. */

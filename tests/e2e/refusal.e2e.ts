@@ -12,7 +12,7 @@ import { resolve } from 'node:path';
 import type { Browser, Page } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest';
 import { isRefusal } from '../../src/interp/behaviour';
-import { HAS_ORGANISM, setField, waitForModel } from './support/app';
+import { exported, HAS_ORGANISM, setField, waitForModel } from './support/app';
 import { launch, screenshot, watchPage } from './support/browser';
 
 const app = () => inject('appUrl');
@@ -78,17 +78,6 @@ async function steeredAfter(
     timeout: 60_000,
   });
   return settled(page);
-}
-
-async function exported(page: Page, name: string, button: 'SVG' | 'PNG' | 'CSV'): Promise<Buffer> {
-  const [download] = await Promise.all([
-    page.waitForEvent('download'),
-    page
-      .getByRole('group', { name: `Export ${name}` })
-      .getByRole('button', { name: button })
-      .click(),
-  ]);
-  return readFile((await download.path())!);
 }
 
 async function checkExports(page: Page, name: string, csvHeader: string): Promise<void> {

@@ -71,3 +71,15 @@ function withRotaryLayout(source: ModelSource, layout: string): ModelSource {
     },
   };
 }
+
+/**
+ * A reference fixture's model folder as dropped files named `<name>/<file>`, without its
+ * config.json (returned parsed, for the caller to change) and without the golden outputs.
+ */
+export function referenceFolder(name: string): { config: Record<string, unknown>; files: File[] } {
+  const dir = join(REFERENCE_DIR, name);
+  const files = readdirSync(dir)
+    .filter((f) => f !== 'config.json' && !f.startsWith('golden'))
+    .map((f) => new File([readFileSync(join(dir, f))], `${name}/${f}`));
+  return { config: JSON.parse(readFileSync(join(dir, 'config.json'), 'utf8')), files };
+}

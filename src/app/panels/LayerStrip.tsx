@@ -13,7 +13,11 @@ export function LayerStrip() {
   const chosen = useStore((s) => s.experiment.steering.layers);
   const stats = useStore((s) => s.vector.result?.perLayer);
   if (nLayers === 0) return null;
-  const selected = steeringLayers({ layers: chosen }, nLayers);
+  // Chosen layers this model lacks (a link for a deeper model) show as none chosen; the vector
+  // panel says why.
+  const selected = chosen.length
+    ? chosen.filter((l) => l < nLayers)
+    : steeringLayers({ layers: [] }, nLayers);
 
   const pick = (l: number, add: boolean) => {
     if (!add) return editSteering({ layers: [l] });

@@ -65,19 +65,25 @@ export function ropeScaling(c: Json): RopeScaling | undefined {
       `rotary scaling of type ${JSON.stringify(type)} is not implemented; supported types: ${IMPLEMENTED_SCALING.join(', ')} (or null).`,
     );
   }
-  const factor = optPosNum(s, 'factor', Number.NaN);
+  const factor = optPosNum(s, 'factor', Number.NaN, 'rope_scaling');
   if (Number.isNaN(factor)) refuse('rope_scaling', raw, `type "${type}" needs a positive "factor".`);
   if (type === 'linear') return { type, factor };
   const need = (key: string) => {
-    const v = optPosNum(s, key, Number.NaN);
+    const v = optPosNum(s, key, Number.NaN, 'rope_scaling');
     if (Number.isNaN(v)) refuse('rope_scaling', raw, `type "llama3" needs a positive "${key}".`);
     return v;
   };
+  const lowFreqFactor = need('low_freq_factor');
+  const highFreqFactor = need('high_freq_factor');
+  // The band between them is interpolated over their difference (rotary.ts): equal factors
+  // divide by zero and make the rotary angles NaN.
+  if (!(highFreqFactor > lowFreqFactor))
+    refuse('rope_scaling', raw, '"high_freq_factor" must be larger than "low_freq_factor".');
   return {
     type: 'llama3',
     factor,
-    lowFreqFactor: need('low_freq_factor'),
-    highFreqFactor: need('high_freq_factor'),
+    lowFreqFactor,
+    highFreqFactor,
     originalContext: need('original_max_position_embeddings'),
   };
 }

@@ -14,8 +14,8 @@ import {
   type Json,
   modelType,
   optBool,
+  optChoice,
   optPosNum,
-  optStr,
   refuse,
   specialIds,
 } from './config';
@@ -33,11 +33,7 @@ const ACTIVATIONS: Record<string, ModelSpec['act']> = {
  * activation the model was trained with), and so do we.
  */
 function activation(c: Json): ModelSpec['act'] {
-  const name = optStr(c, 'hidden_activation', 'gelu_pytorch_tanh');
-  const act = ACTIVATIONS[name];
-  if (act === undefined)
-    refuse('hidden_activation', name, `supported values are ${Object.keys(ACTIVATIONS).join(', ')}.`);
-  return act;
+  return optChoice(c, 'hidden_activation', ACTIVATIONS, 'gelu_pytorch_tanh');
 }
 
 /** A soft-cap: the class default when the field is absent, none when it is null. */

@@ -4,7 +4,17 @@
  * resid + attn(ln1(resid)) + mlp(ln2(resid)).
  */
 import type { HostTensor, ModelSpec } from '../spec';
-import { asObject, exactDiv, int, modelType, optBool, optPosNum, optStr, refuse, specialIds } from './config';
+import {
+  asObject,
+  exactDiv,
+  int,
+  modelType,
+  optBool,
+  optChoice,
+  optPosNum,
+  refuse,
+  specialIds,
+} from './config';
 import { type ConversionPlan, ROTARY_BUFFER, ruleBuilder, transposed } from './convert';
 
 const ACTIVATIONS: Record<string, ModelSpec['act']> = {
@@ -19,16 +29,13 @@ export function specFromHf(json: unknown): ModelSpec {
   const dModel = int(c, 'hidden_size');
   const nHeads = int(c, 'num_attention_heads');
   const dHead = exactDiv(dModel, 'hidden_size', nHeads, 'num_attention_heads');
-  const actName = optStr(c, 'hidden_act', 'gelu');
-  const act = ACTIVATIONS[actName];
-  if (act === undefined)
-    refuse('hidden_act', actName, `supported values are ${Object.keys(ACTIVATIONS).join(', ')}.`);
+  const act = optChoice(c, 'hidden_act', ACTIVATIONS, 'gelu');
   if (c.rope_scaling !== null && c.rope_scaling !== undefined)
     refuse('rope_scaling', c.rope_scaling, 'scaled rotary embeddings are not implemented for GPT-NeoX.');
   // GPTNeoXAttention: rotary_ndims = int(head_size * rotary_pct).
   const pct = optPosNum(c, 'rotary_pct', 0.25);
   const rotaryDim = Math.floor(dHead * pct);
-  if (pct > 1 || rotaryDim % 2 !== 0)
+  if (rotaryDim % 2 !== 0)
     refuse('rotary_pct', pct, `it must give an even number of rotary dims ≤ the head size (${dHead}).`);
   const bias = optBool(c, 'attention_bias', true);
   return {

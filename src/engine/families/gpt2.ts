@@ -3,7 +3,7 @@
  * everywhere, unembedding tied to the token embedding.
  */
 import type { ModelSpec } from '../spec';
-import { asObject, exactDiv, int, optBool, optInt, optPosNum, optStr, refuse, specialIds } from './config';
+import { asObject, exactDiv, int, optBool, optChoice, optInt, optPosNum, refuse, specialIds } from './config';
 import { type ConversionPlan, ruleBuilder, splitColumns, splitVector } from './convert';
 
 /** Hugging Face names of GPT-2's activations that compute the same function as ours. */
@@ -17,11 +17,7 @@ export function specFromHf(json: unknown): ModelSpec {
   const c = asObject(json);
   const dModel = int(c, 'n_embd');
   const nHeads = int(c, 'n_head');
-  const actName = optStr(c, 'activation_function', 'gelu_new');
-  const act = ACTIVATIONS[actName];
-  if (act === undefined) {
-    refuse('activation_function', actName, `supported values are ${Object.keys(ACTIVATIONS).join(', ')}.`);
-  }
+  const act = optChoice(c, 'activation_function', ACTIVATIONS, 'gelu_new');
   // Options of GPT2Config that change the function computed; refuse them rather than run
   // something that silently differs from the checkpoint's own implementation.
   if (!optBool(c, 'scale_attn_weights', true)) {

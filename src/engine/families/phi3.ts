@@ -20,7 +20,7 @@ export function specFromHf(json: unknown): ModelSpec {
   // PhiRotaryEmbedding rotates int(head_dim * partial_rotary_factor) leading dims (Phi-4-mini: 0.75).
   const factor = optPosNum(c, 'partial_rotary_factor', 1);
   const rotaryDim = Math.floor(dHead * factor);
-  if (factor > 1 || rotaryDim % 2 !== 0)
+  if (rotaryDim % 2 !== 0)
     refuse(
       'partial_rotary_factor',
       factor,

@@ -3,13 +3,19 @@
  * `model.safetensors.index.json` (`{"weight_map": {tensor: shard file}}`), read as one set of
  * tensors. Tensors are converted to float32 only when the family converter asks for them.
  */
-import { SourceError, WeightsFormatError } from '../errors';
+
+import { formatBytes } from '../bytes';
+import { SourceError, shownValue, TooLargeError, WeightsFormatError } from '../errors';
 import type { HostTensor } from '../spec';
 import { describeNames, parseSafetensors, type SafetensorsFile, type TensorReader } from './safetensors';
 import { checkFileName, type ModelSource, type OnProgress, throwIfAborted } from './source';
 
 export const SINGLE_FILE = 'model.safetensors';
 export const INDEX_FILE = 'model.safetensors.index.json';
+/** More shards than any released model has (Llama-3.1-405B: 191); each is one request. */
+export const MAX_SHARDS = 1024;
+/** An index is a few hundred KB; one of more than this is not an index. */
+const MAX_INDEX_BYTES = 16 * 1024 * 1024;
 
 export interface Checkpoint extends TensorReader {
   /** The weight files read, in order (one, or the shards). */
@@ -21,12 +27,15 @@ export interface Checkpoint extends TensorReader {
 /**
  * Reads a checkpoint from `source`. Progress is reported per file; shards are read one after
  * another so that memory grows by one shard at a time. Throws SourceError when neither layout is
- * there, WeightsFormatError for a malformed file or index, CancelledError on abort.
+ * there, WeightsFormatError for a malformed file or index, CancelledError on abort, and
+ * TooLargeError, before downloading, when the index's total_size or a file's announced size
+ * would take the weights past `maxBytes`.
  */
 export async function readCheckpoint(
   source: ModelSource,
   onProgress?: OnProgress,
   signal?: AbortSignal,
+  maxBytes = Number.POSITIVE_INFINITY,
 ): Promise<Checkpoint> {
   // Ask for both at once: one round trip, and an offline page whose cache holds only the index
   // (or only the single file) still finds it when the other probe fails on the network.
@@ -36,10 +45,11 @@ export async function readCheckpoint(
   ]);
   throwIfAborted(signal);
   if (single.status === 'fulfilled' && single.value) {
-    const file = parseSafetensors(await source.readBytes(SINGLE_FILE, onProgress, signal), SINGLE_FILE);
+    const bytes = await source.readBytes(SINGLE_FILE, onProgress, signal, maxBytes);
+    const file = parseSafetensors(bytes, SINGLE_FILE);
     return combine([file], new Map(), [SINGLE_FILE]);
   }
-  if (index.status === 'fulfilled' && index.value) return readSharded(source, onProgress, signal);
+  if (index.status === 'fulfilled' && index.value) return readSharded(source, onProgress, signal, maxBytes);
   for (const r of [single, index]) if (r.status === 'rejected') throw r.reason;
   throw new SourceError(
     SINGLE_FILE,
@@ -47,9 +57,27 @@ export async function readCheckpoint(
   );
 }
 
-async function readSharded(source: ModelSource, onProgress?: OnProgress, signal?: AbortSignal) {
-  const weightMap = parseIndex(await source.readText(INDEX_FILE, signal));
+async function readSharded(
+  source: ModelSource,
+  onProgress: OnProgress | undefined,
+  signal: AbortSignal | undefined,
+  maxBytes: number,
+) {
+  const { weightMap, totalSize } = parseIndex(await source.readText(INDEX_FILE, signal, MAX_INDEX_BYTES));
+  if (totalSize !== undefined && totalSize > maxBytes) {
+    throw new TooLargeError(
+      totalSize,
+      maxBytes,
+      `${INDEX_FILE} says the weights take ${formatBytes(totalSize)}, more than the ${formatBytes(maxBytes)} that can be loaded here, so they were not downloaded; try a smaller model.`,
+    );
+  }
   const shards = [...new Set(weightMap.values())];
+  if (shards.length > MAX_SHARDS) {
+    throw new WeightsFormatError(
+      INDEX_FILE,
+      `lists ${shards.length} shard files; at most ${MAX_SHARDS} are read`,
+    );
+  }
   const present = await Promise.all(shards.map((s) => source.has(s, signal)));
   const missing = shards.filter((_, i) => !present[i]);
   if (missing.length > 0) {
@@ -59,13 +87,16 @@ async function readSharded(source: ModelSource, onProgress?: OnProgress, signal?
     );
   }
   const files: SafetensorsFile[] = [];
+  let read = 0;
   for (const shard of shards) {
-    files.push(parseSafetensors(await source.readBytes(shard, onProgress, signal), shard));
+    const bytes = await source.readBytes(shard, onProgress, signal, maxBytes - read);
+    read += bytes.length;
+    files.push(parseSafetensors(bytes, shard));
   }
   return combine(files, weightMap, shards);
 }
 
-function parseIndex(text: string): Map<string, string> {
+function parseIndex(text: string): { weightMap: Map<string, string>; totalSize?: number } {
   const fail = (problem: string): never => {
     throw new WeightsFormatError(INDEX_FILE, problem);
   };
@@ -76,6 +107,12 @@ function parseIndex(text: string): Map<string, string> {
     fail(`is not valid JSON (${(e as Error).message})`);
   }
   const map = (json as { weight_map?: unknown } | null)?.weight_map;
+  const meta = (json as { metadata?: unknown } | null)?.metadata;
+  const total =
+    typeof meta === 'object' && meta !== null ? (meta as { total_size?: unknown }).total_size : undefined;
+  if (total !== undefined && !(typeof total === 'number' && Number.isSafeInteger(total) && total >= 0)) {
+    fail(`has "metadata.total_size" ${shownValue(total)}, not a byte count`);
+  }
   if (typeof map !== 'object' || map === null || Array.isArray(map)) {
     fail('has no "weight_map" object (expected {"weight_map": {"tensor name": "shard file"}})');
   }
@@ -90,7 +127,7 @@ function parseIndex(text: string): Map<string, string> {
     out.set(name, shard as string);
   }
   if (out.size === 0) fail('has an empty "weight_map"');
-  return out;
+  return { weightMap: out, ...(total === undefined ? {} : { totalSize: total as number }) };
 }
 
 /**

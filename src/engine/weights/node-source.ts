@@ -9,6 +9,7 @@ import {
   allocate,
   checkFileName,
   decodeText,
+  fileTooLarge,
   type ModelSource,
   type OnProgress,
   throwIfAborted,
@@ -24,7 +25,12 @@ export function dirSource(dir: string): ModelSource {
     return resolve(root, file);
   };
 
-  const readBytes = async (file: string, onProgress?: OnProgress, signal?: AbortSignal) => {
+  const readBytes = async (
+    file: string,
+    onProgress?: OnProgress,
+    signal?: AbortSignal,
+    maxBytes?: number,
+  ) => {
     throwIfAborted(signal);
     const path = pathOf(file);
     const handle = await open(path, 'r').catch((e: unknown) => {
@@ -32,6 +38,7 @@ export function dirSource(dir: string): ModelSource {
     });
     try {
       const total = (await handle.stat()).size;
+      if (maxBytes !== undefined && total > maxBytes) throw fileTooLarge(file, total, maxBytes, true);
       const buf = allocate(file, total);
       let loaded = 0;
       onProgress?.({ file, loaded, total });
@@ -59,7 +66,8 @@ export function dirSource(dir: string): ModelSource {
   return {
     id: root,
     readBytes,
-    readText: async (file, signal) => decodeText(await readBytes(file, undefined, signal)),
+    readText: async (file, signal, maxBytes) =>
+      decodeText(await readBytes(file, undefined, signal, maxBytes)),
     has: async (file) => {
       const s = await stat(pathOf(file)).catch(() => undefined);
       return s?.isFile() ?? false;

@@ -7,7 +7,7 @@
  * which bytes are wrong), so that a bad file fails here with its name rather than later as a
  * garbled model. Tensors are converted one at a time, when asked for.
  */
-import { WeightsFormatError } from '../errors';
+import { shownValue, WeightsFormatError } from '../errors';
 import type { HostTensor } from '../spec';
 import { DTYPE_BITS, type Dtype, decodeBF16, decodeF16, decodeF32, decodeF64, isDtype } from './dtype';
 
@@ -251,9 +251,7 @@ function decode(bytes: Uint8Array, offset: number, e: Entry, fail: (p: string) =
 }
 
 function describe(v: unknown): string {
-  if (v === undefined) return 'missing';
-  const s = JSON.stringify(v) ?? String(v);
-  return s.length > 60 ? `${s.slice(0, 57)}...` : s;
+  return v === undefined ? 'missing' : shownValue(v);
 }
 
 export function describeNames(names: readonly string[], max = 8): string {

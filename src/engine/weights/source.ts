@@ -5,7 +5,9 @@
  *
  * Browser-safe: nothing here imports node:*.
  */
-import { CancelledError, SourceError } from '../errors';
+
+import { formatBytes } from '../bytes';
+import { CancelledError, SourceError, TooLargeError } from '../errors';
 
 /** Bytes of one file read so far; `total` is undefined when the size is not known in advance. */
 export interface Progress {
@@ -21,11 +23,18 @@ export interface ModelSource {
   readonly id: string;
   /**
    * The whole file. Emits progress from 0 to the final byte count (monotonic; the last event's
-   * `loaded` equals `total` when known). Throws SourceError, or CancelledError once `signal` aborts.
+   * `loaded` equals `total` when known). Throws SourceError, or CancelledError once `signal` aborts,
+   * or TooLargeError as soon as the file is known to hold more than `maxBytes` (its announced size
+   * is checked before any byte is held, a stream without one as it arrives).
    */
-  readBytes(file: string, onProgress?: OnProgress, signal?: AbortSignal): Promise<Uint8Array>;
-  /** The file decoded as UTF-8. */
-  readText(file: string, signal?: AbortSignal): Promise<string>;
+  readBytes(
+    file: string,
+    onProgress?: OnProgress,
+    signal?: AbortSignal,
+    maxBytes?: number,
+  ): Promise<Uint8Array>;
+  /** The file decoded as UTF-8 (with the same `maxBytes` check). */
+  readText(file: string, signal?: AbortSignal, maxBytes?: number): Promise<string>;
   /** Whether the file exists. Throws SourceError when that cannot be known (network, access). */
   has(file: string, signal?: AbortSignal): Promise<boolean>;
 }
@@ -53,6 +62,21 @@ export function throwIfAborted(signal: AbortSignal | undefined): void {
   if (signal?.aborted) throw new CancelledError();
 }
 
+/** A file larger than a read may take; `announced` when its size came before its bytes. */
+export function fileTooLarge(
+  file: string,
+  bytes: number,
+  maxBytes: number,
+  announced: boolean,
+): TooLargeError {
+  const size = announced ? `is ${formatBytes(bytes)}` : `holds more than ${formatBytes(maxBytes)}`;
+  return new TooLargeError(
+    bytes,
+    maxBytes,
+    `${file} ${size}, more than the ${formatBytes(maxBytes)} that can be loaded here, so it was not read${announced ? '' : ' to the end'}; try a smaller model.`,
+  );
+}
+
 /**
  * Reads a byte stream to the end with progress. When `total` is known the bytes land in one
  * preallocated buffer (no copy, no doubling) and a short stream is an error, never a result:
@@ -65,8 +89,13 @@ export async function readStream(
   onProgress: OnProgress | undefined,
   signal: AbortSignal | undefined,
   where: string,
+  maxBytes = Number.POSITIVE_INFINITY,
 ): Promise<Uint8Array> {
   throwIfAborted(signal);
+  if (total !== undefined && total > maxBytes) {
+    await stream.cancel().catch(() => {});
+    throw fileTooLarge(file, total, maxBytes, true);
+  }
   const reader = stream.getReader();
   const onAbort = () => void reader.cancel().catch(() => {});
   signal?.addEventListener('abort', onAbort, { once: true });
@@ -89,6 +118,10 @@ export async function readStream(
       throwIfAborted(signal);
       if (chunk.done) break;
       const bytes = chunk.value;
+      if (loaded + bytes.length > maxBytes) {
+        await reader.cancel().catch(() => {});
+        throw fileTooLarge(file, loaded + bytes.length, maxBytes, false);
+      }
       if (loaded + bytes.length > buf.length) {
         // More than announced (or no announcement): grow. Only a compressed transfer whose
         // content-length counted the compressed bytes gets here with a known total.
@@ -169,8 +202,14 @@ export function filesSource(files: readonly File[]): ModelSource {
       `is not among the dropped files (${list || 'none'}). Drop the whole model folder: it needs config.json, the tokenizer files and the weights`,
     );
   };
-  const readBytes = async (file: string, onProgress?: OnProgress, signal?: AbortSignal) => {
+  const readBytes = async (
+    file: string,
+    onProgress?: OnProgress,
+    signal?: AbortSignal,
+    maxBytes?: number,
+  ) => {
     const f = get(file);
+    if (maxBytes !== undefined && f.size > maxBytes) throw fileTooLarge(file, f.size, maxBytes, true);
     try {
       return await readStream(f.stream(), file, f.size, onProgress, signal, `the dropped file ${pathOf(f)}`);
     } catch (e) {
@@ -184,7 +223,8 @@ export function filesSource(files: readonly File[]): ModelSource {
   return {
     id,
     readBytes,
-    readText: async (file, signal) => decodeText(await readBytes(file, undefined, signal)),
+    readText: async (file, signal, maxBytes) =>
+      decodeText(await readBytes(file, undefined, signal, maxBytes)),
     has: async (file) => find(file) !== undefined,
   };
 }

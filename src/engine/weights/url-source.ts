@@ -3,7 +3,7 @@
  * Storage so that a second visit loads offline. Browser-safe; also runs in Node (which has
  * fetch but no `caches`, so nothing is cached there).
  */
-import { CancelledError, SourceError } from '../errors';
+import { CancelledError, SourceError, TooLargeError } from '../errors';
 import {
   checkFileName,
   decodeText,
@@ -72,7 +72,13 @@ export function urlSource(baseUrl: string, opts: UrlSourceOptions = {}): ModelSo
     }
   };
 
-  const fromCache = async (file: string, url: string, onProgress?: OnProgress, signal?: AbortSignal) => {
+  const fromCache = async (
+    file: string,
+    url: string,
+    onProgress?: OnProgress,
+    signal?: AbortSignal,
+    maxBytes?: number,
+  ) => {
     const cache = await openCache();
     const hit = await cache?.match(url).catch(() => undefined);
     if (!cache || !hit?.body) return undefined;
@@ -84,17 +90,23 @@ export function urlSource(baseUrl: string, opts: UrlSourceOptions = {}): ModelSo
         onProgress,
         signal,
         `the cached copy of ${url}`,
+        maxBytes,
       );
     } catch (e) {
-      if (e instanceof CancelledError) throw e;
+      if (e instanceof CancelledError || e instanceof TooLargeError) throw e;
       await cache.delete(url).catch(() => false); // a damaged entry: drop it and download again
       return undefined;
     }
   };
 
-  const readBytes = async (file: string, onProgress?: OnProgress, signal?: AbortSignal) => {
+  const readBytes = async (
+    file: string,
+    onProgress?: OnProgress,
+    signal?: AbortSignal,
+    maxBytes?: number,
+  ) => {
     const url = urlOf(file);
-    const cached = await fromCache(file, url, onProgress, signal);
+    const cached = await fromCache(file, url, onProgress, signal, maxBytes);
     if (cached) return cached;
     const res = await request(file, url, 'GET', signal);
     if (!res.ok) {
@@ -102,9 +114,10 @@ export function urlSource(baseUrl: string, opts: UrlSourceOptions = {}): ModelSo
       throw httpError(file, url, res, opts.accessHint);
     }
     const total = contentLength(res);
+    // No body (an empty file, in some fetch implementations) reads as no bytes.
     const bytes = res.body
-      ? await readStream(res.body, file, total, onProgress, signal, url)
-      : new Uint8Array(await res.arrayBuffer());
+      ? await readStream(res.body, file, total, onProgress, signal, url, maxBytes)
+      : new Uint8Array(0);
     if (res.status === 200) await store(file, url, bytes, res.headers.get('content-type'));
     known.set(file, Promise.resolve(true));
     return bytes;
@@ -142,7 +155,8 @@ export function urlSource(baseUrl: string, opts: UrlSourceOptions = {}): ModelSo
   return {
     id: opts.id ?? base,
     readBytes,
-    readText: async (file, signal) => decodeText(await readBytes(file, undefined, signal)),
+    readText: async (file, signal, maxBytes) =>
+      decodeText(await readBytes(file, undefined, signal, maxBytes)),
     has: (file, signal) => {
       let p = known.get(file);
       if (!p) {

@@ -1,23 +1,38 @@
 /** What the vector formats share: checking a decoded vector, and float32 ↔ base64. */
-import { WeightsFormatError } from '../../engine';
+import { MAX_LAYERS, MAX_MLP, shownValue, WeightsFormatError } from '../../engine';
 import { VECTOR_HOOKS, type VectorHook, type VectorRecipe } from '../recipe';
 import type { SteeringVector } from '../vector';
 
-/** Checks the fields every format must supply; throws WeightsFormatError naming the file. */
+/** Rows of a per-position (ActAdd) vector: the longest prompt a vector is read from. */
+const MAX_ROWS = 4096;
+
+/**
+ * Checks the fields every format must supply, and the values: every one finite, and no layer all
+ * zeros (steering with it would silently do nothing). Throws WeightsFormatError naming the file.
+ */
 export function checkedVector(v: SteeringVector, fileName: string): SteeringVector {
   const fail = (problem: string): never => {
     throw new WeightsFormatError(fileName, problem);
   };
   if (typeof v.modelId !== 'string' || !v.modelId) fail('names no model');
-  if (!isVectorHook(v.hook)) fail(`names hook "${v.hook}"; vectors live at ${VECTOR_HOOKS.join(', ')}`);
-  if (!Number.isInteger(v.width) || v.width < 1) fail(`has width ${v.width}`);
-  if (!Number.isInteger(v.rows) || v.rows < 1) fail(`has ${v.rows} rows`);
+  if (!isVectorHook(v.hook))
+    fail(`names hook ${shownValue(v.hook)}; vectors live at ${VECTOR_HOOKS.join(', ')}`);
+  // A width is d_model or d_mlp (mlp_post), within config.json's bounds.
+  if (!Number.isInteger(v.width) || v.width < 1 || v.width > MAX_MLP)
+    fail(`has width ${shownValue(v.width)} (a width is 1 to ${MAX_MLP})`);
+  if (!Number.isInteger(v.rows) || v.rows < 1 || v.rows > MAX_ROWS)
+    fail(`has ${shownValue(v.rows)} rows (1 to ${MAX_ROWS})`);
   const layers = Object.keys(v.layers);
   if (!layers.length) fail('holds no layers');
   for (const l of layers) {
-    if (!/^\d+$/.test(l)) fail(`has a layer named "${l}" (layers are non-negative integers)`);
-    const n = v.layers[Number(l)]!.length;
-    if (n !== v.rows * v.width) fail(`layer ${l} holds ${n} values, expected ${v.rows} × ${v.width}`);
+    if (!/^\d{1,4}$/.test(l) || Number(l) >= MAX_LAYERS)
+      fail(`has a layer named ${shownValue(l)} (layers are integers from 0 to ${MAX_LAYERS - 1})`);
+    const data = v.layers[Number(l)]!;
+    if (data.length !== v.rows * v.width)
+      fail(`layer ${l} holds ${data.length} values, expected ${v.rows} × ${v.width}`);
+    const bad = data.findIndex((x) => !Number.isFinite(x));
+    if (bad >= 0) fail(`layer ${l} holds ${data[bad]} at index ${bad}; every value must be a finite number`);
+    if (data.every((x) => x === 0)) fail(`layer ${l} is all zeros, so steering with it would do nothing`);
   }
   return v;
 }

@@ -63,6 +63,8 @@ const TYPE_IDS: readonly (GgufScalarType | 'array')[] = [
   'int64',
   'float64',
 ];
+/** Metadata values a file may hold in all: a control vector has a handful (model files have 10^5). */
+const MAX_VALUES = 1 << 20;
 const GGML_F32 = 0;
 const GGML_F16 = 1;
 const DEFAULT_ALIGNMENT = 32;
@@ -261,6 +263,7 @@ class Writer {
 
 class Reader {
   private readonly view: DataView;
+  private values = 0;
   pos = 0;
   constructor(
     private readonly bytes: Uint8Array,
@@ -292,6 +295,8 @@ class Reader {
   }
   value(typeId: number): GgufValue {
     const type = TYPE_IDS[typeId] ?? this.fail(`has a metadata value of unknown type ${typeId}`);
+    // One-byte items would otherwise let a 16 MB file become 16 million objects.
+    if (++this.values > MAX_VALUES) this.fail(`holds more than ${MAX_VALUES} metadata values`);
     const v = this.view;
     switch (type) {
       case 'uint8':

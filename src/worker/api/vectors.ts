@@ -31,6 +31,8 @@ export interface VectorInfo {
   readonly ms: number;
   /** True when nothing had to run (the vector was cached). */
   readonly cached: boolean;
+  /** What the page should tell the person about the vector's scale (imported vectors). */
+  readonly warnings?: readonly string[];
 }
 
 /** The vector file formats: Rudder JSON, safetensors, llama.cpp control-vector GGUF. */

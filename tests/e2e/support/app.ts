@@ -1,5 +1,6 @@
 /** Helpers for driving the app page. */
 import { existsSync } from 'node:fs';
+import { readFile } from 'node:fs/promises';
 import { resolve } from 'node:path';
 import type { Page } from 'playwright-core';
 import { expect } from 'vitest';
@@ -75,4 +76,16 @@ export async function generateAndWatch(
   const seen = await page.evaluate(() => (window as unknown as { __seen: string[] }).__seen);
   const final = (await page.locator('[data-testid=output-text]').textContent()) ?? '';
   return { seen, final };
+}
+
+/** Clicks an export button under a chart (the group "Export <scope>") and returns the file's bytes. */
+export async function exported(page: Page, scope: string, button: 'SVG' | 'PNG' | 'CSV'): Promise<Buffer> {
+  const [download] = await Promise.all([
+    page.waitForEvent('download'),
+    page
+      .getByRole('group', { name: `Export ${scope}` })
+      .getByRole('button', { name: button })
+      .click(),
+  ]);
+  return readFile((await download.path())!);
 }

@@ -24,7 +24,7 @@ const SPECS: Record<string, ModelSpec> = {
   }),
 };
 
-// 20 tokens: long enough for the per-matrix matmul path (>= 16 rows), and decode steps take the batched one.
+// 20 tokens: a prompt long enough that every kernel's row blocks and remainders run; decode steps run one row.
 const PROMPT = [3, 14, 15, 9, 26, 5, 35, 8, 9, 7, 9, 3, 2, 38, 4, 6, 26, 43, 38, 32];
 
 function logitsOf(model: Model, tokens: number[] | number[][]): number[][][] {

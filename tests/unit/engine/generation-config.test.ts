@@ -100,8 +100,25 @@ describe('generation_config.json', () => {
     expect(eosFromGenerationConfig({ eos_token_id: null, temperature: 0.6 })).toBeUndefined();
     expect(() => eosFromGenerationConfig({ eos_token_id: 'x' })).toThrow(RudderError);
     expect(() => eosFromGenerationConfig({ eos_token_id: [1, -2] })).toThrow(
-      'generation_config.json: "eos_token_id" must be a token id or a list of token ids, but it is [1,-2].',
+      'generation_config.json: "eos_token_id" must be a token id (an integer below 4194304) or a list of at most 256 of them, but it is [1,-2].',
     );
+  });
+
+  it('bounds the ids and their number as config.json does, and quotes a long list briefly', () => {
+    expect(() => eosFromGenerationConfig({ eos_token_id: 1e15 })).toThrow(
+      /"eos_token_id" must be a token id/,
+    );
+    expect(() => eosFromGenerationConfig({ eos_token_id: [2, 2 ** 22] })).toThrow(RudderError);
+    const many = Array.from({ length: 1_000_000 }, (_, i) => i);
+    expect(eosFromGenerationConfig({ eos_token_id: many.slice(0, 256) })).toHaveLength(256);
+    let message = '';
+    try {
+      eosFromGenerationConfig({ eos_token_id: many });
+    } catch (e) {
+      message = (e as Error).message;
+    }
+    expect(message).toMatch(/^generation_config\.json: "eos_token_id" .* at most 256 of them/);
+    expect(message.length).toBeLessThan(250);
     expect(() => eosFromGenerationConfig([])).toThrow('generation_config.json: must hold a JSON object.');
   });
 

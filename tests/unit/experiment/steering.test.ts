@@ -38,10 +38,15 @@ describe('the steering loop as recipes and interventions', () => {
     expect(r.pairs).toEqual([{ positive: 'happy', negative: 'sad' }]);
   });
 
-  it('drops layers the model does not have', () => {
+  it('refuses layers the model does not have instead of steering another one', () => {
     const e = withPairs();
-    expect(steeringRecipe({ ...e.steering, layers: [2, 99] }, model)!.layers).toEqual([2]);
-    expect(steeringRecipe({ ...e.steering, layers: [99] }, model)!.layers).toEqual([4]);
+    expect(() => steeringRecipe({ ...e.steering, layers: [2, 99] }, model)).toThrow(
+      'The experiment steers layer 99, but this model has layers 0 to 7.',
+    );
+    expect(() => steeredInterventions({ ...e, steering: { ...e.steering, layers: [1024] } }, 8)).toThrow(
+      expect.objectContaining({ code: 'bad-layer' }),
+    );
+    expect(steeringRecipe({ ...e.steering, layers: [] }, model)!.layers).toEqual([4]);
   });
 
   it('adds the named vector with the coefficient, then the experiment’s other interventions', () => {

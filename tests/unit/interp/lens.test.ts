@@ -142,7 +142,15 @@ describe('vector lens', () => {
 describe('lens on a GPT-2-sized vocabulary', () => {
   it('reads back only top-k values, never a vocabulary-wide row', async () => {
     await useBackend('wasm');
-    const spec = gpt2Spec({ nLayers: 12, vocabSize: 50257, dModel: 8, nHeads: 2, dHead: 4, dMlp: 16 });
+    const spec = gpt2Spec({
+      nLayers: 12,
+      vocabSize: 50257,
+      dModel: 8,
+      nHeads: 2,
+      nKvHeads: 2,
+      dHead: 4,
+      dMlp: 16,
+    });
     const model = randomModel(spec, 2);
     const tokens = Array.from({ length: 32 }, (_, i) => (i * 977) % 50257);
     const sizes: number[] = [];

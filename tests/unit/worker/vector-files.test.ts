@@ -126,6 +126,39 @@ describe('the builder’s vectors in the worker', () => {
     );
   });
 
+  it('refuses an all-zero, a NaN and a sub-float16 vector, and warns of one far larger than the residual', async () => {
+    const { vector } = await store.build(steeringRecipe(experiment({}).steering, spec())!);
+    const file = (layer: Float32Array) =>
+      new TextEncoder().encode(vectorToJson({ ...vector, layers: { 2: layer } }));
+    const d = vector.width;
+    expect(() => importVectorFile(model, file(new Float32Array(d)), 'zero.json')).toThrow(
+      'zero.json: layer 2 is all zeros, so steering with it would do nothing',
+    );
+    const nan = new Float32Array(d).fill(0.5);
+    nan[3] = Number.NaN;
+    expect(() => importVectorFile(model, file(nan), 'nan.json')).toThrow(
+      'nan.json: layer 2 holds NaN at index 3; every value must be a finite number',
+    );
+    expect(() => importVectorFile(model, file(new Float32Array(d).fill(1e-9)), 'tiny.json')).toThrow(
+      /^tiny\.json: layer 2's values are all below float16's smallest/,
+    );
+    // A direction of the right shape scaled far past the residual stream: 10^5 times it does not
+    // fit float16 at this width, so that is refused; as large as float16 holds, it is imported
+    // with a warning the page can show.
+    const plain = (await store.build(importVectorFile(model, file(vector.layers[2]!), 'v.json'))).info;
+    expect(plain.warnings).toBeUndefined();
+    const scaled = (scale: number) => vector.layers[2]!.map((x) => x * scale);
+    const ratio = plain.norms[0]! / plain.residualNorms[0]!;
+    expect(() => importVectorFile(model, file(scaled(1e5 / ratio)), 'e5.json')).toThrow(
+      /beyond float16's range/,
+    );
+    const peak = vector.layers[2]!.reduce((m, x) => Math.max(m, Math.abs(x)), 0);
+    const { info } = await store.build(importVectorFile(model, file(scaled(60_000 / peak)), 'huge.json'));
+    expect((60_000 / peak) * ratio).toBeGreaterThan(1000);
+    expect(info.warnings).toHaveLength(1);
+    expect(info.warnings![0]).toMatch(/^At layer 2 the vector's norm is [\d,]+ times the residual stream's/);
+  });
+
   it('lenses the vector: its top promoted token is the one its direction raises most', async () => {
     const { vector } = await store.build(steeringRecipe(experiment({}).steering, spec())!);
     const lens = await lensOf(model, vector, 5);

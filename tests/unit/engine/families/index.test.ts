@@ -111,11 +111,11 @@ describe('specFromConfig errors', () => {
     );
     const { n_head: _, ...noHeads } = hubConfig('openai-community--gpt2') as Record<string, unknown>;
     expect(() => specFromConfig(noHeads)).toThrow(
-      'config.json: field "n_head" must be a positive integer, but it is missing.',
+      'config.json: field "n_head" must be a positive integer no larger than 1024, but it is missing.',
     );
     const qwen = hubConfig('Qwen--Qwen2.5-0.5B-Instruct') as Record<string, unknown>;
     expect(() => specFromConfig({ ...qwen, hidden_size: '896' })).toThrow(
-      'config.json: field "hidden_size" must be a positive integer, but it is the string "896".',
+      'config.json: field "hidden_size" must be a positive integer no larger than 65536, but it is the string "896".',
     );
     expect(() => specFromConfig({ ...qwen, rms_norm_eps: -1 })).toThrow(
       /"rms_norm_eps" must be a positive number/,

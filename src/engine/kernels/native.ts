@@ -1,0 +1,282 @@
+/**
+ * Rudder's WebAssembly kernels (native/kernels.c), instantiated on tfjs-backend-wasm's own memory
+ * and registered as tfjs kernels for the 'wasm' backend, so that they read and write tensors in
+ * place and show up in tf.profile like any other kernel.
+ *
+ * The module is 18 KB: compiling it synchronously is fine in a worker and in Node, but Chromium's
+ * main thread refuses modules over 4 KB, so selectBackend calls `prepareNativeKernels()` (async)
+ * first; `nativeKernelsReady()` then finds the instance made.
+ */
+import * as tf from '@tensorflow/tfjs-core';
+import { PLAIN, SHARED } from './native/kernels-wasm';
+import { offsetOf, type WasmBackend, wasmBackend, wasmMemoryOf } from './wasm-heap';
+
+interface Exports {
+  attn_pattern(
+    q: number,
+    k: number,
+    mask: number,
+    out: number,
+    scores: number,
+    p: number,
+    h: number,
+    kh: number,
+    d: number,
+    t: number,
+    maskRows: number,
+    scale: number,
+    softcap: number,
+    r0: number,
+    r1: number,
+  ): void;
+  attn_mix(
+    pattern: number,
+    v: number,
+    out: number,
+    p: number,
+    h: number,
+    kh: number,
+    d: number,
+    t: number,
+    r0: number,
+    r1: number,
+  ): void;
+  norm(
+    x: number,
+    w: number,
+    bias: number,
+    out: number,
+    scale: number,
+    n: number,
+    d: number,
+    eps: number,
+    centre: number,
+  ): void;
+  activate(x: number, out: number, n: number, kind: number): void;
+  gated(gu: number, out: number, n: number, m: number, kind: number): void;
+  head_results(
+    z: number,
+    wO: number,
+    out: number,
+    rows: number,
+    h: number,
+    d: number,
+    n: number,
+    h0: number,
+    h1: number,
+  ): void;
+  sum_heads(x: number, bias: number, out: number, rows: number, h: number, n: number): void;
+  pack_panels(w: number, out: number, k: number, n: number): void;
+  matmul(
+    a: number,
+    packed: number,
+    bias: number,
+    c: number,
+    m: number,
+    k: number,
+    n: number,
+    p0: number,
+    p1: number,
+  ): void;
+}
+
+/** Columns per packed weight panel (kernels.c's PANEL). */
+export const PANEL = 8;
+
+/** Kernel names, as registered for the 'wasm' backend. */
+export const NATIVE = {
+  attnPattern: 'RudderAttnPattern',
+  attnMix: 'RudderAttnMix',
+  norm: 'RudderNorm',
+  activate: 'RudderActivate',
+  gated: 'RudderGated',
+  headResults: 'RudderHeadResults',
+  sumHeads: 'RudderSumHeads',
+  packPanels: 'RudderPackPanels',
+  matMul: 'RudderMatMul',
+} as const;
+
+/** Activations the native kernels compute (kernels.c's ACT_*). */
+export const NATIVE_ACTIVATIONS = { gelu_new: 0, silu: 1 } as const;
+
+/** Per tfjs wasm module (a new backend instance brings a new memory): the instance, or null if it cannot start. */
+const instances = new WeakMap<object, Exports | null>();
+const compiled = new Map<boolean, WebAssembly.Module>();
+
+function bytesOf(shared: boolean): Uint8Array {
+  return Uint8Array.from(atob(shared ? SHARED : PLAIN), (c) => c.charCodeAt(0));
+}
+
+/** The module variant whose memory import matches tfjs's memory (shared in the threaded build). */
+function variantOf(memory: WebAssembly.Memory): boolean {
+  return typeof SharedArrayBuffer !== 'undefined' && memory.buffer instanceof SharedArrayBuffer;
+}
+
+function started(backend: WasmBackend, instance: WebAssembly.Instance | undefined): boolean {
+  instances.set(backend.wasm, instance ? (instance.exports as unknown as Exports) : null);
+  if (instance) registerNativeKernels();
+  return instance !== undefined;
+}
+
+/** Compiles and instantiates the kernels for the active wasm backend without blocking (browser main thread). */
+export async function prepareNativeKernels(): Promise<void> {
+  const backend = wasmBackend();
+  if (!backend || instances.has(backend.wasm)) return;
+  try {
+    const memory = wasmMemoryOf(backend);
+    const shared = variantOf(memory);
+    const module = compiled.get(shared) ?? (await WebAssembly.compile(bytesOf(shared) as BufferSource));
+    compiled.set(shared, module);
+    started(backend, await WebAssembly.instantiate(module, { env: { memory } }));
+  } catch {
+    started(backend, undefined); // tfjs's own kernels run instead
+  }
+}
+
+/**
+ * Whether the active backend is wasm with the kernels instantiated; instantiates them now if need
+ * be (synchronously: fine in Node and workers). False elsewhere, or where the module cannot start
+ * (the engine then composes tfjs's own kernels).
+ */
+export function nativeKernelsReady(): boolean {
+  const backend = wasmBackend();
+  if (!backend) return false;
+  const known = instances.get(backend.wasm);
+  if (known !== undefined) return known !== null;
+  try {
+    const memory = wasmMemoryOf(backend);
+    const shared = variantOf(memory);
+    const module = compiled.get(shared) ?? new WebAssembly.Module(bytesOf(shared) as BufferSource);
+    compiled.set(shared, module);
+    return started(backend, new WebAssembly.Instance(module, { env: { memory } }));
+  } catch {
+    return started(backend, undefined);
+  }
+}
+
+type Args = { inputs: tf.NamedTensorInfoMap; backend: tf.KernelBackend; attrs?: tf.NamedAttrMap };
+
+/** The backend, its kernel instance, tensor → heap offset, and a new float32 output's offset. */
+function context(args: Args) {
+  const backend = args.backend as unknown as WasmBackend;
+  const at = (t: tf.TensorInfo | undefined) => (t ? offsetOf(backend, t) : 0);
+  return {
+    k: instances.get(backend.wasm)!,
+    at,
+    output: (shape: number[]) => backend.makeOutput(shape, 'float32'),
+  };
+}
+
+const KERNELS: Record<string, (args: Args) => tf.TensorInfo | tf.TensorInfo[]> = {
+  [NATIVE.attnPattern]: (args) => {
+    const { q, k: keys, mask } = args.inputs as Record<string, tf.TensorInfo>;
+    const { k, at, output } = context(args);
+    const [b, p, h, d] = q!.shape as [number, number, number, number];
+    const [, kh, t] = keys!.shape as [number, number, number];
+    const pattern = output([b, h, p, t]);
+    const scores = args.attrs!.withScores ? output([b, h, p, t]) : undefined;
+    const cap = (args.attrs!.softcap as number | undefined) ?? 0;
+    k.attn_pattern(
+      at(q),
+      at(keys),
+      at(mask),
+      at(pattern),
+      at(scores),
+      p,
+      h,
+      kh,
+      d,
+      t,
+      mask?.shape[0] ?? 1,
+      args.attrs!.scale as number,
+      cap,
+      0,
+      b * h,
+    );
+    return scores ? [pattern, scores] : [pattern];
+  },
+  [NATIVE.attnMix]: (args) => {
+    const { pattern, v } = args.inputs as Record<string, tf.TensorInfo>;
+    const { k, at, output } = context(args);
+    const [b, h, p, t] = pattern!.shape as [number, number, number, number];
+    const [, kh, , d] = v!.shape as [number, number, number, number];
+    const z = output([b, p, h, d]);
+    k.attn_mix(at(pattern), at(v), at(z), p, h, kh, d, t, 0, b * h);
+    return z;
+  },
+  [NATIVE.norm]: (args) => {
+    const { x, w, b } = args.inputs as Record<string, tf.TensorInfo>;
+    const { k, at, output } = context(args);
+    const d = x!.shape.at(-1)!;
+    const out = output([...x!.shape]);
+    const scale = args.attrs!.withScale ? output([...x!.shape.slice(0, -1), 1]) : undefined;
+    k.norm(
+      at(x),
+      at(w),
+      at(b),
+      at(out),
+      at(scale),
+      tf.util.sizeFromShape(x!.shape) / d,
+      d,
+      args.attrs!.eps as number,
+      b ? 1 : 0,
+    );
+    return scale ? [out, scale] : [out];
+  },
+  [NATIVE.activate]: (args) => {
+    const { x } = args.inputs as Record<string, tf.TensorInfo>;
+    const { k, at, output } = context(args);
+    const out = output([...x!.shape]);
+    k.activate(at(x), at(out), tf.util.sizeFromShape(x!.shape), args.attrs!.kind as number);
+    return out;
+  },
+  [NATIVE.gated]: (args) => {
+    const { x } = args.inputs as Record<string, tf.TensorInfo>;
+    const { k, at, output } = context(args);
+    const m = x!.shape.at(-1)! / 2;
+    const out = output([...x!.shape.slice(0, -1), m]);
+    k.gated(at(x), at(out), tf.util.sizeFromShape(x!.shape) / (2 * m), m, args.attrs!.kind as number);
+    return out;
+  },
+  [NATIVE.headResults]: (args) => {
+    const { z, w } = args.inputs as Record<string, tf.TensorInfo>;
+    const { k, at, output } = context(args);
+    const [b, p, h, d] = z!.shape as [number, number, number, number];
+    const n = w!.shape[1]!;
+    const out = output([b, p, h, n]);
+    k.head_results(at(z), at(w), at(out), b * p, h, d, n, 0, h);
+    return out;
+  },
+  [NATIVE.sumHeads]: (args) => {
+    const { x, bias } = args.inputs as Record<string, tf.TensorInfo>;
+    const { k, at, output } = context(args);
+    const [b, p, h, n] = x!.shape as [number, number, number, number];
+    const out = output([b, p, n]);
+    k.sum_heads(at(x), at(bias), at(out), b * p, h, n);
+    return out;
+  },
+  [NATIVE.packPanels]: (args) => {
+    const { w } = args.inputs as Record<string, tf.TensorInfo>;
+    const { k, at, output } = context(args);
+    const [kk, n] = w!.shape as [number, number];
+    const out = output([Math.ceil(n / PANEL) * kk * PANEL]);
+    k.pack_panels(at(w), at(out), kk, n);
+    return out;
+  },
+  [NATIVE.matMul]: (args) => {
+    const { a, packed, bias } = args.inputs as Record<string, tf.TensorInfo>;
+    const { k, at, output } = context(args);
+    const [m, kk] = a!.shape as [number, number];
+    const n = args.attrs!.n as number;
+    const out = output([m, n]);
+    k.matmul(at(a), at(packed), at(bias), at(out), m, kk, n, 0, Math.ceil(n / PANEL));
+    return out;
+  },
+};
+
+function registerNativeKernels(): void {
+  for (const [kernelName, kernelFunc] of Object.entries(KERNELS)) {
+    if (!tf.getKernel(kernelName, 'wasm'))
+      tf.registerKernel({ kernelName, backendName: 'wasm', kernelFunc: kernelFunc as tf.KernelFunc });
+  }
+}

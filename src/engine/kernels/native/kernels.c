@@ -1,0 +1,395 @@
+/*
+ * Rudder's WebAssembly kernels: attention and the element-wise work of a block, run in place on
+ * tfjs-backend-wasm's linear memory (this module imports that memory; every pointer below is an
+ * offset into it, computed by src/engine/kernels/native.ts from tfjs's tensor table).
+ *
+ * Rules that keep sharing the memory safe: no libc, no static data, no arrays on the stack
+ * (build-kernels.sh checks that the module has no data segment and never moves the stack
+ * pointer), so nothing here ever writes outside the output tensors it is given.
+ *
+ * Layouts (row-major, batch b, new positions p, heads h, kv heads kh, head width d, keys t):
+ *   q [b, p, h, d]   k, v [b, kh, t, d]   mask [1 | b, 1, p, t] (additive) or none
+ *   pattern [b, h, p, t]   z [b, p, h, d]
+ * Query head i reads kv head i / (h / kh) (grouped-query attention).
+ *
+ * Matrix products (matmul) read their weights packed once at load (pack_panels): column panels of
+ * 8, each [k, 8] contiguous, so that the inner loop streams them. A 4-row by 8-column block of the
+ * output stays in registers for the whole reduction.
+ *
+ * Rebuild: scripts/build-kernels.sh (Debian's clang and lld); it writes kernels-wasm.ts.
+ */
+#include <wasm_simd128.h>
+
+#define EXPORT(name) __attribute__((export_name(#name)))
+
+/* Single-precision exp, 4 lanes: Cody-Waite reduction x = n ln2 + r, |r| <= ln2/2, then a degree-7
+ * polynomial for e^r (Cephes's expf coefficients, ~1 ulp) and 2^n through the exponent bits.
+ * Below -87.3 (e^x under the smallest normal float) the result is exactly 0, as a masked
+ * attention score must give. */
+static inline v128_t exp4(v128_t x) {
+  const v128_t hi = wasm_f32x4_splat(88.0f); /* e^88 < FLT_MAX with n = 127 */
+  const v128_t lo = wasm_f32x4_splat(-87.3365478515625f);
+  const v128_t underflow = wasm_f32x4_lt(x, lo);
+  x = wasm_f32x4_pmin(wasm_f32x4_pmax(x, lo), hi);
+  const v128_t n = wasm_f32x4_nearest(wasm_f32x4_mul(x, wasm_f32x4_splat(1.44269504088896341f)));
+  v128_t r = wasm_f32x4_sub(x, wasm_f32x4_mul(n, wasm_f32x4_splat(0.693359375f)));
+  r = wasm_f32x4_sub(r, wasm_f32x4_mul(n, wasm_f32x4_splat(-2.12194440e-4f)));
+  v128_t p = wasm_f32x4_splat(1.9875691500e-4f);
+  p = wasm_f32x4_add(wasm_f32x4_mul(p, r), wasm_f32x4_splat(1.3981999507e-3f));
+  p = wasm_f32x4_add(wasm_f32x4_mul(p, r), wasm_f32x4_splat(8.3334519073e-3f));
+  p = wasm_f32x4_add(wasm_f32x4_mul(p, r), wasm_f32x4_splat(4.1665795894e-2f));
+  p = wasm_f32x4_add(wasm_f32x4_mul(p, r), wasm_f32x4_splat(1.6666665459e-1f));
+  p = wasm_f32x4_add(wasm_f32x4_mul(p, r), wasm_f32x4_splat(5.0000001201e-1f));
+  p = wasm_f32x4_add(wasm_f32x4_mul(wasm_f32x4_mul(p, r), r), r);
+  p = wasm_f32x4_add(p, wasm_f32x4_splat(1.0f));
+  const v128_t pow2n = wasm_i32x4_shl(wasm_i32x4_add(wasm_i32x4_trunc_sat_f32x4(n), wasm_i32x4_splat(127)), 23);
+  return wasm_v128_andnot(wasm_f32x4_mul(p, pow2n), underflow);
+}
+
+static inline float exp1(float x) { return wasm_f32x4_extract_lane(exp4(wasm_f32x4_splat(x)), 0); }
+
+/* 1 / (1 + e^-z) */
+static inline v128_t sigmoid4(v128_t z) {
+  const v128_t one = wasm_f32x4_splat(1.0f);
+  return wasm_f32x4_div(one, wasm_f32x4_add(one, exp4(wasm_f32x4_neg(z))));
+}
+
+static inline float sigmoid1(float z) { return 1.0f / (1.0f + exp1(-z)); }
+
+static inline float hsum(v128_t v) {
+  v = wasm_f32x4_add(v, wasm_i32x4_shuffle(v, v, 2, 3, 0, 1));
+  v = wasm_f32x4_add(v, wasm_i32x4_shuffle(v, v, 1, 0, 3, 2));
+  return wasm_f32x4_extract_lane(v, 0);
+}
+
+static inline float dot(const float *a, const float *b, int n) {
+  v128_t acc0 = wasm_f32x4_splat(0.0f), acc1 = acc0;
+  int i = 0;
+  for (; i + 8 <= n; i += 8) {
+    acc0 = wasm_f32x4_add(acc0, wasm_f32x4_mul(wasm_v128_load(a + i), wasm_v128_load(b + i)));
+    acc1 = wasm_f32x4_add(acc1, wasm_f32x4_mul(wasm_v128_load(a + i + 4), wasm_v128_load(b + i + 4)));
+  }
+  for (; i + 4 <= n; i += 4)
+    acc0 = wasm_f32x4_add(acc0, wasm_f32x4_mul(wasm_v128_load(a + i), wasm_v128_load(b + i)));
+  float s = hsum(wasm_f32x4_add(acc0, acc1));
+  for (; i < n; i++) s += a[i] * b[i];
+  return s;
+}
+
+/* Softmax of one row in place. */
+static void softmax_row(float *row, int n) {
+  float mx = row[0];
+  for (int j = 1; j < n; j++) mx = row[j] > mx ? row[j] : mx;
+  const v128_t m4 = wasm_f32x4_splat(mx);
+  v128_t sum4 = wasm_f32x4_splat(0.0f);
+  int j = 0;
+  for (; j + 4 <= n; j += 4) {
+    const v128_t e = exp4(wasm_f32x4_sub(wasm_v128_load(row + j), m4));
+    wasm_v128_store(row + j, e);
+    sum4 = wasm_f32x4_add(sum4, e);
+  }
+  float sum = hsum(sum4);
+  for (; j < n; j++) {
+    row[j] = exp1(row[j] - mx);
+    sum += row[j];
+  }
+  const float inv = 1.0f / sum;
+  const v128_t inv4 = wasm_f32x4_splat(inv);
+  for (j = 0; j + 4 <= n; j += 4) wasm_v128_store(row + j, wasm_f32x4_mul(wasm_v128_load(row + j), inv4));
+  for (; j < n; j++) row[j] *= inv;
+}
+
+/* cap·tanh(s / cap) (Gemma 2's soft-capping), tanh(y) written 1 − 2 / (1 + e^{2y}). */
+static inline float softcap1(float s, float cap) { return cap * (1.0f - 2.0f / (1.0f + exp1(2.0f * s / cap))); }
+
+/* pattern = softmax(capped(q kᵀ · scale) + mask) over the keys, for the (batch row, head) pairs
+ * r0 ≤ r < r1 (r = bi·h + hi; a range so that threads could split the work: today one call takes
+ * all). With `scores`, the masked scores before the softmax are written there too
+ * (hook_attn_scores). softcap 0: none. Keys whose mask entry is −1e9 or below (causal, padding,
+ * window) get score s + mask without the dot product: their weight is e^(−1e9) = 0 either way. */
+EXPORT(attn_pattern)
+void attn_pattern(const float *q, const float *k, const float *mask, float *out, float *scores, int p, int h,
+                  int kh, int d, int t, int mask_rows, float scale, float softcap, int r0, int r1) {
+  const int group = h / kh;
+  for (int r = r0; r < r1; r++) {
+    const int bi = r / h, hi = r % h;
+    const float *keys = k + (long)(bi * kh + hi / group) * t * d;
+    for (int i = 0; i < p; i++) {
+      const float *query = q + ((long)(bi * p + i) * h + hi) * d;
+      float *row = out + ((long)(bi * h + hi) * p + i) * t;
+      const float *m = mask ? mask + ((long)(mask_rows == 1 ? 0 : bi) * p + i) * t : 0;
+      for (int j = 0; j < t; j++) {
+        if (m && m[j] <= -1e9f) {
+          row[j] = m[j];
+          continue;
+        }
+        float s = dot(query, keys + (long)j * d, d) * scale;
+        if (softcap != 0.0f) s = softcap1(s, softcap);
+        row[j] = m ? s + m[j] : s;
+      }
+      if (scores) {
+        float *sr = scores + ((long)(bi * h + hi) * p + i) * t;
+        for (int j = 0; j < t; j++) sr[j] = row[j];
+      }
+      softmax_row(row, t);
+    }
+  }
+}
+
+/* z[b, i, h] = Σ_j pattern[b, h, i, j] · v[b, h / group, j]: written straight into [b, p, h, d], for
+ * the (batch row, head) pairs r0 ≤ r < r1. Keys with zero weight (masked) are skipped. */
+EXPORT(attn_mix)
+void attn_mix(const float *pattern, const float *v, float *out, int p, int h, int kh, int d, int t, int r0, int r1) {
+  const int group = h / kh;
+  for (int r = r0; r < r1; r++) {
+    const int bi = r / h, hi = r % h;
+    const float *values = v + (long)(bi * kh + hi / group) * t * d;
+    for (int i = 0; i < p; i++) {
+      const float *w = pattern + ((long)(bi * h + hi) * p + i) * t;
+      float *z = out + ((long)(bi * p + i) * h + hi) * d;
+      int c = 0;
+      /* 16 output features at a time stay in registers across all keys. */
+      for (; c + 16 <= d; c += 16) {
+        v128_t a0 = wasm_f32x4_splat(0.0f), a1 = a0, a2 = a0, a3 = a0;
+        for (int j = 0; j < t; j++) {
+          if (w[j] == 0.0f) continue;
+          const v128_t wj = wasm_f32x4_splat(w[j]);
+          const float *vr = values + (long)j * d + c;
+          a0 = wasm_f32x4_add(a0, wasm_f32x4_mul(wj, wasm_v128_load(vr)));
+          a1 = wasm_f32x4_add(a1, wasm_f32x4_mul(wj, wasm_v128_load(vr + 4)));
+          a2 = wasm_f32x4_add(a2, wasm_f32x4_mul(wj, wasm_v128_load(vr + 8)));
+          a3 = wasm_f32x4_add(a3, wasm_f32x4_mul(wj, wasm_v128_load(vr + 12)));
+        }
+        wasm_v128_store(z + c, a0);
+        wasm_v128_store(z + c + 4, a1);
+        wasm_v128_store(z + c + 8, a2);
+        wasm_v128_store(z + c + 12, a3);
+      }
+      for (; c < d; c++) {
+        float s = 0.0f;
+        for (int j = 0; j < t; j++) s += w[j] * values[(long)j * d + c];
+        z[c] = s;
+      }
+    }
+  }
+}
+
+/* LayerNorm (centre = 1: (x − mean) / √(var + eps) · w + bias, var the biased variance around the
+ * mean, two passes as tf.moments) or RMSNorm (centre = 0: x / √(mean(x²) + eps) · w) over rows
+ * of width d. With `scale`, each row's divisor √(… + eps) is written there too (hook_scale). */
+EXPORT(norm)
+void norm(const float *x, const float *w, const float *bias, float *out, float *scale, int n, int d, float eps,
+          int centre) {
+  for (int r = 0; r < n; r++) {
+    const float *xr = x + (long)r * d;
+    float *o = out + (long)r * d;
+    float mean = 0.0f;
+    int c = 0;
+    if (centre) {
+      v128_t s4 = wasm_f32x4_splat(0.0f);
+      for (; c + 4 <= d; c += 4) s4 = wasm_f32x4_add(s4, wasm_v128_load(xr + c));
+      float sum = hsum(s4);
+      for (; c < d; c++) sum += xr[c];
+      mean = sum / d;
+    }
+    const v128_t mean4 = wasm_f32x4_splat(mean);
+    v128_t q4 = wasm_f32x4_splat(0.0f);
+    for (c = 0; c + 4 <= d; c += 4) {
+      const v128_t dx = wasm_f32x4_sub(wasm_v128_load(xr + c), mean4);
+      q4 = wasm_f32x4_add(q4, wasm_f32x4_mul(dx, dx));
+    }
+    float sq = hsum(q4);
+    for (; c < d; c++) sq += (xr[c] - mean) * (xr[c] - mean);
+    const float root = __builtin_sqrtf(sq / d + eps);
+    if (scale) scale[r] = root;
+    const float inv = 1.0f / root;
+    const v128_t inv4 = wasm_f32x4_splat(inv);
+    for (c = 0; c + 4 <= d; c += 4) {
+      const v128_t normed = wasm_f32x4_mul(wasm_f32x4_mul(wasm_f32x4_sub(wasm_v128_load(xr + c), mean4), inv4),
+                                           wasm_v128_load(w + c));
+      wasm_v128_store(o + c, bias ? wasm_f32x4_add(normed, wasm_v128_load(bias + c)) : normed);
+    }
+    for (; c < d; c++) o[c] = (xr[c] - mean) * inv * w[c] + (bias ? bias[c] : 0.0f);
+  }
+}
+
+/* Activations by kind: ACT_GELU_NEW is GPT-2's tanh GELU, 0.5·x·(1 + tanh(u)) = x·sigmoid(2u),
+ * u = √(2/π)·(x + 0.044715·x³); ACT_SILU is x·sigmoid(x). */
+#define ACT_GELU_NEW 0
+#define ACT_SILU 1
+
+static inline v128_t act4(v128_t v, int kind) {
+  if (kind == ACT_SILU) return wasm_f32x4_mul(v, sigmoid4(v));
+  const v128_t c = wasm_f32x4_splat(0.044715f), k = wasm_f32x4_splat(1.5957691216057308f); /* 2·√(2/π) */
+  const v128_t inner = wasm_f32x4_mul(wasm_f32x4_add(v, wasm_f32x4_mul(wasm_f32x4_mul(wasm_f32x4_mul(v, v), v), c)), k);
+  return wasm_f32x4_mul(v, sigmoid4(inner));
+}
+
+static inline float act1(float v, int kind) {
+  if (kind == ACT_SILU) return v * sigmoid1(v);
+  return v * sigmoid1((v + v * v * v * 0.044715f) * 1.5957691216057308f);
+}
+
+EXPORT(activate)
+void activate(const float *x, float *out, int n, int kind) {
+  int i = 0;
+  for (; i + 4 <= n; i += 4) wasm_v128_store(out + i, act4(wasm_v128_load(x + i), kind));
+  for (; i < n; i++) out[i] = act1(x[i], kind);
+}
+
+/* Gated MLP on the fused gate|up projection [n, 2m]: act(gate) · up → [n, m] (SwiGLU, GeGLU). */
+EXPORT(gated)
+void gated(const float *gu, float *out, int n, int m, int kind) {
+  for (int r = 0; r < n; r++) {
+    const float *g = gu + (long)r * 2 * m, *u = g + m;
+    float *o = out + (long)r * m;
+    int c = 0;
+    for (; c + 4 <= m; c += 4)
+      wasm_v128_store(o + c, wasm_f32x4_mul(act4(wasm_v128_load(g + c), kind), wasm_v128_load(u + c)));
+    for (; c < m; c++) o[c] = act1(g[c], kind) * u[c];
+  }
+}
+
+/* A 4 × 8 block of C = A[4, 0:k] · B[0:k, 0:8] (+ bias[0:8]), kept in registers for the whole
+ * reduction; rows of A, B and C lda, ldb and ldc apart. */
+static inline void block_4x8(const float *a, int lda, const float *b, int ldb, const float *bias, float *c, int ldc,
+                             int k) {
+  const v128_t zero = wasm_f32x4_splat(0.0f);
+  const v128_t init0 = bias ? wasm_v128_load(bias) : zero, init1 = bias ? wasm_v128_load(bias + 4) : zero;
+  v128_t c00 = init0, c01 = init1, c10 = init0, c11 = init1, c20 = init0, c21 = init1, c30 = init0, c31 = init1;
+  for (int i = 0; i < k; i++) {
+    const v128_t b0 = wasm_v128_load(b + (long)i * ldb), b1 = wasm_v128_load(b + (long)i * ldb + 4);
+    v128_t x = wasm_v128_load32_splat(a + i);
+    c00 = wasm_f32x4_add(c00, wasm_f32x4_mul(x, b0));
+    c01 = wasm_f32x4_add(c01, wasm_f32x4_mul(x, b1));
+    x = wasm_v128_load32_splat(a + lda + i);
+    c10 = wasm_f32x4_add(c10, wasm_f32x4_mul(x, b0));
+    c11 = wasm_f32x4_add(c11, wasm_f32x4_mul(x, b1));
+    x = wasm_v128_load32_splat(a + 2 * lda + i);
+    c20 = wasm_f32x4_add(c20, wasm_f32x4_mul(x, b0));
+    c21 = wasm_f32x4_add(c21, wasm_f32x4_mul(x, b1));
+    x = wasm_v128_load32_splat(a + 3 * lda + i);
+    c30 = wasm_f32x4_add(c30, wasm_f32x4_mul(x, b0));
+    c31 = wasm_f32x4_add(c31, wasm_f32x4_mul(x, b1));
+  }
+  wasm_v128_store(c, c00);
+  wasm_v128_store(c + 4, c01);
+  wasm_v128_store(c + ldc, c10);
+  wasm_v128_store(c + ldc + 4, c11);
+  wasm_v128_store(c + 2 * ldc, c20);
+  wasm_v128_store(c + 2 * ldc + 4, c21);
+  wasm_v128_store(c + 3 * ldc, c30);
+  wasm_v128_store(c + 3 * ldc + 4, c31);
+}
+
+/* C = A · B for an m×k A and a k×n B, any sizes: 4×8 blocks, then single rows and columns. */
+static void gemm(const float *a, int lda, const float *b, int ldb, float *c, int ldc, int m, int k, int n) {
+  const int m4 = m - m % 4, n8 = n - n % 8;
+  for (int j = 0; j < n8; j += 8)
+    for (int i = 0; i < m4; i += 4) block_4x8(a + (long)i * lda, lda, b + j, ldb, 0, c + (long)i * ldc + j, ldc, k);
+  for (int i = 0; i < m; i++)
+    for (int j = i < m4 ? n8 : 0; j < n; j++) {
+      float s = 0.0f;
+      for (int x = 0; x < k; x++) s += a[(long)i * lda + x] * b[(long)x * ldb + j];
+      c[(long)i * ldc + j] = s;
+    }
+}
+
+/* Each head's share of the attention output, before the heads are summed (hook_result):
+ * result[r, h] = z[r, h] · W_O[h·d .. (h+1)·d], z [rows, h, d], W_O [h·d, n] → result [rows, h, n];
+ * heads h0 ≤ hi < h1 only (a range, as attn_pattern's rows). */
+EXPORT(head_results)
+void head_results(const float *z, const float *w_o, float *out, int rows, int h, int d, int n, int h0, int h1) {
+  for (int hi = h0; hi < h1; hi++)
+    gemm(z + (long)hi * d, h * d, w_o + (long)hi * d * n, n, out + (long)hi * n, h * n, rows, d, n);
+}
+
+/* out[r] = Σ_h x[r, h] (+ bias): x [rows, h, n] → [rows, n]. */
+EXPORT(sum_heads)
+void sum_heads(const float *x, const float *bias, float *out, int rows, int h, int n) {
+  for (int r = 0; r < rows; r++) {
+    const float *xr = x + (long)r * h * n;
+    float *o = out + (long)r * n;
+    int c = 0;
+    for (; c + 4 <= n; c += 4) {
+      v128_t s = wasm_v128_load(xr + c);
+      for (int hi = 1; hi < h; hi++) s = wasm_f32x4_add(s, wasm_v128_load(xr + (long)hi * n + c));
+      if (bias) s = wasm_f32x4_add(s, wasm_v128_load(bias + c));
+      wasm_v128_store(o + c, s);
+    }
+    for (; c < n; c++) {
+      float s = xr[c];
+      for (int hi = 1; hi < h; hi++) s += xr[(long)hi * n + c];
+      o[c] = bias ? s + bias[c] : s;
+    }
+  }
+}
+
+#define PANEL 8
+
+/* Packs w [k, n] into panels: out[(p·k + i)·8 + j] = w[i, 8p + j] (zero past column n). */
+EXPORT(pack_panels)
+void pack_panels(const float *w, float *out, int k, int n) {
+  const int panels = (n + PANEL - 1) / PANEL;
+  for (int p = 0; p < panels; p++)
+    for (int i = 0; i < k; i++)
+      for (int j = 0; j < PANEL; j++) {
+        const int col = p * PANEL + j;
+        out[((long)p * k + i) * PANEL + j] = col < n ? w[(long)i * n + col] : 0.0f;
+      }
+}
+
+/* rows × 8 block of C = A · panel (+ bias), rows ≤ 4; A rows lda apart, C rows ldc apart. */
+static inline void panel_rows(const float *a, int lda, const float *panel, const float *bias, float *c, int ldc,
+                              int k, int rows) {
+  const v128_t zero = wasm_f32x4_splat(0.0f);
+  const v128_t init0 = bias ? wasm_v128_load(bias) : zero, init1 = bias ? wasm_v128_load(bias + 4) : zero;
+  if (rows == 4) {
+    block_4x8(a, lda, panel, PANEL, bias, c, ldc, k);
+    return;
+  }
+  /* Fewer than 4 rows (a decode step has 1): two accumulator pairs, even and odd k, so that the
+   * adds do not wait on each other; the row streams its panel from memory. */
+  for (int r = 0; r < rows; r++) {
+    const float *ar = a + (long)r * lda;
+    v128_t c0 = init0, c1 = init1, d0 = zero, d1 = zero;
+    int i = 0;
+    for (; i + 2 <= k; i += 2) {
+      const v128_t x = wasm_v128_load32_splat(ar + i), y = wasm_v128_load32_splat(ar + i + 1);
+      c0 = wasm_f32x4_add(c0, wasm_f32x4_mul(x, wasm_v128_load(panel + i * PANEL)));
+      c1 = wasm_f32x4_add(c1, wasm_f32x4_mul(x, wasm_v128_load(panel + i * PANEL + 4)));
+      d0 = wasm_f32x4_add(d0, wasm_f32x4_mul(y, wasm_v128_load(panel + (i + 1) * PANEL)));
+      d1 = wasm_f32x4_add(d1, wasm_f32x4_mul(y, wasm_v128_load(panel + (i + 1) * PANEL + 4)));
+    }
+    if (i < k) {
+      const v128_t x = wasm_v128_load32_splat(ar + i);
+      c0 = wasm_f32x4_add(c0, wasm_f32x4_mul(x, wasm_v128_load(panel + i * PANEL)));
+      c1 = wasm_f32x4_add(c1, wasm_f32x4_mul(x, wasm_v128_load(panel + i * PANEL + 4)));
+    }
+    wasm_v128_store(c + (long)r * ldc, wasm_f32x4_add(c0, d0));
+    wasm_v128_store(c + (long)r * ldc + 4, wasm_f32x4_add(c1, d1));
+  }
+}
+
+/* C [m, n] = A [m, k] · W (+ bias [n]), W packed by pack_panels. Panels p0 ≤ p < p1 only (a range, as
+ * attn_pattern's rows). A panel (k × 8 floats) is reused by every row block while cached. */
+EXPORT(matmul)
+void matmul(const float *a, const float *packed, const float *bias, float *c, int m, int k, int n, int p0, int p1) {
+  const int full = n / PANEL;
+  for (int p = p0; p < p1; p++) {
+    const float *panel = packed + (long)p * k * PANEL;
+    if (p < full) {
+      for (int r = 0; r < m; r += 4)
+        panel_rows(a + (long)r * k, k, panel, bias ? bias + p * PANEL : 0, c + (long)r * n + p * PANEL, n, k,
+                   m - r < 4 ? m - r : 4);
+      continue;
+    }
+    /* The last, partial panel: its padding columns are never stored. */
+    for (int r = 0; r < m; r++)
+      for (int j = p * PANEL; j < n; j++) {
+        float s = bias ? bias[j] : 0.0f;
+        for (int i = 0; i < k; i++) s += a[(long)r * k + i] * panel[i * PANEL + j - p * PANEL];
+        c[(long)r * n + j] = s;
+      }
+  }
+}

@@ -1,0 +1,223 @@
+/**
+ * The block's fused operations: Rudder's WebAssembly kernels (used on the wasm backend) against
+ * the same formulas composed of tfjs ops (what the CPU backend runs), on shapes that reach every
+ * remainder path of the kernels (widths not a multiple of 4, 8 or 16; grouped-query attention;
+ * masks per row; one query against a long cache; soft-capping; the by-products hooks read).
+ */
+import * as tf from '@tensorflow/tfjs-core';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import {
+  activate,
+  attentionMix,
+  attentionPattern,
+  gatedActivation,
+  headResults,
+  matMul,
+  normalize,
+  packWeight,
+  sumHeads,
+} from '../../../../src/engine/kernels/ops';
+import { useBackend } from '../../../support/backend';
+import { expectNoLeaks } from '../../../support/leaks';
+
+let seed = 7;
+function rand(shape: number[], scale = 1): { shape: number[]; data: Float32Array } {
+  const data = new Float32Array(shape.reduce((a, b) => a * b, 1));
+  for (let i = 0; i < data.length; i++) {
+    seed = (seed * 1664525 + 1013904223) >>> 0;
+    data[i] = (seed / 2 ** 32 - 0.5) * 2 * scale;
+  }
+  return { shape, data };
+}
+
+/** Causal (and, per row, left-pad) additive mask [rows, 1, p, t] for p queries after `offset` keys. */
+function mask(
+  rows: number,
+  p: number,
+  offset: number,
+  pads: number[] = [],
+): { shape: number[]; data: Float32Array } {
+  const t = offset + p;
+  const data = new Float32Array(rows * p * t);
+  for (let r = 0; r < rows; r++)
+    for (let i = 0; i < p; i++)
+      for (let j = 0; j < t; j++) if (j > offset + i || j < (pads[r] ?? 0)) data[(r * p + i) * t + j] = -1e9;
+  return { shape: [rows, 1, p, t], data };
+}
+
+type Host = { shape: number[]; data: Float32Array };
+type Op = (...xs: tf.Tensor[]) => tf.Tensor;
+
+/** The op on CPU (tfjs ops) and on wasm (native kernel): max |Δ| relative to the output's scale. */
+async function compare(op: Op, inputs: Host[]): Promise<{ rel: number; kernels: string[] }> {
+  const runOn = async (backend: 'cpu' | 'wasm') => {
+    await useBackend(backend);
+    const xs = inputs.map((h) => tf.tensor(h.data, h.shape));
+    const info = await tf.profile(() => op(...xs));
+    const out = {
+      data: (info.result as tf.Tensor).dataSync().slice(),
+      shape: (info.result as tf.Tensor).shape,
+    };
+    (info.result as tf.Tensor).dispose();
+    tf.dispose(xs);
+    return { ...out, kernels: info.kernelNames };
+  };
+  const want = await runOn('cpu');
+  const got = await runOn('wasm');
+  expect(got.shape).toEqual(want.shape);
+  let diff = 0;
+  let scale = 0;
+  for (let i = 0; i < want.data.length; i++) {
+    diff = Math.max(diff, Math.abs(got.data[i]! - want.data[i]!));
+    scale = Math.max(scale, Math.abs(want.data[i]!));
+  }
+  return { rel: diff / scale, kernels: got.kernels };
+}
+
+const T4 = (t: tf.Tensor) => t as tf.Tensor4D;
+
+describe('fused operations: native WebAssembly kernels against tfjs ops', () => {
+  beforeAll(() => useBackend('wasm'));
+  afterAll(() => useBackend('wasm'));
+
+  const attentionCases: [string, number, number, number, number, number, number, number[]?, number?][] = [
+    // name, batch, new positions, heads, kv heads, head width, earlier keys, left pads, soft-cap
+    ['a prompt (GPT-2 shape, causal)', 1, 19, 4, 4, 16, 0],
+    ['a prompt with grouped-query heads and an odd head width', 2, 7, 6, 2, 13, 0],
+    ['one decode step against a cache', 1, 1, 4, 2, 8, 37],
+    ['a left-padded batch continuing a cache', 3, 5, 4, 4, 20, 6, [0, 2, 5]],
+    ['soft-capped scores (Gemma 2)', 1, 6, 4, 2, 16, 3, undefined, 0.5],
+  ];
+  for (const [name, b, p, h, kh, d, offset, pads, cap] of attentionCases) {
+    it(`computes attention patterns, scores and mixes for ${name}`, async () => {
+      const t = offset + p;
+      const q = rand([b, p, h, d], 3);
+      const k = rand([b, kh, t, d]);
+      const v = rand([b, kh, t, d]);
+      const opts = { scale: 1 / Math.sqrt(d), softcap: cap, withScores: true };
+      const m = p > 1 || pads ? mask(pads ? b : 1, p, offset, pads) : undefined;
+      const inputs = m ? [q, k, m] : [q, k];
+      const pat = await compare((qq, kk, mm) => attentionPattern(T4(qq!), T4(kk!), mm, opts).pattern, inputs);
+      expect(pat.rel).toBeLessThan(1e-6);
+      expect(pat.kernels).toEqual(['RudderAttnPattern']);
+      // Scores: masked entries sit near -1e9 on both sides; compare the visible ones.
+      const visible = (s: tf.Tensor) => tf.where(tf.greater(s, -1e8), s, tf.zerosLike(s));
+      const scores = await compare(
+        (qq, kk, mm) => visible(attentionPattern(T4(qq!), T4(kk!), mm, opts).scores!),
+        inputs,
+      );
+      expect(scores.rel).toBeLessThan(1e-5);
+      const pattern = rand([b, h, p, t]);
+      const mix = await compare((pp, vv) => attentionMix(T4(pp!), T4(vv!)), [pattern, v]);
+      expect(mix.rel).toBeLessThan(1e-6);
+      expect(mix.kernels).toEqual(['RudderAttnMix']);
+    });
+  }
+
+  it('zeroes the masked keys of a pattern exactly', async () => {
+    await useBackend('wasm');
+    const m = mask(1, 5, 0);
+    const out = tf.tidy(
+      () =>
+        attentionPattern(
+          T4(tf.tensor(rand([1, 5, 2, 8]).data, [1, 5, 2, 8])),
+          T4(tf.tensor(rand([1, 2, 5, 8]).data, [1, 2, 5, 8])),
+          tf.tensor(m.data, m.shape),
+          { scale: 0.3, softcap: undefined, withScores: false },
+        ).pattern,
+    );
+    const p = out.dataSync();
+    out.dispose();
+    for (let i = 0; i < p.length; i++) if (m.data[i % 25] !== 0) expect(p[i]).toBe(0);
+  });
+
+  for (const [rows, h, d, n] of [
+    [64, 12, 64, 96],
+    [9, 3, 5, 21],
+    [1, 4, 8, 16],
+  ] as const) {
+    it(`computes per-head results and their sum for ${rows} rows, ${h} heads of ${d} → ${n}`, async () => {
+      const z = rand([1, rows, h, d]);
+      const wO = rand([h * d, n], 0.2);
+      const res = await compare((zz, ww) => headResults(T4(zz!), ww as tf.Tensor2D), [z, wO]);
+      expect(res.rel).toBeLessThan(1e-6);
+      expect(res.kernels).toEqual(['RudderHeadResults']);
+      const result = rand([1, rows, h, n]);
+      const bias = rand([n]);
+      const sum = await compare((rr, bb) => sumHeads(T4(rr!), bb), [result, bias]);
+      expect(sum.rel).toBeLessThan(1e-6);
+      expect(sum.kernels).toEqual(['RudderSumHeads']);
+    });
+  }
+
+  for (const [m, k, n] of [
+    [64, 96, 80],
+    [7, 33, 21],
+    [1, 768, 50],
+    [3, 5, 8],
+  ] as const) {
+    it(`multiplies [${m}, ${k}] by a packed [${k}, ${n}] weight, with and without a bias`, async () => {
+      const x = rand([m, k]);
+      const w = rand([k, n], 0.3);
+      const bias = rand([n]);
+      const product = (xx: tf.Tensor, ww: tf.Tensor, bb?: tf.Tensor) => {
+        const W = ww as tf.Tensor2D;
+        const packed = packWeight(W);
+        const y = matMul(xx as tf.Tensor2D, { W, packed }, bb);
+        packed?.dispose();
+        return y;
+      };
+      const withBias = await compare(product, [x, w, bias]);
+      expect(withBias.rel).toBeLessThan(1e-6);
+      expect(withBias.kernels).toEqual(['RudderPackPanels', 'RudderMatMul']);
+      const plain = await compare((xx, ww) => product(xx!, ww!), [x, w]);
+      expect(plain.rel).toBeLessThan(1e-6);
+    });
+  }
+
+  for (const d of [768, 30, 3]) {
+    it(`normalises rows of width ${d} (LayerNorm and RMSNorm), with their scales`, async () => {
+      const x = rand([2, 5, d], 3);
+      const w = rand([d]);
+      const b = rand([d]);
+      for (const withScale of [false, true]) {
+        const ln = await compare((xx, ww, bb) => normalize(xx!, ww!, bb!, 1e-5, withScale).out, [x, w, b]);
+        expect(ln.rel).toBeLessThan(1e-6);
+        expect(ln.kernels).toEqual(['RudderNorm']);
+        const rms = await compare((xx, ww) => normalize(xx!, ww!, undefined, 1e-6, withScale).out, [x, w]);
+        expect(rms.rel).toBeLessThan(1e-6);
+      }
+      const lnScale = await compare((xx, ww, bb) => normalize(xx!, ww!, bb!, 1e-5, true).scale!, [x, w, b]);
+      expect(lnScale.rel).toBeLessThan(1e-6);
+      const rmsScale = await compare((xx, ww) => normalize(xx!, ww!, undefined, 1e-6, true).scale!, [x, w]);
+      expect(rmsScale.rel).toBeLessThan(1e-6);
+    });
+  }
+
+  for (const act of ['gelu_new', 'silu'] as const) {
+    it(`applies ${act}, plain and gated, over the full range of inputs, odd widths included`, async () => {
+      const plain = await compare((xx) => activate(xx!, act), [rand([3, 7, 37], 12)]);
+      expect(plain.rel).toBeLessThan(1e-6);
+      expect(plain.kernels).toEqual(['RudderActivate']);
+      const gated = await compare((xx) => gatedActivation(xx!, act), [rand([2, 3, 2 * 19], 12)]);
+      expect(gated.rel).toBeLessThan(1e-6);
+      expect(gated.kernels).toEqual(['RudderGated']);
+    });
+  }
+
+  it('leaves no tensors behind', async () => {
+    await useBackend('wasm');
+    const q = tf.tensor(rand([1, 4, 2, 8]).data, [1, 4, 2, 8]) as tf.Tensor4D;
+    const k = tf.tensor(rand([1, 2, 4, 8]).data, [1, 2, 4, 8]) as tf.Tensor4D;
+    const opts = { scale: 1, softcap: 0.7, withScores: true };
+    await expectNoLeaks(() =>
+      tf
+        .tidy(() => {
+          const { pattern, scores } = attentionPattern(q, k, undefined, opts);
+          return [attentionMix(pattern, k), scores!];
+        })
+        .forEach((t) => t.dispose()),
+    );
+    tf.dispose([q, k]);
+  });
+});
