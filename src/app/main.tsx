@@ -1,7 +1,7 @@
 import { StrictMode } from 'react';
 import { createRoot } from 'react-dom/client';
 import { App } from './App';
-import { startApp } from './actions/model';
+import { startApp } from './actions/start';
 import './styles.css';
 
 const root = document.getElementById('root');

@@ -11,6 +11,23 @@ export function parse<O extends NonNullable<ParseArgsConfig['options']>>(args: s
   }
 }
 
+/** Options and exactly one positional argument (what the command acts on, named `what` in errors). */
+export function parseWithTarget<O extends NonNullable<ParseArgsConfig['options']>>(
+  args: string[],
+  what: string,
+  options: O,
+) {
+  let parsed: { values: ReturnType<typeof parse<O>>; positionals: string[] };
+  try {
+    parsed = parseArgs({ args, options, allowPositionals: true, strict: true });
+  } catch (e) {
+    throw new UsageError((e as Error).message);
+  }
+  if (parsed.positionals.length !== 1)
+    throw new UsageError(`give one ${what}, got ${parsed.positionals.length || 'none'}`);
+  return { values: parsed.values, target: parsed.positionals[0]! };
+}
+
 /** A numeric option, or the default; a non-number is a usage error naming the option. */
 export function num(values: Record<string, unknown>, name: string, fallback: number): number;
 export function num(values: Record<string, unknown>, name: string, fallback?: number): number | undefined;

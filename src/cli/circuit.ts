@@ -5,12 +5,17 @@
  */
 import { readFileSync } from 'node:fs';
 import { sourceFromArg } from '../engine/node';
-// Not on interp's public face yet (its author owns index.ts's steering part).
-import { readOrganismData, refusalByLayer, refusalCircuit, replyStartTokens } from '../interp';
-import { num, parse, UsageError } from './args';
-import { encodePrompt, loadFromArgs, MODEL_OPTIONS } from './common';
+import { encodeInput, findRefusalCircuit, readOrganismData, refusalByLayer } from '../interp';
+import { helpRequested, num, parse, UsageError } from './args';
+
+export const CIRCUIT_USAGE = `  rudder circuit  --model <chat model dir> [--harmful <file.json>] [--harmless <file.json>] [--pairs 8]
+                  [--gates 3] [--amplifiers 5] [--ablation mean|zero] [--positions last|all]
+                  (JSON: the refusal circuit's gate and amplifier heads and the refusal score per layer)`;
+
+import { loadFromArgs, MODEL_OPTIONS } from './common';
 
 export async function circuitCommand(args: string[]): Promise<void> {
+  if (helpRequested(args, `Usage:\n${CIRCUIT_USAGE}`)) return;
   const values = parse(args, {
     ...MODEL_OPTIONS,
     harmful: { type: 'string' },
@@ -33,18 +38,16 @@ export async function circuitCommand(args: string[]): Promise<void> {
         ? (JSON.parse(readFileSync(file, 'utf8')) as { items: { instruction: string }[] }).items
         : fallback
       ).map((i) => i.instruction);
-    const harmfulText = instructions(values.harmful, data.harmful);
-    const harmlessText = instructions(values.harmless, data.harmless);
-    if (!harmfulText.length || !harmlessText.length)
+    const sets = {
+      harmful: instructions(values.harmful, data.harmful),
+      harmless: instructions(values.harmless, data.harmless),
+    };
+    if (!sets.harmful.length || !sets.harmless.length)
       throw new UsageError(
         'no harmful/harmless requests: give --harmful and --harmless (datasets/*.json format)',
       );
-    const harmful = harmfulText.map((t) => encodePrompt(model, t, true));
-    const harmless = harmlessText.map((t) => encodePrompt(model, t, true));
     const started = Date.now();
-    const tokens = await replyStartTokens(model, harmful, harmless);
-    const circuit = await refusalCircuit(model, harmful, harmless, {
-      ...tokens,
+    const { circuit, ...tokens } = await findRefusalCircuit(model, sets, {
       pairs: num(values, 'pairs', 8),
       gates: num(values, 'gates', 3),
       amplifiers: num(values, 'amplifiers', 5),
@@ -52,7 +55,8 @@ export async function circuitCommand(args: string[]): Promise<void> {
       positions,
       onProgress: (stage, done, total) => console.error(`${stage} ${done}/${total}`),
     });
-    const byLayer = await refusalByLayer(model, harmful, harmless);
+    const enc = (t: string) => encodeInput(model, t, { chat: true });
+    const byLayer = await refusalByLayer(model, sets.harmful.map(enc), sets.harmless.map(enc));
     console.error(`circuit in ${Date.now() - started} ms`);
     const text = (ids: number[]) =>
       ids.map((id) => ({ id, text: model.tokenizer?.decode([id]) ?? String(id) }));

@@ -8,6 +8,7 @@ import {
   selectBackend,
   sourceFromArg,
 } from '../engine/node';
+import { encodeInput } from '../interp';
 import { UsageError } from './args';
 
 export const MODEL_OPTIONS = {
@@ -31,22 +32,21 @@ export async function loadFromArgs(values: { model?: string; backend?: string })
   return model;
 }
 
-/** The prompt as token ids: through the chat template when asked, BOS-prefixed when the tokenizer says so. */
+/**
+ * A prompt as the command line gives it: text, or, for a model without tokenizer.json, token ids
+ * ("12 7 99"). Text goes through interp's encoder, the page's own.
+ */
 export function encodePrompt(model: Model, prompt: string, chat: boolean): number[] {
-  const tok = model.tokenizer;
-  if (!tok) {
-    // A model without a tokenizer takes ids: "12 7 99".
-    const ids = prompt
-      .trim()
-      .split(/[\s,]+/)
-      .map(Number);
-    if (ids.some((x) => !Number.isInteger(x))) {
-      throw new Error('This model has no tokenizer.json: give the prompt as token ids ("12 7 99").');
-    }
-    return ids;
-  }
-  const text = chat
-    ? tok.applyChatTemplate([{ role: 'user', content: prompt }], { addGenerationPrompt: true })
-    : prompt;
-  return tok.encode(text, { addSpecialTokens: !chat });
+  return encodeInput(model, model.tokenizer ? prompt : tokenIds(prompt), { chat });
+}
+
+/** "12 7 99" → [12, 7, 99]; anything else is a usage error. */
+export function tokenIds(text: string): number[] {
+  const ids = text
+    .trim()
+    .split(/[\s,]+/)
+    .map(Number);
+  if (ids.some((x) => !Number.isInteger(x)))
+    throw new UsageError('This model has no tokenizer.json: give prompts as token ids ("12 7 99").');
+  return ids;
 }

@@ -6,10 +6,14 @@ import {
   readSpec,
   sourceFromArg,
 } from '../engine/node';
-import { parse, UsageError } from './args';
+import { helpRequested, parse, UsageError } from './args';
+
+export const INSPECT_USAGE = `  rudder inspect  --model <dir|url|owner/name> [--json]
+                  (reads config.json only: the family, shapes, parameters and memory before any download)`;
 
 /** Reads only config.json: a model can be inspected before anything large is downloaded. */
 export async function inspectCommand(args: string[]): Promise<void> {
+  if (helpRequested(args, `Usage:\n${INSPECT_USAGE}`)) return;
   const values = parse(args, { model: { type: 'string' }, json: { type: 'boolean' } });
   if (!values.model) throw new UsageError('--model is required');
   const source = sourceFromArg(values.model);

@@ -6,7 +6,6 @@ import { readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import type { Model } from '../engine/node';
 import { sourceFromArg } from '../engine/node';
-// Not on interp's public face yet (its author owns index.ts's steering part).
 import {
   type LensResult,
   lensKlByLayer,
@@ -18,10 +17,16 @@ import {
   trainTunedLens,
   tunedLensToSafetensors,
 } from '../interp';
-import { num, parse, UsageError } from './args';
+import { helpRequested, num, parse, UsageError } from './args';
+
+export const LENS_USAGE = `  rudder lens     --model ... --prompt <text> [--chat] [--k 10] [--track <token>...] [--mid]
+                  (JSON: top tokens per layer and position, logit lens and tuned lens)
+  rudder lens     --model <dir> --train-tuned [--text <file>] [--steps 300] [--prompt ...]`;
+
 import { encodePrompt, loadFromArgs, MODEL_OPTIONS } from './common';
 
 export async function lensCommand(args: string[]): Promise<void> {
+  if (helpRequested(args, `Usage:\n${LENS_USAGE}`)) return;
   const values = parse(args, {
     ...MODEL_OPTIONS,
     prompt: { type: 'string' },

@@ -1,10 +1,15 @@
 import { writeFile } from 'node:fs/promises';
 import { disposeResult, type HookName, type HostTensor, writeSafetensors } from '../engine/node';
-import { parse, UsageError } from './args';
+import { helpRequested, parse, UsageError } from './args';
+
+export const RUN_USAGE = `  rudder run      --model <dir|url|owner/name> --prompt <text> --cache <hook name> [--cache ...]
+                  --out <file.safetensors> [--chat]`;
+
 import { encodePrompt, loadFromArgs, MODEL_OPTIONS } from './common';
 
 /** One forward pass; writes the cached activations (batch dimension dropped) as safetensors. */
 export async function runCommand(args: string[]): Promise<void> {
+  if (helpRequested(args, `Usage:\n${RUN_USAGE}`)) return;
   const values = parse(args, {
     ...MODEL_OPTIONS,
     prompt: { type: 'string' },

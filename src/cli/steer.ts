@@ -6,6 +6,7 @@
 import { readFile, writeFile } from 'node:fs/promises';
 import { basename } from 'node:path';
 import { generate, type Model } from '../engine/node';
+import { defaultExperiment } from '../experiment';
 import {
   assertCompatible,
   buildContrastVector,
@@ -28,15 +29,19 @@ import {
   vectorToSafetensors,
 } from '../interp';
 import { helpRequested, num, parse, UsageError } from './args';
-import { encodePrompt, loadFromArgs, MODEL_OPTIONS } from './common';
+import { encodePrompt, loadFromArgs, MODEL_OPTIONS, tokenIds } from './common';
 import { PairsFileError, parsePairs } from './pairs';
 
-export const STEER_USAGE = `  rudder steer    --model <dir|url|owner/name> --pairs <pairs.json|pairs.csv> [--layer N|N,M|all]
-                  [--hook resid_post] [--position last|mean|<index>] [--method mean|pca_diff|pca_center|pca|logistic]
+/** The page's defaults (ExperimentSchema's): a link and the command line build the same vector. */
+const DEFAULTS = defaultExperiment();
+
+export const STEER_USAGE = `  rudder steer    --model <dir|url|owner/name> --pairs <pairs.json|pairs.csv> [--layer N|N,M|all (middle)]
+                  [--hook ${VECTOR_HOOKS.join('|')} (${DEFAULTS.steering.hook})] [--position mean|last|<index> (${DEFAULTS.steering.position.kind})]
+                  [--method mean|pca_diff|pca_center|pca|logistic (${DEFAULTS.steering.method})]
                   [--chat] [--out vector.json|vector.safetensors|vector.gguf]
-                  [--prompt <text> [--coefficient C] [--positions all|prompt|from:N|last|front] [--normalize]
+                  [--prompt <text> [--coefficient C (${DEFAULTS.steering.coefficient})] [--positions all|prompt|from:N|last|front] [--normalize]
                    [--operator add|ablate-add|layer-weighted|guard] [--compare]
-                   [--max-tokens N] [--temperature T] [--seed S]]
+                   [--max-tokens N (${DEFAULTS.generation.maxTokens})] [--temperature T (${DEFAULTS.generation.temperature})] [--top-p P (${DEFAULTS.generation.topP})] [--seed S (${DEFAULTS.generation.seed})]]
   rudder steer    --model ... --vector <file.json|file.safetensors|file.gguf> [--layer ...] --prompt ... (as above)
   rudder steer    --model ... --actadd <positive>::<negative> --layer N --prompt ... (ActAdd, front-aligned)`;
 
@@ -61,16 +66,17 @@ export async function steerCommand(args: string[]): Promise<void> {
     compare: { type: 'boolean' },
     'max-tokens': { type: 'string' },
     temperature: { type: 'string' },
+    'top-p': { type: 'string' },
     seed: { type: 'string' },
   });
   if ([values.pairs, values.vector, values.actadd].filter((v) => v !== undefined).length !== 1)
     throw new UsageError(
       'give one of --pairs (a JSON or CSV file of positive/negative pairs), --vector (a vector file) or --actadd',
     );
-  const hook = oneOf(values.hook ?? 'resid_post', VECTOR_HOOKS, 'hook') as VectorHook;
-  const method = oneOf(values.method ?? 'mean', VECTOR_METHODS, 'method') as VectorMethod;
+  const hook = oneOf(values.hook ?? DEFAULTS.steering.hook, VECTOR_HOOKS, 'hook') as VectorHook;
+  const method = oneOf(values.method ?? DEFAULTS.steering.method, VECTOR_METHODS, 'method') as VectorMethod;
   const operator = oneOf(values.operator ?? 'add', OPERATORS, 'operator') as Operator;
-  const position = parsePosition(values.position ?? 'last');
+  const position = values.position ? parsePosition(values.position) : DEFAULTS.steering.position;
   const positions = parsePositions(values.positions ?? (values.actadd ? 'front' : 'all'));
   const outFormat = values.out ? formatOf(values.out) : undefined;
   const pairs = values.pairs ? await readPairs(values.pairs) : [];
@@ -214,11 +220,12 @@ async function steeredGeneration(
   operator: Operator,
 ): Promise<void> {
   const prompt = encodePrompt(model, values.prompt as string, values.chat === true);
-  const coefficient = num(values, 'coefficient', 1);
+  const coefficient = num(values, 'coefficient', DEFAULTS.steering.coefficient);
   const sampling = {
-    maxTokens: num(values, 'max-tokens', 48),
-    temperature: num(values, 'temperature', 0),
-    seed: num(values, 'seed', 0),
+    maxTokens: num(values, 'max-tokens', DEFAULTS.generation.maxTokens),
+    temperature: num(values, 'temperature', DEFAULTS.generation.temperature),
+    topP: num(values, 'top-p', DEFAULTS.generation.topP),
+    seed: num(values, 'seed', DEFAULTS.generation.seed),
   };
   const text = (tokens: number[]) =>
     model.tokenizer ? model.tokenizer.decode(tokens, { skipSpecialTokens: true }) : tokens.join(' ');
@@ -288,13 +295,4 @@ export function parsePositions(arg: string): InterventionPositions {
 }
 
 /** For a model without a tokenizer, pairs give token ids ("12 7 99"). */
-function ids(p: PromptInput): number[] {
-  if (typeof p !== 'string') return p;
-  const out = p
-    .trim()
-    .split(/[\s,]+/)
-    .map(Number);
-  if (out.some((x) => !Number.isInteger(x)))
-    throw new UsageError('This model has no tokenizer.json: give the pairs as token ids ("12 7 99").');
-  return out;
-}
+const ids = (p: PromptInput): number[] => (typeof p === 'string' ? tokenIds(p) : p);

@@ -20,6 +20,7 @@ export {
   type StopReason,
   yieldToEventLoop,
 } from './generate';
+export { ensureGradients } from './gradients';
 export {
   allHookNames,
   BLOCK_POINTS,

@@ -4,6 +4,7 @@
  */
 import * as tf from '@tensorflow/tfjs-core';
 import { ShapeMismatchError } from './errors';
+import { splitColumns, splitVector } from './families/convert';
 import { denseWeight, type MatrixWeight, packWeight } from './kernels/ops';
 import { expectedWeights, type HostTensor, type ModelSpec } from './spec';
 
@@ -122,7 +123,9 @@ export class DeviceWeights {
       }
       const whole = read(name);
       const widths = parts.map((p) => expectedWeights(spec).get(p)!.at(-1)!);
-      splitColumns(whole, widths).forEach((part, i) => out.set(parts[i]!, part));
+      // The inverse of concatColumns: one tensor per column block (biases are vectors).
+      const split = whole.shape.length === 2 ? splitColumns(whole, widths) : splitVector(whole, widths);
+      split.forEach((part, i) => out.set(parts[i]!, part));
     }
     return out;
   }
@@ -172,21 +175,6 @@ function projectionFusions(spec: ModelSpec): Map<string, string[]> {
 
 function readHost(t: tf.Tensor): HostTensor {
   return { shape: t.shape, data: Float32Array.from(t.dataSync()) };
-}
-
-/** The inverse of concatColumns: [rows, Σ widths] (or a vector) → one tensor per column block. */
-function splitColumns(t: HostTensor, widths: readonly number[]): HostTensor[] {
-  const matrix = t.shape.length === 2;
-  const rows = matrix ? t.shape[0]! : 1;
-  const total = widths.reduce((x, y) => x + y, 0);
-  let start = 0;
-  return widths.map((width) => {
-    const data = new Float32Array(rows * width);
-    for (let r = 0; r < rows; r++)
-      data.set(t.data.subarray(r * total + start, r * total + start + width), r * width);
-    start += width;
-    return { shape: matrix ? [rows, width] : [width], data };
-  });
 }
 
 /** Concatenates [rows, c_i] matrices (or vectors) along their last axis (families/to-hf.ts too). */

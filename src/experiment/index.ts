@@ -1,7 +1,7 @@
 /** experiment's public face: the Experiment schema, its link and file codecs, presets. */
 
-// The names a recipe may use, for pickers (recipe.ts holds no runtime imports, so this stays light).
-export { VECTOR_HOOKS, VECTOR_METHODS } from '../interp/recipe';
+// The names a recipe may use, for pickers.
+export { VECTOR_HOOKS, VECTOR_METHODS } from '../interp';
 export { exportExperiment, importExperiment, MAX_FILE_BYTES } from './file';
 export {
   FINGERPRINT_LIMITS,
@@ -78,7 +78,9 @@ export {
   STEERING_PLANE,
   STEERING_UNITS,
   STEERING_VECTOR,
+  type SteeredPlan,
   steeredInterventions,
+  steeredPlan,
   steeringExtras,
   steeringInterventions,
   steeringLayers,

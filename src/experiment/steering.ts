@@ -159,6 +159,26 @@ export function strengthPatch(s: Steering, value: number): Partial<Steering> {
   }
 }
 
+/** What the steered side runs: its interventions and the sources of what they name. */
+export interface SteeredPlan {
+  readonly interventions: Intervention[];
+  readonly vectors: Record<string, VectorSource>;
+  readonly planes: Record<string, PlaneRecipe>;
+  readonly units: Record<string, UnitsRecipe>;
+}
+
+/** The steered side of an experiment on a model of this shape, derived once (the worker's job). */
+export function steeredPlan(
+  exp: Experiment,
+  model: { readonly id: string; readonly nLayers: number },
+): SteeredPlan {
+  return {
+    interventions: steeredInterventions(exp, model.nLayers),
+    vectors: experimentRecipes(exp, model),
+    ...steeringExtras(exp, model),
+  };
+}
+
 /**
  * The steered side's interventions: the loop's own (strength 0 included, which compiles to no
  * hook) followed by the experiment's others.

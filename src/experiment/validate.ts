@@ -2,7 +2,7 @@
  * Turning untrusted data (a link, a file) into an Experiment, or a typed error that says what
  * was wrong and what to do. The only errors that leave here are ExperimentError.
  */
-import { RudderError } from '../engine';
+import { RudderError } from '../interp';
 import { EXPERIMENT_VERSION, type Experiment, ExperimentSchema } from './schema';
 
 export type ExperimentErrorCode =

@@ -11,7 +11,16 @@
  * included.
  */
 import * as tf from '@tensorflow/tfjs-core';
-import { disposeResult, type HookName, type Hooks, leftPadBatch, type Model, RudderError } from '../engine';
+import {
+  CancelledError,
+  disposeResult,
+  type HookName,
+  type Hooks,
+  leftPadBatch,
+  type Model,
+  RudderError,
+  yieldToEventLoop,
+} from '../engine';
 
 /**
  * Which token position to read: the last token, a fixed index (negative counts from the end, so
@@ -30,6 +39,11 @@ export interface CollectOptions {
   readonly hooks?: Hooks;
   /** Called after each batch with prompts done / total. */
   readonly onProgress?: (done: number, total: number) => void;
+  /**
+   * Checked before each batch, after yielding to the event loop (so that a cancel message can
+   * arrive); once aborted, the read stops with CancelledError.
+   */
+  readonly signal?: AbortSignal;
 }
 
 type Activations = Map<HookName, Float32Array[]>;
@@ -48,6 +62,10 @@ export async function collectActivations(
   const out: Activations = new Map(hooks.map((h) => [h, []]));
   const batchSize = opts.batchSize ?? 16;
   for (let start = 0; start < prompts.length; start += batchSize) {
+    if (opts.signal) {
+      await yieldToEventLoop();
+      if (opts.signal.aborted) throw new CancelledError();
+    }
     const batch = reduceBatch(model, prompts.slice(start, start + batchSize), hooks, position, opts);
     try {
       const data = await Promise.all(batch.map((r) => r.tensor.data()));

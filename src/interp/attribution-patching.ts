@@ -5,9 +5,8 @@
  * at each hook point and differentiating the metric with respect to it.
  */
 import * as tf from '@tensorflow/tfjs-core';
-import { type HookName, type Hooks, type Model, withComposedOps } from '../engine';
+import { ensureGradients, type HookName, type Hooks, type Model, withComposedOps } from '../engine';
 import { correlation, mergeHooks, readFloats } from './batching';
-import { ensureGradients } from './gradients';
 import { checkMetric, type Metric, metricOnLogits } from './metrics';
 import {
   alignedSource,

@@ -5,6 +5,7 @@
  */
 import * as tf from '@tensorflow/tfjs-core';
 import { disposeResult, generateBatch, type Hooks, type Model, RudderError } from '../engine';
+import { encodeInput } from './build/prompts';
 
 /**
  * Substrings that mark a refusal at the start of a reply: the list refusal-direction work uses
@@ -40,9 +41,7 @@ function tokenizerOf(model: Model) {
 
 /** A user instruction in the model's chat template, ready for the assistant's reply. */
 export function chatPrompt(model: Model, instruction: string): number[] {
-  const tok = tokenizerOf(model);
-  const text = tok.applyChatTemplate([{ role: 'user', content: instruction }], { addGenerationPrompt: true });
-  return tok.encode(text, { addSpecialTokens: false });
+  return encodeInput(model, instruction, { chat: true });
 }
 
 /** Prompts per batched generation: enough to amortise kernel overhead, small enough for memory. */

@@ -15,9 +15,11 @@
  */
 import type { Model } from '../engine';
 import { type DlaResult, directLogitAttribution } from './attribution';
+import { encodeInput } from './build/prompts';
 import { type HeadGate, type HeadMeans, headGateHooks, headId, headMeans } from './heads';
 import type { Metric } from './metrics';
 import { patchSweep } from './patching';
+import { replyStartTokens } from './refusal';
 
 export interface CircuitOptions {
   /** Tokens that start a refusal (R of §5) and tokens that start a compliant answer. */
@@ -90,6 +92,26 @@ export interface RefusalCircuit {
   readonly amplifiers: readonly string[];
   readonly nodes: readonly CircuitNode[];
   readonly edges: readonly CircuitEdge[];
+}
+
+/**
+ * The circuit of a chat model's refusals from instructions as text (each wrapped in its chat
+ * template): the tokens it starts refusals and answers with, read from its own short replies
+ * (replyStartTokens), then the circuit on the first `maxPrompts` of each set (default all).
+ */
+export async function findRefusalCircuit(
+  model: Model,
+  sets: { readonly harmful: readonly string[]; readonly harmless: readonly string[] },
+  opts: Omit<CircuitOptions, 'refuse' | 'comply'> & { readonly maxPrompts?: number } = {},
+): Promise<{ circuit: RefusalCircuit; refuse: number[]; comply: number[]; prompts: number }> {
+  const { maxPrompts, ...circuitOpts } = opts;
+  const enc = (t: string) => encodeInput(model, t, { chat: true });
+  const harmful = sets.harmful.slice(0, maxPrompts).map(enc);
+  const harmless = sets.harmless.slice(0, maxPrompts).map(enc);
+  opts.onProgress?.('reply starts', 0, 1);
+  const tokens = await replyStartTokens(model, harmful, harmless);
+  const circuit = await refusalCircuit(model, harmful, harmless, { ...circuitOpts, ...tokens });
+  return { circuit, ...tokens, prompts: harmful.length };
 }
 
 export async function refusalCircuit(

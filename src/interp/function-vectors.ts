@@ -14,8 +14,8 @@ import * as tf from '@tensorflow/tfjs-core';
 import { type HookName, type Hooks, hookName, type Model, RudderError } from '../engine';
 import { collectActivations } from './activations';
 import { readAll } from './batching';
+import type { FewShotFormat } from './eval/organism-data';
 import type { HeadRef } from './heads';
-import type { FewShotFormat } from './organism-data';
 import { applyRange } from './positions';
 
 /** One few-shot item: demonstrations, a query and its answer. */

@@ -3,6 +3,8 @@
  * Other folders import from here, never from a file inside.
  */
 
+// The error every method's failure extends (the engine's), for layers that may not import the engine.
+export { RudderError } from '../engine';
 // The methods of issue 16 (METHODS.md §13-§18), exported whole from their modules.
 export * from './activation-sparsity';
 // Reading activations.
@@ -28,10 +30,10 @@ export {
   type CircuitHead,
   type CircuitNode,
   type CircuitOptions,
+  findRefusalCircuit,
   type RefusalCircuit,
   refusalCircuit,
 } from './circuit';
-export { ablateGates, splitByItem } from './circuit-eval';
 export {
   assertNever,
   type CompileContext,
@@ -39,10 +41,19 @@ export {
   compile,
   InterventionError,
 } from './compile';
+export { ablateGates, splitByItem } from './eval/circuit-eval';
+export * from './eval/function-vector-eval';
+export { type OrganismData, readOrganismData } from './eval/organism-data';
+export { evaluateOrganism, type OrganismFigures } from './eval/organism-eval';
+export {
+  type Sentiment,
+  type SentimentClassifier,
+  trainSentimentClassifier,
+} from './eval/sentiment-classifier';
+export { evaluateSteering, type SteeringFigures } from './eval/steering-eval';
 export * from './export-model';
 export * from './fingerprint';
 export * from './formats';
-export * from './function-vector-eval';
 export * from './function-vectors';
 export {
   checkHead,
@@ -78,6 +89,8 @@ export {
   type VectorLensResult,
   vectorLens,
 } from './lens';
+// Host-side linear algebra on read-back activations.
+export { cosine, dot, mean, meanRows, norm, sub, unit } from './linalg';
 export {
   lastTokenKl,
   type Metric,
@@ -86,8 +99,6 @@ export {
   metricOnLogits,
   refusalProbability,
 } from './metrics';
-export { type OrganismData, readOrganismData } from './organism-data';
-export { evaluateOrganism, type OrganismFigures } from './organism-eval';
 export {
   type OrthogonalizedWeights,
   orthogonalizeModel,
@@ -118,15 +129,17 @@ export {
   type VectorRecipe,
 } from './recipe';
 export {
-  firstTokenIds,
   type RefusalByLayer,
+  type RefusalProfile,
   refusalByLayer,
   refusalDirection,
+  refusalProfile,
+  refusalReferences,
   refusalScores,
+  refusalTokenIds,
   replyStartTokens,
 } from './refusal';
 export * from './sae';
-export { type Sentiment, type SentimentClassifier, trainSentimentClassifier } from './sentiment-classifier';
 export * from './significant';
 export {
   applyWeightEdits,
@@ -138,7 +151,6 @@ export {
   steer2editModel,
   type WeightEdits,
 } from './steer2edit';
-export { evaluateSteering, type SteeringFigures } from './steering-eval';
 export {
   lensKlByLayer,
   loadTunedLens,

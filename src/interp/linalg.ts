@@ -40,6 +40,13 @@ export function sub(a: ArrayLike<number>, b: ArrayLike<number>): Float32Array {
   return out;
 }
 
+/** The mean of a list of numbers (0 for an empty one). */
+export function mean(xs: ArrayLike<number>): number {
+  let s = 0;
+  for (let i = 0; i < xs.length; i++) s += xs[i]!;
+  return s / Math.max(1, xs.length);
+}
+
 export function meanRows(rows: Rows): Float32Array {
   const width = rows[0]?.length ?? 0;
   const acc = new Float64Array(width);

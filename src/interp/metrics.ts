@@ -3,7 +3,7 @@
  * patching sweeps read back one number per row and attribution patching can differentiate them.
  */
 import * as tf from '@tensorflow/tfjs-core';
-import { type Hooks, type Model, RudderError } from '../engine';
+import { CancelledError, type Hooks, type Model, RudderError, yieldToEventLoop } from '../engine';
 import { leftPadBatch, readFloats } from './batching';
 import { assertTokens } from './readout';
 
@@ -68,6 +68,8 @@ export interface MetricOptions {
   readonly hooks?: Hooks;
   /** Prompts per forward pass. Default 16. */
   readonly batchSize?: number;
+  /** Checked before each batch (after yielding to the event loop); once aborted, CancelledError. */
+  readonly signal?: AbortSignal;
 }
 
 /** The metric at each prompt's last token, one number per prompt. */
@@ -78,7 +80,7 @@ export async function measure(
   opts: MetricOptions = {},
 ): Promise<Float32Array> {
   checkMetric(model, metric);
-  return perBatch(prompts, opts.batchSize ?? 16, (batch) => {
+  return perBatch(prompts, opts.batchSize ?? 16, opts.signal, (batch) => {
     const pad = leftPadBatch(batch);
     const r = model.run(pad.rows, { hooks: opts.hooks, logits: 'last', leftPad: pad.leftPad });
     return tf.tidy(() => {
@@ -99,7 +101,7 @@ export async function lastTokenKl(
   hooks: Hooks,
   opts: { readonly batchSize?: number } = {},
 ): Promise<{ mean: number; perPrompt: Float32Array }> {
-  const perPrompt = await perBatch(prompts, opts.batchSize ?? 16, (batch) => {
+  const perPrompt = await perBatch(prompts, opts.batchSize ?? 16, undefined, (batch) => {
     const pad = leftPadBatch(batch);
     const base = model.run(pad.rows, { logits: 'last', leftPad: pad.leftPad }).logits!;
     const hooked = model.run(pad.rows, { hooks, logits: 'last', leftPad: pad.leftPad }).logits!;
@@ -118,10 +120,15 @@ export async function lastTokenKl(
 async function perBatch(
   prompts: readonly (readonly number[])[],
   batchSize: number,
+  signal: AbortSignal | undefined,
   fn: (batch: readonly (readonly number[])[]) => tf.Tensor,
 ): Promise<Float32Array> {
   const out = new Float32Array(prompts.length);
   for (let start = 0; start < prompts.length; start += batchSize) {
+    if (signal) {
+      await yieldToEventLoop();
+      if (signal.aborted) throw new CancelledError();
+    }
     const values = await readFloats(fn(prompts.slice(start, start + batchSize)));
     out.set(values, start);
   }

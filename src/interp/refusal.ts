@@ -3,17 +3,13 @@
  * refusal direction (difference of means at `resid_pre`), and how far harmful and harmless
  * prompts stand apart along it at every layer.
  */
-import {
-  generateBatch,
-  type HookName,
-  type Hooks,
-  type Model,
-  RudderError,
-  type RudderTokenizer,
-} from '../engine';
+import { generateBatch, type HookName, type Hooks, type Model, RudderError } from '../engine';
 import { collectActivations } from './activations';
-import { isRefusal } from './behaviour';
+import { isRefusal, REFUSAL_PREFIXES } from './behaviour';
+import { encodeInput } from './build/prompts';
+import { dot, mean, meanRows, norm, unit } from './linalg';
 import { measure } from './metrics';
+import type { PromptInput } from './recipe';
 
 /** §5's score log P(R) − log(1 − P(R)) at each prompt's last token. */
 export function refusalScores(
@@ -25,9 +21,18 @@ export function refusalScores(
   return measure(model, prompts, { kind: 'refusal-score', refusal: refusalTokens }, opts);
 }
 
-/** The first token of each text (as a reply would start, after the assistant tag), deduplicated. */
-export function firstTokenIds(tokenizer: RudderTokenizer, texts: readonly string[]): number[] {
-  const ids = texts.map((t) => tokenizer.encode(t, { addSpecialTokens: false })[0]);
+/**
+ * R of METHODS.md §5: the first token of each refusal opening (REFUSAL_PREFIXES) in this
+ * vocabulary, as a reply starts right after the chat template's assistant tag. `afterText` adds
+ * each opening written after a space too, for a prompt that is plain text rather than a chat turn
+ * (byte-level tokenizers spell "I" and " I" differently, and a continuation may start with either).
+ */
+export function refusalTokenIds(model: Model, opts: { readonly afterText?: boolean } = {}): number[] {
+  const tok = model.tokenizer;
+  if (!tok)
+    throw new RudderError('no-tokenizer', `${model.id} has no tokenizer.json; refusals are judged on text.`);
+  const first = (t: string) => tok.encode(t, { addSpecialTokens: false })[0];
+  const ids = REFUSAL_PREFIXES.flatMap((p) => (opts.afterText ? [first(p), first(` ${p}`)] : [first(p)]));
   return [...new Set(ids.filter((id): id is number => id !== undefined))];
 }
 
@@ -88,7 +93,7 @@ export async function refusalDirection(
   const hook: HookName = `blocks.${layer}.hook_resid_pre`;
   const position = { kind: 'index', index: opts.position ?? -1 } as const;
   const read = async (prompts: readonly (readonly number[])[]) =>
-    meanRow((await collectActivations(model, prompts, [hook], position, { hooks: opts.hooks })).get(hook)!);
+    meanRows((await collectActivations(model, prompts, [hook], position, { hooks: opts.hooks })).get(hook)!);
   const a = await read(harmful);
   const b = await read(harmless);
   return a.map((x, i) => x - b[i]!);
@@ -127,10 +132,7 @@ export async function refusalByLayer(
       'bad-vector',
       `The direction has ${opts.direction.length} values; the residual has ${d}.`,
     );
-  const hooks: HookName[] = [
-    ...Array.from({ length: L }, (_, l) => `blocks.${l}.hook_resid_pre` as const),
-    `blocks.${L - 1}.hook_resid_post`,
-  ];
+  const hooks = residualPoints(L);
   const position = { kind: 'index', index: opts.position ?? -1 } as const;
   const a = await collectActivations(model, harmful, hooks, position, { hooks: opts.hooks });
   const b = await collectActivations(model, harmless, hooks, position, { hooks: opts.hooks });
@@ -146,8 +148,8 @@ export async function refusalByLayer(
   hooks.forEach((h, i) => {
     const rowsA = a.get(h)!;
     const rowsB = b.get(h)!;
-    const ma = meanRow(rowsA);
-    const mb = meanRow(rowsB);
+    const ma = meanRows(rowsA);
+    const mb = meanRows(rowsB);
     const diff = ma.map((x, j) => x - mb[j]!);
     out.directionNorm[i] = norm(diff);
     const dir = unit(opts.direction ?? diff);
@@ -164,19 +166,62 @@ export async function refusalByLayer(
   return { labels, ...out };
 }
 
-function meanRow(rows: readonly Float32Array[]): Float32Array {
-  const m = new Float32Array(rows[0]!.length);
-  for (const r of rows) for (let i = 0; i < r.length; i++) m[i]! += r[i]! / rows.length;
-  return m;
+/** One prompt along a refusal direction, against the means of the prompts it was built from. */
+export interface RefusalProfile {
+  /** `resid_pre 0` … `resid_pre L−1`, `resid_post L−1`. */
+  readonly labels: readonly string[];
+  /** Projection of the prompt onto the unit direction at each point. */
+  readonly prompt: readonly number[];
+  /** Mean projection of the recipe's harmful and harmless prompts. */
+  readonly harmful: readonly number[];
+  readonly harmless: readonly number[];
+  /** The position read (the direction's own, or −1 for a prompt too short for it). */
+  readonly position: number;
 }
 
-const dot = (a: Float32Array, b: Float32Array) => a.reduce((s, x, i) => s + x * b[i]!, 0);
-const norm = (a: Float32Array) => Math.sqrt(dot(a, a));
-const unit = (a: Float32Array) => {
-  const n = norm(a);
-  return n > 0 ? a.map((x) => x / n) : a;
-};
-const mean = (a: readonly number[]) => a.reduce((s, x) => s + x, 0) / a.length;
+/** Where a direction made from `harmful` and `harmless` (chat-templated) puts them at every residual point. */
+export function refusalReferences(
+  model: Model,
+  sets: { readonly harmful: readonly PromptInput[]; readonly harmless: readonly PromptInput[] },
+  direction: Float32Array,
+  position: number,
+): Promise<RefusalByLayer> {
+  const enc = (t: PromptInput) => encodeInput(model, t, { chat: true });
+  return refusalByLayer(model, sets.harmful.map(enc), sets.harmless.map(enc), { direction, position });
+}
+
+/**
+ * The per-point projection of one prompt onto the direction at its position (the last token for a
+ * prompt shorter than that), beside the references' means (refusalReferences, same direction).
+ */
+export async function refusalProfile(
+  model: Model,
+  prompt: readonly number[],
+  direction: Float32Array,
+  position: number,
+  references: RefusalByLayer,
+): Promise<RefusalProfile> {
+  const at = prompt.length + position >= 0 ? position : -1;
+  const hooks = residualPoints(model.spec.nLayers);
+  const acts = await collectActivations(model, [prompt], hooks, { kind: 'index', index: at });
+  const dir = unit(direction);
+  return {
+    labels: references.labels,
+    prompt: hooks.map((h) => dot(acts.get(h)![0]!, dir)),
+    harmful: [...references.harmful],
+    harmless: [...references.harmless],
+    position: at,
+  };
+}
+
+/** resid_pre of every layer, then the final resid_post: every point the residual passes. */
+function residualPoints(L: number): HookName[] {
+  return [
+    ...Array.from({ length: L }, (_, l) => `blocks.${l}.hook_resid_pre` as const),
+    `blocks.${L - 1}.hook_resid_post`,
+  ];
+}
+
 const variance = (a: readonly number[]) => {
   const m = mean(a);
   return a.reduce((s, x) => s + (x - m) ** 2, 0) / Math.max(1, a.length - 1);

@@ -8,8 +8,8 @@
  * (`layer_translators.{l}.weight` [out, in], `.bias` [out]) so that the two convert trivially.
  */
 import * as tf from '@tensorflow/tfjs-core';
-// parseSafetensors is not on the engine's public face yet; the weights folder's index is.
 import {
+  ensureGradients,
   type HostTensor,
   type Model,
   type ModelSource,
@@ -18,7 +18,6 @@ import {
   RudderError,
   writeSafetensors,
 } from '../engine';
-import { ensureGradients } from './gradients';
 import { finalNorm, unembed } from './readout';
 
 export const TUNED_LENS_FILE = 'tuned-lens.safetensors';

@@ -5,7 +5,7 @@
  * memory), pending calls reject and the next call starts a fresh worker.
  */
 import * as Comlink from 'comlink';
-import type { LoadRequest, ModelRequest, RudderWorker } from './api';
+import { type LoadRequest, METHODS, type ModelRequest, type RudderWorker } from './api';
 import { isWorkerError } from './errors';
 
 export class WorkerCallError extends Error {
@@ -76,26 +76,18 @@ export function createWorkerClient(): WorkerClient {
     }
   };
 
+  // Every method of the table, its callback (if any) proxied; load resolves relative URLs first.
+  const methods: Record<string, (...args: unknown[]) => unknown> = {};
+  for (const [name, kind] of Object.entries(METHODS)) {
+    methods[name] = (...args: unknown[]) => {
+      if (kind === 'callback' && typeof args.at(-1) === 'function')
+        args[args.length - 1] = Comlink.proxy(args.at(-1) as (...a: unknown[]) => unknown);
+      if (name === 'load') args[0] = resolveRequest(args[0] as LoadRequest);
+      return call((r) => (r[name as keyof RudderWorker] as (...a: unknown[]) => Promise<unknown>)(...args));
+    };
+  }
   return {
-    load: (request, onProgress) =>
-      call((r) => r.load(resolveRequest(request), onProgress && Comlink.proxy(onProgress))),
-    generate: (request, onToken) => call((r) => r.generate(request, onToken && Comlink.proxy(onToken))),
-    buildVector: (recipe, onProgress) =>
-      call((r) => r.buildVector(recipe, onProgress && Comlink.proxy(onProgress))),
-    generateRows: (request, onToken) =>
-      call((r) => r.generateRows(request, onToken && Comlink.proxy(onToken))),
-    vectorLens: (source, k) => call((r) => r.vectorLens(source, k)),
-    exportVector: (source, format) => call((r) => r.exportVector(source, format)),
-    importVector: (bytes, fileName) => call((r) => r.importVector(bytes, fileName)),
-    lens: (request) => call((r) => r.lens(request)),
-    headScores: (request) => call((r) => r.headScores(request)),
-    attentionPattern: (request) => call((r) => r.attentionPattern(request)),
-    refusalSets: () => call((r) => r.refusalSets()),
-    findRefusalDirection: (request, onProgress) =>
-      call((r) => r.findRefusalDirection(request, onProgress && Comlink.proxy(onProgress))),
-    refusalProfile: (request) => call((r) => r.refusalProfile(request)),
-    refusalCircuit: (request, onProgress) =>
-      call((r) => r.refusalCircuit(request, onProgress && Comlink.proxy(onProgress))),
+    ...(methods as unknown as Omit<RudderWorker, 'cancel' | 'dispose'>),
     cancel: () => (live ? call((r) => r.cancel()) : Promise.resolve()),
     terminate: () => {
       const l = live;

@@ -24,11 +24,12 @@ import {
   type Intervention,
   type OrganismData,
   patchSweep,
-  REFUSAL_PREFIXES,
   readOrganismData,
   refusalScores,
+  refusalTokenIds,
 } from '../interp';
 import type { AttentionPattern, HeadScores, HeadScoresRequest, NextToken } from './api';
+import { JobSlot } from './job-slot';
 
 /** How many next tokens a person can pick the logit difference from. */
 const NEXT_TOKENS = 10;
@@ -36,9 +37,12 @@ const NEXT_TOKENS = 10;
 /** Turns text into prompt tokens the way the request asks (chat template or not). */
 export type Encode = (text: string) => number[];
 
+/** What scoring needs of the request besides the prompt's tokens. */
+export type ScoresOptions = Omit<HeadScoresRequest, 'experiment'> & { readonly chat?: boolean };
+
 export class HeadsSession {
-  private ctl: AbortController | undefined;
-  private readonly busy = new Set<Promise<unknown>>();
+  /** Scoring runs in the slot (a newer scoring stops an older one); hovering and gates beside it. */
+  private readonly slot = new JobSlot();
   private data: Promise<OrganismData | undefined> | undefined;
   private means: { key: string; means: HeadMeans } | undefined;
   /** The shipped request sets as tokens, by set and chat template. */
@@ -52,28 +56,25 @@ export class HeadsSession {
 
   /** Settles once no job of this session is using the model (wait for it before disposing). */
   idle(): Promise<void> {
-    return Promise.allSettled([...this.busy]).then(() => undefined);
+    return this.slot.idle();
   }
 
   cancel(): void {
-    this.ctl?.abort();
+    this.slot.abort();
   }
 
   /** Scores every head; a newer call aborts an older one between its passes. */
-  scores(tokens: readonly number[], request: HeadScoresRequest, encode: Encode): Promise<HeadScores> {
-    this.ctl?.abort();
-    const ctl = new AbortController();
-    this.ctl = ctl;
-    return this.track(async () => {
+  scores(tokens: readonly number[], request: ScoresOptions, encode: Encode): Promise<HeadScores> {
+    return this.slot.run(async (signal) => {
       const started = performance.now();
       await yieldToEventLoop();
-      if (ctl.signal.aborted) throw new CancelledError();
+      if (signal.aborted) throw new CancelledError();
       const { nLayers, nHeads } = this.model.spec;
       // Only attribution picks tokens from them; the other measures skip the extra pass.
       const next = request.measure === 'dla' ? await nextTokens(this.model, tokens) : [];
       const base = { measure: request.measure, nLayers, nHeads, tokens: this.texts(tokens), next };
       const done = (extra: Omit<HeadScores, keyof typeof base | 'ms'>): HeadScores => {
-        if (ctl.signal.aborted) throw new CancelledError();
+        if (signal.aborted) throw new CancelledError();
         return { ...base, ...extra, ms: Math.round(performance.now() - started) };
       };
       switch (request.measure) {
@@ -89,9 +90,9 @@ export class HeadsSession {
           return done({ values: [...dla.heads], dla: { target, baseline, logitDiff: dla.logitDiff } });
         }
         case 'patch': {
-          const refusal = refusalTokens(this.model);
+          const refusal = refusalTokenIds(this.model, { afterText: true });
           const [clean] = await refusalScores(this.model, [tokens], refusal);
-          if (ctl.signal.aborted) throw new CancelledError();
+          if (signal.aborted) throw new CancelledError();
           const counterpart = await this.counterpart(tokens, clean!, request, encode);
           const grid = await patchSweep(
             this.model,
@@ -115,7 +116,7 @@ export class HeadsSession {
 
   /** One head's attention pattern over the prompt (all heads are read once per prompt). */
   pattern(tokens: readonly number[], layer: number, head: number): Promise<AttentionPattern> {
-    return this.track(async () => {
+    return this.slot.alongside(async () => {
       const { nLayers, nHeads } = this.model.spec;
       if (
         !Number.isInteger(layer) ||
@@ -149,7 +150,7 @@ export class HeadsSession {
   ): Promise<{ headMeans?: HeadMeans }> {
     const wanted = interventions.some((iv) => iv.kind === 'gate' && iv.heads.some((g) => g.mode === 'mean'));
     if (!wanted) return {};
-    return { headMeans: await this.track(() => this.meansFor(fallback)) };
+    return { headMeans: await this.slot.alongside(() => this.meansFor(fallback)) };
   }
 
   private async meansFor(fallback: readonly number[]): Promise<HeadMeans> {
@@ -169,7 +170,7 @@ export class HeadsSession {
   private async counterpart(
     tokens: readonly number[],
     clean: number,
-    request: HeadScoresRequest,
+    request: ScoresOptions,
     encode: Encode,
   ): Promise<{ text: string; tokens: number[]; from: 'harmless' | 'harmful' | 'given' }> {
     if (request.counterpart?.trim()) {
@@ -235,14 +236,6 @@ export class HeadsSession {
     const tok = this.model.tokenizer;
     return tokens.map((id) => (tok ? tok.tokenString(id) : `#${id}`));
   }
-
-  private track<T>(fn: () => Promise<T>): Promise<T> {
-    const p = fn();
-    this.busy.add(p);
-    const remove = () => this.busy.delete(p);
-    p.then(remove, remove);
-    return p;
-  }
 }
 
 /** The model's most likely next tokens after the prompt. */
@@ -286,19 +279,6 @@ function pick(model: Model, next: readonly NextToken[], id: number | undefined, 
       prob: Number.NaN,
     }
   );
-}
-
-/**
- * R of METHODS.md §5: the first tokens of the usual refusal openings, written both at the start
- * of a reply and after a space (tokenizers differ in which one a reply starts with).
- */
-function refusalTokens(model: Model): number[] {
-  const tok = model.tokenizer;
-  if (!tok)
-    throw new RudderError('no-tokenizer', `${model.id} has no tokenizer.json; refusals are judged on text.`);
-  const first = (t: string) => tok.encode(t, { addSpecialTokens: false })[0];
-  const ids = REFUSAL_PREFIXES.flatMap((p) => [first(p), first(` ${p}`)]);
-  return [...new Set(ids.filter((id): id is number => id !== undefined))];
 }
 
 /** Entropy (nats) of each head's attention from the last position, [layers × heads]. */

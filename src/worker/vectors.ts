@@ -1,131 +1,129 @@
 /**
- * Steering vectors in the worker, built from recipes and cached so that an edit rebuilds only
- * what it changed. Contrast prompts are read at every layer in one pass and the rows are kept
- * per (model, pairs, hook, position, chat): choosing another layer or method then costs a host
- * reduction, not a forward pass, and the same pass gives the layer strip its per-layer scores.
- * Changing the coefficient touches none of this. Imported (inline) vectors, the planes of the
- * rotate operator and the unit rankings of AUSteer are cached here too.
+ * Steering vectors in the worker, built from their sources and cached so that an edit rebuilds
+ * only what it changed. Contrast prompts are read at every layer in one pass (interp's
+ * contrastRows) and the rows are kept per (model, pairs, hook, position, chat): choosing another
+ * layer or method then costs a host reduction, not a forward pass, and the same pass gives the
+ * layer strip its per-layer scores. Changing the coefficient touches none of this. Refusal
+ * directions (§5), imported (inline) vectors, the planes of the rotate operator and the unit
+ * rankings of AUSteer are cached here too, per model: a new model gets a new store.
+ *
+ * Reads of activations run in one job slot: a read of other pairs aborts an older one still
+ * reading; a build whose pairs are being read already joins that read instead.
  */
-import {
-  CancelledError,
-  type HookName,
-  hookName,
-  type Model,
-  RudderError,
-  yieldToEventLoop,
-} from '../engine';
+import { hookName, type Model, RudderError } from '../engine';
 import { type InlineVector, inlineLayers, type VectorSource, vectorScaleWarnings } from '../experiment';
 import {
-  aggregate,
+  buildFromRecipe,
   buildPlane,
   buildUnits,
+  type ContrastRecipe,
+  type ContrastRows,
   collectActivations,
+  contrastRows,
   encodeInput,
+  type LayerStat,
+  layerStats,
+  mean,
+  norm,
   type PlaneRecipe,
+  type RefusalRecipe,
   type SteeringPlane,
   type SteeringVector,
   type UnitSelection,
   type UnitsRecipe,
-  type VectorRecipe,
+  vectorFromRows,
   vectorLayers,
 } from '../interp';
-import type { BuildProgress, LayerStat, VectorInfo } from './api';
+import type { BuildProgress, VectorInfo } from './api';
 import { checkShape, hash, meanNorms, PROBE } from './inline-vectors';
-import { refusalBuilt } from './refusal-vector';
+import { JobSlot } from './job-slot';
 
-type ContrastRecipe = Extract<VectorRecipe, { from: 'contrast' }>;
-
-/** Activations of one pair set: per layer, the positive rows then the negative rows. */
-interface PairRows {
-  readonly n: number;
-  readonly byLayer: readonly Float32Array[][];
+/** One pair set's rows at every layer, and each layer's scores for the strip. */
+interface PairRows extends ContrastRows {
   readonly stats: readonly LayerStat[];
 }
 
-/** Prompts per forward pass; also the step at which a stale build notices it is stale. */
+export interface BuiltVector {
+  readonly vector: SteeringVector;
+  readonly info: VectorInfo;
+}
+
+/** Prompts per forward pass; also the step at which a stale read notices it is stale. */
 const BATCH = 16;
-/** Pair sets kept (a person flips between a few presets and edits). */
+/** Entries kept per cache (a person flips between a few presets, edits and directions). */
 const KEEP = 6;
 
 export class VectorStore {
   private readonly rows = new Map<string, PairRows>();
-  private readonly vectors = new Map<string, SteeringVector>();
-  private readonly inline = new Map<string, { vector: SteeringVector; info: VectorInfo }>();
-  private readonly planes = new Map<string, SteeringPlane>();
-  private readonly units = new Map<string, UnitSelection>();
-  /** Pair sets being read now, by rows key. */
+  private readonly vectors = new Map<string, Promise<SteeringVector>>();
+  private readonly inline = new Map<string, Promise<BuiltVector>>();
+  private readonly refusal = new Map<string, Promise<SteeringVector>>();
+  private readonly planes = new Map<string, Promise<SteeringPlane>>();
+  private readonly units = new Map<string, Promise<UnitSelection>>();
+  /** Pair sets being read now, by rows key, with the builds waiting for each. */
   private readonly reading = new Map<
     string,
     { promise: Promise<PairRows>; listeners: Set<(p: BuildProgress) => void> }
   >();
-  private generation = 0;
+  readonly reads = new JobSlot();
 
-  /** Forgets everything (a new model was loaded). */
-  clear(): void {
-    this.rows.clear();
-    this.vectors.clear();
-    this.inline.clear();
-    this.planes.clear();
-    this.units.clear();
-    this.reading.clear();
-    ++this.generation; // a read of the old model's activations is stale
-  }
+  constructor(readonly model: Model) {}
 
   /** The plane of a recipe (rotate), built once per pair set. */
-  async plane(model: Model, r: PlaneRecipe): Promise<SteeringPlane> {
-    const key = JSON.stringify([model.id, r.positive, r.negative, r.discriminative]);
-    let p = this.planes.get(key);
-    if (!p) {
-      p = await buildPlane(model, {
+  plane(r: PlaneRecipe): Promise<SteeringPlane> {
+    const key = JSON.stringify([r.positive, r.negative, r.discriminative]);
+    return cached(this.planes, key, () =>
+      buildPlane(this.model, {
         positive: r.positive,
         negative: r.negative,
         discriminative: r.discriminative,
-      });
-      remember(this.planes, key, p);
-    }
-    return p;
+      }),
+    );
   }
 
   /** The ranked units of a recipe (AUSteer), built once per pair set and point. */
-  async unitSelection(model: Model, r: UnitsRecipe): Promise<UnitSelection> {
-    const key = JSON.stringify([model.id, r.pairs, r.point, r.position, r.k]);
-    let u = this.units.get(key);
-    if (!u) {
-      u = await buildUnits(model, { pairs: r.pairs, point: r.point, position: r.position, k: r.k });
-      remember(this.units, key, u);
-    }
-    return u;
+  unitSelection(r: UnitsRecipe): Promise<UnitSelection> {
+    const key = JSON.stringify([r.pairs, r.point, r.position, r.k]);
+    return cached(this.units, key, () =>
+      buildUnits(this.model, { pairs: r.pairs, point: r.point, position: r.position, k: r.k }),
+    );
   }
 
-  /**
-   * Builds (or finds) the vector of a recipe. A newer build that must read activations makes an
-   * older one still reading stop at its next batch with CancelledError; one that finds its rows
-   * cached (or being read already) takes no slot, so resolving a known vector (a lens, a steered
-   * run) never cancels a build that is still reading.
-   */
-  async build(
-    model: Model,
-    recipe: VectorSource,
-    onProgress?: (p: BuildProgress) => void,
-  ): Promise<{ vector: SteeringVector; info: VectorInfo }> {
-    if (recipe.from === 'inline') return await this.fromInline(model, recipe);
-    // The refusal view's direction (METHODS.md §5), built and cached by its own module.
-    if (recipe.from === 'refusal') return refusalBuilt(model, recipe);
+  /** A refusal direction (§5) by its recipe; `seed` puts one the selection already built here. */
+  refusalVector(r: RefusalRecipe): Promise<SteeringVector> {
+    return cached(this.refusal, refusalKey(r), () => buildFromRecipe(this.model, r));
+  }
+
+  seed(r: RefusalRecipe, v: SteeringVector): void {
+    remember(this.refusal, refusalKey(r), Promise.resolve(v));
+  }
+
+  /** Builds (or finds) the vector of a source, with the numbers the page shows for it. */
+  async build(source: VectorSource, onProgress?: (p: BuildProgress) => void): Promise<BuiltVector> {
+    switch (source.from) {
+      case 'inline':
+        return this.fromInline(source);
+      case 'refusal':
+        return this.fromRefusal(source);
+      case 'contrast':
+        return this.fromPairs(source, onProgress);
+      default:
+        throw new RudderError(
+          'unsupported-recipe',
+          `Vectors from “${source.from}” recipes cannot be rebuilt in the page yet; only contrast pairs can.`,
+        );
+    }
+  }
+
+  private async fromPairs(r: ContrastRecipe, onProgress?: (p: BuildProgress) => void): Promise<BuiltVector> {
     const started = performance.now();
-    const r = contrastOnly(recipe);
-    const key = vectorKey(model, r);
-    const rowsKey = pairsKey(model, r);
-    let cached = this.vectors.has(key);
+    const key = JSON.stringify([r.pairs, r.hook, r.position, r.chat ?? false, r.layers, r.method]);
+    const rowsKey = JSON.stringify([r.pairs, r.hook, r.position, r.chat ?? false]);
     let rows = this.rows.get(rowsKey);
-    if (!rows) {
-      cached = false;
-      rows = await this.readOnce(model, r, rowsKey, onProgress);
-    }
-    let vector = this.vectors.get(key);
-    if (!vector) {
-      vector = vectorFrom(model, r, rows);
-      remember(this.vectors, key, vector);
-    }
+    const wasCached = rows !== undefined && this.vectors.has(key);
+    rows ??= await this.readOnce(r, rowsKey, onProgress);
+    const pairRows = rows;
+    const vector = await cached(this.vectors, key, async () => vectorFromRows(this.model, r, pairRows));
     const layers = vectorLayers(vector);
     return {
       vector,
@@ -138,23 +136,54 @@ export class VectorStore {
         perLayer: rows.stats,
         pairs: rows.n,
         ms: Math.round(performance.now() - started),
-        cached,
+        cached: wasCached,
       },
     };
   }
 
   /**
-   * An imported vector, bound to the current model once its shape is checked. Its residual norm
-   * (for the slider's range) is read from a short probe text, as it has no pairs of its own.
+   * A refusal direction with the numbers of its slider: its norm against the mean residual norm at
+   * its layer and position over (a few of) its harmless prompts.
    */
-  private async fromInline(
-    model: Model,
-    v: InlineVector,
-  ): Promise<{ vector: SteeringVector; info: VectorInfo }> {
+  private async fromRefusal(r: RefusalRecipe): Promise<BuiltVector> {
+    const started = performance.now();
+    const wasCached = this.refusal.has(refusalKey(r));
+    const vector = await this.refusalVector(r);
+    const hook = hookName('resid_pre', r.layer);
+    const prompts = r.harmless.slice(0, 8).map((p) => encodeInput(this.model, p, { chat: true }));
+    const acts = await collectActivations(this.model, prompts, [hook], { kind: 'index', index: r.position });
+    return {
+      vector,
+      info: {
+        key: `refusal:${refusalKey(r)}`,
+        hook: 'resid_pre',
+        layers: [r.layer],
+        norms: [norm(vector.layers[r.layer]!)],
+        residualNorms: [mean(acts.get(hook)!.map((x) => norm(x)))],
+        perLayer: [],
+        pairs: Math.min(r.harmful.length, r.harmless.length),
+        ms: Math.round(performance.now() - started),
+        cached: wasCached,
+      },
+    };
+  }
+
+  /**
+   * An imported vector, bound to the model once its shape is checked. Its residual norm (for the
+   * slider's range) is read from a short probe text, as it has no pairs of its own.
+   */
+  private async fromInline(v: InlineVector): Promise<BuiltVector> {
     const key = `inline:${hash(JSON.stringify(v))}`;
     const hit = this.inline.get(key);
-    if (hit) return { vector: hit.vector, info: { ...hit.info, cached: true, ms: 0 } };
-    ++this.generation; // it reads a probe: a pending contrast build for the old vector is now stale
+    if (hit) {
+      const { vector, info } = await hit;
+      return { vector, info: { ...info, cached: true, ms: 0 } };
+    }
+    return cached(this.inline, key, () => this.probeInline(v, key));
+  }
+
+  private async probeInline(v: InlineVector, key: string): Promise<BuiltVector> {
+    const model = this.model;
     const started = performance.now();
     const layers = inlineLayers(v);
     const vector: SteeringVector = { modelId: model.id, hook: v.hook, width: v.width, rows: 1, layers };
@@ -163,7 +192,7 @@ export class VectorStore {
     const probe = model.tokenizer ? encodeInput(model, PROBE) : [0, 1, 2, 3];
     const hooks = list.map((l) => hookName(v.hook, l));
     const norms = list.map((l) => norm(layers[l]!));
-    const residualNorms = await meanNorms(model, probe, hooks);
+    const residualNorms = await this.reads.alongside(() => meanNorms(model, probe, hooks));
     const warnings = vectorScaleWarnings(list, norms, residualNorms);
     const info: VectorInfo = {
       key,
@@ -177,16 +206,11 @@ export class VectorStore {
       cached: false,
       ...(warnings.length ? { warnings } : {}),
     };
-    remember(this.inline, key, { vector, info });
     return { vector, info };
   }
 
-  /**
-   * Reads a pair set's rows, taking the slot, unless the same set is being read already: then
-   * this build waits for that read (and shares its cancellation) instead of cancelling it.
-   */
+  /** Reads a pair set's rows in the read slot, unless the same set is being read already: then joins it. */
   private readOnce(
-    model: Model,
     r: ContrastRecipe,
     rowsKey: string,
     onProgress?: (p: BuildProgress) => void,
@@ -196,16 +220,20 @@ export class VectorStore {
       if (onProgress) running.listeners.add(onProgress);
       return running.promise;
     }
-    const ticket = ++this.generation;
     const listeners = new Set(onProgress ? [onProgress] : []);
-    const promise = this.read(
-      model,
-      r,
-      () => ticket !== this.generation,
-      (p) => {
-        for (const l of listeners) l(p);
-      },
-    )
+    const progress = (p: BuildProgress) => {
+      for (const l of listeners) l(p);
+    };
+    const promise = this.reads
+      .run(async (signal) => {
+        progress({ done: 0, total: 2 * r.pairs.length });
+        const rows = await contrastRows(this.model, r, {
+          batchSize: BATCH,
+          signal,
+          onProgress: (done, total) => progress({ done, total }),
+        });
+        return { ...rows, stats: layerStats(rows) };
+      })
       .then((rows) => {
         remember(this.rows, rowsKey, rows);
         return rows;
@@ -216,114 +244,29 @@ export class VectorStore {
     this.reading.set(rowsKey, { promise, listeners });
     return promise;
   }
-
-  private async read(
-    model: Model,
-    r: ContrastRecipe,
-    stale: () => boolean,
-    onProgress?: (p: BuildProgress) => void,
-  ): Promise<PairRows> {
-    const nLayers = model.spec.nLayers;
-    const enc = { chat: r.chat ?? false };
-    const prompts = [
-      ...r.pairs.map((p) => encodeInput(model, p.positive, enc)),
-      ...r.pairs.map((p) => encodeInput(model, p.negative, enc)),
-    ];
-    if (r.position.kind === 'all')
-      throw new RudderError(
-        'bad-position',
-        'A contrast vector reads one position per prompt, not all of them.',
-      );
-    const hooks: HookName[] = Array.from({ length: nLayers }, (_, l) => hookName(r.hook, l));
-    const byLayer: Float32Array[][] = hooks.map(() => []);
-    onProgress?.({ done: 0, total: prompts.length });
-    for (let start = 0; start < prompts.length; start += BATCH) {
-      // Let a newer request (a newer build, a cancel) arrive between batches.
-      await yieldToEventLoop();
-      if (stale()) throw new CancelledError();
-      const acts = await collectActivations(model, prompts.slice(start, start + BATCH), hooks, r.position, {
-        batchSize: BATCH,
-      });
-      hooks.forEach((h, l) => byLayer[l]!.push(...acts.get(h)!));
-      onProgress?.({ done: Math.min(start + BATCH, prompts.length), total: prompts.length });
-    }
-    const n = r.pairs.length;
-    return { n, byLayer, stats: byLayer.map((rows, layer) => layerStat(layer, rows, n)) };
-  }
 }
 
-function contrastOnly(recipe: VectorRecipe): ContrastRecipe {
-  if (recipe.from !== 'contrast')
-    throw new RudderError(
-      'unsupported-recipe',
-      `Vectors from “${recipe.from}” recipes cannot be rebuilt in the page yet; only contrast pairs can.`,
-    );
-  return recipe;
-}
-
-function vectorFrom(model: Model, r: ContrastRecipe, rows: PairRows): SteeringVector {
-  const layers: Record<number, Float32Array> = {};
-  for (const l of r.layers) {
-    const all = rows.byLayer[l];
-    if (!all)
-      throw new RudderError(
-        'bad-layer',
-        `Layer ${l} does not exist (the model has 0..${model.spec.nLayers - 1}).`,
-      );
-    layers[l] = aggregate(r.method, all.slice(0, rows.n), all.slice(rows.n));
-  }
-  const width = layers[r.layers[0]!]!.length;
-  return { modelId: model.id, hook: r.hook, width, rows: 1, layers, recipe: { ...r, model: model.id } };
-}
+const refusalKey = (r: RefusalRecipe) =>
+  JSON.stringify([r.model, r.harmful, r.harmless, r.position, r.layer]);
 
 /**
- * How well one layer separates the pairs: the mean cosine between each pair's difference and
- * the mean difference of the other pairs (leave-one-out, so one pair cannot agree with itself);
- * 1 when every pair points the same way, about 0 for noise. Null with a single pair.
+ * The cached value, or `make`'s. The promise is kept, so builds of the same thing that overlap
+ * (the lens and a generation resolving a new plane) share one; a failed one is forgotten.
  */
-function layerStat(layer: number, rows: readonly Float32Array[], n: number): LayerStat {
-  const width = rows[0]?.length ?? 0;
-  const diffs = Array.from({ length: n }, (_, i) => sub(rows[i]!, rows[n + i]!));
-  const total = new Float32Array(width);
-  for (const d of diffs) for (let j = 0; j < width; j++) total[j]! += d[j]!;
-  let cos = 0;
-  for (const d of diffs) {
-    const rest = new Float32Array(width);
-    for (let j = 0; j < width; j++) rest[j] = total[j]! - d[j]!;
-    const den = norm(d) * norm(rest);
-    cos += den > 0 ? dot(d, rest) / den : 0;
-  }
-  const residualNorm = rows.reduce((s, r) => s + norm(r), 0) / Math.max(1, rows.length);
-  return {
-    layer,
-    separation: n > 1 ? cos / n : null,
-    residualNorm,
-    meanDiffNorm: norm(total) / Math.max(1, n),
-  };
+function cached<V>(map: Map<string, Promise<V>>, key: string, make: () => Promise<V>): Promise<V> {
+  const hit = map.get(key);
+  if (hit) return hit;
+  const p = make();
+  remember(map, key, p);
+  p.catch(() => {
+    if (map.get(key) === p) map.delete(key);
+  });
+  return p;
 }
 
-function vectorKey(model: Model, r: ContrastRecipe): string {
-  return JSON.stringify([model.id, r.pairs, r.hook, r.position, r.chat ?? false, r.layers, r.method]);
-}
-
-function pairsKey(model: Model, r: ContrastRecipe): string {
-  return JSON.stringify([model.id, r.pairs, r.hook, r.position, r.chat ?? false]);
-}
-
-export function remember<V>(map: Map<string, V>, key: string, value: V): void {
+/** Keeps the newest KEEP entries (re-setting a key makes it the newest). */
+function remember<V>(map: Map<string, V>, key: string, value: V): void {
   map.delete(key);
   map.set(key, value);
   while (map.size > KEEP) map.delete(map.keys().next().value!);
-}
-
-function dot(a: Float32Array, b: Float32Array): number {
-  let s = 0;
-  for (let i = 0; i < a.length; i++) s += a[i]! * b[i]!;
-  return s;
-}
-const norm = (a: Float32Array) => Math.sqrt(dot(a, a));
-function sub(a: Float32Array, b: Float32Array): Float32Array {
-  const out = new Float32Array(a.length);
-  for (let i = 0; i < a.length; i++) out[i] = a[i]! - b[i]!;
-  return out;
 }

@@ -1,39 +1,26 @@
-/** The Web Worker's entry: the model lives here, so the page never blocks on tensor work. */
+/**
+ * The Web Worker's entry: the model lives here, so the page never blocks on tensor work. Every
+ * method of the table is exposed behind the host's error guard; a callback (a Comlink proxy, which
+ * holds a MessagePort open) is released once its call has settled.
+ */
 import * as Comlink from 'comlink';
-import type { RudderWorker } from './api';
-import { ModelHost } from './host';
+import { METHODS, type RudderWorker } from './api';
+import { createHost, guarded } from './host';
 import { WASM_PATHS } from './wasm-paths';
 
-const host = new ModelHost({ wasmPaths: WASM_PATHS });
+const host = guarded(createHost({ wasmPaths: WASM_PATHS }));
 
-/** Callbacks arrive as Comlink proxies, each holding a MessagePort open until released. */
-async function releasing<T>(callback: unknown, run: () => Promise<T>): Promise<T> {
-  try {
-    return await run();
-  } finally {
-    (callback as { [Comlink.releaseProxy]?: () => void } | undefined)?.[Comlink.releaseProxy]?.();
-  }
+const api: Record<string, (...args: unknown[]) => unknown> = {};
+for (const [name, kind] of Object.entries(METHODS)) {
+  const fn = host[name as keyof RudderWorker] as (...args: unknown[]) => Promise<unknown>;
+  api[name] = async (...args: unknown[]) => {
+    try {
+      return await fn(...args);
+    } finally {
+      const callback = kind === 'callback' ? args.at(-1) : undefined;
+      (callback as { [Comlink.releaseProxy]?: () => void } | undefined)?.[Comlink.releaseProxy]?.();
+    }
+  };
 }
-
-const api: RudderWorker = {
-  load: (request, onProgress) => releasing(onProgress, () => host.load(request, onProgress)),
-  generate: (request, onToken) => releasing(onToken, () => host.generate(request, onToken)),
-  buildVector: (recipe, onProgress) => releasing(onProgress, () => host.buildVector(recipe, onProgress)),
-  generateRows: (request, onToken) => releasing(onToken, () => host.generateRows(request, onToken)),
-  lens: (request) => host.lens(request),
-  vectorLens: (source, k) => host.vectorLens(source, k),
-  exportVector: (source, format) => host.exportVector(source, format),
-  importVector: (bytes, fileName) => host.importVector(bytes, fileName),
-  headScores: (request) => host.headScores(request),
-  attentionPattern: (request) => host.attentionPattern(request),
-  refusalSets: () => host.refusalSets(),
-  findRefusalDirection: (request, onProgress) =>
-    releasing(onProgress, () => host.findRefusalDirection(request, onProgress)),
-  refusalProfile: (request) => host.refusalProfile(request),
-  refusalCircuit: (request, onProgress) =>
-    releasing(onProgress, () => host.refusalCircuit(request, onProgress)),
-  cancel: () => host.cancel(),
-  dispose: () => host.dispose(),
-};
 
 Comlink.expose(api);

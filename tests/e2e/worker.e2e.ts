@@ -42,13 +42,13 @@ describe('the model worker', () => {
 
   it('streams tokens, and a newer generate cancels the running one between tokens', async () => {
     const out = await page.evaluate(async () => {
-      const c = window.rudderWorker.client;
+      const { baselineOf } = window.rudderWorker;
       const streamed: number[] = [];
-      const first = c.generate({ prompt: 'Once', maxTokens: 4000, temperature: 1, seed: 3 }, (t) =>
+      const first = baselineOf('Once', { maxTokens: 4000, temperature: 1, seed: 3 }, (t) =>
         streamed.push(t.id),
       );
       while (streamed.length < 5) await new Promise((r) => setTimeout(r, 5));
-      const second = c.generate({ prompt: 'Twice', maxTokens: 10, temperature: 1, seed: 3 });
+      const second = baselineOf('Twice', { maxTokens: 10, temperature: 1, seed: 3 });
       const [a, b] = await Promise.all([first, second]);
       return { a, b, streamedAtLeast: streamed.length };
     });
@@ -61,12 +61,12 @@ describe('the model worker', () => {
 
   it('gives the same tokens for the same seed, and stops on cancel()', async () => {
     const out = await page.evaluate(async () => {
-      const c = window.rudderWorker.client;
-      const req = { prompt: 'Seeds', maxTokens: 12, temperature: 0.9, topP: 0.9, seed: 42 };
-      const x = await c.generate(req);
-      const y = await c.generate(req);
+      const { client: c, baselineOf } = window.rudderWorker;
+      const req = { maxTokens: 12, temperature: 0.9, topP: 0.9, seed: 42 };
+      const x = await baselineOf('Seeds', req);
+      const y = await baselineOf('Seeds', req);
       let n = 0;
-      const long = c.generate({ ...req, maxTokens: 4000 }, () => {
+      const long = baselineOf('Seeds', { ...req, maxTokens: 4000 }, () => {
         n++;
       });
       while (n < 3) await new Promise((r) => setTimeout(r, 5));
@@ -81,11 +81,9 @@ describe('the model worker', () => {
 
   it('fails a bad load with { code, message } and keeps the previous model current', async () => {
     const out = await page.evaluate(async () => {
-      const { client, settle } = window.rudderWorker;
+      const { client, settle, baselineOf } = window.rudderWorker;
       const bad = await settle(() => client.load({ model: { kind: 'url', url: '/e2e-models/unsupported' } }));
-      const still = await settle(() =>
-        client.generate({ prompt: 'Still here', maxTokens: 4, temperature: 0 }),
-      );
+      const still = await settle(() => baselineOf('Still here', { maxTokens: 4, temperature: 0 }));
       return { bad, still };
     });
     expect(out.bad).toMatchObject({ ok: false, code: 'unsupported-model' });

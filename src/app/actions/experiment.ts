@@ -1,13 +1,15 @@
 /**
  * Every edit of the Experiment goes through `edit`, which works out what the edit invalidates:
- * pairs or where they are read → rebuild the vector (then re-run the steered side); the
- * coefficient or how the vector is applied → re-run the steered side only; the prompt or the
- * generation settings → nothing until Generate. The URL hash follows every edit.
+ * pairs or where they are read → rebuild the vector shown and re-run the steered side after a
+ * pause; how the vector is applied (strength, operator, interventions) → re-run the steered side
+ * soon; the prompt or the generation settings → nothing until Generate. The URL hash follows
+ * every edit.
  */
 import type { Experiment, Steering } from '../../experiment';
 import { useStore } from '../store';
-import { scheduleHashWrite } from './share';
-import { scheduleSteered, scheduleVector } from './steer';
+import { PAIRS_DELAY_MS, scheduleSteered } from './generate';
+import { scheduleHashWrite } from './hash';
+import { scheduleVector } from './vector';
 
 const { getState, setState } = useStore;
 
@@ -22,7 +24,12 @@ export function edit(change: (e: Experiment) => Experiment): void {
   scheduleHashWrite();
   if (VECTOR_FIELDS.some((f) => prev.steering[f] !== next.steering[f]) || prev.vectors !== next.vectors) {
     scheduleVector();
-  } else if (prev.steering !== next.steering || prev.interventions !== next.interventions) {
+    scheduleSteered(PAIRS_DELAY_MS);
+  } else if (
+    prev.steering !== next.steering ||
+    prev.interventions !== next.interventions ||
+    prev.planes !== next.planes
+  ) {
     scheduleSteered();
   }
 }

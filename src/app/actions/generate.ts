@@ -1,132 +1,124 @@
 /**
- * Generation: the baseline and the steered continuation side by side, streamed into the results
- * slice. A newer run supersedes an older one (the worker cancels it between tokens); events of
- * an older run are dropped by run id.
+ * Generation: the baseline and the steered continuation side by side, streamed into the store.
+ * The request is the Experiment itself; the worker derives what steers and builds what it needs.
+ * A steering edit re-runs the steered side only, after a short pause; the same request is never
+ * sent twice (a debounce that fires after Generate already ran it sends nothing).
  */
-import { steeringStrength } from '../../experiment';
-import { type Generation, useStore } from '../store';
+import { steeredInterventions, steeringStrength } from '../../experiment';
+import type { Experiment, GenerateSides, SideOutcome } from '../../worker';
+import { type Continuation, useStore } from '../store';
 import { modelWorker } from '../worker';
-import { errorOf } from './errors';
-import { steeredRequest } from './steered';
+import { describeSteered } from './describe';
+import { errorOf, runJob } from './job';
 
 const { getState, setState } = useStore;
 
-type Side = 'generation' | 'steered';
+/** Typing pairs: wait for a pause before the steered side reads them. */
+export const PAIRS_DELAY_MS = 400;
+/**
+ * Dragging the slider: re-run as soon as it rests briefly (the worker cancels stale runs anyway).
+ * Letting go of it runs at once (`flushSteered`), so the delay costs nothing after a release.
+ */
+export const STEERED_DELAY_MS = 60;
 
 /** What the current baseline continues: re-running only the steered side is valid while it holds. */
 let baselineFor = '';
+let timer: ReturnType<typeof setTimeout> | undefined;
+/** Set by Stop: the cancellation the person asked for, which ends the run where it got to. */
+let stopped = false;
 
 /**
- * both: the Generate button (baseline and, when there are pairs, steered). steered: a steering
- * edit; falls back to both while the baseline is missing, running or stale.
+ * both: the Generate button (baseline and, when anything steers, the steered side). steered: a
+ * steering edit; falls back to both while the baseline is missing, running or stale.
  */
-export async function generate(mode: 'both' | 'steered' = 'both'): Promise<void> {
+export async function generate(sides: GenerateSides = 'both'): Promise<void> {
+  clearTimeout(timer);
+  timer = undefined;
   setState({ live: true });
-  const model = getState().current;
+  const { current: model, experiment: exp, generation: base } = getState();
   if (!model) return;
-  let request: Awaited<ReturnType<typeof steeredRequest>>;
+  const continues = JSON.stringify([model.id, exp.prompt, exp.generation]);
+  if (sides === 'steered' && (base.status !== 'done' || baselineFor !== continues)) sides = 'both';
+  if (sides === 'both') baselineFor = continues;
+  let steering: ReturnType<typeof steeredInterventions>;
   try {
-    request = await steeredRequest(model);
+    steering = steeredInterventions(exp, model.spec.nLayers);
   } catch (e) {
     // The experiment does not fit this model (a layer it lacks): the run cannot start.
-    setState((s) => ({ generation: { ...s.generation, status: 'error', error: errorOf(e) } }));
+    setState((s) => ({ generation: { runId: s.generation.runId + 1, status: 'error', error: errorOf(e) } }));
     return;
   }
-  const { experiment: exp, steering, vectors, planes, units, label } = request;
-  const key = JSON.stringify([model.id, exp.prompt, exp.generation]);
-  const base = getState().generation;
-  if (mode === 'steered' && (base.status !== 'done' || baselineFor !== key)) mode = 'both';
-  if (mode === 'steered' && steering.length === 0) {
-    setState((s) => ({ steered: { ...idle(s.steered) } }));
-    return;
-  }
-
-  // Greedy rows batch together, so the baseline row rides along for free (and is ignored);
-  // sampled rows run one per call, so only the steered one runs.
-  const greedy = exp.generation.temperature <= 0;
-  const sides: (Side | undefined)[] =
-    mode === 'both'
-      ? steering.length > 0
-        ? ['generation', 'steered']
-        : ['generation']
-      : greedy
-        ? [undefined, 'steered']
-        : ['steered'];
-  const rows = sides.map((side) => (side === 'steered' ? steering : []));
-  const prompt = exp.prompt.text;
-  const runIds: Partial<Record<Side, number>> = {};
-  const start: Partial<Record<Side, Generation>> = {};
-  for (const side of sides) {
-    if (!side) continue;
-    runIds[side] = getState()[side].runId + 1;
-    start[side] = {
-      runId: runIds[side]!,
-      status: 'running',
-      prompt,
-      text: '',
-      tokenCount: 0,
-      ...(side === 'steered' ? { coefficient: steeringStrength(exp.steering), applied: label } : {}),
-    };
-  }
-  if (mode === 'both' && steering.length === 0) start.steered = idle(getState().steered);
-  setState(start);
-  if (mode === 'both') baselineFor = key;
-  const current = (side: Side) => getState()[side].runId === runIds[side];
-  // Streamed tokens travel on the callback's own message port, so one can arrive after the final
-  // result; once the result is in, it is the whole text and late tokens are dropped.
-  let finished = false;
-  try {
-    const out = await modelWorker().generateRows(
-      {
-        prompt,
-        chat: exp.prompt.chat,
-        maxTokens: exp.generation.maxTokens,
-        temperature: exp.generation.temperature,
-        topP: exp.generation.topP,
-        seed: exp.generation.seed,
-        vectors,
-        planes,
-        units,
-        rows,
-      },
-      (t) => {
-        const side = sides[t.row];
-        if (finished || !side || !current(side)) return;
-        setState((s) => ({ [side]: { ...s[side], text: s[side].text + t.text, tokenCount: t.index + 1 } }));
-      },
-    );
-    finished = true;
-    sides.forEach((side, row) => {
-      const r = out.rows[row];
-      if (!side || !r || !current(side)) return;
-      setState({
-        [side]: {
-          ...start[side]!,
-          status: 'done',
-          text: r.text,
-          tokenCount: r.tokens.length,
-          stopReason: r.stopReason,
-          ms: out.ms,
-        },
-      });
-    });
-  } catch (e) {
-    finished = true;
-    const error = errorOf(e);
-    for (const side of sides) {
-      if (!side || !current(side)) continue;
-      // Stopped before its first token.
-      if (error.code === 'cancelled')
-        setState((s) => ({ [side]: { ...s[side], status: 'done', stopReason: 'cancelled' } }));
-      else setState((s) => ({ [side]: { ...s[side], status: 'error', error } }));
-    }
-  }
+  const fresh: Continuation = { prompt: exp.prompt.text, text: '', tokenCount: 0 };
+  const steered: Continuation = {
+    ...fresh,
+    coefficient: steeringStrength(exp.steering),
+    applied: describeSteered(exp, steering),
+  };
+  // Nothing steers: the steered side is idle (any run of it still going is dropped).
+  if (steering.length === 0) setState((s) => ({ steered: { runId: s.steered.runId + 1, status: 'idle' } }));
+  if (steering.length === 0 && sides === 'steered') return;
+  const keys =
+    sides === 'steered'
+      ? (['steered'] as const)
+      : steering.length
+        ? (['generation', 'steered'] as const)
+        : (['generation'] as const);
+  stopped = false;
+  await runJob(keys, {
+    // Everything the steered side depends on: the same request again sends nothing.
+    request: JSON.stringify([model.id, steeredInputs(exp)]),
+    force: sides === 'both',
+    start: { generation: fresh, steered },
+    stopped: () => stopped,
+    call: ({ partial }) =>
+      modelWorker().generate({ experiment: exp, sides }, (t) =>
+        partial(t.side === 'baseline' ? 'generation' : 'steered', (c) => ({
+          ...c!,
+          text: c!.text + t.text,
+          tokenCount: t.index + 1,
+        })),
+      ),
+    results: (out) => {
+      const done = (start: Continuation, r: SideOutcome): Continuation => {
+        // Cut short by something other than Stop: not a finished text (runJob sends it again).
+        if (r.stopReason === 'cancelled' && !stopped)
+          throw Object.assign(new Error('The run was interrupted.'), { code: 'cancelled' });
+        return { ...start, text: r.text, tokenCount: r.tokens.length, stopReason: r.stopReason, ms: out.ms };
+      };
+      return {
+        ...(out.baseline ? { generation: done(fresh, out.baseline) } : {}),
+        ...(out.steered
+          ? { steered: { ...done(steered, out.steered), applied: describeSteered(exp, out.steered.applied) } }
+          : {}),
+      };
+    },
+  });
 }
 
-function idle(g: Generation): Generation {
-  return { runId: g.runId + 1, status: 'idle', prompt: '', text: '', tokenCount: 0 };
+/** The parts of an experiment the generation reads (not its view or its refusal sets). */
+function steeredInputs(exp: Experiment): unknown[] {
+  return [exp.prompt, exp.generation, exp.steering, exp.vectors, exp.interventions, exp.planes];
+}
+
+/** A steering edit: re-run the steered side after `delay` (once a continuation was asked for). */
+export function scheduleSteered(delay = STEERED_DELAY_MS): void {
+  if (!getState().live) return;
+  clearTimeout(timer);
+  timer = setTimeout(() => {
+    timer = undefined;
+    void generate('steered');
+  }, delay);
+}
+
+/** The slider was let go (pointer up, key up): run the steered side now rather than after the delay. */
+export function flushSteered(): void {
+  if (timer === undefined) return;
+  clearTimeout(timer);
+  timer = undefined;
+  void generate('steered');
 }
 
 export function stop(): void {
+  stopped = true;
   void modelWorker().cancel();
 }

@@ -4,46 +4,18 @@
  * ready; a failure leaves it in place and shows why.
  */
 import type { ModelRequest } from '../../worker';
-import { readParams } from '../params';
 import { discoverShipped, MODELS_BASE } from '../shipped';
-import { choiceLabel, type ModelChoice, type ShippedModel, useStore } from '../store';
+import { choiceLabel, type ModelChoice, modelSource, type ShippedModel, useStore } from '../store';
 import { modelWorker } from '../worker';
-import { errorOf } from './errors';
 import { generate } from './generate';
-import {
-  applyExperiment,
-  experimentFromHash,
-  modelChoice,
-  modelSource,
-  scheduleHashWrite,
-  watchHash,
-} from './share';
-import { syncVector } from './steer';
+import { scheduleHashWrite } from './hash';
+import { runJob } from './job';
+import { syncVector } from './vector';
 
 const { getState, setState } = useStore;
 
-/**
- * Reads the URL (parameters, then the experiment in the hash), lists the shipped models and
- * loads the first model: `?model=`, else the link's, else the default organism. A link's
- * experiment then rebuilds its vectors and generates.
- */
-export async function startApp(search: string, hash = ''): Promise<void> {
-  const params = readParams(search);
-  setState({ backendPreference: params.backend, hubEndpoint: params.hub, urlNotes: params.notes });
-  watchHash();
-  const linked = await experimentFromHash(hash);
-  if (linked) {
-    const model = params.model ?? modelChoice(linked.model);
-    await discoverAndNote();
-    return applyExperiment(model ? { ...linked, model: modelSource(model) } : linked);
-  }
-  const def = await discoverAndNote();
-  if (params.model) await loadModel(params.model);
-  else if (def?.available) await loadModel({ kind: 'shipped', name: def.name });
-}
-
 /** Lists the shipped models; says so when the default one is not built. */
-async function discoverAndNote(): Promise<ShippedModel | undefined> {
+export async function discoverAndNote(): Promise<ShippedModel | undefined> {
   const shipped = await discoverShipped();
   const def = shipped.models.find((m) => m.name === shipped.defaultName);
   const notes = shipped.problem ? [shipped.problem] : [];
@@ -65,40 +37,29 @@ export interface FolderFiles {
 
 export async function loadModel(choice: ModelChoice, folder?: FolderFiles): Promise<void> {
   const request = requestFor(choice, folder);
-  setState({ loading: { choice, files: {} }, loadError: undefined });
-  const stillLoading = () => getState().loading?.choice === choice;
-  try {
-    const loaded = await modelWorker().load(
-      { model: request, backend: getState().backendPreference },
-      (p) => {
-        if (!stillLoading()) return;
-        setState((s) => ({
-          loading: s.loading && {
-            ...s.loading,
-            files: { ...s.loading.files, [p.file]: { loaded: p.loaded, total: p.total } },
-          },
-        }));
-      },
-    );
-    if (!stillLoading()) return;
-    setState((s) => ({
-      current: loaded,
-      currentChoice: choice,
-      loading: undefined,
-      shippedNote: undefined,
-      experiment: { ...s.experiment, model: modelSource(choice) },
-      // The worker dropped the old model's vectors; the pairs are read again on this one.
-      vector: { status: 'none' },
-    }));
-    scheduleHashWrite();
-    if (getState().live) void generate('both');
-    else void syncVector();
-  } catch (e) {
-    const error = errorOf(e);
-    // A newer load took over; its own outcome is what the person sees.
-    if (error.code === 'cancelled' || !stillLoading()) return;
-    setState({ loading: undefined, loadError: { ...error, choice } });
-  }
+  setState({ loadChoice: choice });
+  const loaded = await runJob(['load'], {
+    request: JSON.stringify(choice),
+    // Each load is asked for on purpose (the picker, a link): never skipped as a repeat.
+    force: true,
+    call: ({ progress }) =>
+      modelWorker().load({ model: request, backend: getState().backendPreference }, (p) =>
+        progress('load', { ...getState().load.progress, [p.file]: { loaded: p.loaded, total: p.total } }),
+      ),
+    results: (model) => ({ load: model }),
+  });
+  if (!loaded) return;
+  setState((s) => ({
+    current: loaded,
+    currentChoice: choice,
+    shippedNote: undefined,
+    experiment: { ...s.experiment, model: modelSource(choice) },
+    // The worker dropped the old model's vectors; the pairs are read again on this one.
+    vector: { runId: s.vector.runId + 1, status: 'idle' },
+  }));
+  scheduleHashWrite();
+  void syncVector();
+  if (getState().live) void generate('both');
 }
 
 export function loadFolder(folder: FolderFiles): Promise<void> {

@@ -1,54 +1,19 @@
 /**
- * Sharing: the URL hash always holds the current experiment (written shortly after each edit,
- * without adding history entries); Copy link copies the address; a link opened, or pasted into
- * this tab, restores its experiment, loads its model if it differs, rebuilds the vectors from
- * their recipes and generates. Export and import move the same Experiment through a JSON file.
+ * Sharing: Copy link copies the address (the hash always holds the experiment: hash.ts); a link
+ * opened, or pasted into this tab, restores its experiment, loads its model if it differs, and
+ * generates (the worker rebuilds the vectors from their recipes). Export and import move the same Experiment through a JSON file.
  * A bad link or file leaves the page on the experiment it had (the default one on open) and
  * says what happened; its text is only ever shown as text.
  */
-import {
-  decode,
-  type Experiment,
-  ExperimentError,
-  encode,
-  exportExperiment,
-  importExperiment,
-  type ModelSource,
-} from '../../experiment';
-import { choiceLabel, type ModelChoice, useStore } from '../store';
-import { errorOf } from './errors';
+import { type Experiment, exportExperiment, importExperiment } from '../../experiment';
+import { modelChoice, useStore } from '../store';
 import { generate } from './generate';
+import { experimentFromHash, isOwnHash, scheduleHashWrite, writeHash } from './hash';
+import { errorOf } from './job';
 import { loadModel } from './model';
-import { syncVector } from './steer';
+import { syncVector } from './vector';
 
 const { getState, setState } = useStore;
-
-const HASH_DELAY_MS = 250;
-let hashTimer: ReturnType<typeof setTimeout> | undefined;
-/** The hash this page wrote last (a hashchange to it is our own). */
-let written = '';
-
-export function scheduleHashWrite(): void {
-  clearTimeout(hashTimer);
-  hashTimer = setTimeout(() => void writeHash(), HASH_DELAY_MS);
-}
-
-/** Puts the experiment in the hash now; returns the full link, or undefined when it is too large. */
-export async function writeHash(): Promise<string | undefined> {
-  clearTimeout(hashTimer);
-  try {
-    const hash = await encode(getState().experiment);
-    written = hash;
-    if (window.location.hash.slice(1) !== hash) {
-      const { pathname, search } = window.location;
-      window.history.replaceState(window.history.state, '', `${pathname}${search}#${hash}`);
-    }
-    return window.location.href;
-  } catch (e) {
-    setState({ shareNote: errorOf(e).message });
-    return undefined;
-  }
-}
 
 export async function copyLink(): Promise<void> {
   const link = await writeHash();
@@ -63,34 +28,19 @@ export async function copyLink(): Promise<void> {
   }
 }
 
-/** Reads the experiment from a hash; a bad one becomes the page's experimentError. */
-export async function experimentFromHash(hash: string): Promise<Experiment | undefined> {
-  try {
-    const exp = await decode(hash);
-    if (exp) written = hash.replace(/^#/, '');
-    return exp;
-  } catch (e) {
-    const error = e instanceof ExperimentError ? { code: e.code, message: e.message } : errorOf(e);
-    setState({
-      experimentError: {
-        ...error,
-        message: `${error.message} The page opened with the default experiment instead.`,
-        origin: 'link',
-      },
-    });
-    return undefined;
-  }
-}
-
 /** Makes `exp` the page's experiment: its model (if another), its vectors, its continuations. */
 export async function applyExperiment(exp: Experiment): Promise<void> {
-  setState({ experiment: exp, experimentError: undefined, vector: { status: 'none' } });
+  setState((s) => ({
+    experiment: exp,
+    experimentError: undefined,
+    vector: { runId: s.vector.runId + 1, status: 'idle' },
+  }));
   scheduleHashWrite();
   const want = modelChoice(exp.model);
   const have = getState().currentChoice;
   if (want && (!have || JSON.stringify(have) !== JSON.stringify(want))) {
     await loadModel(want);
-    if (getState().loadError) return;
+    if (getState().load.status === 'error') return;
   } else if (!want) {
     setState({
       urlNotes: [
@@ -100,23 +50,15 @@ export async function applyExperiment(exp: Experiment): Promise<void> {
     });
   }
   if (!getState().current) return;
-  await syncVector();
+  void syncVector();
   await generate('both');
-}
-
-export function modelChoice(source: ModelSource): ModelChoice | undefined {
-  return source.kind === 'files' ? undefined : source;
-}
-
-export function modelSource(choice: ModelChoice): ModelSource {
-  return choice.kind === 'files' ? { kind: 'files', label: choiceLabel(choice) } : choice;
 }
 
 /** A link pasted into the address bar of this tab. */
 export function watchHash(): void {
   window.addEventListener('hashchange', () => {
     const hash = window.location.hash.slice(1);
-    if (hash === written) return;
+    if (isOwnHash(hash)) return;
     void experimentFromHash(hash).then((exp) => exp && applyExperiment(exp));
   });
 }

@@ -4,11 +4,11 @@
  */
 import { type FormEvent, useRef, useState } from 'react';
 import { LESSONS, type Lesson, lessonExperiment } from '../../experiment';
-import { errorOf } from '../actions/errors';
+import { errorOf } from '../actions/job';
+import { lessonFacts } from '../actions/lessons';
 import { useStore } from '../store';
 import { type Feedback, judge } from './check';
 import { lessonDatasets } from './data';
-import { lessonFacts } from './facts';
 import { openLesson } from './open';
 import { go } from './route';
 
@@ -19,7 +19,7 @@ export function LessonPanel({ lesson }: { readonly lesson: Lesson }) {
   const [feedback, setFeedback] = useState<Shown | undefined>();
   // Only the latest check may show its verdict (a head sweep takes a few seconds).
   const latest = useRef(0);
-  const ready = useStore((s) => s.current !== undefined && s.loading === undefined);
+  const ready = useStore((s) => s.current !== undefined && s.load.status !== 'running');
   const i = LESSONS.indexOf(lesson);
   const prev = LESSONS[i - 1];
   const next = LESSONS[i + 1];

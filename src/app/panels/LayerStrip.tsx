@@ -11,7 +11,7 @@ import { useStore } from '../store';
 export function LayerStrip() {
   const nLayers = useStore((s) => s.current?.spec.nLayers ?? 0);
   const chosen = useStore((s) => s.experiment.steering.layers);
-  const stats = useStore((s) => s.vector.info?.perLayer);
+  const stats = useStore((s) => s.vector.result?.perLayer);
   if (nLayers === 0) return null;
   // Chosen layers this model lacks (a link for a deeper model) show as none chosen; the vector
   // panel says why.

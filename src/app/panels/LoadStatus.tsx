@@ -4,17 +4,17 @@ import { choiceLabel, useStore } from '../store';
 
 export function LoadStatus() {
   const current = useStore((s) => s.current);
-  const loading = useStore((s) => s.loading);
-  const loadError = useStore((s) => s.loadError);
+  const load = useStore((s) => s.load);
+  const choice = useStore((s) => s.loadChoice);
   const note = useStore((s) => s.shippedNote);
 
   return (
     <div className="load-status">
-      {loading && (
+      {load.status === 'running' && choice && (
         <div className="loading" data-testid="loading" aria-live="polite">
-          <p>Loading {choiceLabel(loading.choice)}…</p>
+          <p>Loading {choiceLabel(choice)}…</p>
           <ul className="files">
-            {Object.entries(loading.files).map(([file, p]) => (
+            {Object.entries(load.progress ?? {}).map(([file, p]) => (
               <li key={file} data-testid="file-progress" data-file={file}>
                 <span className="file-name">{file}</span>
                 <progress value={p.loaded} max={p.total ?? undefined} aria-label={`Download of ${file}`} />
@@ -28,10 +28,10 @@ export function LoadStatus() {
         </div>
       )}
 
-      {loadError && (
-        <div className="error" role="alert" data-testid="load-error" data-code={loadError.code}>
+      {load.status === 'error' && load.error && choice && (
+        <div className="error" role="alert" data-testid="load-error" data-code={load.error.code}>
           <p>
-            <strong>Could not load {choiceLabel(loadError.choice)}.</strong> {loadError.message}
+            <strong>Could not load {choiceLabel(choice)}.</strong> {load.error.message}
           </p>
           {current && <p>The previous model ({current.id}) is still loaded and usable.</p>}
         </div>

@@ -16,7 +16,7 @@ const STOP_WORDS = {
 export function OutputPanel() {
   const baseline = useStore((s) => s.generation);
   const steered = useStore((s) => s.steered);
-  const hasVector = useStore((s) => s.vector.status !== 'none');
+  const hasVector = useStore((s) => s.vector.status !== 'idle');
   return (
     <div className="outputs">
       <Continuation
@@ -47,6 +47,7 @@ function Continuation({
   empty: string;
 }) {
   const heading = `${testid}-heading`;
+  const c = g.result;
   return (
     <section
       className="panel output"
@@ -54,25 +55,26 @@ function Continuation({
       data-testid={`${testid}-panel`}
       data-status={g.status}
     >
-      <h2 id={heading} data-strength={g.status !== 'idle' ? g.coefficient?.toFixed(2) : undefined}>
+      <h2 id={heading} data-strength={g.status !== 'idle' ? c?.coefficient?.toFixed(2) : undefined}>
         {title}
-        {g.applied !== undefined && g.status !== 'idle' && <span className="muted"> · {g.applied}</span>}
+        {c?.applied !== undefined && g.status !== 'idle' && <span className="muted"> · {c.applied}</span>}
       </h2>
-      {g.status === 'idle' ? (
+      {g.status === 'idle' || !c ? (
         <p className="empty">{empty}</p>
       ) : (
         <p className="text" aria-live="polite" aria-busy={g.status === 'running'}>
-          <span className="prompt-echo">{g.prompt}</span>
-          <span data-testid={`${testid}-text`}>{g.text}</span>
+          <span className="prompt-echo">{c.prompt}</span>
+          <span data-testid={`${testid}-text`}>{c.text}</span>
           {g.status === 'running' && <span className="cursor" aria-hidden="true" />}
         </p>
       )}
       <p className="stats" data-testid={`${testid}-stats`}>
-        {g.status === 'running' && `Generating… ${g.tokenCount} tokens`}
+        {g.status === 'running' && `Generating… ${c?.tokenCount ?? 0} tokens`}
         {g.status === 'done' &&
-          `${g.tokenCount} tokens in ${((g.ms ?? 0) / 1000).toFixed(2)} s` +
-            `${g.ms ? ` (${((g.tokenCount * 1000) / g.ms).toFixed(1)} tokens/s)` : ''}` +
-            `${g.stopReason ? `; ${STOP_WORDS[g.stopReason]}` : ''}.`}
+          c &&
+          `${c.tokenCount} tokens in ${((c.ms ?? 0) / 1000).toFixed(2)} s` +
+            `${c.ms ? ` (${((c.tokenCount * 1000) / c.ms).toFixed(1)} tokens/s)` : ''}` +
+            `${c.stopReason ? `; ${STOP_WORDS[c.stopReason]}` : ''}.`}
       </p>
       {g.status === 'error' && g.error && (
         <div

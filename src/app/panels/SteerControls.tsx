@@ -15,7 +15,7 @@ import {
   VECTOR_METHODS,
 } from '../../experiment';
 import { editSteering } from '../actions/experiment';
-import { flushSteered } from '../actions/steer';
+import { flushSteered } from '../actions/generate';
 import { useStore } from '../store';
 import { OperatorControls } from './OperatorControls';
 import { VectorFiles } from './VectorFiles';
@@ -35,7 +35,7 @@ export function SteerControls() {
   const id = useId();
   const hasPairs = completePairs(s.pairs).length > 0;
   const ready = s.operator === 'rotate' || s.operator === 'units' ? hasPairs : hasPairs || !!s.vector;
-  const info = vector.info;
+  const info = vector.result;
   const slider = strengthSlider(s, info?.norms[0] ?? 0, info?.residualNorms[0] ?? 0);
   const value = steeringStrength(s);
   const positionValue = s.position.kind === 'index' ? `index:${s.position.index}` : s.position.kind;
@@ -191,13 +191,13 @@ function strengthSlider(
 
 function VectorStatus() {
   const v = useStore((s) => s.vector);
-  if (v.status === 'none')
+  if (v.status === 'idle')
     return (
       <p className="muted" data-testid="vector-status" data-status="none">
         Add pairs to build a steering vector.
       </p>
     );
-  if (v.status === 'building') {
+  if (v.status === 'running') {
     const p = v.progress;
     return (
       <p className="muted" data-testid="vector-status" data-status="building">
@@ -217,7 +217,7 @@ function VectorStatus() {
         {v.error?.message}
       </div>
     );
-  const i = v.info!;
+  const i = v.result!;
   return (
     <p className="muted" data-testid="vector-status" data-status="ready">
       Vector at {i.hook}, layer{i.layers.length > 1 ? 's' : ''} {i.layers.join(', ')}{' '}

@@ -51,19 +51,19 @@ export function TopBar() {
 
 function ModelChip() {
   const current = useStore((s) => s.current);
-  const loading = useStore((s) => s.loading);
-  const loadError = useStore((s) => s.loadError);
+  const load = useStore((s) => s.load);
+  const choice = useStore((s) => s.loadChoice);
   let body: React.ReactNode;
   let state: string;
-  if (loading) {
+  if (load.status === 'running' && choice) {
     state = 'loading';
-    const files = Object.values(loading.files);
+    const files = Object.values(load.progress ?? {});
     const total = files.reduce((a, f) => a + (f.total ?? 0), 0);
     const done = files.reduce((a, f) => a + f.loaded, 0);
     const known = files.length > 0 && files.every((f) => f.total !== undefined) && total > 0;
     body = (
       <>
-        <span className="chip-text">Loading {choiceLabel(loading.choice)}…</span>
+        <span className="chip-text">Loading {choiceLabel(choice)}…</span>
         <progress
           aria-label="Model download"
           max={known ? total : undefined}
@@ -71,15 +71,15 @@ function ModelChip() {
         />
       </>
     );
-  } else if (loadError && !current) {
+  } else if (load.status === 'error' && !current) {
     state = 'error';
-    body = <span className="chip-text">Could not load {choiceLabel(loadError.choice)}</span>;
+    body = <span className="chip-text">Could not load {choice ? choiceLabel(choice) : 'the model'}</span>;
   } else if (current) {
-    state = loadError ? 'warning' : 'ready';
+    state = load.status === 'error' ? 'warning' : 'ready';
     body = (
       <span className="chip-text">
         <strong>{current.id.replace(/^.*\/models\//, '')}</strong> on {BACKEND_LABELS[current.backend.name]}
-        {loadError ? ' (the last load failed)' : ''}
+        {load.status === 'error' ? ' (the last load failed)' : ''}
       </span>
     );
   } else {

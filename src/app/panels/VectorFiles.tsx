@@ -5,13 +5,12 @@
  * vector. A file that cannot be read, or does not fit the loaded model, leaves everything as it was
  * and says why.
  */
-import { type ChangeEvent, useRef, useState } from 'react';
-import { inlineLayerList, steeringVectorSource } from '../../experiment';
+import { type ChangeEvent, useRef } from 'react';
+import { inlineLayerList } from '../../experiment';
 import type { VectorFileFormat } from '../../worker';
-import { errorOf } from '../actions/errors';
 import { editSteering } from '../actions/experiment';
-import { type ShownError, useStore } from '../store';
-import { modelWorker } from '../worker';
+import { exportVector, importVector } from '../actions/vector';
+import { useStore } from '../store';
 
 const FORMATS: readonly { format: VectorFileFormat; label: string }[] = [
   { format: 'json', label: 'JSON' },
@@ -19,61 +18,21 @@ const FORMATS: readonly { format: VectorFileFormat; label: string }[] = [
   { format: 'gguf', label: 'GGUF' },
 ];
 
-/** Checked before reading the file into memory (the worker checks again). */
-const MAX_BYTES = 16 * 1024 * 1024;
-
 export function VectorFiles() {
-  const ready = useStore((s) => s.vector.status === 'ready');
+  const ready = useStore((s) => s.vector.status === 'done');
   const imported = useStore((s) => s.experiment.steering.vector);
   const hasModel = useStore((s) => s.current !== undefined);
-  const [error, setError] = useState<ShownError | undefined>();
-  const [busy, setBusy] = useState(false);
+  const file = useStore((s) => s.vectorFile);
+  const busy = file.status === 'running';
+  const error = file.status === 'error' ? file.error : undefined;
   const input = useRef<HTMLInputElement>(null);
 
-  const download = async (format: VectorFileFormat) => {
-    const { current, experiment } = useStore.getState();
-    if (!current) return;
-    const source = steeringVectorSource(experiment.steering, {
-      id: current.id,
-      nLayers: current.spec.nLayers,
-    });
-    if (!source) return;
-    setError(undefined);
-    try {
-      const file = await modelWorker().exportVector(source, format);
-      const url = URL.createObjectURL(new Blob([file.bytes as BlobPart], { type: file.mime }));
-      const a = document.createElement('a');
-      a.href = url;
-      a.download = file.fileName;
-      a.click();
-      setTimeout(() => URL.revokeObjectURL(url), 10_000);
-    } catch (e) {
-      setError(errorOf(e));
-    }
-  };
-
   const onFile = async (e: ChangeEvent<HTMLInputElement>) => {
-    const file = e.target.files?.[0];
+    const chosen = e.target.files?.[0];
     e.target.value = '';
-    if (!file) return;
-    setError(undefined);
-    if (file.size > MAX_BYTES) {
-      setError({
-        code: 'vector-too-large',
-        message: `${file.name} is ${(file.size / 2 ** 20).toFixed(1)} MB; vector files over 16 MB are refused.`,
-      });
-      return;
-    }
-    setBusy(true);
-    try {
-      const bytes = new Uint8Array(await file.arrayBuffer());
-      const vector = await modelWorker().importVector(bytes, file.name);
-      editSteering({ vector, layers: inlineLayerList(vector) });
-    } catch (err) {
-      setError(errorOf(err));
-    } finally {
-      setBusy(false);
-    }
+    if (!chosen) return;
+    const vector = await importVector(chosen);
+    if (vector) editSteering({ vector, layers: inlineLayerList(vector) });
   };
 
   return (
@@ -85,7 +44,7 @@ export function VectorFiles() {
           type="button"
           disabled={!ready}
           aria-label={`Export vector as ${label}`}
-          onClick={() => void download(format)}
+          onClick={() => void exportVector(format)}
         >
           {label}
         </button>

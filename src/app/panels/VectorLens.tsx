@@ -3,57 +3,30 @@
  * through the final norm and the unembedding. Asked of the worker whenever the vector is rebuilt
  * (its key changes); shown as one compact line each way.
  */
-import { useEffect, useState } from 'react';
-import { steeringVectorSource } from '../../experiment';
+import { useEffect } from 'react';
 import type { VectorLensInfo } from '../../worker';
-import { errorOf } from '../actions/errors';
+import { readVectorLens } from '../actions/vector';
 import { useStore } from '../store';
-import { modelWorker } from '../worker';
 
-const K = 8;
-
-type LensState =
-  | { status: 'idle' }
-  | { status: 'loading'; key: string }
-  | { status: 'ready'; key: string; lens: VectorLensInfo }
-  | { status: 'error'; key: string; message: string };
+/** The panel's status words (tests read them): loading, ready or error. */
+const STATUS = { idle: 'loading', running: 'loading', done: 'ready', error: 'error' } as const;
 
 export function VectorLens() {
-  const vector = useStore((s) => s.vector);
-  const [state, setState] = useState<LensState>({ status: 'idle' });
-  const key = vector.status === 'ready' ? vector.info?.key : undefined;
-
+  const key = useStore((s) => (s.vector.status === 'done' ? s.vector.result?.key : undefined));
+  const lens = useStore((s) => s.vectorLens);
   useEffect(() => {
-    if (!key) return;
-    const { current, experiment } = useStore.getState();
-    if (!current) return;
-    const source = steeringVectorSource(experiment.steering, {
-      id: current.id,
-      nLayers: current.spec.nLayers,
-    });
-    if (!source) return;
-    let live = true;
-    setState({ status: 'loading', key });
-    modelWorker()
-      .vectorLens(source, K)
-      .then(
-        (lens) => live && setState({ status: 'ready', key, lens }),
-        (e) => live && setState({ status: 'error', key, message: errorOf(e).message }),
-      );
-    return () => {
-      live = false;
-    };
+    if (key) readVectorLens();
   }, [key]);
 
-  if (!key || state.status === 'idle') return null;
+  if (!key || lens.status === 'idle' || lens.key !== key) return null;
   return (
-    <div className="vector-lens" data-testid="vector-lens" data-status={state.status}>
-      {state.status === 'loading' && <span className="muted">Reading the vector's lens…</span>}
-      {state.status === 'error' && <span className="muted">{state.message}</span>}
-      {state.status === 'ready' && (
+    <div className="vector-lens" data-testid="vector-lens" data-status={STATUS[lens.status]}>
+      {lens.status === 'running' && <span className="muted">Reading the vector's lens…</span>}
+      {lens.status === 'error' && <span className="muted">{lens.error?.message}</span>}
+      {lens.status === 'done' && lens.result && (
         <>
-          <Tokens label="Promotes" testid="lens-promoted" tokens={state.lens.promoted} />
-          <Tokens label="Suppresses" testid="lens-suppressed" tokens={state.lens.suppressed} />
+          <Tokens label="Promotes" testid="lens-promoted" tokens={lens.result.promoted} />
+          <Tokens label="Suppresses" testid="lens-suppressed" tokens={lens.result.suppressed} />
         </>
       )}
     </div>

@@ -16,12 +16,18 @@ export const useStore = create<RudderState>()((...a) => ({
   ...createRefusalSlice(...a),
 }));
 
+export type { JobState, ShownError } from './jobs';
 export {
   choiceLabel,
   type FileProgress,
-  type Loading,
   type ModelChoice,
+  modelChoice,
+  modelSource,
   type ShippedModel,
-  type ShownError,
 } from './modelSlice';
-export type { Generation, LensState, VectorState } from './resultsSlice';
+export type { Continuation, Generation } from './resultsSlice';
+
+/** The store's keys that hold a worker job's state. */
+export type JobKey = {
+  [K in keyof RudderState]: RudderState[K] extends import('./jobs').JobState<unknown, unknown> ? K : never;
+}[keyof RudderState];

@@ -1,6 +1,8 @@
 import type { StateCreator } from 'zustand';
+import type { ModelSource } from '../../experiment';
 import type { LoadedModel } from '../../worker';
 import type { RudderState } from './index';
+import { IDLE, type JobState } from './jobs';
 
 /** A model the app ships in `models/`; `available` is unknown until its config.json was probed. */
 export interface ShippedModel {
@@ -24,24 +26,16 @@ export interface FileProgress {
   readonly total: number | undefined;
 }
 
-export interface Loading {
-  readonly choice: ModelChoice;
-  readonly files: Readonly<Record<string, FileProgress>>;
-}
-
-export interface ShownError {
-  readonly code: string;
-  readonly message: string;
-}
-
 export interface ModelSlice {
   shipped: readonly ShippedModel[];
   /** Why the default model did not load on open (e.g. the organisms are not built yet). */
   shippedNote: string | undefined;
+  /** The model in use (it stays while another loads, and when that fails). */
   current: LoadedModel | undefined;
   currentChoice: ModelChoice | undefined;
-  loading: Loading | undefined;
-  loadError: (ShownError & { readonly choice: ModelChoice }) | undefined;
+  /** The last load asked for (`loadChoice`): running with per-file progress, or why it failed. */
+  load: JobState<LoadedModel, Readonly<Record<string, FileProgress>>>;
+  loadChoice: ModelChoice | undefined;
 }
 
 export const createModelSlice: StateCreator<RudderState, [], [], ModelSlice> = () => ({
@@ -49,8 +43,8 @@ export const createModelSlice: StateCreator<RudderState, [], [], ModelSlice> = (
   shippedNote: undefined,
   current: undefined,
   currentChoice: undefined,
-  loading: undefined,
-  loadError: undefined,
+  load: IDLE,
+  loadChoice: undefined,
 });
 
 export function choiceLabel(choice: ModelChoice): string {
@@ -64,4 +58,14 @@ export function choiceLabel(choice: ModelChoice): string {
     case 'files':
       return choice.label;
   }
+}
+
+/** The choice an experiment's model source names; a dropped folder cannot travel, so none. */
+export function modelChoice(source: ModelSource): ModelChoice | undefined {
+  return source.kind === 'files' ? undefined : source;
+}
+
+/** The experiment's model source of a choice (a dropped folder keeps only its label). */
+export function modelSource(choice: ModelChoice): ModelSource {
+  return choice.kind === 'files' ? { kind: 'files', label: choiceLabel(choice) } : choice;
 }

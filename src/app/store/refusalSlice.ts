@@ -1,5 +1,6 @@
 import type { StateCreator } from 'zustand';
 import type {
+  CircuitProgress,
   RefusalCircuitResult,
   RefusalFound,
   RefusalProfile,
@@ -7,39 +8,20 @@ import type {
   RefusalSets,
 } from '../../worker';
 import type { RudderState } from './index';
-import type { ShownError } from './modelSlice';
+import { IDLE, type JobState } from './jobs';
 
-/** One of the refusal view's worker jobs: its latest answer stays on screen while a newer one runs. */
-export interface RefusalJob<T, P = never> {
-  /** Increments per request; an older request's answer is dropped. */
-  readonly runId: number;
-  readonly status: 'idle' | 'running' | 'done' | 'error';
-  readonly progress?: P;
-  readonly result?: T;
-  readonly error?: ShownError;
-}
-
-export interface CircuitProgress {
-  readonly stage: string;
-  readonly done: number;
-  readonly total: number;
-}
-
-/** The refusal view's results (src/app/views/refusal/actions.ts). Never part of the Experiment. */
+/** The refusal view's results (src/app/actions/refusal.ts). Never part of the Experiment. */
 export interface RefusalSlice {
-  refusal: {
-    /** The loaded model's own harmful / harmless sets (the editor's default). */
-    readonly own?: { readonly modelId: string; readonly sets: RefusalSets };
-    readonly find: RefusalJob<RefusalFound, RefusalProgress>;
-    readonly profile: RefusalJob<RefusalProfile>;
-    readonly circuit: RefusalJob<RefusalCircuitResult, CircuitProgress>;
-  };
+  /** The loaded model's own harmful / harmless sets (the editor's default). */
+  refusalOwn: { readonly modelId: string; readonly sets: RefusalSets } | undefined;
+  refusalFind: JobState<RefusalFound, RefusalProgress>;
+  refusalProfile: JobState<RefusalProfile>;
+  refusalCircuit: JobState<RefusalCircuitResult, CircuitProgress>;
 }
 
 export const createRefusalSlice: StateCreator<RudderState, [], [], RefusalSlice> = () => ({
-  refusal: {
-    find: { runId: 0, status: 'idle' },
-    profile: { runId: 0, status: 'idle' },
-    circuit: { runId: 0, status: 'idle' },
-  },
+  refusalOwn: undefined,
+  refusalFind: IDLE,
+  refusalProfile: IDLE,
+  refusalCircuit: IDLE,
 });

@@ -1,59 +1,61 @@
 import type { StateCreator } from 'zustand';
-import type { BuildProgress, LensOutcome, StopReason, VectorInfo } from '../../worker';
+import type {
+  AttentionPattern,
+  BuildProgress,
+  HeadScores,
+  LensOutcome,
+  StopReason,
+  VectorInfo,
+  VectorLensInfo,
+} from '../../worker';
 import type { RudderState } from './index';
-import type { ShownError } from './modelSlice';
+import { IDLE, type JobState } from './jobs';
 
-export interface Generation {
-  /** Increments per run; stream events of an older run are dropped. */
-  readonly runId: number;
-  readonly status: 'idle' | 'running' | 'done' | 'error';
+/** One side's continuation as it streams in. */
+export interface Continuation {
   /** The prompt this run continues (the box may have been edited since). */
   readonly prompt: string;
   readonly text: string;
   readonly tokenCount: number;
   readonly stopReason?: StopReason;
   readonly ms?: number;
-  readonly error?: ShownError;
   /** Steered side: the loop's strength it ran with (the slider's value). */
   readonly coefficient?: number;
   /** Steered side: what it applied, in words ("add 4.00 · 2 heads gated"). */
   readonly applied?: string;
 }
 
-/** The steering vector of the current pairs, as far as the page knows it. */
-export interface VectorState {
-  readonly status: 'none' | 'building' | 'ready' | 'error';
-  /** The recipe (canonical JSON) this state is about. */
-  readonly recipeKey?: string;
-  readonly progress?: BuildProgress;
-  readonly info?: VectorInfo;
-  readonly error?: ShownError;
-}
+export type Generation = JobState<Continuation>;
 
-/** The lens view's latest grids (src/app/views/lens/run.ts). */
-export interface LensState {
-  /** Increments per request; an older request's answer is dropped. */
-  readonly runId: number;
-  readonly status: 'idle' | 'running' | 'done' | 'error';
-  /** The last answer, kept on screen while a newer one runs. */
-  readonly outcome?: LensOutcome;
-  readonly error?: ShownError;
-}
-
+/** The live results of the page's worker jobs (src/app/actions/<view>.ts runs each). */
 export interface ResultsSlice {
   /** The baseline (unsteered) continuation. */
   generation: Generation;
   /** The steered continuation, same prompt and seed. */
   steered: Generation;
-  vector: VectorState;
-  lens: LensState;
+  /** The steering loop's vector (the layer strip, the slider's range). */
+  vector: JobState<VectorInfo, BuildProgress>;
+  /** The tokens the vector promotes and suppresses. */
+  vectorLens: JobState<VectorLensInfo>;
+  /** The last vector file exported or imported (its name), or why it could not be. */
+  vectorFile: JobState<string>;
+  /** The lens view's grids. */
+  lens: JobState<LensOutcome>;
+  /** The head view's scores and the hovered head's pattern. */
+  heads: JobState<HeadScores>;
+  pattern: JobState<AttentionPattern>;
+  /** A lesson's check, while its worker calls run (actions/lessons.ts). */
+  lessonCheck: JobState<true>;
 }
-
-const IDLE: Generation = { runId: 0, status: 'idle', prompt: '', text: '', tokenCount: 0 };
 
 export const createResultsSlice: StateCreator<RudderState, [], [], ResultsSlice> = () => ({
   generation: IDLE,
   steered: IDLE,
-  vector: { status: 'none' },
-  lens: { runId: 0, status: 'idle' },
+  vector: IDLE,
+  vectorLens: IDLE,
+  vectorFile: IDLE,
+  lens: IDLE,
+  heads: IDLE,
+  pattern: IDLE,
+  lessonCheck: IDLE,
 });

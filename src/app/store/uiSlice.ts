@@ -1,7 +1,7 @@
 import type { StateCreator } from 'zustand';
 import type { BackendName } from '../../worker';
 import type { RudderState } from './index';
-import type { ShownError } from './modelSlice';
+import type { ShownError } from './jobs';
 
 /** Settings from the page's URL (`?backend=`, `?hub=`) and other view state. */
 export interface UiSlice {

@@ -24,7 +24,6 @@ const MEASURES: readonly { readonly id: HeadMeasure; readonly label: string; rea
 
 export function HeadsView() {
   const model = useStore((s) => s.current);
-  const prompt = useStore((s) => s.experiment.prompt);
   const interventions = useStore((s) => s.experiment.interventions);
   const [measure, setMeasure] = useState<HeadMeasure>('dla');
   const [tokens, setTokens] = useState<{ target: number; baseline: number } | undefined>();
@@ -36,22 +35,15 @@ export function HeadsView() {
   const gridRef = useRef<SVGSVGElement>(null);
   const patternRef = useRef<SVGSVGElement>(null);
 
-  const state = useHeadScores({
-    modelId: model?.id,
-    prompt: prompt.text,
-    chat: prompt.chat,
-    measure,
-    tokens,
-    counterpart,
-  });
+  const state = useHeadScores({ modelId: model?.id, measure, tokens, counterpart });
   const head = hover ?? shownHead;
-  const { pattern, error: patternError } = usePattern(model?.id, prompt.text, prompt.chat, head);
+  const { pattern, error: patternError } = usePattern(model?.id, head);
 
   if (!model) return <p className="empty">Load a model to see its attention heads.</p>;
   const { nLayers, nHeads } = model.spec;
   const gates = gatesOf({ interventions });
   const info = MEASURES.find((m) => m.id === measure)!;
-  const scores = state.scores?.measure === measure ? state.scores : undefined;
+  const scores = state.result?.measure === measure ? state.result : undefined;
   const values = scores && scores.values.length === nLayers * nHeads ? scores.values : undefined;
   const scale = values ? colorScale(values, measure === 'entropy' ? 'sequential' : 'diverging') : undefined;
 
@@ -143,7 +135,7 @@ export function HeadsView() {
           className="heads-grid-wrap"
           data-testid="heads-grid-wrap"
           data-status={state.status}
-          data-run={state.run}
+          data-run={state.runId}
           data-ms={scores?.ms}
         >
           <HeadGrid
@@ -199,7 +191,7 @@ export function HeadsView() {
 }
 
 function TokenPickers(props: {
-  scores: ReturnType<typeof useHeadScores>['scores'];
+  scores: ReturnType<typeof useHeadScores>['result'];
   tokens: { target: number; baseline: number } | undefined;
   onChange: (t: { target: number; baseline: number } | undefined) => void;
 }) {
@@ -256,7 +248,7 @@ function MeasureNote({
   scores,
 }: {
   measure: HeadMeasure;
-  scores: ReturnType<typeof useHeadScores>['scores'];
+  scores: ReturnType<typeof useHeadScores>['result'];
 }) {
   if (measure === 'dla')
     return (

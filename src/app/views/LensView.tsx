@@ -8,11 +8,11 @@ import { useEffect, useId, useRef, useState } from 'react';
 import type { LensViewSettings } from '../../experiment';
 import type { LensOutcome } from '../../worker';
 import { edit } from '../actions/experiment';
+import { followLens } from '../actions/lens';
 import { ExportButtons } from '../charts/ExportButtons';
 import { useStore } from '../store';
 import { lensTable, MEASURE_LABELS, shownGrid, tokenLabel, topTokens, trackTable } from './lens/grid';
 import { type CellRef, Heatmap } from './lens/Heatmap';
-import { followLens } from './lens/run';
 import { TrackChart } from './lens/TrackChart';
 
 function editLens(patch: Partial<LensViewSettings>): void {
@@ -45,7 +45,7 @@ export function LensView() {
   useEffect(() => (model ? followLens() : undefined), [model]);
 
   if (!model) return <p className="empty">Load a model to see its lens.</p>;
-  const o = lens.outcome;
+  const o = lens.result;
   const pick = (cell: CellRef) => {
     if (!o) return;
     const g = shownGrid(o, settings.mode);

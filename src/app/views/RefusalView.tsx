@@ -7,9 +7,6 @@
  */
 import { useEffect, useRef } from 'react';
 import type { RefusalFound, RefusalProgress } from '../../worker';
-import { ExportButtons } from '../charts/ExportButtons';
-import { useStore } from '../store';
-import { gatesOf } from './heads/gates';
 import {
   currentRecipe,
   findCircuit,
@@ -18,7 +15,10 @@ import {
   REFUSAL,
   refreshProfile,
   toggleHead,
-} from './refusal/actions';
+} from '../actions/refusal';
+import { ExportButtons } from '../charts/ExportButtons';
+import { useStore } from '../store';
+import { gatesOf } from './heads/gates';
 import { CandidatesChart } from './refusal/CandidatesChart';
 import { CircuitGraph } from './refusal/CircuitGraph';
 import { OpControls } from './refusal/OpControls';
@@ -38,7 +38,10 @@ const STAGES: Record<RefusalProgress['stage'], string> = {
 export function RefusalView() {
   const model = useStore((s) => s.current);
   const exp = useStore((s) => s.experiment);
-  const refusal = useStore((s) => s.refusal);
+  const find = useStore((s) => s.refusalFind);
+  const profile = useStore((s) => s.refusalProfile);
+  const circuit = useStore((s) => s.refusalCircuit);
+  const ownSets = useStore((s) => s.refusalOwn);
   const recipe = useStore(currentRecipe);
   const candidatesRef = useRef<SVGSVGElement>(null);
   const profileRef = useRef<SVGSVGElement>(null);
@@ -65,9 +68,8 @@ export function RefusalView() {
       </p>
     );
 
-  const { find, profile, circuit } = refusal;
   const found = find.result?.modelId === model.id ? find.result : undefined;
-  const own = refusal.own?.modelId === model.id ? refusal.own.sets : undefined;
+  const own = ownSets?.modelId === model.id ? ownSets.sets : undefined;
   const running = find.status === 'running';
   const stale = recipe && recipe.model !== model.id;
   const canRotate = exp.planes[REFUSAL] !== undefined || found?.plane !== undefined;

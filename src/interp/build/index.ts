@@ -1,7 +1,17 @@
 /** Building vectors, planes and unit selections from prompts (METHODS.md §1-§7). */
 export { type ActAddOptions, buildActAdd } from './actadd';
 export { aggregate, meanDifference } from './aggregators';
-export { buildContrastVector, type ContrastOptions } from './contrast';
+export {
+  buildContrastVector,
+  type ContrastOptions,
+  type ContrastReading,
+  type ContrastRecipe,
+  type ContrastRows,
+  contrastRows,
+  type LayerStat,
+  layerStats,
+  vectorFromRows,
+} from './contrast';
 export { buildFromRecipe } from './from-recipe';
 export {
   buildPlane,
@@ -21,6 +31,15 @@ export {
   type SelectionOptions,
   selectRefusalDirection,
 } from './refusal';
+export {
+  type FindOptions,
+  findRefusalDirection,
+  type RefusalFound,
+  type RefusalProgress,
+  type RefusalRecipe,
+  type RefusalSetCounts,
+  type RefusalSets,
+} from './refusal-find';
 export {
   type CandidateScore,
   CandidateScorer,

@@ -1,4 +1,7 @@
-/** Prompts as recipes hold them (text or token ids) → token ids for a model. */
+/**
+ * The one prompt encoder: prompts as the page, the CLI and recipes hold them (text, or token ids
+ * for a model without a tokenizer) → token ids for a model, through its chat template when asked.
+ */
 
 import type { Model } from '../../engine';
 import { RudderError } from '../../engine';
@@ -25,6 +28,9 @@ export function encodeInput(model: Model, input: PromptInput, opts: EncodeOption
         addSpecialTokens: false,
       })
     : tok.encode(input);
+  // An empty text starts from BOS (Llama) or the end-of-text token (GPT-2's convention).
+  const start = tok.bosTokenId ?? tok.eosTokenIds[0];
+  if (ids.length === 0 && start !== undefined) ids.push(start);
   if (ids.length === 0) throw new RudderError('empty-input', `The prompt "${input}" encodes to no tokens.`);
   return ids;
 }

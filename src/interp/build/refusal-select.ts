@@ -7,6 +7,7 @@
 import * as tf from '@tensorflow/tfjs-core';
 import { type Hooks, leftPadBatch, type Model } from '../../engine';
 import { compile } from '../compile';
+import { mean } from '../linalg';
 import { metricOnLogits } from '../metrics';
 import type { SteeringVector } from '../vector';
 
@@ -73,12 +74,6 @@ export function chooseCandidate<S extends CandidateScore>(scores: readonly S[]):
   if (kept[0]) return { chosen: kept[0], bestDropped: undefined };
   const dropped = [...finite].sort((a, b) => a.dropped.length - b.dropped.length || byBypass(a, b));
   return { chosen: undefined, bestDropped: dropped[0] };
-}
-
-export function mean(xs: ArrayLike<number>): number {
-  let s = 0;
-  for (let i = 0; i < xs.length; i++) s += xs[i]!;
-  return s / Math.max(1, xs.length);
 }
 
 /**

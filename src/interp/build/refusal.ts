@@ -3,8 +3,9 @@
  * difference in means of resid_pre[l] between harmful and harmless instructions at every
  * post-instruction template position and layer; selection keeps candidates whose ablation does
  * not move harmless next-token distributions (KL ≤ 0.1), whose addition induces refusal
- * (induce ≥ 0), outside the last 20% of layers, and picks the lowest bypass score. The app's
- * refusal view (src/worker/refusal.ts) and the organisms' steering eval both select through here.
+ * (induce ≥ 0), outside the last 20% of layers, and picks the lowest bypass score. The whole
+ * pipeline (refusal-find.ts) and the organisms' steering eval both select through here. A recipe
+ * `{ from: 'refusal' }` rebuilds one candidate (buildFromRecipe).
  */
 import { CancelledError, hookName, type Model, RudderError, yieldToEventLoop } from '../../engine';
 import { collectActivations } from '../activations';
@@ -33,6 +34,7 @@ export interface CandidateOptions {
   /** Text prompts are wrapped in the chat template (default true). */
   readonly chat?: boolean;
   readonly batchSize?: number;
+  readonly signal?: AbortSignal;
 }
 
 export interface RefusalCandidates {
@@ -63,7 +65,7 @@ export async function refusalCandidates(model: Model, opts: CandidateOptions): P
       prompts,
       hooks,
       { kind: 'all' },
-      { batchSize: opts.batchSize },
+      { batchSize: opts.batchSize, ...(opts.signal ? { signal: opts.signal } : {}) },
     );
     return hooks.map((h) =>
       positions.map((pos) =>
@@ -135,8 +137,8 @@ export interface SelectionOptions {
   /** Prompts per forward pass (default 16). */
   readonly batchSize?: number;
   readonly onProgress?: (done: number, total: number) => void;
-  /** Checked before each candidate (after yielding to the event loop); true stops with CancelledError. */
-  readonly stale?: () => boolean;
+  /** Checked before each candidate (after yielding to the event loop); once aborted, CancelledError. */
+  readonly signal?: AbortSignal;
 }
 
 export interface RefusalSelection extends Choice {
@@ -178,7 +180,7 @@ export async function selectRefusalDirection(
     for (const position of c.positions) {
       for (const layer of c.layers) {
         await yieldToEventLoop();
-        if (opts.stale?.()) throw new CancelledError();
+        if (opts.signal?.aborted) throw new CancelledError();
         const { bypass, induce, kl } = await scorer.score(candidateVector(c, position, layer));
         const dropped = dropReasons({ layer, induce, kl }, filters);
         scores.push({ position, layer, bypass, induce, kl, dropped });

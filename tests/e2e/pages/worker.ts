@@ -1,5 +1,5 @@
 /** Exposes the model worker's client to the test, to exercise the worker API without the UI. */
-import { createWorkerClient, WorkerCallError } from '../../../src/worker';
+import { createWorkerClient, type Experiment, type TokenEvent, WorkerCallError } from '../../../src/worker';
 
 const client = createWorkerClient();
 
@@ -15,10 +15,23 @@ async function settle<T>(
   }
 }
 
+/** The baseline continuation of a prompt with these generation settings (an experiment of just that). */
+async function baselineOf(
+  text: string,
+  generation: Partial<Experiment['generation']>,
+  onToken?: (t: TokenEvent) => void,
+) {
+  const out = await client.generate(
+    { experiment: { version: 1, prompt: { text }, generation }, sides: 'both' },
+    onToken,
+  );
+  return out.baseline!;
+}
+
 declare global {
   interface Window {
-    rudderWorker: { client: typeof client; settle: typeof settle };
+    rudderWorker: { client: typeof client; settle: typeof settle; baselineOf: typeof baselineOf };
   }
 }
-window.rudderWorker = { client, settle };
+window.rudderWorker = { client, settle, baselineOf };
 document.getElementById('status')!.textContent = 'ready';

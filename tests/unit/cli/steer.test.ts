@@ -3,6 +3,7 @@ import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest';
 import { steerCommand } from '../../../src/cli/steer';
 import { dirSource, loadModel } from '../../../src/engine/node';
+import { defaultExperiment } from '../../../src/experiment';
 import {
   buildContrastVector,
   vectorFromGguf,
@@ -13,6 +14,8 @@ import { useBackend } from '../../support/backend';
 import { type TempFolder, tempFolder } from '../../support/model-folder';
 
 const MODEL = 'tests/fixtures/reference/gpt2-tiny';
+/** Where the vectors of these tests are read (the files written from them say so). */
+const READ_AT = ['--hook', 'resid_post', '--position', 'last'];
 const PAIRS = [
   { positive: [1, 5, 9, 4], negative: [1, 5, 9, 7] },
   { positive: [1, 8, 3], negative: [1, 8, 6] },
@@ -50,7 +53,7 @@ describe('rudder steer', () => {
       method: 'mean',
     });
     model.dispose();
-    const base = ['--model', MODEL, '--pairs', join(tmp.dir, 'pairs.json'), '--layer', '1,2'];
+    const base = ['--model', MODEL, '--pairs', join(tmp.dir, 'pairs.json'), '--layer', '1,2', ...READ_AT];
     for (const ext of ['json', 'safetensors', 'gguf'])
       await steer([...base, '--out', join(tmp.dir, `v.${ext}`)]);
     const bytes = (ext: string) => readFile(join(tmp.dir, `v.${ext}`));
@@ -61,6 +64,24 @@ describe('rudder steer', () => {
       expect(v.layers).toEqual(want.layers);
       expect(v.recipe).toMatchObject({ from: 'contrast', method: 'mean', layers: [1, 2] });
     }
+  });
+
+  it('reads the vector where the page does when no --hook, --position or --method is given', async () => {
+    const { steering } = defaultExperiment();
+    const model = await loadModel(dirSource(MODEL));
+    const want = await buildContrastVector(model, {
+      pairs: PAIRS,
+      hook: steering.hook,
+      layers: [1],
+      position: steering.position,
+      method: steering.method,
+    });
+    model.dispose();
+    const file = join(tmp.dir, 'v-defaults.json');
+    await steer(['--model', MODEL, '--pairs', join(tmp.dir, 'pairs.json'), '--layer', '1', '--out', file]);
+    const got = vectorFromJson(await readFile(file, 'utf8'));
+    expect(got.hook).toBe(steering.hook);
+    expect(got.layers).toEqual(want.layers);
   });
 
   it('generates with the vector added, and differently from the unsteered model', async () => {
@@ -83,6 +104,7 @@ describe('rudder steer', () => {
       join(tmp.dir, 'pairs.json'),
       '--layer',
       '1,2',
+      ...READ_AT,
       ...gen,
     ]);
     for (const ext of ['json', 'safetensors', 'gguf'])
@@ -90,7 +112,16 @@ describe('rudder steer', () => {
     // Only the asked-for layer of the file is applied.
     const one = await steer(['--model', MODEL, '--vector', join(tmp.dir, 'v.json'), '--layer', '1', ...gen]);
     expect(one).toBe(
-      await steer(['--model', MODEL, '--pairs', join(tmp.dir, 'pairs.json'), '--layer', '1', ...gen]),
+      await steer([
+        '--model',
+        MODEL,
+        '--pairs',
+        join(tmp.dir, 'pairs.json'),
+        '--layer',
+        '1',
+        ...READ_AT,
+        ...gen,
+      ]),
     );
     await expect(
       steer(['--model', MODEL, '--vector', join(tmp.dir, 'v.json'), '--layer', '0']),

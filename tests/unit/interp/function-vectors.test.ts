@@ -1,6 +1,7 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { dirSource, loadModel, type Model } from '../../../src/engine/node';
-import { evaluateFunctionVector } from '../../../src/interp/function-vector-eval';
+import { evaluateFunctionVector } from '../../../src/interp/eval/function-vector-eval';
+import { type OrganismData, readOrganismData } from '../../../src/interp/eval/organism-data';
 import {
   buildFunctionVector,
   functionVectorHooks,
@@ -8,7 +9,6 @@ import {
   iclPrompt,
   shuffledShots,
 } from '../../../src/interp/function-vectors';
-import { type OrganismData, readOrganismData } from '../../../src/interp/organism-data';
 import { useBackend } from '../../support/backend';
 import { expectNoLeaks } from '../../support/leaks';
 import { bitEqual, logits } from '../../support/steering';

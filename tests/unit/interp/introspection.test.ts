@@ -1,8 +1,8 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { dirSource, loadModel, type Model } from '../../../src/engine/node';
 import { buildContrastVector } from '../../../src/interp/build';
+import { readOrganismData } from '../../../src/interp/eval/organism-data';
 import { introspectionProbe } from '../../../src/interp/introspection';
-import { readOrganismData } from '../../../src/interp/organism-data';
 import type { SteeringVector } from '../../../src/interp/vector';
 import { useBackend } from '../../support/backend';
 import { expectNoLeaks } from '../../support/leaks';

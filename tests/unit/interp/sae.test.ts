@@ -2,7 +2,7 @@ import * as tf from '@tensorflow/tfjs-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { CancelledError, dirSource, loadModel, type Model } from '../../../src/engine/node';
 import { compile } from '../../../src/interp/compile';
-import { readOrganismData } from '../../../src/interp/organism-data';
+import { readOrganismData } from '../../../src/interp/eval/organism-data';
 import {
   evaluateSae,
   featureTopTexts,

@@ -4,7 +4,7 @@
  */
 import { describe, expect, it } from 'vitest';
 import { bestMiddleLayer, evaluateDir, organismDirs, TARGETS } from '../../../src/cli/eval-organisms';
-import type { OrganismFigures } from '../../../src/interp/organism-eval';
+import type { OrganismFigures } from '../../../src/interp/eval/organism-eval';
 import { useBackend } from '../../support/backend';
 
 const dirs = organismDirs();

@@ -8,7 +8,7 @@
 import { describe, expect, it } from 'vitest';
 import { organismDirs } from '../../../src/cli/eval-organisms';
 import { evaluateSteeringDir, STEERING_TARGETS } from '../../../src/cli/eval-steering';
-import type { SteeringFigures } from '../../../src/interp/steering-eval';
+import type { SteeringFigures } from '../../../src/interp/eval/steering-eval';
 import { useBackend } from '../../support/backend';
 
 for (const dir of organismDirs()) {

@@ -46,7 +46,7 @@ describe.each(['organism-llama', 'organism-gpt2'])('the heads session (worker si
   it("scores entropy as the entropy of the head's attention from the last position", async () => {
     const { nLayers: L, nHeads: H } = model.spec;
     const before = tf.memory().numTensors;
-    const s = await session.scores(story, { prompt: STORY, measure: 'entropy' }, plain);
+    const s = await session.scores(story, { measure: 'entropy' }, plain);
     expect(tf.memory().numTensors).toBe(before);
     expect(s.values).toHaveLength(L * H);
     const last = (await session.pattern(story, 2, 1)).weights.at(-1)!;
@@ -57,7 +57,7 @@ describe.each(['organism-llama', 'organism-gpt2'])('the heads session (worker si
 
   it("attributes by default the difference between the model's two most likely next tokens", async () => {
     const before = tf.memory().numTensors;
-    const s = await session.scores(story, { prompt: STORY, measure: 'dla' }, plain);
+    const s = await session.scores(story, { measure: 'dla' }, plain);
     expect(tf.memory().numTensors).toBe(before);
     const r = model.run(story, { logits: 'last' });
     const logits = r.logits!.dataSync();
@@ -71,7 +71,7 @@ describe.each(['organism-llama', 'organism-gpt2'])('the heads session (worker si
     // A chosen pair swapped flips every head's sign.
     const swapped = await session.scores(
       story,
-      { prompt: STORY, measure: 'dla', tokens: { target: order[1]!, baseline: order[0]! } },
+      { measure: 'dla', tokens: { target: order[1]!, baseline: order[0]! } },
       plain,
     );
     swapped.values.forEach((v, i) => expect(v).toBeCloseTo(-s.values[i]!, 4));
@@ -82,7 +82,7 @@ describe.each(['organism-llama', 'organism-gpt2'])('the heads session (worker si
     const harmful = data.harmful[0]!.instruction;
     const tokens = chat(harmful);
     const before = tf.memory().numTensors;
-    const s = await session.scores(tokens, { prompt: harmful, chat: true, measure: 'patch' }, chat);
+    const s = await session.scores(tokens, { chat: true, measure: 'patch' }, chat);
     expect(tf.memory().numTensors).toBe(before);
     expect(s.patch!.from).toBe('harmless');
     expect(data.harmless.map((r) => r.instruction)).toContain(s.patch!.counterpart);
@@ -101,15 +101,15 @@ describe.each(['organism-llama', 'organism-gpt2'])('the heads session (worker si
   it('uses a given counterpart as it is', async () => {
     const s = await session.scores(
       story,
-      { prompt: STORY, measure: 'patch', counterpart: 'The dog ran to the park' },
+      { measure: 'patch', counterpart: 'The dog ran to the park' },
       plain,
     );
     expect(s.patch).toMatchObject({ from: 'given', counterpart: 'The dog ran to the park' });
   });
 
   it('cancels an older scoring when a newer one starts', async () => {
-    const first = session.scores(story, { prompt: STORY, measure: 'dla' }, plain);
-    const second = session.scores(story, { prompt: STORY, measure: 'entropy' }, plain);
+    const first = session.scores(story, { measure: 'dla' }, plain);
+    const second = session.scores(story, { measure: 'entropy' }, plain);
     await expect(first).rejects.toBeInstanceOf(CancelledError);
     expect((await second).measure).toBe('entropy');
     await session.idle();
@@ -118,7 +118,7 @@ describe.each(['organism-llama', 'organism-gpt2'])('the heads session (worker si
   it('reads every number back asynchronously, for each measure and for the head means', async () => {
     const fresh = new HeadsSession(model, source);
     for (const measure of ['dla', 'entropy', 'patch'] as const) {
-      const s = await withoutSyncReads(() => fresh.scores(story, { prompt: STORY, measure }, plain));
+      const s = await withoutSyncReads(() => fresh.scores(story, { measure }, plain));
       expect(s.values).toHaveLength(model.spec.nLayers * model.spec.nHeads);
       if (measure === 'dla') expect(s.next[0]!.prob).toBeGreaterThan(0);
     }

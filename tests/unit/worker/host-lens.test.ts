@@ -1,7 +1,7 @@
 import { readdirSync, readFileSync, statSync } from 'node:fs';
 import { join, resolve } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { ModelHost } from '../../../src/worker/host';
+import { createHost, type ModelHost } from '../../../src/worker/host';
 import { useBackend } from '../../support/backend';
 
 const DIR = resolve(import.meta.dirname, '../../../models/organism-llama');
@@ -13,20 +13,25 @@ function folderFiles(): File[] {
     .map((f) => new File([readFileSync(join(DIR, f))], f));
 }
 
+/** An experiment that runs only this prompt (the logit lens, nothing steering). */
+function prompt(text: string) {
+  return { version: 1, prompt: { text } } as const;
+}
+
 describe('the worker host’s lens job', () => {
   let host: ModelHost;
   beforeAll(async () => {
     // The host reads `self` (a worker global) when it describes the backend.
     (globalThis as { self?: unknown }).self ??= globalThis;
     await useBackend('wasm');
-    host = new ModelHost();
+    host = createHost();
     await host.load({ model: { kind: 'files', files: folderFiles() }, backend: 'wasm' });
   });
   afterAll(() => host?.dispose());
 
   it('cancels a lens request when a newer one arrives, and answers the newer', async () => {
-    const first = host.lens({ prompt: 'Once upon a time', kind: 'logit' });
-    const second = host.lens({ prompt: 'Once upon a time there', kind: 'logit', k: 3 });
+    const first = host.lens({ experiment: prompt('Once upon a time') });
+    const second = host.lens({ experiment: prompt('Once upon a time there'), k: 3 });
     await expect(first).rejects.toMatchObject({ code: 'cancelled' });
     const out = await second;
     expect(out.k).toBe(3);
@@ -34,20 +39,24 @@ describe('the worker host’s lens job', () => {
   });
 
   it('runs beside a generation without stopping it', async () => {
-    const gen = host.generate({ prompt: 'Once upon a time', maxTokens: 8, temperature: 0 });
-    const lens = host.lens({ prompt: 'Once upon a time', kind: 'logit' });
+    const gen = host.generate({
+      experiment: { ...prompt('Once upon a time'), generation: { maxTokens: 8, temperature: 0 } },
+      sides: 'both',
+    });
+    const lens = host.lens({ experiment: prompt('Once upon a time') });
     const [g, l] = await Promise.all([gen, lens]);
-    expect(g.stopReason).not.toBe('cancelled');
+    expect(g.baseline!.stopReason).not.toBe('cancelled');
     expect(l.baseline.topIds.length).toBe(l.rows.length * l.tokens.length * l.k);
   });
 
   it('applies head gates (zero and mean ablation) to the steered grid from their layer on', async () => {
-    const prompt = 'Once upon a time there was';
+    const text = 'Once upon a time there was';
     for (const mode of ['zero', 'mean'] as const) {
       const out = await host.lens({
-        prompt,
-        kind: 'logit',
-        steered: [{ kind: 'gate', heads: [1, 2, 3].map((head) => ({ layer: 2, head, mode })) }],
+        experiment: {
+          ...prompt(text),
+          interventions: [{ kind: 'gate', heads: [1, 2, 3].map((head) => ({ layer: 2, head, mode })) }],
+        },
       });
       const perRow = out.tokens.length * out.k;
       const row = (g: Float32Array, r: number) => [...g.subarray(r * perRow, (r + 1) * perRow)];
@@ -59,7 +68,7 @@ describe('the worker host’s lens job', () => {
 
   it('rejects interventions that do not parse, with the schema’s code', async () => {
     await expect(
-      host.lens({ prompt: 'x', kind: 'logit', steered: [{ kind: 'nope' } as never] }),
+      host.lens({ experiment: { ...prompt('x'), interventions: [{ kind: 'nope' } as never] } }),
     ).rejects.toMatchObject({ code: 'spec-validation' });
   });
 });

@@ -9,9 +9,18 @@ import { resolve } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { loadModel, type Model } from '../../../src/engine';
 import { dirSource } from '../../../src/engine/node';
-import type { RefusalFound } from '../../../src/worker/api';
-import { findRefusalDirection, ownSets, refusalProfile } from '../../../src/worker/refusal';
-import { refusalBuilt, refusalVector, refusalVectorCached } from '../../../src/worker/refusal-vector';
+import {
+  buildFromRecipe,
+  encodeInput,
+  findRefusalDirection,
+  type RefusalFound,
+  type RefusalRecipe,
+  refusalProfile,
+  refusalReferences,
+  type SteeringVector,
+} from '../../../src/interp';
+import { createHost, type ModelHost } from '../../../src/worker/host';
+import { VectorStore } from '../../../src/worker/vectors';
 import { useBackend } from '../../support/backend';
 import { expectNoLeaks } from '../../support/leaks';
 import { withoutSyncReads } from '../../support/sync-reads';
@@ -20,16 +29,20 @@ const DIR = resolve(import.meta.dirname, '../../../models/organism-llama');
 
 describe.skipIf(!existsSync(resolve(DIR, 'config.json')))('the refusal workflow in the worker', () => {
   let model: Model;
+  let host: ModelHost;
   let found: RefusalFound;
+  let direction: SteeringVector;
   let sets: { harmful: readonly string[]; harmless: readonly string[] };
   const stages: string[] = [];
 
   beforeAll(async () => {
     await useBackend('wasm');
     model = await loadModel(dirSource(DIR));
-    sets = await ownSets(dirSource(DIR));
+    host = createHost();
+    host.adopt(model, dirSource(DIR), { name: 'wasm', reason: 'test' });
+    sets = await host.refusalSets();
     // Read back asynchronously only, as the worker must (a synchronous read breaks WebGPU there).
-    found = await withoutSyncReads(() =>
+    ({ found, direction } = (await withoutSyncReads(() =>
       expectNoLeaks(() =>
         findRefusalDirection(model, sets, {
           maxBuild: 6,
@@ -37,9 +50,16 @@ describe.skipIf(!existsSync(resolve(DIR, 'config.json')))('the refusal workflow 
           onProgress: (p) => stages.push(`${p.stage} ${p.done}/${p.total}`),
         }),
       ),
-    );
+    )) as { found: RefusalFound; direction: SteeringVector });
   }, 300_000);
-  afterAll(() => model?.dispose());
+  afterAll(() => host?.dispose());
+
+  /** The refusal view's profile: references from the recipe's sets, then the prompt (chat). */
+  async function profile(r: RefusalRecipe, v: SteeringVector, prompt: string) {
+    const dir = v.layers[r.layer]!;
+    const refs = await refusalReferences(model, r, dir, r.position);
+    return refusalProfile(model, encodeInput(model, prompt, { chat: true }), dir, r.position, refs);
+  }
 
   it("reads the model's own sets from its folder", () => {
     expect(sets.harmful.length).toBeGreaterThan(3);
@@ -84,8 +104,8 @@ describe.skipIf(!existsSync(resolve(DIR, 'config.json')))('the refusal workflow 
 
   it('rebuilds from its recipe exactly the direction it scored', async () => {
     const r = found.vector!;
-    const seeded = (await refusalVectorCached(model, r)).layers[r.layer]!;
-    const rebuilt = (await refusalVector(model, r)).layers[r.layer]!;
+    const seeded = direction.layers[r.layer]!;
+    const rebuilt = (await buildFromRecipe(model, r)).layers[r.layer]!;
     expect(rebuilt.length).toBe(model.spec.dModel);
     let maxDiff = 0;
     for (let i = 0; i < rebuilt.length; i++) maxDiff = Math.max(maxDiff, Math.abs(rebuilt[i]! - seeded[i]!));
@@ -94,22 +114,17 @@ describe.skipIf(!existsSync(resolve(DIR, 'config.json')))('the refusal workflow 
 
   it("rebuilds another layer's direction and profiles with it, reading back asynchronously only", async () => {
     const r = { ...found.vector!, layer: (found.vector!.layer + 1) % model.spec.nLayers };
-    const built = await withoutSyncReads(() => refusalBuilt(model, r));
+    const built = await withoutSyncReads(() => new VectorStore(model).build(r));
     expect(built.info.cached).toBe(false);
     expect(built.info.residualNorms[0]).toBeGreaterThan(0);
-    const p = await withoutSyncReads(() =>
-      refusalProfile(model, { prompt: r.harmful[0] as string, chat: true, vector: r }, built.vector),
-    );
+    const p = await withoutSyncReads(() => profile(r, built.vector, r.harmful[0] as string));
     expect(p.prompt.every(Number.isFinite)).toBe(true);
     expect(p.harmful).toHaveLength(model.spec.nLayers + 1);
   });
 
   it("profiles a prompt per residual point; a harmful reference's own prompt sits with the harmful mean", async () => {
     const r = found.vector!;
-    const vector = await refusalVectorCached(model, r);
-    const p = await expectNoLeaks(() =>
-      refusalProfile(model, { prompt: r.harmful[0] as string, chat: true, vector: r }, vector),
-    );
+    const p = await expectNoLeaks(() => profile(r, direction, r.harmful[0] as string));
     expect(p.labels.length).toBe(model.spec.nLayers + 1);
     expect(p.prompt.length).toBe(p.labels.length);
     expect(p.position).toBe(r.position);
@@ -123,7 +138,7 @@ describe.skipIf(!existsSync(resolve(DIR, 'config.json')))('the refusal workflow 
 
   it('stops with a cancelled error once a newer run makes it stale', async () => {
     await expect(
-      findRefusalDirection(model, sets, { maxBuild: 3, maxVal: 2, stale: () => true }),
+      findRefusalDirection(model, sets, { maxBuild: 3, maxVal: 2, signal: AbortSignal.abort() }),
     ).rejects.toMatchObject({
       code: 'cancelled',
     });

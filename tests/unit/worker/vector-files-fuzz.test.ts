@@ -76,7 +76,7 @@ describe('vector files under fuzzing', () => {
   beforeAll(async () => {
     await useBackend('wasm');
     model = await loadModel(dirSource(join(ROOT, 'models/organism-llama')));
-    store = new VectorStore();
+    store = new VectorStore(model);
   });
   afterAll(() => model?.dispose());
 
@@ -89,7 +89,7 @@ describe('vector files under fuzzing', () => {
       await tally.run(
         () => `${name}: ${[...bytes.subarray(0, 200)].join(',')}`,
         async () => {
-          const { info } = await store.build(model, importVectorFile(model, bytes, name));
+          const { info } = await store.build(importVectorFile(model, bytes, name));
           if (info.warnings?.length) warned++;
         },
       );

@@ -42,7 +42,7 @@ describe('the builder’s vectors in the worker', () => {
   beforeAll(async () => {
     await useBackend('wasm');
     model = await loadModel(dirSource(DIR));
-    store = new VectorStore();
+    store = new VectorStore(model);
   });
   afterAll(() => model?.dispose());
 
@@ -51,16 +51,14 @@ describe('the builder’s vectors in the worker', () => {
     const ivs: Intervention[] = steeredInterventions(exp, model.spec.nLayers);
     const vectors: Record<string, SteeringVector> = {};
     for (const [name, src] of Object.entries(experimentRecipes(exp, spec())))
-      vectors[name] = vector ?? (await store.build(model, src)).vector;
+      vectors[name] = vector ?? (await store.build(src)).vector;
     const extras = steeringExtras(exp, spec());
     const planes = Object.fromEntries(
-      await Promise.all(
-        Object.entries(extras.planes).map(async ([n, r]) => [n, await store.plane(model, r)]),
-      ),
+      await Promise.all(Object.entries(extras.planes).map(async ([n, r]) => [n, await store.plane(r)])),
     );
     const units = Object.fromEntries(
       await Promise.all(
-        Object.entries(extras.units).map(async ([n, r]) => [n, await store.unitSelection(model, r)]),
+        Object.entries(extras.units).map(async ([n, r]) => [n, await store.unitSelection(r)]),
       ),
     );
     const c = compile(ivs, { model, vectors, planes, units });
@@ -95,7 +93,7 @@ describe('the builder’s vectors in the worker', () => {
 
   it('exports the vector in every format and imports each back to the same steered text', async () => {
     const exp = experiment({ coefficient: 6 });
-    const { vector } = await store.build(model, steeringRecipe(exp.steering, spec())!);
+    const { vector } = await store.build(steeringRecipe(exp.steering, spec())!);
     const original = await steered(exp, vector);
     for (const format of ['json', 'safetensors', 'gguf'] as const) {
       const file = exportVectorFile(model, vector, format);
@@ -110,7 +108,7 @@ describe('the builder’s vectors in the worker', () => {
   });
 
   it('refuses a wrong-width vector and a malformed file with messages that name the file', async () => {
-    const { vector } = await store.build(model, steeringRecipe(experiment({}).steering, spec())!);
+    const { vector } = await store.build(steeringRecipe(experiment({}).steering, spec())!);
     const narrow: SteeringVector = { ...vector, width: 16, layers: { 2: new Float32Array(16).fill(1) } };
     const bytes = new TextEncoder().encode(vectorToJson(narrow));
     expect(() => importVectorFile(model, bytes, 'narrow.json')).toThrow(
@@ -129,7 +127,7 @@ describe('the builder’s vectors in the worker', () => {
   });
 
   it('refuses an all-zero, a NaN and a sub-float16 vector, and warns of one far larger than the residual', async () => {
-    const { vector } = await store.build(model, steeringRecipe(experiment({}).steering, spec())!);
+    const { vector } = await store.build(steeringRecipe(experiment({}).steering, spec())!);
     const file = (layer: Float32Array) =>
       new TextEncoder().encode(vectorToJson({ ...vector, layers: { 2: layer } }));
     const d = vector.width;
@@ -147,7 +145,7 @@ describe('the builder’s vectors in the worker', () => {
     // A direction of the right shape scaled far past the residual stream: 10^5 times it does not
     // fit float16 at this width, so that is refused; as large as float16 holds, it is imported
     // with a warning the page can show.
-    const plain = (await store.build(model, importVectorFile(model, file(vector.layers[2]!), 'v.json'))).info;
+    const plain = (await store.build(importVectorFile(model, file(vector.layers[2]!), 'v.json'))).info;
     expect(plain.warnings).toBeUndefined();
     const scaled = (scale: number) => vector.layers[2]!.map((x) => x * scale);
     const ratio = plain.norms[0]! / plain.residualNorms[0]!;
@@ -155,17 +153,14 @@ describe('the builder’s vectors in the worker', () => {
       /beyond float16's range/,
     );
     const peak = vector.layers[2]!.reduce((m, x) => Math.max(m, Math.abs(x)), 0);
-    const { info } = await store.build(
-      model,
-      importVectorFile(model, file(scaled(60_000 / peak)), 'huge.json'),
-    );
+    const { info } = await store.build(importVectorFile(model, file(scaled(60_000 / peak)), 'huge.json'));
     expect((60_000 / peak) * ratio).toBeGreaterThan(1000);
     expect(info.warnings).toHaveLength(1);
     expect(info.warnings![0]).toMatch(/^At layer 2 the vector's norm is [\d,]+ times the residual stream's/);
   });
 
   it('lenses the vector: its top promoted token is the one its direction raises most', async () => {
-    const { vector } = await store.build(model, steeringRecipe(experiment({}).steering, spec())!);
+    const { vector } = await store.build(steeringRecipe(experiment({}).steering, spec())!);
     const lens = await lensOf(model, vector, 5);
     expect(lens.layer).toBe(2);
     expect(lens.promoted).toHaveLength(5);

@@ -45,11 +45,11 @@ describe('the vector store’s cancellation slot', () => {
   afterAll(() => model?.dispose());
 
   it('lets a build that is reading finish while an already built vector is resolved', async () => {
-    const store = new VectorStore();
-    await store.build(model, joy);
-    const reading = store.build(model, rain);
+    const store = new VectorStore(model);
+    await store.build(joy);
+    const reading = store.build(rain);
     // A lens or a steered run resolving the cached vector while the other one is still reading.
-    const again = await store.build(model, joy);
+    const again = await store.build(joy);
     expect(again.info.cached).toBe(true);
     const built = await reading;
     expect(built.info.cached).toBe(false);
@@ -57,11 +57,11 @@ describe('the vector store’s cancellation slot', () => {
   });
 
   it('shares one read between two builds of the same pairs, progress included', async () => {
-    const store = new VectorStore();
+    const store = new VectorStore(model);
     const first: BuildProgress[] = [];
     const second: BuildProgress[] = [];
-    const a = store.build(model, rain, (p) => first.push(p));
-    const b = store.build(model, { ...rain, method: rain.method }, (p) => second.push(p));
+    const a = store.build(rain, (p) => first.push(p));
+    const b = store.build({ ...rain, method: rain.method }, (p) => second.push(p));
     const [va, vb] = await Promise.all([a, b]);
     expect([...vb.vector.layers[2]!]).toEqual([...va.vector.layers[2]!]);
     expect(second.at(-1)).toEqual({ done: 4, total: 4 });
@@ -69,12 +69,12 @@ describe('the vector store’s cancellation slot', () => {
   });
 
   it('still cancels a stale read when a build of other pairs must read activations', async () => {
-    const store = new VectorStore();
-    const stale = store.build(model, joy);
-    const fresh = store.build(model, gift);
+    const store = new VectorStore(model);
+    const stale = store.build(joy);
+    const fresh = store.build(gift);
     await expect(stale).rejects.toMatchObject({ code: 'cancelled' });
     expect((await fresh).info.cached).toBe(false);
     // The cancelled pairs are read again on demand.
-    expect((await store.build(model, joy)).info.cached).toBe(false);
+    expect((await store.build(joy)).info.cached).toBe(false);
   });
 });

@@ -6,7 +6,7 @@
  * for the scale.
  */
 import { type KeyboardEvent, type MouseEvent, type Ref, useRef, useState } from 'react';
-import type { HeadGateSpec } from '../../../interp';
+import type { HeadGateSpec } from '../../../worker';
 import type { ColorScale } from './color';
 import { shortNumber } from './color';
 import { type GateMode, gateMark, gateOf, gateWords } from './gates';

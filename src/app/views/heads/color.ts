@@ -1,5 +1,5 @@
 /**
- * Colour scales for the head grid (no d3 in this build: two small interpolations). Signed
+ * Colour scales for the head grid (two small interpolations). Signed
  * measures (attribution, patching) use a diverging blue–white–red scale centred on 0 and
  * symmetric, so that white always means "no effect"; entropy, which is never negative, runs
  * from light to dark.

@@ -5,7 +5,7 @@
  * intervention; an experiment with no gated head has none.
  */
 import type { Experiment } from '../../../experiment';
-import type { GateIntervention, HeadGateSpec, Intervention } from '../../../interp';
+import type { GateIntervention, HeadGateSpec, Intervention } from '../../../worker';
 
 export type GateMode = HeadGateSpec['mode'];
 

@@ -6,8 +6,7 @@
  * logits. A head is a button: clicking it gates it (zero) in the experiment, again restores it.
  */
 import type { Ref } from 'react';
-import type { HeadGateSpec } from '../../../interp';
-import type { RefusalCircuitResult } from '../../../worker';
+import type { HeadGateSpec, RefusalCircuitResult } from '../../../worker';
 import { fmt } from './scale';
 
 const COL = 64;

@@ -6,7 +6,7 @@
  */
 import { useState } from 'react';
 import type { Experiment } from '../../../experiment';
-import { appliedOp, applyOp, type RefusalOp } from './actions';
+import { appliedOp, applyOp, type RefusalOp } from '../../actions/refusal';
 
 export function OpControls(props: {
   readonly exp: Experiment;

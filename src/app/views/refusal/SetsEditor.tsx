@@ -6,7 +6,7 @@
 import { useEffect, useState } from 'react';
 import type { Experiment } from '../../../experiment';
 import type { RefusalSets } from '../../../worker';
-import { setSets } from './actions';
+import { setSets } from '../../actions/refusal';
 
 const MAX_LINES = 256;
 const MAX_CHARS = 1000;

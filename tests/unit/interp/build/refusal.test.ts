@@ -171,6 +171,7 @@ describe('refusal direction', () => {
       chat: false,
     });
     let done = 0;
+    const stale = new AbortController();
     await expectNoLeaks(async () => {
       await expect(
         selectRefusalDirection(model, c, {
@@ -180,8 +181,9 @@ describe('refusal direction', () => {
           chat: false,
           onProgress: (d) => {
             done = d;
+            if (done >= 2) stale.abort();
           },
-          stale: () => done >= 2,
+          signal: stale.signal,
         }),
       ).rejects.toBeInstanceOf(CancelledError);
     });

@@ -5,14 +5,15 @@
  * over coefficients, with the share of neutral openings whose continuation turns positive or
  * negative as judged by a classifier trained on the corpus's labelled texts.
  */
-import type { Model } from '../engine';
-import { chatPrompt, REFUSAL_PREFIXES, refusalRate, replies } from './behaviour';
-import { buildContrastVector } from './build/contrast';
-import { candidateVector, refusalCandidates, selectRefusalDirection } from './build/refusal';
-import { type CandidateScore, thirds } from './build/refusal-select';
-import { compile } from './compile';
-import type { Intervention } from './interventions';
-import { lastTokenKl } from './metrics';
+import type { Model } from '../../engine';
+import { chatPrompt, refusalRate, replies } from '../behaviour';
+import { buildContrastVector } from '../build/contrast';
+import { candidateVector, refusalCandidates, selectRefusalDirection } from '../build/refusal';
+import { type CandidateScore, thirds } from '../build/refusal-select';
+import { compile } from '../compile';
+import type { Intervention } from '../interventions';
+import { lastTokenKl } from '../metrics';
+import { refusalTokenIds } from '../refusal';
 import type { OrganismData } from './organism-data';
 import { trainSentimentClassifier } from './sentiment-classifier';
 
@@ -55,12 +56,6 @@ export const COEFFICIENTS = [-16, -8, -4, 0, 4, 8, 16];
  */
 export const CONTINUATION_TOKENS = 64;
 
-/** The ids that start a refusal (the first token of each refusal prefix in this vocabulary). */
-export function refusalTokens(model: Model): number[] {
-  const tok = model.tokenizer!;
-  return [...new Set(REFUSAL_PREFIXES.map((p) => tok.encode(p, { addSpecialTokens: false })[0]!))];
-}
-
 export async function evaluateRefusal(model: Model, data: OrganismData): Promise<RefusalFigures> {
   const [harmfulBuild, harmfulVal, harmfulTest] = thirds(data.harmful.map((r) => r.instruction));
   const [harmlessBuild, harmlessVal, harmlessTest] = thirds(data.harmless.map((r) => r.instruction));
@@ -68,7 +63,7 @@ export async function evaluateRefusal(model: Model, data: OrganismData): Promise
   const selection = await selectRefusalDirection(model, candidates, {
     harmfulVal,
     harmlessVal,
-    refusalTokens: refusalTokens(model),
+    refusalTokens: refusalTokenIds(model),
   });
   const chosen = selection.chosen ?? selection.bestDropped;
   const base = {

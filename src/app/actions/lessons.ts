@@ -1,16 +1,16 @@
 /**
- * What a lesson's answer is checked against, computed from the loaded model when the person asks
- * for a check: never a figure from one training run. Everything comes from the worker (the lens,
- * the vector and its lens) for the prompt the page shows, with the experiment's own interventions.
+ * The lessons' job: what a lesson's answer is checked against, computed from the loaded model
+ * when the person asks for a check, never a figure from one training run. Everything comes from
+ * the worker (the lens, the vector and its lens) for the prompt the page shows, with the
+ * experiment's own interventions.
  */
-
-import type { Lesson } from '../../experiment';
-import { type Experiment, experimentRecipes, STEERING_VECTOR, steeredInterventions } from '../../experiment';
-import type { Intervention, LensOutcome, LensRequest, LoadedModel } from '../../worker';
-import { syncVector } from '../actions/steer';
+import { type Experiment, type Lesson, steeredInterventions } from '../../experiment';
+import type { Intervention, LensOutcome, LoadedModel } from '../../worker';
+import { type Facts, isRefusalStart } from '../lessons/check';
 import { useStore } from '../store';
 import { modelWorker } from '../worker';
-import { type Facts, isRefusalStart } from './check';
+import { runJob } from './job';
+import { syncVector } from './vector';
 
 /** Either the facts, or a sentence that says what to do before the answer can be checked. */
 export type FactsOutcome = { readonly facts: Facts } | { readonly notReady: string };
@@ -27,11 +27,7 @@ export async function lessonFacts(lesson: Lesson, own: Experiment): Promise<Fact
   const check = lesson.check;
   switch (check.kind) {
     case 'lens-first-layer':
-      return {
-        facts: lastPositionTops(
-          await lens({ prompt: exp.prompt.text, chat: exp.prompt.chat, kind: 'logit', k: 1 }),
-        ),
-      };
+      return { facts: lastPositionTops(await lens(exp, 1)) };
     case 'best-layer': {
       const info = await syncVector();
       if (!info)
@@ -45,23 +41,34 @@ export async function lessonFacts(lesson: Lesson, own: Experiment): Promise<Fact
     case 'gate-head':
       return headFacts(exp, model);
     case 'vector-lens-sentiment': {
-      const source = experimentRecipes(exp, { id: model.id, nLayers: model.spec.nLayers })[STEERING_VECTOR];
-      if (!source) return { notReady: 'The lesson needs its pairs: click Restart lesson.' };
-      const info = await modelWorker().vectorLens(source, check.top);
+      if (exp.steering.pairs.length === 0 && !exp.steering.vector)
+        return { notReady: 'The lesson needs its pairs: click Restart lesson.' };
+      const info = await ask(() => modelWorker().vectorLens({ experiment: exp, k: check.top }));
+      if (!info) return { notReady: 'The vector could not be read: check again.' };
       return { facts: { layer: info.layer, promoted: info.promoted.slice(0, check.top).map((t) => t.text) } };
     }
   }
 }
 
-/** A lens request; the lens view may ask for its own at the same time, which cancels ours: retry. */
-async function lens(request: LensRequest): Promise<LensOutcome> {
-  for (let attempt = 0; ; attempt++) {
-    try {
-      return await modelWorker().lens(request);
-    } catch (e) {
-      if ((e as { code?: string }).code !== 'cancelled' || attempt >= 4) throw e;
-    }
-  }
+/**
+ * A lens request of the lesson's own: the logit lens of the experiment as it is (the lens view may
+ * show the tuned one), `k` tokens per cell. The lens view's own request may cancel it: runJob asks again.
+ */
+async function lens(exp: Experiment, k: number): Promise<LensOutcome> {
+  const experiment = { ...exp, view: { ...exp.view, lens: { ...exp.view.lens, kind: 'logit' as const } } };
+  const out = await ask(() => modelWorker().lens({ experiment, k }));
+  if (!out) throw new Error(useStore.getState().lessonCheck.error?.message ?? 'the lens did not answer');
+  return out;
+}
+
+/** Runs one of the check's worker calls in the lesson's job state. */
+function ask<R>(call: () => Promise<R>): Promise<R | undefined> {
+  return runJob(['lessonCheck'], {
+    request: 'check',
+    force: true,
+    call,
+    results: () => ({ lessonCheck: true }),
+  });
 }
 
 function lastPositionTops(out: LensOutcome) {
@@ -108,14 +115,7 @@ async function refusalFacts(
           ? 'In the Refusal circuit tab, find the refusal direction and click "Ablate the direction" first; then check again.'
           : 'In the Refusal circuit tab, find the refusal direction and click "Add it" first; then check again.',
     };
-  const out = await lens({
-    prompt: exp.prompt.text,
-    chat: exp.prompt.chat,
-    kind: 'logit',
-    k: REFUSAL_K,
-    vectors: experimentRecipes(exp, { id: model.id, nLayers: model.spec.nLayers }),
-    steered,
-  });
+  const out = await lens(exp, REFUSAL_K);
   return {
     facts: { baseline: refusalProbability(out, 'baseline'), steered: refusalProbability(out, 'steered') },
   };
@@ -124,16 +124,20 @@ async function refusalFacts(
 /** The refusal log-odds with each head zero-gated in turn (one lens pass per head). */
 async function headFacts(exp: Experiment, model: LoadedModel): Promise<FactsOutcome> {
   const { nLayers, nHeads } = model.spec;
-  const request = { prompt: exp.prompt.text, chat: exp.prompt.chat, kind: 'logit', k: REFUSAL_K } as const;
   const heads: { layer: number; head: number; score: number }[] = [];
   let base = 0;
   for (let layer = 0; layer < nLayers; layer++) {
     for (let head = 0; head < nHeads; head++) {
       const gate: Intervention = { kind: 'gate', heads: [{ layer, head, mode: 'zero' }] };
-      const out = await lens({ ...request, steered: [gate] });
+      const out = await lens(onlyThis(exp, gate), REFUSAL_K);
       base = logOdds(refusalProbability(out, 'baseline'));
       heads.push({ layer, head, score: logOdds(refusalProbability(out, 'steered')) });
     }
   }
   return { facts: { base, heads } };
+}
+
+/** The experiment with its steering loop and interventions replaced by one intervention. */
+function onlyThis(exp: Experiment, iv: Intervention): Experiment {
+  return { ...exp, steering: { ...exp.steering, pairs: [], vector: undefined }, interventions: [iv] };
 }

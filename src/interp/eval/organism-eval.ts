@@ -4,9 +4,10 @@
  * loss, and how well a difference-in-means direction separates harmful from harmless prompts and
  * positive from negative stories at each layer.
  */
-import { hookName, type Model } from '../engine';
-import { collectActivations, type Position } from './activations';
-import { auc, chatPrompt, fewShotAccuracy, isRefusal, meanLoss, onTopic, replies } from './behaviour';
+import { hookName, type Model } from '../../engine';
+import { collectActivations, type Position } from '../activations';
+import { auc, chatPrompt, fewShotAccuracy, isRefusal, meanLoss, onTopic, replies } from '../behaviour';
+import { dot, meanRows, sub } from '../linalg';
 import type { OrganismData } from './organism-data';
 
 export interface LayerAuc {
@@ -138,7 +139,7 @@ async function directionAuc(model: Model, fit: Sets, test: Sets, position: Posit
   ];
   return layers.map((layer) => {
     const at = (acts: typeof fitPos) => acts.get(hooks[layer]!)!;
-    const dir = sub(mean(at(fitPos)), mean(at(fitNeg)));
+    const dir = sub(meanRows(at(fitPos)), meanRows(at(fitNeg)));
     return {
       layer,
       auc: auc(
@@ -147,20 +148,4 @@ async function directionAuc(model: Model, fit: Sets, test: Sets, position: Posit
       ),
     };
   });
-}
-
-function mean(xs: readonly Float32Array[]): Float32Array {
-  const m = new Float32Array(xs[0]!.length);
-  for (const x of xs) for (let j = 0; j < m.length; j++) m[j]! += x[j]! / xs.length;
-  return m;
-}
-
-function sub(a: Float32Array, b: Float32Array): Float32Array {
-  return a.map((x, j) => x - b[j]!);
-}
-
-function dot(a: Float32Array, b: Float32Array): number {
-  let s = 0;
-  for (let j = 0; j < a.length; j++) s += a[j]! * b[j]!;
-  return s;
 }

@@ -1,15 +1,15 @@
 import { existsSync } from 'node:fs';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { dirSource, loadModel, type Model } from '../../../src/engine/node';
-import { chatPrompt } from '../../../src/interp/behaviour';
-import { refusalCircuit } from '../../../src/interp/circuit';
-import { ablateGates, splitByItem } from '../../../src/interp/circuit-eval';
-import { readOrganismData } from '../../../src/interp/organism-data';
-import { replyStartTokens } from '../../../src/interp/refusal';
-import { useBackend } from '../../support/backend';
-import { REPO_ROOT } from '../../support/golden';
-import { expectNoLeaks } from '../../support/leaks';
+import { dirSource, loadModel, type Model } from '../../../../src/engine/node';
+import { chatPrompt } from '../../../../src/interp/behaviour';
+import { refusalCircuit } from '../../../../src/interp/circuit';
+import { ablateGates, splitByItem } from '../../../../src/interp/eval/circuit-eval';
+import { readOrganismData } from '../../../../src/interp/eval/organism-data';
+import { replyStartTokens } from '../../../../src/interp/refusal';
+import { useBackend } from '../../../support/backend';
+import { REPO_ROOT } from '../../../support/golden';
+import { expectNoLeaks } from '../../../support/leaks';
 
 describe('splitByItem', () => {
   it('keeps the phrasings of one item together and alternates items between the halves', () => {

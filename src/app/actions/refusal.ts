@@ -4,97 +4,70 @@
  * travels as a `{ from: 'refusal' }` recipe under `vectors.refusal` (its plane, for rotation, under
  * `planes.refusal`), and the intervention in `interventions`, so a link replays it.
  */
-import type { Experiment } from '../../../experiment';
-import type { Intervention } from '../../../interp';
-import type { RefusalFound, RefusalSetsRequest, VectorRecipe } from '../../../worker';
-import { errorOf } from '../../actions/errors';
-import { edit } from '../../actions/experiment';
-import { generate } from '../../actions/generate';
-import { type RudderState, useStore } from '../../store';
-import { modelWorker } from '../../worker';
-import { toggleGate } from '../heads/gates';
+import type { Experiment } from '../../experiment';
+import type { Intervention, RefusalFound, RefusalRecipe } from '../../worker';
+import { type RudderState, useStore } from '../store';
+import { toggleGate } from '../views/heads/gates';
+import { modelWorker } from '../worker';
+import { edit } from './experiment';
+import { generate } from './generate';
+import { runJob } from './job';
 
 const { getState, setState } = useStore;
 
 /** The names the direction and its plane have among the experiment's vectors and planes. */
 export const REFUSAL = 'refusal';
 
-export type RefusalRecipe = Extract<VectorRecipe, { from: 'refusal' }>;
 export type RefusalOp = 'ablate' | 'add' | 'rotate';
-
-type Slice = RudderState['refusal'];
-const patch = <K extends keyof Slice>(key: K, value: Slice[K]) =>
-  setState((s) => ({ refusal: { ...s.refusal, [key]: value } }));
-
-/** The sets a request names: the edited ones, or nothing (the model's own, read by the worker). */
-export function setsRequest(exp: Experiment): RefusalSetsRequest {
-  return {
-    ...(exp.refusal.harmful ? { harmful: exp.refusal.harmful } : {}),
-    ...(exp.refusal.harmless ? { harmless: exp.refusal.harmless } : {}),
-  };
-}
 
 /** The model's own sets, fetched once per model (the editor shows them). */
 export async function loadOwnSets(): Promise<void> {
   const model = getState().current;
-  if (!model || getState().refusal.own?.modelId === model.id) return;
+  if (!model || getState().refusalOwn?.modelId === model.id) return;
   try {
     const sets = await modelWorker().refusalSets();
-    if (getState().current?.id === model.id) patch('own', { modelId: model.id, sets });
+    if (getState().current?.id === model.id) setState({ refusalOwn: { modelId: model.id, sets } });
   } catch {
     // The editor then starts empty; finding reports the problem in words.
   }
 }
 
+/** What the refusal view's jobs read of the experiment: its sets (and the model). */
+function setsKey(state: Pick<RudderState, 'current' | 'experiment'>): string {
+  return JSON.stringify([state.current?.id, state.experiment.refusal]);
+}
+
 /** METHODS.md §5 end to end, with progress; a newer run supersedes an older one. */
-export async function findDirection(): Promise<RefusalFound | undefined> {
-  const runId = getState().refusal.find.runId + 1;
-  const current = () => getState().refusal.find.runId === runId;
-  const keep = getState().refusal.find.result;
-  patch('find', {
-    runId,
-    status: 'running',
-    progress: { stage: 'filter', done: 0, total: 2 },
-    ...(keep ? { result: keep } : {}),
+export function findDirection(): Promise<RefusalFound | undefined> {
+  const { experiment } = getState();
+  return runJob(['refusalFind'], {
+    request: setsKey(getState()),
+    force: true,
+    call: ({ progress }) =>
+      modelWorker().findRefusalDirection({ experiment }, (p) => progress('refusalFind', p)),
+    results: (found) => ({ refusalFind: found }),
   });
-  try {
-    const result = await modelWorker().findRefusalDirection(
-      setsRequest(getState().experiment),
-      (progress) => {
-        if (current()) patch('find', { ...getState().refusal.find, progress });
-      },
-    );
-    if (current()) patch('find', { runId, status: 'done', result });
-    return result;
-  } catch (e) {
-    const error = errorOf(e);
-    if (current() && error.code !== 'cancelled') patch('find', { runId, status: 'error', error });
-    return undefined;
-  }
 }
 
 /** The refusal circuit on the same sets, with progress. */
 export async function findCircuit(): Promise<void> {
-  const runId = getState().refusal.circuit.runId + 1;
-  const current = () => getState().refusal.circuit.runId === runId;
-  const keep = getState().refusal.circuit.result;
-  patch('circuit', { runId, status: 'running', ...(keep ? { result: keep } : {}) });
-  try {
-    const result = await modelWorker().refusalCircuit(setsRequest(getState().experiment), (progress) => {
-      if (current()) patch('circuit', { ...getState().refusal.circuit, progress });
-    });
-    if (current()) patch('circuit', { runId, status: 'done', result });
-  } catch (e) {
-    const error = errorOf(e);
-    if (current() && error.code !== 'cancelled') patch('circuit', { runId, status: 'error', error });
-  }
+  const { experiment } = getState();
+  await runJob(['refusalCircuit'], {
+    request: setsKey(getState()),
+    force: true,
+    call: ({ progress }) =>
+      modelWorker().refusalCircuit({ experiment }, (p) => progress('refusalCircuit', p)),
+    results: (circuit) => ({ refusalCircuit: circuit }),
+  });
 }
 
 /** The direction the view works with: the one in the experiment (a link), else the one just found. */
-export function currentRecipe(state: Pick<RudderState, 'experiment' | 'refusal'>): RefusalRecipe | undefined {
+export function currentRecipe(
+  state: Pick<RudderState, 'experiment' | 'refusalFind'>,
+): RefusalRecipe | undefined {
   const v = state.experiment.vectors[REFUSAL];
   if (v?.from === 'refusal') return v;
-  return state.refusal.find.result?.vector;
+  return state.refusalFind.result?.vector;
 }
 
 /** The profile of the current prompt along the direction. */
@@ -102,17 +75,12 @@ export async function refreshProfile(): Promise<void> {
   const state = getState();
   const recipe = currentRecipe(state);
   if (!state.current || !recipe || recipe.model !== state.current.id) return;
-  const runId = state.refusal.profile.runId + 1;
-  const current = () => getState().refusal.profile.runId === runId;
-  const keep = state.refusal.profile.result;
-  patch('profile', { runId, status: 'running', ...(keep ? { result: keep } : {}) });
-  try {
-    const { text, chat } = state.experiment.prompt;
-    const result = await modelWorker().refusalProfile({ prompt: text, chat, vector: recipe });
-    if (current()) patch('profile', { runId, status: 'done', result });
-  } catch (e) {
-    if (current()) patch('profile', { runId, status: 'error', error: errorOf(e) });
-  }
+  const { experiment } = state;
+  await runJob(['refusalProfile'], {
+    request: JSON.stringify([state.current.id, experiment.prompt, recipe]),
+    call: () => modelWorker().refusalProfile({ experiment, vector: recipe }),
+    results: (profile) => ({ refusalProfile: profile }),
+  });
 }
 
 const isOurs = (iv: Intervention) =>
@@ -142,7 +110,7 @@ export function applyOp(op: RefusalOp | undefined, opts: ApplyOptions = {}): voi
   const state = getState();
   const recipe = currentRecipe(state);
   if (op && !recipe) return;
-  const found = state.refusal.find.result;
+  const found = state.refusalFind.result;
   edit((exp) => {
     const interventions = exp.interventions.filter((iv) => !isOurs(iv));
     const { [REFUSAL]: _v, ...vectors } = exp.vectors;

@@ -4,16 +4,16 @@
  * optionally, at every layer), and the FV's logit-lens readout next to the task's answers, for the
  * lesson "Steerable but not decodable".
  */
-import type { Model } from '../engine';
-import { fewShotAccuracy } from './behaviour';
+import type { Model } from '../../engine';
+import { fewShotAccuracy } from '../behaviour';
 import {
   type FunctionVectorResult,
   functionVectorHooks,
   ICL_FORMAT,
   type IclItem,
   iclPrompt,
-} from './function-vectors';
-import { vectorLens } from './lens';
+} from '../function-vectors';
+import { vectorLens } from '../lens';
 import type { FewShotFormat } from './organism-data';
 
 export interface FunctionVectorFigures {

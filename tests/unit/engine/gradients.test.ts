@@ -1,7 +1,7 @@
 import * as tf from '@tensorflow/tfjs-core';
 import { beforeAll, describe, expect, it } from 'vitest';
 import type { HookName, Model, ModelSpec } from '../../../src/engine';
-import { ensureGradients } from '../../../src/interp/gradients';
+import { ensureGradients } from '../../../src/engine';
 import { type Metric, metricOnLogits } from '../../../src/interp/metrics';
 import { useBackend } from '../../support/backend';
 import { expectNoLeaks } from '../../support/leaks';

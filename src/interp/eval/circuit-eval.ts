@@ -3,11 +3,11 @@
  * how often the model still refuses harmful requests, and how far its next-token distribution
  * moves on harmless ones (issue 5: refusal at least halved, harmless KL under 0.1).
  */
-import type { Model } from '../engine';
-import { generateBatch } from '../engine';
-import { isRefusal } from './behaviour';
-import { type HeadMeans, type HeadRef, headGateHooks, headMeans } from './heads';
-import { lastTokenKl, measure, refusalProbability } from './metrics';
+import type { Model } from '../../engine';
+import { generateBatch } from '../../engine';
+import { isRefusal } from '../behaviour';
+import { type HeadMeans, type HeadRef, headGateHooks, headMeans } from '../heads';
+import { lastTokenKl, measure, refusalProbability } from '../metrics';
 
 export interface GateAblation {
   readonly gates: readonly string[];

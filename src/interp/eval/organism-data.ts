@@ -3,7 +3,7 @@
  * held-out harmful and harmless requests, sentiment contrast pairs, neutral story openings, labelled
  * stories, few-shot task items and validation text. The steering presets, the refusal workflow and the lessons read them too.
  */
-import type { ModelSource } from '../engine';
+import type { ModelSource } from '../../engine';
 
 export interface Request {
   readonly id: string;

@@ -1,0 +1,81 @@
+/**
+ * `rudder replay <link|experiment.json>`: the baseline and steered text the page shows for a shared
+ * experiment. The link (or exported file) is read by the page's own decoder and run by the worker's
+ * own host: the same validation, steering derivation, vector builds and generation job as the page,
+ * so on the same backend the tokens are the page's.
+ */
+import { existsSync } from 'node:fs';
+import { readFile } from 'node:fs/promises';
+import { resolve } from 'node:path';
+import * as tf from '@tensorflow/tfjs-core';
+import type { BackendName } from '../engine/node';
+import { decode, type Experiment, importExperiment } from '../experiment';
+import { createHost } from '../worker/host';
+import { helpRequested, parseWithTarget, UsageError } from './args';
+import { loadFromArgs, MODEL_OPTIONS } from './common';
+
+export const REPLAY_USAGE = `  rudder replay   <link|experiment.json> [--model <dir|url|owner/name>] [--backend wasm|cpu] [--json]
+                  (the baseline and steered text the page shows for a shared link or an exported
+                   experiment; --model overrides the experiment's model, and is needed for one
+                   the page was given as dropped files)`;
+
+/** The shipped models, as the page serves them from /models/<name>. */
+const MODELS_DIR = resolve(import.meta.dirname, '../../models');
+
+export async function replayCommand(args: string[]): Promise<void> {
+  if (helpRequested(args, `Usage:\n${REPLAY_USAGE}`)) return;
+  const { values, target } = parseWithTarget(args, '<link|experiment.json>', {
+    ...MODEL_OPTIONS,
+    json: { type: 'boolean' },
+  });
+  const experiment = await readExperiment(target);
+  const model = await loadFromArgs({ ...values, model: values.model ?? modelArg(experiment) });
+  const host = createHost();
+  host.adopt(model, undefined, { name: tf.getBackend() as BackendName, reason: 'the command line' });
+  try {
+    const out = await host.generate({ experiment, sides: 'both' });
+    const replayed = {
+      model: model.id,
+      prompt: experiment.prompt.text,
+      baseline: out.baseline?.text ?? '',
+      steered: out.steered?.text ?? null,
+      applied: out.steered?.applied ?? [],
+    };
+    if (values.json) {
+      console.log(JSON.stringify(replayed));
+      return;
+    }
+    console.log(`baseline: ${replayed.baseline}`);
+    console.log(`steered: ${replayed.steered ?? '(nothing steers in this experiment)'}`);
+  } finally {
+    host.dispose();
+  }
+}
+
+/** An exported experiment file, or a link (the whole address, or only the part after '#'). */
+async function readExperiment(target: string): Promise<Experiment> {
+  if (existsSync(target)) return importExperiment(await readFile(target, 'utf8'));
+  const experiment = await decode(target.includes('#') ? target.slice(target.indexOf('#') + 1) : target);
+  if (!experiment) throw new UsageError(`"${target}" holds no experiment after "#"`);
+  return experiment;
+}
+
+/** The experiment's model as --model would name it. */
+function modelArg(experiment: Experiment): string {
+  const m = experiment.model;
+  switch (m.kind) {
+    case 'shipped':
+      return resolve(MODELS_DIR, m.name);
+    case 'hub':
+      return m.revision ? `${m.repo}@${m.revision}` : m.repo;
+    case 'url':
+      if (/^https?:\/\//.test(m.url)) return m.url;
+      throw new UsageError(
+        `the experiment's model is ${m.url} on the page's own server; give --model <the folder it serves>`,
+      );
+    case 'files':
+      throw new UsageError(
+        `the experiment's model was a folder dropped on the page ("${m.label}"); give --model <that folder>`,
+      );
+  }
+}

@@ -1,0 +1,77 @@
+/** The model the worker holds: loading it (with progress), stopping a generation, letting it go. */
+
+import type { BackendName, ModelSpec } from '../../engine';
+import type { MethodTable } from './table';
+
+/** Where a model comes from. */
+export type ModelRequest =
+  /**
+   * A folder under a URL (`/models/organism-llama`, or any server that allows CORS). Relative
+   * URLs are the page's; `id` is the name shown for the model (default: `url` as given).
+   */
+  | {
+      readonly kind: 'url';
+      readonly url: string;
+      readonly id?: string;
+      /** Content version of the folder (shipped models): files are fetched and cached per version. */
+      readonly version?: string;
+    }
+  /** A Hugging Face Hub repo; `endpoint` points tests at a local Hub-shaped server. */
+  | { readonly kind: 'hub'; readonly repo: string; readonly revision?: string; readonly endpoint?: string }
+  /**
+   * A dropped or chosen folder. `paths` carries each file's path inside the folder
+   * (`webkitRelativePath`), which structured cloning drops from the Files themselves.
+   */
+  | { readonly kind: 'files'; readonly files: readonly File[]; readonly paths?: readonly string[] };
+
+export interface LoadRequest {
+  readonly model: ModelRequest;
+  /**
+   * Use this backend if it can start (`?backend=wasm`). The backend is chosen on the first load
+   * and kept for the worker's life: tensors cannot be shared across backends.
+   */
+  readonly backend?: BackendName;
+}
+
+export interface LoadProgress {
+  readonly file: string;
+  readonly loaded: number;
+  /** Undefined when the server did not announce a size. */
+  readonly total: number | undefined;
+}
+
+export interface BackendInfo {
+  readonly name: BackendName;
+  readonly reason: string;
+  /** WebAssembly only: the threads XNNPACK uses (1 without cross-origin isolation). */
+  readonly threads?: number;
+}
+
+export interface LoadedModel {
+  /** The source's id (`hub:owner/name@main`, a URL, `files:folder`). */
+  readonly id: string;
+  readonly spec: ModelSpec;
+  readonly parameters: number;
+  readonly hasTokenizer: boolean;
+  readonly hasChatTemplate: boolean;
+  readonly backend: BackendInfo;
+  readonly loadMs: number;
+}
+
+export interface ModelMethods {
+  /**
+   * Loads a model and makes it current. A newer load cancels an older one; a failed load keeps
+   * the previous model current and usable.
+   */
+  load(request: LoadRequest, onProgress?: (p: LoadProgress) => void): Promise<LoadedModel>;
+  /** Stops the running generation (it resolves with stopReason 'cancelled'). */
+  cancel(): void;
+  /** Frees the current model once no job uses it. */
+  dispose(): void;
+}
+
+export const MODEL_METHODS: MethodTable<ModelMethods> = {
+  load: 'callback',
+  cancel: 'plain',
+  dispose: 'plain',
+};

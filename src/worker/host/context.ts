@@ -1,0 +1,166 @@
+/**
+ * What every view's jobs share: the backend, the current model with its caches and sessions, a
+ * job slot per kind of job, and reading a request's Experiment (validated once, here).
+ *
+ * One model is current at a time. A load replaces it only once the new one is on the device; the
+ * old one's jobs are aborted, and its weights freed once every slot is idle.
+ */
+import {
+  type BackendChoice,
+  type Model,
+  type ModelSource,
+  parameterCount,
+  RudderError,
+  selectBackend,
+} from '../../engine';
+import {
+  type Experiment,
+  type ExperimentInput,
+  ExperimentSchema,
+  SpecValidationError,
+} from '../../experiment';
+import { encodeInput, type RefusalByLayer, type RefusalSets } from '../../interp';
+import type { BackendInfo, LoadedModel, LoadRequest } from '../api';
+import { HeadsSession } from '../heads';
+import { drain, JobSlot } from '../job-slot';
+import { LensSession } from '../lens';
+import { withWasmThreads, workerThreadCount } from '../threads';
+import { VectorStore } from '../vectors';
+
+export interface HostOptions {
+  /** tfjs-backend-wasm binaries (the bundled URLs in the app). */
+  readonly wasmPaths?: Record<string, string>;
+}
+
+/** The current model and what is kept for it (dropped with it). */
+export interface Current {
+  readonly model: Model;
+  readonly source: ModelSource | undefined;
+  readonly vectors: VectorStore;
+  readonly lens: LensSession;
+  readonly heads: HeadsSession;
+  /** The model's own refusal sets, read once from its folder (host/refusal.ts). */
+  ownSets?: Promise<RefusalSets>;
+  /** The refusal profile's references, for the direction they were read along (host/refusal.ts). */
+  references?: { readonly key: string; readonly refs: RefusalByLayer };
+}
+
+export class HostContext {
+  current: Current | undefined;
+  /** A slot per kind of job: a newer job of one kind stops the older one of that kind only. */
+  readonly slots = {
+    load: new JobSlot(),
+    generation: new JobSlot(),
+    lens: new JobSlot(),
+    refusalFind: new JobSlot(),
+    refusalCircuit: new JobSlot(),
+    refusalProfile: new JobSlot(),
+  } as const;
+  private backend: Promise<{ choice: BackendChoice; info: BackendInfo }> | undefined;
+
+  constructor(readonly opts: HostOptions = {}) {}
+
+  require(): Current {
+    if (!this.current)
+      throw new RudderError('no-model', 'No model is loaded yet: choose a model and wait for it to load.');
+    return this.current;
+  }
+
+  /** The request's Experiment, validated (and its defaults filled in) once, here. */
+  experiment(input: ExperimentInput): Experiment {
+    const r = ExperimentSchema.safeParse(input);
+    if (!r.success) throw new SpecValidationError('The experiment', r.error.issues);
+    return r.data;
+  }
+
+  /** The experiment's prompt as tokens (through the chat template when it says so). */
+  prompt(model: Model, exp: Experiment): number[] {
+    if (!model.tokenizer)
+      throw new RudderError(
+        'no-tokenizer',
+        `${model.id} has no tokenizer.json, so it cannot turn text into tokens. Load a model folder that includes its tokenizer files.`,
+      );
+    return encodeInput(model, exp.prompt.text, { chat: exp.prompt.chat });
+  }
+
+  /** The backend, chosen on the first load and kept for the worker's life. */
+  ensureBackend(request: LoadRequest): Promise<{ choice: BackendChoice; info: BackendInfo }> {
+    if (!this.backend) {
+      const started = this.startBackend(request);
+      this.backend = started;
+      // A backend that failed to start may start on a later try.
+      started.catch(() => {
+        if (this.backend === started) this.backend = undefined;
+      });
+    }
+    return this.backend;
+  }
+
+  /**
+   * Makes `model` current and describes it. The previous model's jobs stop at their next check and
+   * its weights are freed once they have let go.
+   */
+  adopt(model: Model, source: ModelSource | undefined, backend: BackendInfo, started: number): LoadedModel {
+    const previous = this.current;
+    this.current = {
+      model,
+      source,
+      vectors: new VectorStore(model),
+      lens: new LensSession(model, source),
+      heads: new HeadsSession(model, source),
+    };
+    if (previous) void this.release(previous);
+    return {
+      id: model.id,
+      spec: model.spec,
+      parameters: parameterCount(model.spec),
+      hasTokenizer: model.tokenizer !== undefined,
+      hasChatTemplate: model.tokenizer?.hasChatTemplate ?? false,
+      backend,
+      loadMs: Math.round(performance.now() - started),
+    };
+  }
+
+  /** Frees the current model once no job uses it. */
+  dispose(): void {
+    this.slots.load.abort();
+    const previous = this.current;
+    this.current = undefined;
+    if (previous) void this.release(previous);
+  }
+
+  private async release(old: Current): Promise<void> {
+    const { load: _, ...jobs } = this.slots;
+    old.heads.cancel();
+    await drain([...Object.values(jobs), old.vectors.reads]);
+    await old.heads.idle();
+    old.lens.dispose();
+    old.model.dispose();
+  }
+
+  private async startBackend(request: LoadRequest): Promise<{ choice: BackendChoice; info: BackendInfo }> {
+    // Around any choice: WebAssembly may be the fallback of another preference.
+    const choice = await withWasmThreads(
+      () =>
+        selectBackend({
+          ...(request.backend ? { prefer: request.backend } : {}),
+          ...(this.opts.wasmPaths ? { wasmPaths: this.opts.wasmPaths } : {}),
+        }),
+      workerThreadCount(),
+    );
+    return { choice, info: await describeBackend(choice) };
+  }
+}
+
+async function describeBackend(choice: BackendChoice): Promise<BackendInfo> {
+  if (choice.name !== 'wasm') return { name: choice.name, reason: choice.reason };
+  const wasm = await import('@tensorflow/tfjs-backend-wasm');
+  const threads = wasm.getThreadsCount();
+  const why =
+    threads > 1
+      ? ` Multi-threaded build: ${threads} threads.`
+      : globalThis.crossOriginIsolated
+        ? ' One thread.'
+        : ' One thread (the page is not cross-origin isolated, so the threaded build cannot run).';
+  return { name: choice.name, reason: choice.reason + why, threads };
+}

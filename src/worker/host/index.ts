@@ -1,0 +1,58 @@
+/**
+ * The worker's side of RudderWorker, one file per view, over one shared context (the backend,
+ * the current model and its caches, a job slot per kind of job). It runs in the Web Worker
+ * (worker.ts exposes it behind the error guard) and in Node (tests, `rudder replay`).
+ */
+import type { Model, ModelSource } from '../../engine';
+import { type BackendInfo, type LoadedModel, METHODS, type RudderWorker } from '../api';
+import { toWorkerError } from '../errors';
+import { HostContext, type HostOptions } from './context';
+import { generateMethods } from './generate';
+import { headsMethods } from './heads';
+import { lensMethods } from './lens';
+import { modelMethods } from './model';
+import { refusalMethods } from './refusal';
+import { vectorMethods } from './vectors';
+
+export type { HostOptions } from './context';
+
+export interface ModelHost extends RudderWorker {
+  /**
+   * Makes a model loaded elsewhere current (the CLI loads from disk), as `load` would: the host
+   * owns it from here and frees it on `dispose` or when another replaces it.
+   */
+  adopt(model: Model, source: ModelSource | undefined, backend: BackendInfo): LoadedModel;
+}
+
+export function createHost(opts: HostOptions = {}): ModelHost {
+  const ctx = new HostContext(opts);
+  return {
+    ...modelMethods(ctx),
+    ...generateMethods(ctx),
+    ...vectorMethods(ctx),
+    ...lensMethods(ctx),
+    ...headsMethods(ctx),
+    ...refusalMethods(ctx),
+    adopt: (model, source, backend) => ctx.adopt(model, source, backend, performance.now()),
+  };
+}
+
+/**
+ * The host as the page sees it: every method of the table, failures turned into plain
+ * `{ code, message }` objects (Comlink rethrows a thrown non-Error value as it is, while an Error
+ * would lose its `code`).
+ */
+export function guarded(host: RudderWorker): RudderWorker {
+  const out: Record<string, unknown> = {};
+  for (const name of Object.keys(METHODS) as (keyof RudderWorker)[]) {
+    const fn = host[name] as (...args: unknown[]) => unknown;
+    out[name] = async (...args: unknown[]) => {
+      try {
+        return await fn(...args);
+      } catch (e) {
+        throw toWorkerError(e);
+      }
+    };
+  }
+  return out as unknown as RudderWorker;
+}

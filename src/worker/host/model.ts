@@ -1,0 +1,45 @@
+/** Loading a model (the previous one stays current until the new one is on the device), stopping, letting go. */
+import { CancelledError, loadModel } from '../../engine';
+import type { LoadProgress, ModelMethods } from '../api';
+import { sourceFor } from '../sources';
+import type { HostContext } from './context';
+
+/** Progress messages per file are thinned to this interval (the last one always goes). */
+const PROGRESS_INTERVAL_MS = 50;
+
+export function modelMethods(ctx: HostContext): ModelMethods {
+  return {
+    load: (request, onProgress) =>
+      ctx.slots.load.run(async (signal) => {
+        const started = performance.now();
+        const backend = await ctx.ensureBackend(request);
+        const source = sourceFor(request.model);
+        const model = await loadModel(source, {
+          limits: backend.choice.limits,
+          signal,
+          onProgress: onProgress && thinned(onProgress),
+        });
+        if (signal.aborted) {
+          model.dispose();
+          throw new CancelledError();
+        }
+        return ctx.adopt(model, source, backend.info, started);
+      }),
+    cancel: () => ctx.slots.generation.abort(),
+    dispose: () => ctx.dispose(),
+  };
+}
+
+/** Forwards at most one progress event per file per interval, and always the first and last. */
+function thinned(onProgress: (p: LoadProgress) => void): (p: LoadProgress) => void {
+  const last = new Map<string, number>();
+  return (p) => {
+    const now = performance.now();
+    const done = p.total !== undefined && p.loaded >= p.total;
+    const prev = last.get(p.file);
+    if (prev !== undefined && !done && now - prev < PROGRESS_INTERVAL_MS) return;
+    last.set(p.file, now);
+    // Not awaited: progress must not wait for a round trip to the page.
+    void onProgress({ file: p.file, loaded: p.loaded, total: p.total });
+  };
+}

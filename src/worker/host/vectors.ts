@@ -1,0 +1,39 @@
+/** The steering loop's vector: built from the Experiment (or found built), its lens, its files. */
+import { type Model, RudderError } from '../../engine';
+import { steeringVectorSource } from '../../experiment';
+import type { BuildProgress, VectorMethods, VectorRequest } from '../api';
+import { exportVectorFile, importVectorFile, lensOf } from '../vector-files';
+import type { BuiltVector } from '../vectors';
+import type { HostContext } from './context';
+
+export function vectorMethods(ctx: HostContext): VectorMethods {
+  /** The loop's vector of the request's experiment (its pairs' recipe, or its imported vector). */
+  const loopVector = async (
+    request: VectorRequest,
+    onProgress?: (p: BuildProgress) => void,
+  ): Promise<BuiltVector & { model: Model }> => {
+    const { model, vectors } = ctx.require();
+    const exp = ctx.experiment(request.experiment);
+    const source = steeringVectorSource(exp.steering, { id: model.id, nLayers: model.spec.nLayers });
+    if (!source)
+      throw new RudderError(
+        'no-vector',
+        'There is no vector yet: add a contrast pair, or import a vector file.',
+      );
+    return { model, ...(await vectors.build(source, onProgress)) };
+  };
+  return {
+    // Progress is not awaited: it must not wait for a round trip to the page.
+    buildVector: async (request, onProgress) =>
+      (await loopVector(request, onProgress && ((p) => void onProgress(p)))).info,
+    vectorLens: async (request) => {
+      const { model, vector } = await loopVector(request);
+      return lensOf(model, vector, request.k ?? 12);
+    },
+    exportVector: async (request) => {
+      const { model, vector } = await loopVector(request);
+      return exportVectorFile(model, vector, request.format);
+    },
+    importVector: async (bytes, fileName) => importVectorFile(ctx.require().model, bytes, fileName),
+  };
+}
