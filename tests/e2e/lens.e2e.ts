@@ -161,9 +161,8 @@ describe.skipIf(!HAS_ORGANISM)('the logit lens view', () => {
       return {
         error: doc.querySelector('parsererror')?.textContent ?? null,
         cells: doc.querySelectorAll('[data-testid=lens-cell]').length,
-        filled: [...doc.querySelectorAll('[data-testid=lens-cell]')].filter((c) =>
-          c.getAttribute('fill'),
-        ).length,
+        filled: [...doc.querySelectorAll('[data-testid=lens-cell]')].filter((c) => c.getAttribute('fill'))
+          .length,
       };
     }, svg);
     expect(parsed.error).toBeNull();
