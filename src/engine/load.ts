@@ -20,9 +20,9 @@ export interface LoadOptions {
   readonly limits?: BackendLimits;
   /**
    * Told what the model will hold once loaded, after config.json is read and before any weight
-   * is downloaded (the page shows it beside the download progress).
+   * is downloaded (the page shows it beside the download progress), with the spec it is for.
    */
-  readonly onEstimate?: (estimate: MemoryEstimate) => void;
+  readonly onEstimate?: (estimate: MemoryEstimate, spec: ModelSpec) => void;
   /** Context the memory check plans for (prompt + generation). Default: 1024 or the model's context. */
   readonly contextTokens?: number;
 }
@@ -39,7 +39,7 @@ export async function loadModel(source: ModelSource, opts: LoadOptions = {}): Pr
   );
   const estimate = estimateMemory(spec, { contextTokens: Math.min(opts.contextTokens ?? 1024, spec.nCtx) });
   if (opts.limits) checkFits(estimate, opts.limits, source.id);
-  opts.onEstimate?.(estimate);
+  opts.onEstimate?.(estimate, spec);
   const tokenizer = await readTokenizer(source, opts.signal);
   // The weights' own sizes (the index's total_size, each download's Content-Length) are held
   // against the limit too: config.json may understate the model.

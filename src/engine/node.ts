@@ -22,7 +22,11 @@ export function sourceFromArg(
   const hub = /^([\w.-]+\/[\w.-]+)(?:@([\w./-]+))?$/.exec(arg);
   if (hub) {
     const token = env.HF_TOKEN;
-    return hubSource(hub[1]!, { ...(hub[2] ? { revision: hub[2] } : {}), ...(token ? { token } : {}) });
+    return hubSource(hub[1]!, {
+      ...(hub[2] ? { revision: hub[2] } : {}),
+      ...(token ? { token } : {}),
+      tokenHint: 'set HF_TOKEN to an access token (huggingface.co/settings/tokens)',
+    });
   }
   return dirSource(arg); // reports the missing directory clearly
 }

@@ -13,6 +13,9 @@ export function sourceFor(request: ModelRequest): ModelSource {
       return hubSource(request.repo, {
         ...(request.revision ? { revision: request.revision } : {}),
         ...(request.endpoint ? { endpoint: request.endpoint } : {}),
+        ...(request.token ? { token: request.token } : {}),
+        tokenHint:
+          'enter an access token (huggingface.co/settings/tokens) in the "Access token" field under "Hub repo"',
       });
     case 'files':
       return filesSource(withPaths(request.files, request.paths));

@@ -1,11 +1,13 @@
 /**
- * The Hub path: the page loads a repo from a local Hub-shaped server (?hub=&model=), shows
- * per-file download progress, and on reload loads it again from Cache Storage without asking
- * the server for the weights.
+ * The Hub path: the page loads a repo from a local Hub-shaped server (?hub=&model=), shows the
+ * memory estimate before the weights are in and per-file download progress, and on reload loads
+ * it again from Cache Storage without asking the server for the weights.
  */
+import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import type { Browser } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest';
+import { estimateFromConfig } from '../../src/engine/memory';
 import { type HubServer, startHubServer } from '../support/hub-server';
 import { waitForModel } from './support/app';
 import { launch, screenshot, watchPage } from './support/browser';
@@ -30,7 +32,7 @@ describe('loading from the Hugging Face Hub', () => {
     await hub?.close();
   });
 
-  it('shows download progress, loads the repo, and loads it from Cache Storage after a reload', async () => {
+  it('shows the estimate and download progress, loads the repo, and loads it from Cache Storage after a reload', async () => {
     const context = await browser.newContext();
     const page = await context.newPage();
     const watch = watchPage(page);
@@ -39,6 +41,35 @@ describe('loading from the Hugging Face Hub', () => {
         .length;
 
     await page.goto(`${inject('appUrl')}/?hub=${encodeURIComponent(hub.url)}&model=${REPO}`);
+    // The estimate is on screen while the weights are still downloading, and is the engine's
+    // estimate from config.json at the worker's planned context (1024 tokens, or the model's own).
+    const shown = await (
+      await page.waitForFunction(() => {
+        const e = document.querySelector<HTMLElement>('[data-testid=load-estimate]');
+        if (!e) return null;
+        const bar = document.querySelector<HTMLProgressElement>('[data-file="model.safetensors"] progress');
+        return {
+          parameters: Number(e.dataset.parameters),
+          weightBytes: Number(e.dataset.weightBytes),
+          totalBytes: Number(e.dataset.totalBytes),
+          weightsDone: bar !== null && bar.max > 0 && bar.value >= bar.max,
+          text: e.textContent ?? '',
+        };
+      })
+    ).jsonValue();
+    if (!shown) throw new Error('waitForFunction resolved without the estimate');
+    console.log(`[hub] estimate shown: ${shown.text}`);
+    expect(shown.weightsDone).toBe(false);
+    const config = JSON.parse(readFileSync(join(inject('e2eModels'), TEXT_MODEL, 'config.json'), 'utf8'));
+    const expected = estimateFromConfig(config, { contextTokens: 1024 });
+    expect(shown).toMatchObject({
+      parameters: expected.parameters,
+      weightBytes: expected.memory.weightBytes,
+      totalBytes: expected.memory.totalBytes,
+    });
+    expect(shown.text).toMatch(
+      /^Needs about [\d.]+ [KMG]B: [\d.]+[KMB]? parameters as [\d.]+ [KMG]B of float32 weights, plus the cache and activations of \d+ tokens\. It fits: this tab can hold [\d.]+ [KMG]B on (WebAssembly|WebGPU|WebGL)\.$/,
+    );
     const bar = page.locator('[data-testid=file-progress][data-file="model.safetensors"]');
     await bar.waitFor({ timeout: 60_000 });
     // Partway through: the bar has a value below its maximum.

@@ -24,20 +24,29 @@ describe('the model worker', () => {
 
   it('loads a model with progress events ending at each file’s full size', async () => {
     const out = await page.evaluate(async (url) => {
-      const events: { file: string; loaded: number; total: number | undefined }[] = [];
+      const events: Parameters<NonNullable<Parameters<typeof window.rudderWorker.client.load>[1]>>[0][] = [];
       const loaded = await window.rudderWorker.client.load(
         { model: { kind: 'url', url }, backend: 'wasm' },
-        (p) => events.push(p),
+        (e) => events.push(e),
       );
       return { loaded, events };
     }, `/e2e-models/${TEXT_MODEL}`);
     expect(out.loaded.spec.modelType).toBe('gpt2');
     expect(out.loaded.hasTokenizer).toBe(true);
     expect(out.loaded.backend.name).toBe('wasm');
-    const weights = out.events.filter((e) => e.file === 'model.safetensors');
+    const weights = out.events.flatMap((e) =>
+      e.kind === 'file' && e.file === 'model.safetensors' ? [e] : [],
+    );
     expect(weights.length).toBeGreaterThan(0);
     const last = weights[weights.length - 1]!;
     expect(last.loaded).toBe(last.total);
+    // The estimate comes once, before the first byte of the weights.
+    const estimates = out.events.flatMap((e) => (e.kind === 'estimate' ? [e.estimate] : []));
+    expect(estimates).toHaveLength(1);
+    expect(estimates[0]!.parameters).toBe(out.loaded.parameters);
+    expect(out.events.findIndex((e) => e.kind === 'estimate')).toBeLessThan(
+      out.events.findIndex((e) => e.kind === 'file' && e.file === 'model.safetensors'),
+    );
   });
 
   it('streams tokens, and a newer generate cancels the running one between tokens', async () => {

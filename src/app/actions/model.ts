@@ -3,9 +3,17 @@
  * (picker, Hub id, dropped folder). The previous model stays current until the new one is
  * ready; a failure leaves it in place and shows why.
  */
-import type { ModelRequest } from '../../worker';
+import type { LoadEvent, ModelRequest } from '../../worker';
+import { hubTokenFor, writeHubToken } from '../hub-token';
 import { discoverShipped, MODELS_BASE } from '../shipped';
-import { choiceLabel, type ModelChoice, modelSource, type ShippedModel, useStore } from '../store';
+import {
+  choiceLabel,
+  type LoadShown,
+  type ModelChoice,
+  modelSource,
+  type ShippedModel,
+  useStore,
+} from '../store';
 import { modelWorker } from '../worker';
 import { generate } from './generate';
 import { scheduleHashWrite } from './hash';
@@ -39,12 +47,13 @@ export async function loadModel(choice: ModelChoice, folder?: FolderFiles): Prom
   const request = requestFor(choice, folder);
   setState({ loadChoice: choice });
   const loaded = await runJob(['load'], {
+    // The choice, never the request: that may carry the access token.
     request: JSON.stringify(choice),
     // Each load is asked for on purpose (the picker, a link): never skipped as a repeat.
     force: true,
     call: ({ progress }) =>
-      modelWorker().load({ model: request, backend: getState().backendPreference }, (p) =>
-        progress('load', { ...getState().load.progress, [p.file]: { loaded: p.loaded, total: p.total } }),
+      modelWorker().load({ model: request, backend: getState().backendPreference }, (e) =>
+        progress('load', withEvent(getState().load.progress ?? { files: {} }, e)),
       ),
     results: (model) => ({ load: model }),
   });
@@ -60,6 +69,17 @@ export async function loadModel(choice: ModelChoice, folder?: FolderFiles): Prom
   scheduleHashWrite();
   void syncVector();
   if (getState().live) void generate('both');
+}
+
+/** Keeps the Hub access token for this tab (sessionStorage) and for the next Hub load. */
+export function setHubToken(token: string): void {
+  writeHubToken(token);
+  setState({ hubToken: token });
+}
+
+function withEvent(shown: LoadShown, e: LoadEvent): LoadShown {
+  if (e.kind === 'estimate') return { ...shown, estimate: e.estimate };
+  return { ...shown, files: { ...shown.files, [e.file]: { loaded: e.loaded, total: e.total } } };
 }
 
 export function loadFolder(folder: FolderFiles): Promise<void> {
@@ -78,12 +98,14 @@ function requestFor(choice: ModelChoice, folder?: FolderFiles): ModelRequest {
     case 'url':
       return { kind: 'url', url: choice.url };
     case 'hub': {
-      const endpoint = getState().hubEndpoint;
+      const { hubEndpoint: endpoint, hubToken } = getState();
+      const token = hubTokenFor(hubToken, endpoint);
       return {
         kind: 'hub',
         repo: choice.repo,
         ...(choice.revision ? { revision: choice.revision } : {}),
         ...(endpoint ? { endpoint } : {}),
+        ...(token ? { token } : {}),
       };
     }
     case 'files':

@@ -1,4 +1,8 @@
-/** What is loaded, what is loading (per-file progress), on which backend, and what went wrong. */
+/**
+ * What is loaded, what is loading (the memory estimate, then per-file progress), on which
+ * backend, and what went wrong.
+ */
+import type { LoadEstimate } from '../../worker';
 import { BACKEND_LABELS, formatBytes, formatCount } from '../format';
 import { choiceLabel, useStore } from '../store';
 
@@ -13,8 +17,9 @@ export function LoadStatus() {
       {load.status === 'running' && choice && (
         <div className="loading" data-testid="loading" aria-live="polite">
           <p>Loading {choiceLabel(choice)}…</p>
+          {load.progress?.estimate && <Estimate estimate={load.progress.estimate} />}
           <ul className="files">
-            {Object.entries(load.progress ?? {}).map(([file, p]) => (
+            {Object.entries(load.progress?.files ?? {}).map(([file, p]) => (
               <li key={file} data-testid="file-progress" data-file={file}>
                 <span className="file-name">{file}</span>
                 <progress value={p.loaded} max={p.total ?? undefined} aria-label={`Download of ${file}`} />
@@ -62,5 +67,22 @@ export function LoadStatus() {
         </dl>
       )}
     </div>
+  );
+}
+
+/** Told before the weights download: what the model will hold, and that it fits this tab. */
+function Estimate({ estimate: e }: { estimate: LoadEstimate }) {
+  return (
+    <p
+      className="estimate"
+      data-testid="load-estimate"
+      data-parameters={e.parameters}
+      data-weight-bytes={e.weightBytes}
+      data-total-bytes={e.totalBytes}
+    >
+      Needs about {formatBytes(e.totalBytes)}: {formatCount(e.parameters)} parameters as{' '}
+      {formatBytes(e.weightBytes)} of float32 weights, plus the cache and activations of {e.contextTokens}{' '}
+      tokens. It fits: this tab can hold {formatBytes(e.maxTotalBytes)} on {BACKEND_LABELS[e.backend]}.
+    </p>
   );
 }

@@ -1,18 +1,29 @@
 /** Choosing a model: a shipped organism, any Hub repo id, or a local folder (chosen or dropped). */
 import { type DragEvent, type FormEvent, useId, useState } from 'react';
-import { loadFolder, loadModel } from '../actions/model';
+import { loadFolder, loadModel, setHubToken } from '../actions/model';
 import { filesFromDrop, filesFromInput } from '../drop';
+import { hubTokenFor } from '../hub-token';
 import { parseModel } from '../params';
 import { useStore } from '../store';
 
 export function ModelPicker() {
   const shipped = useStore((s) => s.shipped);
   const currentChoice = useStore((s) => s.currentChoice);
+  const hubToken = useStore((s) => s.hubToken);
+  const hubEndpoint = useStore((s) => s.hubEndpoint);
   const [shippedName, setShippedName] = useState<string>();
   const [hubId, setHubId] = useState('');
   const [hubProblem, setHubProblem] = useState<string>();
   const [dragging, setDragging] = useState(false);
-  const ids = { shipped: useId(), hub: useId(), hubHint: useId(), folder: useId() };
+  const ids = {
+    shipped: useId(),
+    hub: useId(),
+    hubHint: useId(),
+    token: useId(),
+    tokenHint: useId(),
+    folder: useId(),
+  };
+  const tokenWithheld = hubToken.trim() !== '' && hubTokenFor(hubToken, hubEndpoint) === undefined;
 
   const selected =
     shippedName ??
@@ -83,6 +94,24 @@ export function ModelPicker() {
           {hubProblem}
         </p>
       )}
+      <div className="row">
+        <label htmlFor={ids.token}>Access token</label>
+        <input
+          id={ids.token}
+          type="password"
+          placeholder="hf_… (gated repos only)"
+          spellCheck={false}
+          autoComplete="off"
+          value={hubToken}
+          aria-describedby={ids.tokenHint}
+          onChange={(e) => setHubToken(e.target.value)}
+        />
+      </div>
+      <p id={ids.tokenHint} className="hint" data-testid="token-hint">
+        For gated or private Hub repos. It stays in this tab only (until the tab closes): never saved, never
+        in a link or an exported experiment.
+        {tokenWithheld && ` It is not sent to ${hubEndpoint}, which is not the Hugging Face Hub.`}
+      </p>
 
       <section
         className={`dropzone${dragging ? ' dragging' : ''}`}

@@ -57,7 +57,7 @@ function ModelChip() {
   let state: string;
   if (load.status === 'running' && choice) {
     state = 'loading';
-    const files = Object.values(load.progress ?? {});
+    const files = Object.values(load.progress?.files ?? {});
     const total = files.reduce((a, f) => a + (f.total ?? 0), 0);
     const done = files.reduce((a, f) => a + f.loaded, 0);
     const known = files.length > 0 && files.every((f) => f.total !== undefined) && total > 0;

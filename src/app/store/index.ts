@@ -20,6 +20,7 @@ export type { JobState, ShownError } from './jobs';
 export {
   choiceLabel,
   type FileProgress,
+  type LoadShown,
   type ModelChoice,
   modelChoice,
   modelSource,

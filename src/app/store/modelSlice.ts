@@ -1,6 +1,6 @@
 import type { StateCreator } from 'zustand';
 import type { ModelSource } from '../../experiment';
-import type { LoadedModel } from '../../worker';
+import type { LoadEstimate, LoadedModel } from '../../worker';
 import type { RudderState } from './index';
 import { IDLE, type JobState } from './jobs';
 
@@ -26,6 +26,12 @@ export interface FileProgress {
   readonly total: number | undefined;
 }
 
+/** A running load's progress: the memory estimate (once config.json is read) and each file's download. */
+export interface LoadShown {
+  readonly estimate?: LoadEstimate;
+  readonly files: Readonly<Record<string, FileProgress>>;
+}
+
 export interface ModelSlice {
   shipped: readonly ShippedModel[];
   /** Why the default model did not load on open (e.g. the organisms are not built yet). */
@@ -33,8 +39,8 @@ export interface ModelSlice {
   /** The model in use (it stays while another loads, and when that fails). */
   current: LoadedModel | undefined;
   currentChoice: ModelChoice | undefined;
-  /** The last load asked for (`loadChoice`): running with per-file progress, or why it failed. */
-  load: JobState<LoadedModel, Readonly<Record<string, FileProgress>>>;
+  /** The last load asked for (`loadChoice`): running with its estimate and per-file progress, or why it failed. */
+  load: JobState<LoadedModel, LoadShown>;
   loadChoice: ModelChoice | undefined;
 }
 

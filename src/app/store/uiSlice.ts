@@ -1,5 +1,6 @@
 import type { StateCreator } from 'zustand';
 import type { BackendName } from '../../worker';
+import { readHubToken } from '../hub-token';
 import type { RudderState } from './index';
 import type { ShownError } from './jobs';
 
@@ -8,6 +9,8 @@ export interface UiSlice {
   backendPreference: BackendName | undefined;
   /** The Hugging Face Hub endpoint (tests point it at a local server). */
   hubEndpoint: string | undefined;
+  /** The Hub access token typed in the model panel (mirrored in sessionStorage only: hub-token.ts). */
+  hubToken: string;
   /** Problems with the URL itself (an unknown backend name, a bad model id). */
   urlNotes: readonly string[];
   /** A link or file that could not be opened; the page went on with the default experiment. */
@@ -21,6 +24,7 @@ export interface UiSlice {
 export const createUiSlice: StateCreator<RudderState, [], [], UiSlice> = () => ({
   backendPreference: undefined,
   hubEndpoint: undefined,
+  hubToken: readHubToken(),
   urlNotes: [],
   experimentError: undefined,
   live: false,

@@ -228,13 +228,24 @@ export interface HubSourceOptions extends Omit<UrlSourceOptions, 'id' | 'accessH
   readonly endpoint?: string;
   /** A Hub access token (`hf_...`) for gated or private repos, sent as `Authorization: Bearer`. */
   readonly token?: string;
+  /**
+   * How a person gives a token where this source is used (the page's field, the CLI's HF_TOKEN),
+   * said in 401/403 messages when no token was sent. Default: "pass an access token".
+   */
+  readonly tokenHint?: string;
 }
 
 const REPO_PART = /^[A-Za-z0-9](?:[A-Za-z0-9._-]*[A-Za-z0-9_])?$/;
 
 /** A Hugging Face Hub model repo: `{endpoint}/{repo}/resolve/{revision}/{file}`. */
 export function hubSource(repo: string, opts: HubSourceOptions = {}): ModelSource {
-  const { revision = 'main', endpoint = 'https://huggingface.co', token, ...rest } = opts;
+  const {
+    revision = 'main',
+    endpoint = 'https://huggingface.co',
+    token,
+    tokenHint = 'pass an access token',
+    ...rest
+  } = opts;
   const parts = repo.split('/');
   const valid =
     parts.length === 2 &&
@@ -255,6 +266,8 @@ export function hubSource(repo: string, opts: HubSourceOptions = {}): ModelSourc
     ...rest,
     ...(headers ? { headers } : {}),
     id: `hub:${repo}@${revision}`,
-    accessHint: `On the Hub, check that "${repo}" exists; for a gated model accept its terms on huggingface.co/${repo} and pass an access token`,
+    accessHint: token
+      ? `On the Hub, check that "${repo}" exists, that the access token is valid, and that its account accepted the terms on huggingface.co/${repo}`
+      : `On the Hub, check that "${repo}" exists; for a gated model accept its terms on huggingface.co/${repo} and ${tokenHint}`,
   });
 }

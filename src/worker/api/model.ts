@@ -16,8 +16,17 @@ export type ModelRequest =
       /** Content version of the folder (shipped models): files are fetched and cached per version. */
       readonly version?: string;
     }
-  /** A Hugging Face Hub repo; `endpoint` points tests at a local Hub-shaped server. */
-  | { readonly kind: 'hub'; readonly repo: string; readonly revision?: string; readonly endpoint?: string }
+  /**
+   * A Hugging Face Hub repo; `endpoint` points tests at a local Hub-shaped server. `token` (a Hub
+   * access token, for gated or private repos) is sent as `Authorization: Bearer` and kept nowhere.
+   */
+  | {
+      readonly kind: 'hub';
+      readonly repo: string;
+      readonly revision?: string;
+      readonly endpoint?: string;
+      readonly token?: string;
+    }
   /**
    * A dropped or chosen folder. `paths` carries each file's path inside the folder
    * (`webkitRelativePath`), which structured cloning drops from the Files themselves.
@@ -33,11 +42,32 @@ export interface LoadRequest {
   readonly backend?: BackendName;
 }
 
+/** A load's events: each file's download progress, and once, before any weight, the estimate. */
+export type LoadEvent = LoadProgress | { readonly kind: 'estimate'; readonly estimate: LoadEstimate };
+
 export interface LoadProgress {
+  readonly kind: 'file';
   readonly file: string;
   readonly loaded: number;
   /** Undefined when the server did not announce a size. */
   readonly total: number | undefined;
+}
+
+/**
+ * What the model will hold once loaded, from its config.json (the engine's estimateMemory), told
+ * before the weights download. A model that does not fit is refused instead (a TooLargeError
+ * with these figures), so an estimate that arrives fits.
+ */
+export interface LoadEstimate {
+  readonly parameters: number;
+  /** The weights as the engine holds them (float32). */
+  readonly weightBytes: number;
+  /** Weights, KV cache and activations at `contextTokens`. */
+  readonly totalBytes: number;
+  readonly contextTokens: number;
+  readonly backend: BackendName;
+  /** The most this backend can hold in this tab. */
+  readonly maxTotalBytes: number;
 }
 
 export interface BackendInfo {
@@ -63,7 +93,7 @@ export interface ModelMethods {
    * Loads a model and makes it current. A newer load cancels an older one; a failed load keeps
    * the previous model current and usable.
    */
-  load(request: LoadRequest, onProgress?: (p: LoadProgress) => void): Promise<LoadedModel>;
+  load(request: LoadRequest, onEvent?: (e: LoadEvent) => void): Promise<LoadedModel>;
   /** Stops the running generation (it resolves with stopReason 'cancelled'). */
   cancel(): void;
   /** Frees the current model once no job uses it. */

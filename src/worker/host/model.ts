@@ -1,6 +1,6 @@
 /** Loading a model (the previous one stays current until the new one is on the device), stopping, letting go. */
-import { CancelledError, loadModel } from '../../engine';
-import type { LoadProgress, ModelMethods } from '../api';
+import { CancelledError, loadModel, parameterCount } from '../../engine';
+import type { LoadEvent, LoadProgress, ModelMethods } from '../api';
 import { sourceFor } from '../sources';
 import type { HostContext } from './context';
 
@@ -9,15 +9,28 @@ const PROGRESS_INTERVAL_MS = 50;
 
 export function modelMethods(ctx: HostContext): ModelMethods {
   return {
-    load: (request, onProgress) =>
+    load: (request, onEvent) =>
       ctx.slots.load.run(async (signal) => {
         const started = performance.now();
         const backend = await ctx.ensureBackend(request);
         const source = sourceFor(request.model);
+        const { limits } = backend.choice;
         const model = await loadModel(source, {
-          limits: backend.choice.limits,
+          limits,
           signal,
-          onProgress: onProgress && thinned(onProgress),
+          onProgress: onEvent && thinned(onEvent),
+          onEstimate: (memory, spec) =>
+            void onEvent?.({
+              kind: 'estimate',
+              estimate: {
+                parameters: parameterCount(spec),
+                weightBytes: memory.weightBytes,
+                totalBytes: memory.totalBytes,
+                contextTokens: memory.contextTokens,
+                backend: backend.info.name,
+                maxTotalBytes: limits.maxTotalBytes,
+              },
+            }),
         });
         if (signal.aborted) {
           model.dispose();
@@ -31,7 +44,7 @@ export function modelMethods(ctx: HostContext): ModelMethods {
 }
 
 /** Forwards at most one progress event per file per interval, and always the first and last. */
-function thinned(onProgress: (p: LoadProgress) => void): (p: LoadProgress) => void {
+function thinned(onEvent: (e: LoadEvent) => void): (p: Omit<LoadProgress, 'kind'>) => void {
   const last = new Map<string, number>();
   return (p) => {
     const now = performance.now();
@@ -40,6 +53,6 @@ function thinned(onProgress: (p: LoadProgress) => void): (p: LoadProgress) => vo
     if (prev !== undefined && !done && now - prev < PROGRESS_INTERVAL_MS) return;
     last.set(p.file, now);
     // Not awaited: progress must not wait for a round trip to the page.
-    void onProgress({ file: p.file, loaded: p.loaded, total: p.total });
+    void onEvent({ kind: 'file', file: p.file, loaded: p.loaded, total: p.total });
   };
 }

@@ -93,10 +93,21 @@ describe('hubSource / urlSource downloads', () => {
     const without = await rejection(hubSource('rudder/gated', { endpoint: hub.url }).readText('config.json'));
     expect(without.message).toContain('HTTP 401');
     expect(without.message).toContain('pass an access token');
+    const hinted = await rejection(
+      hubSource('rudder/gated', { endpoint: hub.url, tokenHint: 'enter it in the field' }).readText(
+        'config.json',
+      ),
+    );
+    expect(hinted.message).toMatch(
+      /accept its terms on huggingface\.co\/rudder\/gated and enter it in the field$/,
+    );
     const wrong = await rejection(
       hubSource('rudder/gated', { endpoint: hub.url, token: 'hf_wrong' }).readText('config.json'),
     );
     expect(wrong.message).toContain('HTTP 401');
+    // A token was sent: the message asks whether it is the right one, not for a token, and never shows it.
+    expect(wrong.message).toContain('that the access token is valid');
+    expect(wrong.message).not.toContain('hf_wrong');
     const gated = hubSource('rudder/gated', { endpoint: hub.url, token: 'hf_secret' });
     expect(await gated.has('config.json')).toBe(true);
     expect(await gated.readText('config.json')).toContain('gpt2');
