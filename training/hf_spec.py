@@ -103,13 +103,31 @@ def spec_from_hf(cfg: dict, rotary_layout: str = "half") -> Spec:
         return Spec(**common, act=cfg.get("hidden_act", "silu"), qkv_bias=False, o_bias=False,
                     tied=cfg.get("tie_word_embeddings", False), rotary_dim=rot, rope_scaling=scaling,
                     sliding_window=window, sliding_layers=layers if window else ())
-    # Llama (attention_bias: q/k/v/o biases; mlp_bias: gate/up/down biases), Qwen2 (q/k/v biases),
-    # Mistral (a sliding window on every layer).
+    # Llama (attention_bias: q/k/v/o biases; mlp_bias: gate/up/down biases), Qwen2 (q/k/v biases,
+    # and a window on some layers: see _qwen2_window), Mistral (a sliding window on every layer).
     bias = bool(cfg.get("attention_bias", False))
-    window = cfg.get("sliding_window") if mt == "mistral" else None
+    if mt == "qwen2":
+        window, local = _qwen2_window(cfg, layers)
+    else:
+        window = cfg.get("sliding_window") if mt == "mistral" else None
+        local = layers if window else ()
     return Spec(**common, act=cfg.get("hidden_act", "silu"), qkv_bias=mt == "qwen2" or bias, o_bias=bias,
                 mlp_bias=bool(cfg.get("mlp_bias", False)), tied=cfg.get("tie_word_embeddings", False),
-                rope_scaling=scaling, sliding_window=window, sliding_layers=layers if window else ())
+                rope_scaling=scaling, sliding_window=window, sliding_layers=local)
+
+
+def _qwen2_window(cfg: dict, layers: tuple[int, ...]) -> tuple[int | None, tuple[int, ...]]:
+    """Qwen2Config: sliding_window (default 4096) only when use_sliding_window; layer_types, when
+    given, names the local layers, else those from max_window_layers (default 28) on."""
+    window = cfg.get("sliding_window", 4096) if cfg.get("use_sliding_window", False) else None
+    if window is None:
+        return None, ()
+    types = cfg.get("layer_types")
+    if types is None:
+        start = cfg.get("max_window_layers", 28)
+        types = ["sliding_attention" if l >= start else "full_attention" for l in layers]
+    local = tuple(l for l in layers if types[l] == "sliding_attention")
+    return (window, local) if local else (None, ())
 
 
 def _gpt2(cfg: dict) -> Spec:

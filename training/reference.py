@@ -121,6 +121,14 @@ FAMILY_FIXTURES = {
                             num_key_value_heads=2, sliding_window=4, rms_norm_eps=1e-5, hidden_act="silu",
                             tie_word_embeddings=False, bos_token_id=1, eos_token_id=2),
                        dict(seed=11, std=0.3), {"sliding_window": None}),
+    # Qwen2 with use_sliding_window: the window on the layers from max_window_layers on (here the
+    # second of two), as Qwen2Config's layer_types derives it.
+    "qwen2-window": (dict(BASE, architectures=["Qwen2ForCausalLM"], model_type="qwen2", vocab_size=160,
+                          hidden_size=32, intermediate_size=64, num_hidden_layers=2, num_attention_heads=4,
+                          num_key_value_heads=2, use_sliding_window=True, sliding_window=4,
+                          max_window_layers=1, rms_norm_eps=1e-6, hidden_act="silu",
+                          tie_word_embeddings=False, bos_token_id=1, eos_token_id=2),
+                     dict(seed=12, std=0.3), {"sliding_window": None, "sliding_layers": (0, 1)}),
 }
 
 

@@ -33,6 +33,7 @@ const CASES: Record<string, GoldenCase> = {
       'llama3-rope-bias',
       'llama-rope-linear',
       'mistral-window',
+      'qwen2-window',
     ].map((name) => [name, { weights: `${REF}/${name}`, golden: `${REF}/${name}` }]),
   ),
   stories260K: { weights: '/shared-reference/stories260K', golden: `${REF}/stories260K-golden` },
@@ -41,8 +42,8 @@ const CASES: Record<string, GoldenCase> = {
 /**
  * On WebGPU (SwiftShader, ~20 s a case) only the cases that run different kernels: the f16,
  * bf16 and sharded variants differ in how weights are read, which happens on the host and is
- * the same on every backend (WebAssembly runs them all); neox-sequential and llama-rope-linear
- * run no kernel that pythia-tiny and llama3-rope-bias do not.
+ * the same on every backend (WebAssembly runs them all); neox-sequential, llama-rope-linear and
+ * qwen2-window run no kernel that pythia-tiny, llama3-rope-bias and mistral-window do not.
  */
 const WEBGPU_CASES = new Set([
   'gpt2-tiny',

@@ -88,6 +88,18 @@ export function ropeScaling(c: Json): RopeScaling | undefined {
   };
 }
 
+/**
+ * The layers a sliding window applies to: as `layer_types` lists them ("sliding_attention" |
+ * "full_attention", newer configs of Gemma 2 and Qwen2), else the family's own rule.
+ */
+export function windowLayers(c: Json, nLayers: number, byDefault: (layer: number) => boolean): number[] {
+  const types = c.layer_types;
+  if (types === undefined || types === null) return range(nLayers).filter(byDefault);
+  if (!Array.isArray(types) || types.length !== nLayers)
+    refuse('layer_types', types, `it must list one attention type for each of the ${nLayers} layers.`);
+  return range(nLayers).filter((l) => types[l] === 'sliding_attention');
+}
+
 /** `sliding_window` applied to `layers`, or undefined when the config has none (null). */
 export function slidingWindow(c: Json, layers: readonly number[]): SlidingWindow | undefined {
   if (c.sliding_window === null || c.sliding_window === undefined) return undefined;

@@ -44,6 +44,8 @@ const INT_MAX: Readonly<Record<string, number>> = {
   n_ctx: POSITIONS,
   max_position_embeddings: POSITIONS,
   sliding_window: POSITIONS,
+  // Qwen2: the layers before the window starts (0 is read apart: every layer local).
+  max_window_layers: LAYERS,
 };
 
 const DEFAULT_INT_MAX = POSITIONS;

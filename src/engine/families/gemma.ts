@@ -6,7 +6,7 @@
  */
 import { UnsupportedModelError } from '../errors';
 import type { HostTensor, ModelSpec } from '../spec';
-import { headCounts, range, rotary, slidingWindow } from './attention-config';
+import { headCounts, rotary, slidingWindow, windowLayers } from './attention-config';
 import {
   asObject,
   CONFIG_FILE,
@@ -16,7 +16,6 @@ import {
   optBool,
   optChoice,
   optPosNum,
-  refuse,
   specialIds,
 } from './config';
 import { type ConversionPlan, ROTARY_BUFFER, ruleBuilder, withModelPrefix } from './convert';
@@ -42,18 +41,6 @@ function softcap(c: Json, key: string, fallback: number): number | undefined {
   return optPosNum(c, key, fallback);
 }
 
-/**
- * Gemma2Attention: `sliding_window if not bool(layer_idx % 2)`, so layers 0, 2, 4... are local.
- * Newer configs spell it out as layer_types ("sliding_attention" | "full_attention").
- */
-function localLayers(c: Json, nLayers: number): number[] {
-  const types = c.layer_types;
-  if (types === undefined || types === null) return range(nLayers).filter((l) => l % 2 === 0);
-  if (!Array.isArray(types) || types.length !== nLayers)
-    refuse('layer_types', types, `it must list one attention type for each of the ${nLayers} layers.`);
-  return range(nLayers).filter((l) => types[l] === 'sliding_attention');
-}
-
 export function specFromHf(json: unknown): ModelSpec {
   const c = asObject(json);
   const type = modelType(c);
@@ -65,7 +52,9 @@ export function specFromHf(json: unknown): ModelSpec {
   const nLayers = int(c, 'num_hidden_layers');
   const { nHeads, nKvHeads, dHead } = headCounts(c, dModel);
   const bias = optBool(c, 'attention_bias', false); // on q, k, v and o alike
-  const window = g2 ? slidingWindow(c, localLayers(c, nLayers)) : undefined;
+  // Gemma2Attention: `sliding_window if not bool(layer_idx % 2)`, so layers 0, 2, 4... are local.
+  const local = g2 ? windowLayers(c, nLayers, (l) => l % 2 === 0) : [];
+  const window = g2 ? slidingWindow(c, local) : undefined;
   const attnSoftcap = g2 ? softcap(c, 'attn_logit_softcapping', 50) : undefined;
   const finalSoftcap = g2 ? softcap(c, 'final_logit_softcapping', 30) : undefined;
   return {

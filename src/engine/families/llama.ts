@@ -1,12 +1,13 @@
 /**
  * Llama and its close relatives: RMSNorm, rotary positions, SwiGLU, grouped-query attention.
  * Llama may have biases (attention_bias on q/k/v/o, mlp_bias on gate/up/down) and scaled rotary
- * frequencies (rope_scaling llama3/linear); Qwen2 is Llama with biases on q/k/v; Mistral is Llama
- * with a sliding window on every layer.
+ * frequencies (rope_scaling llama3/linear); Qwen2 is Llama with biases on q/k/v (and, when
+ * use_sliding_window says so, a window on its upper layers); Mistral is Llama with a sliding
+ * window on every layer.
  */
 import { UnsupportedModelError } from '../errors';
-import type { ModelSpec } from '../spec';
-import { headCounts, range, rotary, slidingWindow } from './attention-config';
+import type { ModelSpec, SlidingWindow } from '../spec';
+import { headCounts, range, rotary, slidingWindow, windowLayers } from './attention-config';
 import {
   asObject,
   CONFIG_FILE,
@@ -23,14 +24,16 @@ import {
 import { type ConversionPlan, ROTARY_BUFFER, ruleBuilder, withModelPrefix } from './convert';
 
 /**
- * Qwen2 carries a sliding_window value even when use_sliding_window switches it off, and applies
- * it only from max_window_layers on; rather than that, the context is capped at the window, where
- * a window can have no effect.
+ * Qwen2Config: the window is `sliding_window` (4096 when absent, none when null) only when
+ * use_sliding_window is true, and applies to the layers from max_window_layers on (28 by
+ * default; 0 makes every layer local), or to those layer_types marks "sliding_attention".
  */
-function qwenContext(c: Json, maxPos: number): number {
-  if (!optBool(c, 'use_sliding_window', false) || c.sliding_window === null || c.sliding_window === undefined)
-    return maxPos;
-  return Math.min(maxPos, optInt(c, 'sliding_window', maxPos));
+function qwenWindow(c: Json, nLayers: number): SlidingWindow | undefined {
+  if (!optBool(c, 'use_sliding_window', false) || c.sliding_window === null) return undefined;
+  const size = optInt(c, 'sliding_window', 4096);
+  const fullLayers = c.max_window_layers === 0 ? 0 : optInt(c, 'max_window_layers', 28);
+  const layers = windowLayers(c, nLayers, (l) => l >= fullLayers);
+  return layers.length > 0 ? { size, layers } : undefined;
 }
 
 export function specFromHf(json: unknown): ModelSpec {
@@ -47,8 +50,12 @@ export function specFromHf(json: unknown): ModelSpec {
     refuse('hidden_act', hiddenAct, 'only "silu" (SwiGLU) is implemented for this family.');
   // Llama's attention_bias puts biases on q, k, v and o; MistralConfig and Qwen2Config have no such field.
   const attentionBias = type === 'llama' && optBool(c, 'attention_bias', false);
-  const maxPos = int(c, 'max_position_embeddings');
-  const window = type === 'mistral' ? slidingWindow(c, range(nLayers)) : undefined;
+  const window =
+    type === 'mistral'
+      ? slidingWindow(c, range(nLayers))
+      : type === 'qwen2'
+        ? qwenWindow(c, nLayers)
+        : undefined;
 
   return {
     modelType: type,
@@ -59,7 +66,7 @@ export function specFromHf(json: unknown): ModelSpec {
     dHead,
     dMlp: int(c, 'intermediate_size'),
     vocabSize: int(c, 'vocab_size'),
-    nCtx: type === 'qwen2' ? qwenContext(c, maxPos) : maxPos,
+    nCtx: int(c, 'max_position_embeddings'),
     norm: 'rms',
     normEps: optPosNum(c, 'rms_norm_eps', 1e-6),
     pos: 'rotary',

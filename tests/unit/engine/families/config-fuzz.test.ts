@@ -14,7 +14,7 @@ import { REPO_ROOT, referenceFolder } from '../../../support/golden';
 
 /**
  * Model folders with weights, one of each family and config shape (config mutations reach the
- * checkpoint conversion and the run): rope_scaling llama3 with biases, a sliding window, Gemma 2's
+ * checkpoint conversion and the run): rope_scaling llama3 with biases, sliding windows (Mistral's, Qwen2's), Gemma 2's
  * soft-caps and query_pre_attn_scalar, GPT-NeoX's partial rotary, Phi-3's fused projections.
  */
 const FOLDERS = [
@@ -23,6 +23,7 @@ const FOLDERS = [
   'llama-gqa',
   'llama3-rope-bias',
   'mistral-window',
+  'qwen2-window',
   'gemma-tiny',
   'gemma2-tiny',
   'pythia-tiny',

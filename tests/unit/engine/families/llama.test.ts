@@ -162,7 +162,7 @@ describe('llama config', () => {
     expect(q).toMatchObject({ modelType: 'qwen2', qkvBias: true, outBias: false, nCtx: 16 });
   });
 
-  it('gives mistral its sliding window on every layer, and caps qwen2 at its window instead', () => {
+  it('gives mistral its sliding window on every layer', () => {
     expect(specFromHf({ ...base, model_type: 'mistral', sliding_window: 4 })).toMatchObject({
       nCtx: 16,
       slidingWindow: { size: 4, layers: [0, 1] },
@@ -171,9 +171,26 @@ describe('llama config', () => {
       specFromHf({ ...base, model_type: 'mistral', sliding_window: null }).slidingWindow,
     ).toBeUndefined();
     expect(specFromHf({ ...base, sliding_window: 4 }).slidingWindow).toBeUndefined();
+  });
+
+  it('gives qwen2 its window as Qwen2Config does: from max_window_layers on, or where layer_types says', () => {
+    const qwen = (extra: Record<string, unknown>) =>
+      specFromHf({ ...base, model_type: 'qwen2', use_sliding_window: true, ...extra });
+    // The context stays the model's; the window acts on the layers past max_window_layers.
+    expect(qwen({ sliding_window: 8, max_window_layers: 1 })).toMatchObject({
+      nCtx: 16,
+      slidingWindow: { size: 8, layers: [1] },
+    });
+    expect(qwen({ sliding_window: 8, max_window_layers: 0 }).slidingWindow?.layers).toEqual([0, 1]);
+    // max_window_layers defaults to 28 and sliding_window to 4096: no layer of this model is past it.
+    expect(qwen({}).slidingWindow).toBeUndefined();
+    expect(qwen({ max_window_layers: 0 }).slidingWindow).toEqual({ size: 4096, layers: [0, 1] });
+    expect(qwen({ sliding_window: null, max_window_layers: 0 }).slidingWindow).toBeUndefined();
     expect(
-      specFromHf({ ...base, model_type: 'qwen2', use_sliding_window: true, sliding_window: 8 }).nCtx,
-    ).toBe(8);
+      qwen({ sliding_window: 4, layer_types: ['sliding_attention', 'full_attention'] }).slidingWindow,
+    ).toEqual({ size: 4, layers: [0] });
+    expect(() => qwen({ max_window_layers: -1 })).toThrow(/"max_window_layers"/);
+    expect(() => qwen({ layer_types: ['full_attention'] })).toThrow(/"layer_types".*each of the 2 layers/);
   });
 
   it('refuses activations other than silu and head counts that do not group', () => {
