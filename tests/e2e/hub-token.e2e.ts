@@ -61,7 +61,7 @@ describe('a gated Hub repo and the access token field', () => {
     expect(await field.getAttribute('type')).toBe('password');
     expect(await page.getByTestId('token-hint').textContent()).toMatch(/stays in this tab only/);
     await field.fill(TOKEN);
-    await page.getByLabel('Hub repo').press('Enter');
+    await field.press('Enter');
     await waitForModel(page, `hub:${GATED}@main`);
     await screenshot(page, 'hub-token-loaded');
     const gatedGets = hub.requests.filter((r) => r.method === 'GET' && r.path.startsWith(`/${GATED}/`));
@@ -102,6 +102,24 @@ describe('a gated Hub repo and the access token field', () => {
     await waitForModel(other, `hub:${OPEN}@main`);
     expect(await other.getByLabel('Access token').inputValue()).toBe('');
     expect(watch.errors).toEqual([]);
+    await context.close();
+  });
+
+  it('fits the token field and its note on a 390×844 phone screen', async () => {
+    const context = await browser.newContext({ viewport: { width: 390, height: 844 } });
+    const page = await context.newPage();
+    await page.goto(`${inject('appUrl')}/?hub=${encodeURIComponent(hub.url)}&model=${OPEN}`);
+    await waitForModel(page, `hub:${OPEN}@main`);
+    const field = page.getByLabel('Access token');
+    await field.scrollIntoViewIfNeeded();
+    for (const el of [field, page.getByTestId('token-hint')]) {
+      const box = await el.boundingBox();
+      expect(box).not.toBeNull();
+      expect(box!.x).toBeGreaterThanOrEqual(0);
+      expect(box!.x + box!.width).toBeLessThanOrEqual(390);
+    }
+    expect(await page.evaluate(() => document.documentElement.scrollWidth)).toBeLessThanOrEqual(390);
+    await screenshot(page, 'hub-token-phone');
     await context.close();
   });
 });

@@ -1,5 +1,5 @@
 /** Choosing a model: a shipped organism, any Hub repo id, or a local folder (chosen or dropped). */
-import { type DragEvent, type FormEvent, useId, useState } from 'react';
+import { type DragEvent, type FormEvent, type KeyboardEvent, useId, useState } from 'react';
 import { loadFolder, loadModel, setHubToken } from '../actions/model';
 import { filesFromDrop, filesFromInput } from '../drop';
 import { hubTokenFor } from '../hub-token';
@@ -37,7 +37,7 @@ export function ModelPicker() {
     if (selected && selectedAvailable) void loadModel({ kind: 'shipped', name: selected });
   };
 
-  const onHub = (e: FormEvent) => {
+  const onHub = (e: FormEvent | KeyboardEvent) => {
     e.preventDefault();
     const choice = parseModel(hubId.trim());
     if (choice?.kind !== 'hub') {
@@ -105,6 +105,11 @@ export function ModelPicker() {
           value={hubToken}
           aria-describedby={ids.tokenHint}
           onChange={(e) => setHubToken(e.target.value)}
+          // Enter loads the repo id above. The field is kept out of that form so that browsers
+          // do not offer to save the token as a password.
+          onKeyDown={(e) => {
+            if (e.key === 'Enter' && hubId.trim() !== '') onHub(e);
+          }}
         />
       </div>
       <p id={ids.tokenHint} className="hint" data-testid="token-hint">
