@@ -74,7 +74,13 @@ describe('error paths on the page', () => {
       'weights-format',
     ],
     ['an unsupported model_type', 'rudder-test/unsupported', /bert.*gpt2.*llama/s, 'unsupported-model'],
-    ['a model too large for this device', 'rudder-test/too-large', /GB|GiB/, 'too-large'],
+    [
+      'a model too large for this device',
+      'rudder-test/too-large',
+      // The refusal comes with the figures: what the model needs, its weights, what the tab holds.
+      /needs about [\d.]+ GB \([\d.]+ GB of float32 weights, at \d+ tokens of context\) but the (WebAssembly|WebGPU|WebGL) backend can address at most [\d.]+ GB/,
+      'too-large',
+    ],
   ];
 
   for (const [what, repo, message, code] of cases) {
