@@ -3,7 +3,8 @@
  * that says where to enter one, and the previous model keeps working; with the token typed in the
  * model panel the repo loads (the stand-in answers only `Authorization: Bearer <token>`). The
  * token stays in this tab's sessionStorage: it is in neither the address, localStorage, the
- * copied link nor the exported experiment, and a new tab starts without it.
+ * copied link nor the exported experiment. Someone opening a link to the gated repo is refused
+ * until they enter their own token.
  */
 import { readFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
@@ -97,12 +98,24 @@ describe('a gated Hub repo and the access token field', () => {
     await page.reload();
     await waitForModel(page);
     expect(await page.getByLabel('Access token').inputValue()).toBe(TOKEN);
-    const other = await context.newPage();
-    await other.goto(`${app}&model=${OPEN}`);
-    await waitForModel(other, `hub:${OPEN}@main`);
-    expect(await other.getByLabel('Access token').inputValue()).toBe('');
     expect(watch.errors).toEqual([]);
     await context.close();
+
+    // Someone else opens a link to the gated model: refused, until they enter their token and
+    // press Enter in its field, which retries the repo the link named.
+    const fresh = await browser.newContext({ viewport: { width: 1366, height: 768 } });
+    const other = await fresh.newPage();
+    const otherWatch = watchPage(other);
+    await other.goto(`${app}&model=${GATED}`);
+    const refused = await waitForLoadError(other);
+    expect(refused.text).toContain('in the "Access token" field under "Hub repo"');
+    const otherField = other.getByLabel('Access token');
+    expect(await otherField.inputValue()).toBe('');
+    await otherField.fill(TOKEN);
+    await otherField.press('Enter');
+    await waitForModel(other, `hub:${GATED}@main`);
+    expect(otherWatch.errors).toEqual([]);
+    await fresh.close();
   });
 
   it('fits the token field and its note on a 390×844 phone screen', async () => {

@@ -9,6 +9,10 @@ import { useStore } from '../store';
 export function ModelPicker() {
   const shipped = useStore((s) => s.shipped);
   const currentChoice = useStore((s) => s.currentChoice);
+  // A Hub repo whose load failed (e.g. a shared link to a gated model): Enter in the token field retries it.
+  const failedHub = useStore((s) =>
+    s.load.status === 'error' && s.loadChoice?.kind === 'hub' ? s.loadChoice : undefined,
+  );
   const hubToken = useStore((s) => s.hubToken);
   const hubEndpoint = useStore((s) => s.hubEndpoint);
   const [shippedName, setShippedName] = useState<string>();
@@ -105,10 +109,12 @@ export function ModelPicker() {
           value={hubToken}
           aria-describedby={ids.tokenHint}
           onChange={(e) => setHubToken(e.target.value)}
-          // Enter loads the repo id above. The field is kept out of that form so that browsers
-          // do not offer to save the token as a password.
+          // Enter loads the repo id above, or retries the Hub repo that just failed. The field is
+          // kept out of that form so that browsers do not offer to save the token as a password.
           onKeyDown={(e) => {
-            if (e.key === 'Enter' && hubId.trim() !== '') onHub(e);
+            if (e.key !== 'Enter') return;
+            if (hubId.trim() !== '') onHub(e);
+            else if (failedHub) void loadModel(failedHub);
           }}
         />
       </div>
