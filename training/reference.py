@@ -8,7 +8,7 @@ Deterministic: fixed seeds, CPU, float32. Everything lands in tests/fixtures/ref
     gemma-tiny/  gemma2-tiny/  pythia-tiny/     one per family and feature (see FAMILY_FIXTURES):
     neox-sequential/  phi3-tiny/                every switch the family has is on and active
     llama3-rope-bias/  llama-rope-linear/       (checked by switching it off: logits must move)
-    mistral-window/
+    mistral-window/  qwen2-window/
     gpt2-tiny-f16/  llama-gqa-bf16/             the same weights stored F16 / BF16, and a golden
                                                 computed from the rounded weights
     llama-gqa-sharded/                          F32 in two shards + model.safetensors.index.json
