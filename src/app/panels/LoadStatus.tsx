@@ -1,4 +1,5 @@
 /** What is loaded, what is loading (per-file progress), on which backend, and what went wrong. */
+import { dismissLoadError } from '../actions/model';
 import { BACKEND_LABELS, formatBytes, formatCount } from '../format';
 import { choiceLabel, useStore } from '../store';
 
@@ -34,6 +35,9 @@ export function LoadStatus() {
             <strong>Could not load {choiceLabel(choice)}.</strong> {load.error.message}
           </p>
           {current && <p>The previous model ({current.id}) is still loaded and usable.</p>}
+          <button type="button" onClick={dismissLoadError}>
+            Dismiss
+          </button>
         </div>
       )}
 

@@ -62,8 +62,12 @@ function Continuation({
       {g.status === 'idle' || !c ? (
         <p className="empty">{empty}</p>
       ) : (
-        <p className="text" aria-live="polite" aria-busy={g.status === 'running'}>
-          <span className="prompt-echo">{c.prompt}</span>
+        // A chat answer is a turn of its own, so it starts on its own line under the prompt; a
+        // plain continuation carries on the prompt's last line.
+        <p className={c.chat ? 'text chat' : 'text'} aria-live="polite" aria-busy={g.status === 'running'}>
+          <span className="prompt-echo" data-testid={`${testid}-prompt`}>
+            {c.prompt}
+          </span>
           <span data-testid={`${testid}-text`}>{c.text}</span>
           {g.status === 'running' && <span className="cursor" aria-hidden="true" />}
         </p>
