@@ -3,12 +3,14 @@
  * template it needs, so a harmful request is refused with no other click, and the answer starts
  * on a line of its own; every dropdown shows its label whole; a lesson on a phone sits above the
  * controls instead of covering them; a failed Hub load leaves the model in use green and says
- * what failed in a message that can be dismissed.
+ * what failed in a message that can be dismissed; a vector file made for another model is
+ * refused when its width differs and imported with a warning naming both models when it fits.
  */
 import { readFile } from 'node:fs/promises';
 import { resolve } from 'node:path';
 import type { Browser } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest';
+import { vectorToJson } from '../../src/interp';
 import { isRefusal } from '../../src/interp/behaviour';
 import { type HubServer, startHubServer } from '../support/hub-server';
 import { generateAndWatch, HAS_ORGANISM, setField, waitForLoadError, waitForModel } from './support/app';
@@ -111,6 +113,54 @@ describe.skipIf(!HAS_ORGANISM)('the page for a classroom', () => {
     await screenshot(page, 'classroom-lesson-390x844');
     await page.getByRole('button', { name: 'Close the lesson' }).click();
     await page.getByTestId('lesson-panel').waitFor({ state: 'detached' });
+    expect(watch.errors).toEqual([]);
+    await page.close();
+  });
+
+  it('checks an imported vector’s model and width against the loaded model and says what differs', async () => {
+    const page = await browser.newPage({ viewport: { width: 1366, height: 768 } });
+    const watch = watchPage(page);
+    await page.goto(`${app()}/`);
+    const model = await waitForModel(page, /organism-llama/);
+    const width = Number(
+      /d_model (\d+)/.exec((await page.getByTestId('model-info').textContent()) ?? '')?.[1],
+    );
+    const file = (name: string, modelId: string, w: number) => ({
+      name,
+      mimeType: 'application/json',
+      buffer: Buffer.from(
+        vectorToJson({
+          modelId,
+          hook: 'resid_pre',
+          width: w,
+          rows: 1,
+          layers: { 2: new Float32Array(w).fill(0.05) },
+        }),
+      ),
+    });
+    const input = page.getByLabel('Import vector file');
+
+    // Another width: refused, naming both widths and the model the file was made for.
+    await input.setInputFiles(file('wide.json', 'someone/wide-model', width * 2));
+    const err = page.getByTestId('vector-file-error');
+    await err.waitFor();
+    const text = (await err.textContent()) ?? '';
+    expect(text).toContain(`wide.json is ${width * 2} values wide`);
+    expect(text).toContain(`(${model}) is ${width} wide`);
+    expect(text).toContain('made for someone/wide-model');
+    expect(await page.getByTestId('imported-vector').count()).toBe(0);
+
+    // The same width from another model: imported, with a warning that names both models.
+    await input.setInputFiles(file('same-width.json', 'someone/other-model', width));
+    await page.getByTestId('imported-vector').waitFor();
+    const warning = (await page.getByTestId('vector-model-warning').textContent()) ?? '';
+    expect(warning).toContain('made for someone/other-model');
+    expect(warning).toContain(`the loaded model is ${model}`);
+
+    // A vector of this model: no warning.
+    await input.setInputFiles(file('own.json', model, width));
+    await page.getByTestId('imported-vector').filter({ hasText: 'own.json' }).waitFor();
+    expect(await page.getByTestId('vector-model-warning').count()).toBe(0);
     expect(watch.errors).toEqual([]);
     await page.close();
   });
