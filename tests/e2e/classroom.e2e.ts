@@ -199,3 +199,44 @@ describe.skipIf(!HAS_ORGANISM)('the page for a classroom', () => {
     });
   });
 });
+
+describe.skipIf(!HAS_ORGANISM)('a software WebGPU adapter', () => {
+  let browser: Browser;
+  beforeAll(async () => {
+    browser = await launch({ webgpu: true });
+  });
+  afterAll(() => browser?.close());
+
+  it('warns that ?backend=webgpu runs in software and switches to WebAssembly on request', async () => {
+    const page = await browser.newPage({ viewport: { width: 1366, height: 768 } });
+    const watch = watchPage(page);
+    await page.goto(`${app()}/?backend=webgpu`);
+    await waitForModel(page, /organism-llama/, 240_000);
+    expect(await page.getByTestId('backend').getAttribute('data-backend')).toBe('webgpu');
+    const warning = page.getByTestId('software-backend');
+    expect(await warning.textContent()).toMatch(/WebGPU is running in software \(SwiftShader\)/);
+    expect(await page.getByTestId('model-chip').textContent()).toMatch(/software/);
+    await screenshot(page, 'classroom-software-webgpu');
+
+    await warning.getByRole('button', { name: 'Use WebAssembly' }).click();
+    await page.waitForURL(/backend=wasm/);
+    await waitForModel(page, /organism-llama/);
+    expect(await page.getByTestId('backend').getAttribute('data-backend')).toBe('wasm');
+    expect(await page.getByTestId('software-backend').count()).toBe(0);
+    expect(watch.errors).toEqual([]);
+    await page.close();
+  });
+
+  it('says in two sentences at most why the backend was chosen, the details folded away', async () => {
+    const page = await browser.newPage({ viewport: { width: 1366, height: 768 } });
+    await page.goto(`${app()}/`);
+    await waitForModel(page, /organism-llama/);
+    const note = (await page.getByTestId('backend').locator('.reason').textContent()) ?? '';
+    expect(note.trim().split(/(?<=\.)\s+/).length, note).toBeLessThanOrEqual(2);
+    // Why WebGPU (software here) was passed over is one click away.
+    const why = page.getByText('Why not a faster one');
+    await why.click();
+    expect(await page.locator('.backend-why').textContent()).toMatch(/WebGPU: .*software/);
+    await page.close();
+  });
+});

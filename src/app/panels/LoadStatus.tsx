@@ -1,4 +1,6 @@
 /** What is loaded, what is loading (per-file progress), on which backend, and what went wrong. */
+
+import type { BackendInfo } from '../../worker';
 import { dismissLoadError } from '../actions/model';
 import { BACKEND_LABELS, formatBytes, formatCount } from '../format';
 import { choiceLabel, useStore } from '../store';
@@ -47,6 +49,8 @@ export function LoadStatus() {
         </p>
       )}
 
+      {current?.backend.software && <SoftwareBackend info={current.backend} />}
+
       {current && (
         <dl className="model-info" data-testid="model-info" data-model-id={current.id}>
           <dt>Model</dt>
@@ -61,10 +65,47 @@ export function LoadStatus() {
             <strong>{BACKEND_LABELS[current.backend.name]}</strong>
             <span className="reason"> {current.backend.reason}</span>
           </dd>
+          {(current.backend.passedOver?.length ?? 0) > 0 && (
+            <dd className="backend-why">
+              <details>
+                <summary>Why not a faster one</summary>
+                <ul>
+                  {current.backend.passedOver!.map((r) => (
+                    <li key={r}>{r}</li>
+                  ))}
+                </ul>
+              </details>
+            </dd>
+          )}
           <dt>Loaded in</dt>
           <dd>{(current.loadMs / 1000).toFixed(1)} s</dd>
         </dl>
       )}
+    </div>
+  );
+}
+
+/**
+ * A GPU backend running in software (asked for with ?backend=): it works, but on the CPU and many
+ * times slower than WebAssembly (issue 15 saw 40x on SwiftShader), which looks like a broken page.
+ */
+function SoftwareBackend({ info }: { readonly info: BackendInfo }) {
+  const useWasm = () => {
+    const url = new URL(window.location.href);
+    url.searchParams.set('backend', 'wasm');
+    window.location.assign(url.href);
+  };
+  return (
+    <div className="note warning" role="status" data-testid="software-backend">
+      <p>
+        <strong>
+          {BACKEND_LABELS[info.name]} is running in software ({info.software}), on the CPU.
+        </strong>{' '}
+        Generation is many times slower here than on WebAssembly.
+      </p>
+      <button type="button" onClick={useWasm}>
+        Use WebAssembly
+      </button>
     </div>
   );
 }

@@ -81,6 +81,7 @@ function ModelChip() {
     body = (
       <span className="chip-text">
         <strong>{current.id.replace(/^.*\/models\//, '')}</strong> on {BACKEND_LABELS[current.backend.name]}
+        {current.backend.software ? ' (software, slow)' : ''}
       </span>
     );
   } else {
