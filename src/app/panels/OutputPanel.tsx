@@ -3,6 +3,7 @@
  * ever rendered as text, never as HTML.
  */
 
+import { Explainer } from '../explain';
 import type { Generation } from '../store';
 import { useStore } from '../store';
 
@@ -59,6 +60,7 @@ function Continuation({
         {title}
         {c?.applied !== undefined && g.status !== 'idle' && <span className="muted"> · {c.applied}</span>}
       </h2>
+      <Explainer id={testid === 'output' ? 'baseline' : 'steered'} />
       {g.status === 'idle' || !c ? (
         <p className="empty">{empty}</p>
       ) : (
