@@ -79,7 +79,7 @@ describe.skipIf(!HAS_ORGANISM)('the page explains itself', () => {
     await page.getByRole('tab', { name: 'Refusal circuit' }).click();
     await page.getByTestId('find-refusal').click();
     await page.getByTestId('refusal-summary').waitFor({ timeout: 180_000 });
-    const text = await page.getByTestId('refusal-view').innerText();
+    const text = await page.getByTestId('refusal-view').textContent();
     expect(text).not.toContain('METHODS.md');
     const caption = page.locator('.refusal-figure figcaption').first();
     const link = caption.getByTestId('method-link');
@@ -92,7 +92,7 @@ describe.skipIf(!HAS_ORGANISM)('the page explains itself', () => {
     expect(await heading.textContent()).toMatch(/^5\. Refusal direction/);
     expect(await heading.isVisible()).toBe(true);
     // The section itself: its formula's words, as docs/METHODS.md has them.
-    expect(await methods.locator('body').innerText()).toMatch(/bypass = mean harmful-validation score/);
+    expect(await methods.locator('body').textContent()).toMatch(/bypass = mean harmful-validation score/);
     await screenshot(methods, 'explain-methods-page');
     // Back to the app: the experiment in the first tab is untouched.
     expect(await page.getByTestId('refusal-summary').count()).toBe(1);

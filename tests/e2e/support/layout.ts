@@ -31,7 +31,8 @@ const CONTROLS =
 
 /**
  * Pairs of visible controls whose boxes overlap (by more than a pixel each way), named by their
- * accessible text. A control inside another (a button in a summary) is not an overlap.
+ * accessible text. Only the part of a box that shows counts (a row scrolled out of a scroll box
+ * is hidden by it); a control inside another (a button in a summary) is not an overlap.
  */
 export function overlappingControls(page: Page): Promise<string[]> {
   return page.evaluate((selector) => {
@@ -44,12 +45,27 @@ export function overlappingControls(page: Page): Promise<string[]> {
       )
         .trim()
         .slice(0, 40)}"`;
+    /** The part of the element's box that shows: cut by every ancestor that clips (a scroll box). */
+    const shown = (el: Element) => {
+      let { left, top, right, bottom } = el.getBoundingClientRect();
+      for (let a = el.parentElement; a; a = a.parentElement) {
+        const style = getComputedStyle(a);
+        if (style.overflowX === 'visible' && style.overflowY === 'visible') continue;
+        const c = a.getBoundingClientRect();
+        left = Math.max(left, c.left);
+        top = Math.max(top, c.top);
+        right = Math.min(right, c.right);
+        bottom = Math.min(bottom, c.bottom);
+      }
+      return { left, top, right, bottom };
+    };
     const els = [...document.querySelectorAll(selector)].filter((el) => {
-      if (el.closest('[hidden], .visually-hidden, .skip')) return false;
-      const r = el.getBoundingClientRect();
-      return r.width > 0 && r.height > 0 && getComputedStyle(el).visibility !== 'hidden';
+      if (el.closest('.visually-hidden, .skip')) return false;
+      const r = shown(el);
+      // checkVisibility: not display:none, visibility:hidden, nor inside a closed <details>.
+      return r.right > r.left && r.bottom > r.top && el.checkVisibility({ visibilityProperty: true });
     });
-    const boxes = els.map((el) => el.getBoundingClientRect());
+    const boxes = els.map(shown);
     const found: string[] = [];
     for (let i = 0; i < els.length; i++)
       for (let j = i + 1; j < els.length; j++) {
