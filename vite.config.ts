@@ -17,7 +17,7 @@ import type { IncomingMessage, ServerResponse } from 'node:http';
 import { extname, join, resolve, sep } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { defineConfig, type Plugin } from 'vite';
-import { methodsPage } from './scripts/methods-page';
+import { methodsPage } from './scripts/methods-page.ts';
 
 const ROOT = fileURLToPath(new URL('.', import.meta.url));
 
