@@ -96,7 +96,7 @@ function SoftwareBackend({ info }: { readonly info: BackendInfo }) {
     window.location.assign(url.href);
   };
   return (
-    <div className="note warning" role="status" data-testid="software-backend">
+    <div className="note" role="status" data-testid="software-backend">
       <p>
         <strong>
           {BACKEND_LABELS[info.name]} is running in software ({info.software}), on the CPU.
