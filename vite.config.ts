@@ -8,6 +8,7 @@
  *   they are served (dev, preview) or copied (build): the app fetches each model's files with
  *   `?v=<hash>`, so a retrained organism is never read from an old Cache Storage entry.
  * - A Content-Security-Policy in the build (no inline script, no eval; CONTENT_SECURITY_POLICY).
+ * - docs/METHODS.md rendered as `methods.html` (scripts/methods-page.ts), which the page links to.
  */
 import { createHash } from 'node:crypto';
 import { createReadStream } from 'node:fs';
@@ -16,6 +17,7 @@ import type { IncomingMessage, ServerResponse } from 'node:http';
 import { extname, join, resolve, sep } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { defineConfig, type Plugin } from 'vite';
+import { methodsPage } from './scripts/methods-page.ts';
 
 const ROOT = fileURLToPath(new URL('.', import.meta.url));
 
@@ -250,6 +252,7 @@ export default defineConfig({
     serveFolder('/models/', join(ROOT, 'models'), 'models'),
     tfjsWasmThreadsMinifySafe(),
     contentSecurityPolicy(),
+    methodsPage(join(ROOT, 'docs/METHODS.md'), ISOLATION_HEADERS),
   ],
   server: { headers: ISOLATION_HEADERS },
   preview: { headers: { ...ISOLATION_HEADERS, 'Content-Security-Policy': CONTENT_SECURITY_POLICY } },

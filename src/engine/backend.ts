@@ -13,8 +13,15 @@ export type BackendName = 'webgpu' | 'webgl' | 'wasm' | 'cpu';
 
 export interface BackendChoice {
   readonly name: BackendName;
-  /** Why this backend, in words a person can read (and why the better ones were passed over). */
+  /** Why this backend, in one sentence a person can read. */
   readonly reason: string;
+  /** Why each backend before it was passed over ("WebGPU: this browser has no WebGPU."). */
+  readonly passedOver: readonly string[];
+  /**
+   * The software renderer a GPU backend runs on when it was asked for anyway (e.g. "SwiftShader"):
+   * it works, but on the CPU and far slower than WebAssembly, so the page warns.
+   */
+  readonly software?: string;
   readonly limits: BackendLimits;
 }
 
@@ -43,18 +50,20 @@ export async function selectBackend(opts: BackendOptions = {}): Promise<BackendC
     const forced = name === opts.prefer;
     const why = await tryBackend(name, forced, opts);
     if (why.ok) {
-      const reason = [forced ? `${label(name)} was requested.` : why.reason, ...passedOver].join(' ');
-      return { name, reason, limits: await limitsOf(name) };
+      const reason = forced ? `${label(name)} was requested.` : why.reason;
+      const software = why.software ? { software: why.software } : {};
+      return { name, reason, passedOver, ...software, limits: await limitsOf(name) };
     }
     passedOver.push(`${label(name)}: ${why.reason}`);
   }
   throw new RudderError('no-backend', `No TensorFlow.js backend could start. ${passedOver.join(' ')}`);
 }
 
-type Attempt = { ok: true; reason: string } | { ok: false; reason: string };
+type Attempt = { ok: true; reason: string; software?: string } | { ok: false; reason: string };
 
 async function tryBackend(name: BackendName, forced: boolean, opts: BackendOptions): Promise<Attempt> {
   const isBrowser = typeof window !== 'undefined' || typeof importScripts === 'function';
+  let software: string | undefined;
   try {
     switch (name) {
       case 'webgpu': {
@@ -62,7 +71,8 @@ async function tryBackend(name: BackendName, forced: boolean, opts: BackendOptio
         if (!gpu) return { ok: false, reason: 'this browser has no WebGPU.' };
         const adapter = await gpu.requestAdapter({ powerPreference: 'high-performance' });
         if (!adapter) return { ok: false, reason: 'no WebGPU adapter is available.' };
-        if (isSoftwareAdapter(adapter) && !forced)
+        software = softwareAdapter(adapter);
+        if (software && !forced)
           return {
             ok: false,
             reason: 'the only WebGPU adapter is a software one (slower than WebAssembly).',
@@ -72,11 +82,11 @@ async function tryBackend(name: BackendName, forced: boolean, opts: BackendOptio
       }
       case 'webgl': {
         if (!isBrowser) return { ok: false, reason: 'not available outside a browser.' };
-        const renderer = softwareWebGL();
-        if (renderer && !forced)
+        software = softwareWebGL();
+        if (software && !forced)
           return {
             ok: false,
-            reason: `WebGL runs on a software renderer (${renderer}), slower than WebAssembly.`,
+            reason: `WebGL runs on a software renderer (${software}), slower than WebAssembly.`,
           };
         await import('@tensorflow/tfjs-backend-webgl');
         break;
@@ -96,7 +106,7 @@ async function tryBackend(name: BackendName, forced: boolean, opts: BackendOptio
   } catch (e) {
     return { ok: false, reason: `it failed to start (${(e as Error).message}).` };
   }
-  return { ok: true, reason: defaultReason(name) };
+  return { ok: true, reason: defaultReason(name), ...(software ? { software } : {}) };
 }
 
 function defaultReason(name: BackendName): string {
@@ -116,12 +126,14 @@ function label(name: BackendName): string {
   return { webgpu: 'WebGPU', webgl: 'WebGL', wasm: 'WebAssembly', cpu: 'CPU' }[name];
 }
 
-function isSoftwareAdapter(adapter: GPUAdapter): boolean {
+/** The adapter's name when it runs in software (isFallbackAdapter, or SwiftShader by name). */
+function softwareAdapter(adapter: GPUAdapter): string | undefined {
   const a = adapter as GPUAdapter & { isFallbackAdapter?: boolean };
   const info = a.info as (GPUAdapterInfo & { isFallbackAdapter?: boolean }) | undefined;
-  if (a.isFallbackAdapter || info?.isFallbackAdapter) return true;
-  const desc = `${info?.vendor ?? ''} ${info?.architecture ?? ''} ${info?.description ?? ''}`.toLowerCase();
-  return desc.includes('swiftshader');
+  const desc = `${info?.vendor ?? ''} ${info?.architecture ?? ''} ${info?.description ?? ''}`;
+  if (/swiftshader/i.test(desc)) return 'SwiftShader';
+  if (a.isFallbackAdapter || info?.isFallbackAdapter) return desc.trim() || 'a software adapter';
+  return undefined;
 }
 
 /**

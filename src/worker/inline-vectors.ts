@@ -13,10 +13,12 @@ export const PROBE = 'The day began quietly, and then something happened in the 
 /** Throws IncompatibleVectorError unless the vector's width and layers fit the model. */
 export function checkShape(model: Model, v: SteeringVector, what: string): void {
   const want = v.hook === 'mlp_post' ? model.spec.dMlp : model.spec.dModel;
-  if (v.width !== want)
+  if (v.width !== want) {
+    const made = v.modelId ? `it was made for ${v.modelId}` : 'it was made for another model';
     throw new IncompatibleVectorError(
-      `${what} is ${v.width} values wide, but ${v.hook} of this model (${model.id}) is ${want} wide: it was made for another model. Import a vector made for this one.`,
+      `${what} is ${v.width} values wide, but ${v.hook} of this model (${model.id}) is ${want} wide: ${made}. Import a vector made for this one.`,
     );
+  }
   const beyond = vectorLayers(v).filter((l) => l >= model.spec.nLayers);
   if (beyond.length)
     throw new IncompatibleVectorError(

@@ -48,7 +48,12 @@ export async function generate(sides: GenerateSides = 'both'): Promise<void> {
     setState((s) => ({ generation: { runId: s.generation.runId + 1, status: 'error', error: errorOf(e) } }));
     return;
   }
-  const fresh: Continuation = { prompt: exp.prompt.text, text: '', tokenCount: 0 };
+  const fresh: Continuation = {
+    prompt: exp.prompt.text,
+    chat: exp.prompt.chat && model.hasChatTemplate,
+    text: '',
+    tokenCount: 0,
+  };
   const steered: Continuation = {
     ...fresh,
     coefficient: steeringStrength(exp.steering),

@@ -37,6 +37,11 @@ export async function discoverAndNote(): Promise<ShippedModel | undefined> {
   return def;
 }
 
+/** Hides a failed load's message (the model in use was never touched by it). */
+export function dismissLoadError(): void {
+  setState((s) => (s.load.status === 'error' ? { load: { runId: s.load.runId, status: 'idle' } } : {}));
+}
+
 /** Files of a chosen or dropped folder, with their paths inside it. */
 export interface FolderFiles {
   readonly files: readonly File[];

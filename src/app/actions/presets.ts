@@ -1,8 +1,13 @@
-/** Preset pair sets: read from the organism's shipped datasets (or built in), then editable. */
+/**
+ * Preset pair sets: read from the organism's shipped datasets (or built in), then editable. A
+ * preset sets everything its demo needs in one edit: the pairs, where they are read, and whether
+ * the prompt goes through the chat template (refusal is a chat behaviour: without the template
+ * the organism never refuses).
+ */
 import { PRESETS, type PresetInfo, presetPairs } from '../../experiment';
 import { MODELS_BASE } from '../shipped';
 import { useStore } from '../store';
-import { editSteering } from './experiment';
+import { edit } from './experiment';
 
 const { getState, setState } = useStore;
 
@@ -38,5 +43,11 @@ export async function applyPreset(id: PresetInfo['id']): Promise<void> {
     setState({ shareNote: `The ${preset.label.toLowerCase()} dataset has no usable pairs.` });
     return;
   }
-  editSteering({ pairs, preset: id, ...preset.settings });
+  // The prompt follows the pairs into (or out of) the chat template, where the model has one.
+  const chat = (preset.settings.chat ?? false) && (getState().current?.hasChatTemplate ?? false);
+  edit((e) => ({
+    ...e,
+    steering: { ...e.steering, pairs, preset: id, ...preset.settings },
+    prompt: { ...e.prompt, chat },
+  }));
 }

@@ -2,7 +2,8 @@
  * What is loaded, what is loading (the memory estimate, then per-file progress), on which
  * backend, and what went wrong.
  */
-import type { LoadEstimate } from '../../worker';
+import type { BackendInfo, LoadEstimate } from '../../worker';
+import { dismissLoadError } from '../actions/model';
 import { BACKEND_LABELS, formatBytes, formatCount } from '../format';
 import { choiceLabel, useStore } from '../store';
 
@@ -39,6 +40,9 @@ export function LoadStatus() {
             <strong>Could not load {choiceLabel(choice)}.</strong> {load.error.message}
           </p>
           {current && <p>The previous model ({current.id}) is still loaded and usable.</p>}
+          <button type="button" onClick={dismissLoadError}>
+            Dismiss
+          </button>
         </div>
       )}
 
@@ -47,6 +51,8 @@ export function LoadStatus() {
           {note}
         </p>
       )}
+
+      {current?.backend.software && <SoftwareBackend info={current.backend} />}
 
       {current && (
         <dl className="model-info" data-testid="model-info" data-model-id={current.id}>
@@ -62,6 +68,18 @@ export function LoadStatus() {
             <strong>{BACKEND_LABELS[current.backend.name]}</strong>
             <span className="reason"> {current.backend.reason}</span>
           </dd>
+          {(current.backend.passedOver?.length ?? 0) > 0 && (
+            <dd className="backend-why">
+              <details>
+                <summary>Why not a faster one</summary>
+                <ul>
+                  {current.backend.passedOver!.map((r) => (
+                    <li key={r}>{r}</li>
+                  ))}
+                </ul>
+              </details>
+            </dd>
+          )}
           <dt>Loaded in</dt>
           <dd>{(current.loadMs / 1000).toFixed(1)} s</dd>
         </dl>
@@ -84,5 +102,30 @@ function Estimate({ estimate: e }: { estimate: LoadEstimate }) {
       {formatBytes(e.weightBytes)} of float32 weights, plus the cache and activations of {e.contextTokens}{' '}
       tokens. It fits: this tab can hold {formatBytes(e.maxTotalBytes)} on {BACKEND_LABELS[e.backend]}.
     </p>
+  );
+}
+
+/**
+ * A GPU backend running in software (asked for with ?backend=): it works, but on the CPU and many
+ * times slower than WebAssembly (issue 15 saw 40x on SwiftShader), which looks like a broken page.
+ */
+function SoftwareBackend({ info }: { readonly info: BackendInfo }) {
+  const useWasm = () => {
+    const url = new URL(window.location.href);
+    url.searchParams.set('backend', 'wasm');
+    window.location.assign(url.href);
+  };
+  return (
+    <div className="note" role="status" data-testid="software-backend">
+      <p>
+        <strong>
+          {BACKEND_LABELS[info.name]} is running in software ({info.software}), on the CPU.
+        </strong>{' '}
+        Generation is many times slower here than on WebAssembly.
+      </p>
+      <button type="button" onClick={useWasm}>
+        Use WebAssembly
+      </button>
+    </div>
   );
 }

@@ -15,11 +15,15 @@ import {
 import { editSteering } from '../actions/experiment';
 import { useStore } from '../store';
 
-const OPERATOR_LABELS: Record<SteeringOperator, string> = {
-  add: 'Add (h += c·v)',
-  ablate: 'Ablate direction (Arditi)',
-  rotate: 'Rotate in plane (angular)',
-  units: 'Atomic units (AUSteer)',
+/** Short enough to show whole in the dropdown; where each comes from is in its tooltip. */
+const OPERATOR_LABELS: Record<SteeringOperator, { label: string; title: string }> = {
+  add: { label: 'Add (h += c·v)', title: 'Add the vector, times the strength, to the activations' },
+  ablate: {
+    label: 'Ablate direction',
+    title: 'Remove the direction from every residual write (Arditi et al.)',
+  },
+  rotate: { label: 'Rotate in plane', title: 'Angular / selective steering in the plane of the pairs' },
+  units: { label: 'Atomic units', title: "Scale the pairs' most telling units (AUSteer)" },
 };
 
 const ROTATION_LABELS: Record<(typeof ROTATION_MODES)[number], string> = {
@@ -47,8 +51,8 @@ export function OperatorControls() {
           onChange={(e) => editSteering({ operator: e.target.value as SteeringOperator })}
         >
           {STEERING_OPERATORS.map((o) => (
-            <option key={o} value={o}>
-              {OPERATOR_LABELS[o]}
+            <option key={o} value={o} title={OPERATOR_LABELS[o].title}>
+              {OPERATOR_LABELS[o].label}
             </option>
           ))}
         </select>

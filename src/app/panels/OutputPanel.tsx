@@ -3,6 +3,7 @@
  * ever rendered as text, never as HTML.
  */
 
+import { Explainer } from '../explain';
 import type { Generation } from '../store';
 import { useStore } from '../store';
 
@@ -59,11 +60,16 @@ function Continuation({
         {title}
         {c?.applied !== undefined && g.status !== 'idle' && <span className="muted"> · {c.applied}</span>}
       </h2>
+      <Explainer id={testid === 'output' ? 'baseline' : 'steered'} />
       {g.status === 'idle' || !c ? (
         <p className="empty">{empty}</p>
       ) : (
-        <p className="text" aria-live="polite" aria-busy={g.status === 'running'}>
-          <span className="prompt-echo">{c.prompt}</span>
+        // A chat answer is a turn of its own, so it starts on its own line under the prompt; a
+        // plain continuation carries on the prompt's last line.
+        <p className={c.chat ? 'text chat' : 'text'} aria-live="polite" aria-busy={g.status === 'running'}>
+          <span className="prompt-echo" data-testid={`${testid}-prompt`}>
+            {c.prompt}
+          </span>
           <span data-testid={`${testid}-text`}>{c.text}</span>
           {g.status === 'running' && <span className="cursor" aria-hidden="true" />}
         </p>

@@ -3,6 +3,7 @@ import { type KeyboardEvent, useId } from 'react';
 import type { GenerationSettings } from '../../experiment';
 import { editGeneration, editPrompt } from '../actions/experiment';
 import { generate, stop } from '../actions/generate';
+import { Explainer } from '../explain';
 import { useStore } from '../store';
 
 export function PromptPanel() {
@@ -27,6 +28,7 @@ export function PromptPanel() {
   return (
     <section className="panel" aria-labelledby={`${id}-h`} data-testid="prompt-panel">
       <h2 id={`${id}-h`}>Prompt</h2>
+      <Explainer id="prompt" />
       <textarea
         id={`${id}-prompt`}
         aria-label="Prompt"

@@ -1,6 +1,7 @@
 /** Copy link, export and import of the experiment, and what happened to a link or file. */
 import { useId } from 'react';
 import { copyLink, exportFile, importFile } from '../actions/share';
+import { Explainer } from '../explain';
 import { useStore } from '../store';
 
 export function SharePanel() {
@@ -9,6 +10,7 @@ export function SharePanel() {
   return (
     <section className="panel" aria-labelledby={`${id}-h`} data-testid="share-panel">
       <h2 id={`${id}-h`}>Share</h2>
+      <Explainer id="share" />
       <div className="actions">
         <button type="button" className="primary" onClick={() => void copyLink()}>
           Copy link

@@ -21,12 +21,13 @@ import { OperatorControls } from './OperatorControls';
 import { VectorFiles } from './VectorFiles';
 import { VectorLens } from './VectorLens';
 
-const METHOD_LABELS: Record<(typeof VECTOR_METHODS)[number], string> = {
-  mean: 'Mean difference (CAA)',
-  pca_diff: 'PCA of differences (repeng)',
-  pca_center: 'PCA of centred pairs (repeng)',
-  pca: 'PCA of ±differences',
-  logistic: 'Logistic direction',
+/** Short enough to show whole in the dropdown; where each comes from is in its tooltip. */
+const METHOD_LABELS: Record<(typeof VECTOR_METHODS)[number], { label: string; title: string }> = {
+  mean: { label: 'Mean difference', title: 'Contrastive activation addition (CAA)' },
+  pca_diff: { label: 'PCA of differences', title: 'As repeng builds control vectors' },
+  pca_center: { label: 'PCA, centred pairs', title: "repeng's centred variant" },
+  pca: { label: 'PCA of ±differences', title: 'Both signs of every difference' },
+  logistic: { label: 'Logistic direction', title: 'A linear probe between the two sides' },
 };
 
 export function SteerControls() {
@@ -72,10 +73,10 @@ export function SteerControls() {
               });
             }}
           >
-            <option value="mean">mean over the prompt</option>
+            <option value="mean">prompt mean</option>
             <option value="last">last token</option>
             <option value={positionValue.startsWith('index') ? positionValue : 'index:-2'}>
-              answer letter (index −2)
+              answer letter
             </option>
           </select>
         </span>
@@ -87,12 +88,13 @@ export function SteerControls() {
             onChange={(e) => editSteering({ method: e.target.value as Steering['method'] })}
           >
             {VECTOR_METHODS.map((m) => (
-              <option key={m} value={m}>
-                {METHOD_LABELS[m]}
+              <option key={m} value={m} title={METHOD_LABELS[m].title}>
+                {METHOD_LABELS[m].label}
               </option>
             ))}
           </select>
         </span>
+        <OperatorControls />
         <label className="check">
           <input
             type="checkbox"
@@ -101,7 +103,6 @@ export function SteerControls() {
           />{' '}
           Pairs in chat template
         </label>
-        <OperatorControls />
       </div>
       <VectorStatus />
       <div className="strength" data-operator={s.operator}>

@@ -75,11 +75,13 @@ function ModelChip() {
     state = 'error';
     body = <span className="chip-text">Could not load {choice ? choiceLabel(choice) : 'the model'}</span>;
   } else if (current) {
-    state = load.status === 'error' ? 'warning' : 'ready';
+    // The chip tells the model in use; a failed attempt to replace it is the model panel's
+    // (dismissible) message, not a red dot on a model that works.
+    state = 'ready';
     body = (
       <span className="chip-text">
         <strong>{current.id.replace(/^.*\/models\//, '')}</strong> on {BACKEND_LABELS[current.backend.name]}
-        {load.status === 'error' ? ' (the last load failed)' : ''}
+        {current.backend.software ? ' (software, slow)' : ''}
       </span>
     );
   } else {

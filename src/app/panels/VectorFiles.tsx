@@ -7,7 +7,7 @@
  */
 import { type ChangeEvent, useRef } from 'react';
 import { inlineLayerList } from '../../experiment';
-import type { VectorFileFormat } from '../../worker';
+import type { InlineVector, VectorFileFormat } from '../../worker';
 import { editSteering } from '../actions/experiment';
 import { exportVector, importVector } from '../actions/vector';
 import { useStore } from '../store';
@@ -21,11 +21,13 @@ const FORMATS: readonly { format: VectorFileFormat; label: string }[] = [
 export function VectorFiles() {
   const ready = useStore((s) => s.vector.status === 'done');
   const imported = useStore((s) => s.experiment.steering.vector);
-  const hasModel = useStore((s) => s.current !== undefined);
+  const currentId = useStore((s) => s.current?.id);
+  const hasModel = currentId !== undefined;
   const file = useStore((s) => s.vectorFile);
   const busy = file.status === 'running';
   const error = file.status === 'error' ? file.error : undefined;
   const input = useRef<HTMLInputElement>(null);
+  const warning = imported && currentId ? otherModel(imported, currentId) : undefined;
 
   const onFile = async (e: ChangeEvent<HTMLInputElement>) => {
     const chosen = e.target.files?.[0];
@@ -60,6 +62,11 @@ export function VectorFiles() {
         accept=".json,.safetensors,.gguf,application/json"
         onChange={(e) => void onFile(e)}
       />
+      {warning && (
+        <p className="note" role="status" data-testid="vector-model-warning">
+          {warning}
+        </p>
+      )}
       {imported && (
         <span className="imported" data-testid="imported-vector">
           Using {imported.name ?? 'an imported vector'} ({imported.format ?? 'file'}, {imported.hook}, layer
@@ -76,4 +83,17 @@ export function VectorFiles() {
       )}
     </div>
   );
+}
+
+/**
+ * What differs when an imported vector (whose width fits: others are refused on import) names
+ * another model than the one loaded, or none; undefined when it names this one.
+ */
+export function otherModel(v: InlineVector, modelId: string): string | undefined {
+  const risk = `Its width fits (${v.width}), so it steers, but a direction found in one model means nothing in another unless they share weights (a fine-tune of the same base).`;
+  if (!v.model) return `The file does not name the model it was made for. ${risk}`;
+  if (v.model.startsWith('gguf:'))
+    return `A control vector names only its architecture (${v.model.slice(5)}), not the model it was made for; the loaded model is ${modelId}. ${risk}`;
+  if (v.model === modelId) return undefined;
+  return `This vector was made for ${v.model}, but the loaded model is ${modelId}. ${risk}`;
 }

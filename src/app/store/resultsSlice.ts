@@ -15,6 +15,8 @@ import { IDLE, type JobState } from './jobs';
 export interface Continuation {
   /** The prompt this run continues (the box may have been edited since). */
   readonly prompt: string;
+  /** Whether the prompt went through the chat template: the text is then an answer, not a continuation. */
+  readonly chat?: boolean;
   readonly text: string;
   readonly tokenCount: number;
   readonly stopReason?: StopReason;

@@ -5,6 +5,7 @@
 import { type KeyboardEvent, useId } from 'react';
 import type { ViewTab } from '../../experiment';
 import { edit } from '../actions/experiment';
+import { Explainer } from '../explain';
 import { useStore } from '../store';
 import { HeadsView } from './HeadsView';
 import { LensView } from './LensView';
@@ -60,6 +61,7 @@ export function AnalysisPanel() {
         ))}
       </div>
       <div role="tabpanel" id={`${id}-panel`} aria-labelledby={`${id}-${current.id}`} className="tab-panel">
+        <Explainer key={current.id} id={current.id} />
         <current.View />
       </div>
     </section>

@@ -1,5 +1,5 @@
 /**
- * The refusal circuit view: find the refusal direction (METHODS.md §5, with progress and every
+ * The refusal circuit view: find the refusal direction (docs/METHODS.md §5, with progress and every
  * candidate's scores), see where the current prompt stands along it layer by layer, apply the
  * classic interventions with it, and trace the circuit of heads that routes the refusal (§9),
  * where clicking a head gates it. Results live in the store's refusal slice; what is applied lives
@@ -17,6 +17,7 @@ import {
   toggleHead,
 } from '../actions/refusal';
 import { ExportButtons } from '../charts/ExportButtons';
+import { MethodLink } from '../explain';
 import { useStore } from '../store';
 import { gatesOf } from './heads/gates';
 import { CandidatesChart } from './refusal/CandidatesChart';
@@ -97,7 +98,10 @@ export function RefusalView() {
       {found && <FindSummary found={found} />}
       {found && (
         <figure className="refusal-figure">
-          <figcaption>Every candidate's scores (METHODS.md §5), by layer; one line per position.</figcaption>
+          <figcaption>
+            Every candidate's scores (<MethodLink n={5}>the method</MethodLink>), by layer; one line per
+            position.
+          </figcaption>
           <CandidatesChart found={found} svgRef={candidatesRef} />
           <ExportButtons
             name="refusal-candidates"
@@ -265,7 +269,8 @@ function FindSummary(props: { readonly found: RefusalFound }) {
         </p>
       ) : c ? (
         <p className="note" data-testid="no-candidate">
-          No candidate passed the filters of METHODS.md §5. Offered instead: the best dropped one,{' '}
+          No candidate passed the filters of <MethodLink n={5}>the method</MethodLink>. Offered instead: the
+          best dropped one,{' '}
           <strong>
             layer {c.layer}, position {c.position}
           </strong>{' '}

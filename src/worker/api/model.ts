@@ -72,7 +72,12 @@ export interface LoadEstimate {
 
 export interface BackendInfo {
   readonly name: BackendName;
+  /** One or two sentences: why this backend (and, on WebAssembly, its threads). */
   readonly reason: string;
+  /** Why each faster backend was passed over, for the page's "why" detail. */
+  readonly passedOver?: readonly string[];
+  /** A GPU backend running in software (SwiftShader): the page warns and offers WebAssembly. */
+  readonly software?: string;
   /** WebAssembly only: the threads XNNPACK uses (1 without cross-origin isolation). */
   readonly threads?: number;
 }

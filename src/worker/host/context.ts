@@ -153,7 +153,12 @@ export class HostContext {
 }
 
 async function describeBackend(choice: BackendChoice): Promise<BackendInfo> {
-  if (choice.name !== 'wasm') return { name: choice.name, reason: choice.reason };
+  const base = {
+    name: choice.name,
+    passedOver: choice.passedOver,
+    ...(choice.software ? { software: choice.software } : {}),
+  };
+  if (choice.name !== 'wasm') return { ...base, reason: choice.reason };
   const wasm = await import('@tensorflow/tfjs-backend-wasm');
   const threads = wasm.getThreadsCount();
   const why =
@@ -162,5 +167,5 @@ async function describeBackend(choice: BackendChoice): Promise<BackendInfo> {
       : globalThis.crossOriginIsolated
         ? ' One thread.'
         : ' One thread (the page is not cross-origin isolated, so the threaded build cannot run).';
-  return { name: choice.name, reason: choice.reason + why, threads };
+  return { ...base, reason: choice.reason + why, threads };
 }

@@ -123,8 +123,10 @@ describe('backend selection in Node', () => {
   it('chooses WebAssembly and says why the GPU backends were passed over', async () => {
     const choice = await selectBackend();
     expect(choice.name).toBe('wasm');
-    expect(choice.reason).toMatch(/WebGPU: this browser has no WebGPU/);
-    expect(choice.reason).toMatch(/WebGL: not available outside a browser/);
+    expect(choice.reason).toBe('WebAssembly runs on the CPU with SIMD (no GPU backend is available).');
+    expect(choice.passedOver.join(' ')).toMatch(/WebGPU: this browser has no WebGPU/);
+    expect(choice.passedOver.join(' ')).toMatch(/WebGL: not available outside a browser/);
+    expect(choice.software).toBeUndefined();
     expect(choice.limits.maxTotalBytes).toBeGreaterThan(1e9);
   });
 
