@@ -5,10 +5,16 @@
  */
 import * as Comlink from 'comlink';
 import { METHODS, type RudderWorker } from './api';
+import { watchGpuDevice } from './device-lost';
 import { createHost, guarded } from './host';
 import { WASM_PATHS } from './wasm-paths';
 
-const host = guarded(createHost({ wasmPaths: WASM_PATHS }));
+const host = guarded(
+  createHost({
+    wasmPaths: WASM_PATHS,
+    onBackend: (choice) => choice.name === 'webgpu' && watchGpuDevice(),
+  }),
+);
 
 const api: Record<string, (...args: unknown[]) => unknown> = {};
 for (const [name, kind] of Object.entries(METHODS)) {

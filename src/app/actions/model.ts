@@ -35,6 +35,9 @@ export interface FolderFiles {
   readonly paths: readonly string[];
 }
 
+/** The folder of the model in use, if it came from one: a restarted worker reads it again. */
+let currentFolder: FolderFiles | undefined;
+
 export async function loadModel(choice: ModelChoice, folder?: FolderFiles): Promise<void> {
   const request = requestFor(choice, folder);
   setState({ loadChoice: choice });
@@ -49,6 +52,7 @@ export async function loadModel(choice: ModelChoice, folder?: FolderFiles): Prom
     results: (model) => ({ load: model }),
   });
   if (!loaded) return;
+  currentFolder = folder;
   setState((s) => ({
     current: loaded,
     currentChoice: choice,
@@ -62,6 +66,14 @@ export async function loadModel(choice: ModelChoice, folder?: FolderFiles): Prom
   if (getState().live) void generate('both');
 }
 
+/** Loads the model in use again (into a fresh worker); whether it is current afterwards. */
+export async function reloadModel(): Promise<boolean> {
+  const choice = getState().currentChoice;
+  if (!choice) return false;
+  await loadModel(choice, currentFolder);
+  return getState().current !== undefined;
+}
+
 export function loadFolder(folder: FolderFiles): Promise<void> {
   const root = folder.paths[0]?.split('/')[0];
   const label =
@@ -69,7 +81,7 @@ export function loadFolder(folder: FolderFiles): Promise<void> {
   return loadModel({ kind: 'files', label }, folder);
 }
 
-function requestFor(choice: ModelChoice, folder?: FolderFiles): ModelRequest {
+export function requestFor(choice: ModelChoice, folder?: FolderFiles): ModelRequest {
   switch (choice.kind) {
     case 'shipped': {
       const version = getState().shipped.find((m) => m.name === choice.name)?.version;

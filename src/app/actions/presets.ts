@@ -1,5 +1,8 @@
-/** Preset pair sets: read from the organism's shipped datasets (or built in), then editable. */
-import { PRESETS, type PresetInfo, presetPairs } from '../../experiment';
+/**
+ * Preset pair sets: read from the organism's shipped datasets (or built in), then editable. A
+ * preset replaces the pairs and its settings; Undo restores what it replaced.
+ */
+import { PRESETS, type PresetInfo, presetPairs, type Steering } from '../../experiment';
 import { MODELS_BASE } from '../shipped';
 import { useStore } from '../store';
 import { editSteering } from './experiment';
@@ -38,5 +41,18 @@ export async function applyPreset(id: PresetInfo['id']): Promise<void> {
     setState({ shareNote: `The ${preset.label.toLowerCase()} dataset has no usable pairs.` });
     return;
   }
-  editSteering({ pairs, preset: id, ...preset.settings });
+  const patch: Partial<Steering> = { pairs, preset: id, ...preset.settings };
+  // What the preset overwrites, as it was: one Undo puts it back (typed pairs included).
+  const before = getState().experiment.steering;
+  const previous = Object.fromEntries(Object.keys(patch).map((k) => [k, before[k as keyof Steering]]));
+  editSteering(patch);
+  setState({ presetUndo: { label: preset.label, previous } });
+}
+
+/** Puts back what the last preset changed. */
+export function undoPreset(): void {
+  const undo = getState().presetUndo;
+  if (!undo) return;
+  setState({ presetUndo: undefined });
+  editSteering(undo.previous);
 }

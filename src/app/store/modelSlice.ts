@@ -1,6 +1,7 @@
 import type { StateCreator } from 'zustand';
 import type { ModelSource } from '../../experiment';
 import type { LoadedModel } from '../../worker';
+import type { ModelAsk } from '../actions/model-ask';
 import type { RudderState } from './index';
 import { IDLE, type JobState } from './jobs';
 
@@ -36,6 +37,8 @@ export interface ModelSlice {
   /** The last load asked for (`loadChoice`): running with per-file progress, or why it failed. */
   load: JobState<LoadedModel, Readonly<Record<string, FileProgress>>>;
   loadChoice: ModelChoice | undefined;
+  /** A link's model waiting for the person's Load or Keep (actions/model-ask.ts). */
+  modelAsk: ModelAsk | undefined;
 }
 
 export const createModelSlice: StateCreator<RudderState, [], [], ModelSlice> = () => ({
@@ -45,6 +48,7 @@ export const createModelSlice: StateCreator<RudderState, [], [], ModelSlice> = (
   currentChoice: undefined,
   load: IDLE,
   loadChoice: undefined,
+  modelAsk: undefined,
 });
 
 export function choiceLabel(choice: ModelChoice): string {
