@@ -146,7 +146,10 @@ describe('nothing a person built is lost', () => {
   it('asks before loading a Hub model a link names, with its download size', async () => {
     const hash = await encode({ ...defaultExperiment(), model: { kind: 'hub', repo: REPO } });
     const link = `${app()}/?hub=${encodeURIComponent(hub.url)}#${hash}`;
-    const weightGets = () => hub.requests.filter((r) => r.path.endsWith('/model.safetensors')).length;
+    // Any request for the weights (a size probe included) before Load; then one download.
+    const weightRequests = (method?: string) =>
+      hub.requests.filter((r) => r.path.endsWith('/model.safetensors') && (!method || r.method === method))
+        .length;
     const size = (await stat(join(inject('e2eModels'), TEXT_MODEL, 'model.safetensors'))).size;
 
     const context = await browser.newContext();
@@ -167,16 +170,16 @@ describe('nothing a person built is lost', () => {
       .getByTestId('url-notes')
       .filter({ hasText: `${REPO} was not loaded` })
       .waitFor();
-    expect(weightGets()).toBe(0);
+    expect(weightRequests()).toBe(0);
 
     const page = await context.newPage();
     const watch = watchPage(page);
     await page.goto(link);
     await page.getByTestId('model-ask').waitFor();
-    expect(weightGets()).toBe(0);
+    expect(weightRequests()).toBe(0);
     await page.getByRole('button', { name: `Load ${REPO}` }).click();
     await waitForModel(page, `hub:${REPO}@main`);
-    expect(weightGets()).toBe(1);
+    expect(weightRequests('GET')).toBe(1);
     expect(watch.errors).toEqual([]);
     await context.close();
   });
