@@ -3,6 +3,7 @@
  * method of the table is exposed behind the host's error guard; a callback (a Comlink proxy, which
  * holds a MessagePort open) is released once its call has settled.
  */
+import * as tf from '@tensorflow/tfjs-core';
 import * as Comlink from 'comlink';
 import { METHODS, type RudderWorker } from './api';
 import { watchGpuDevice } from './device-lost';
@@ -30,3 +31,10 @@ for (const [name, kind] of Object.entries(METHODS)) {
 }
 
 Comlink.expose(api);
+
+// For soak runs (Playwright evaluates it in this worker): what the worker holds right now.
+(self as unknown as { rudderMemory?: () => unknown }).rudderMemory = () => ({
+  tensors: tf.memory().numTensors,
+  tensorBytes: tf.memory().numBytes,
+  jsHeapBytes: (performance as unknown as { memory?: { usedJSHeapSize: number } }).memory?.usedJSHeapSize,
+});
