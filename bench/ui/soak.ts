@@ -1,18 +1,21 @@
 /**
  * `npm run bench:ui -- soak [--edits=N]`: N strength edits on the default organism, each followed by
  * its steered generation (and a full Generate every tenth), with the model worker's tensor count,
- * tensor bytes and JS heap read before, along the way and after. Not a timed test: it prints the
- * figures, and fails only when the tensors held after the run differ from before it (a leak).
+ * tensor bytes and wasm heap, and the page's JS heap, read before, along the way and after. Not a
+ * timed test: it prints the figures, and fails only when the tensors held after differ (a leak).
  */
 import type { Page } from 'playwright-core';
 import { waitForModel } from '../../tests/e2e/support/app';
 import { pastePairs, slide, waitForBoth, waitForVector } from '../../tests/e2e/support/steer';
 import { type Bench, register } from './harness';
 
-interface WorkerMemory {
+interface Memory {
+  /** The model worker's (self.rudderMemory): tensors held, their bytes, the wasm heap's size. */
   readonly tensors: number;
   readonly tensorBytes: number;
-  readonly jsHeapBytes?: number;
+  readonly wasmHeapBytes?: number;
+  /** The page's JS heap in use (Chromium's performance.memory). */
+  readonly pageHeapBytes?: number;
 }
 
 const edits = Number(
@@ -22,11 +25,13 @@ const edits = Number(
 register(
   'soak',
   async (bench) => {
-    const page = await bench.browser.newPage({ viewport: { width: 1366, height: 768 } });
+    const context = await bench.browser.newContext({ viewport: { width: 1366, height: 768 } });
+    // tsx names functions through an `__name` helper that functions serialised into the page lack.
+    await context.addInitScript({ content: 'globalThis.__name = (f) => f;' });
     try {
-      await soak(bench, page);
+      await soak(bench, await context.newPage());
     } finally {
-      await page.close();
+      await context.close();
     }
   },
   { onlyWhenNamed: true },
@@ -67,15 +72,21 @@ async function soak(bench: Bench, page: Page): Promise<void> {
     throw new Error(`the worker holds ${after.tensors - before.tensors} more tensors after ${edits} edits`);
 }
 
-async function workerMemory(page: Page): Promise<WorkerMemory> {
+async function workerMemory(page: Page): Promise<Memory> {
+  const pageHeapBytes = await page.evaluate(
+    () => (performance as unknown as { memory?: { usedJSHeapSize: number } }).memory?.usedJSHeapSize,
+  );
   for (const worker of page.workers()) {
     if ((await worker.evaluate(() => self.name).catch(() => '')) !== 'rudder-model') continue;
-    return worker.evaluate(() => (self as unknown as { rudderMemory: () => WorkerMemory }).rudderMemory());
+    const inWorker = await worker.evaluate(() =>
+      (self as unknown as { rudderMemory: () => Memory }).rudderMemory(),
+    );
+    return { ...inWorker, ...(pageHeapBytes === undefined ? {} : { pageHeapBytes }) };
   }
   throw new Error('no rudder-model worker on the page');
 }
 
-function describe(m: WorkerMemory): string {
-  const mb = (n: number) => `${(n / 2 ** 20).toFixed(1)} MB`;
-  return `${m.tensors} tensors, ${mb(m.tensorBytes)} in tensors, JS heap ${m.jsHeapBytes === undefined ? 'n/a' : mb(m.jsHeapBytes)}`;
+function describe(m: Memory): string {
+  const mb = (n: number | undefined) => (n === undefined ? 'n/a' : `${(n / 2 ** 20).toFixed(1)} MB`);
+  return `${m.tensors} tensors (${mb(m.tensorBytes)}), wasm heap ${mb(m.wasmHeapBytes)}, page JS heap ${mb(m.pageHeapBytes)}`;
 }

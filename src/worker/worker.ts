@@ -32,9 +32,9 @@ for (const [name, kind] of Object.entries(METHODS)) {
 
 Comlink.expose(api);
 
-// For soak runs (Playwright evaluates it in this worker): what the worker holds right now.
+// For soak runs (Playwright evaluates it in this worker): the tensors held and the wasm heap's size.
 (self as unknown as { rudderMemory?: () => unknown }).rudderMemory = () => ({
   tensors: tf.memory().numTensors,
   tensorBytes: tf.memory().numBytes,
-  jsHeapBytes: (performance as unknown as { memory?: { usedJSHeapSize: number } }).memory?.usedJSHeapSize,
+  wasmHeapBytes: (tf.backend() as { wasm?: { HEAPU8: Uint8Array } }).wasm?.HEAPU8.length,
 });

@@ -5,7 +5,7 @@
  * A bad link or file leaves the page on the experiment it had (the default one on open) and
  * says what happened; its text is only ever shown as text.
  */
-import { type Experiment, exportExperiment, importExperiment } from '../../experiment';
+import { DEFAULT_MODEL, type Experiment, exportExperiment, importExperiment } from '../../experiment';
 import { choiceLabel, type ModelChoice, modelChoice, modelSource, useStore } from '../store';
 import { generate } from './generate';
 import { EXPERIMENT_FILE, experimentFromHash, isOwnHash, scheduleHashWrite, writeHash } from './hash';
@@ -39,6 +39,8 @@ export async function applyExperiment(exp: Experiment, { own = false } = {}): Pr
   setState((s) => ({
     experiment: exp,
     experimentError: undefined,
+    // An Undo of a preset belongs to the experiment it was made in.
+    presetUndo: undefined,
     vector: { runId: s.vector.runId + 1, status: 'idle' },
   }));
   scheduleHashWrite();
@@ -69,7 +71,7 @@ async function keepModel(declined: ModelChoice): Promise<void> {
     setState((s) => ({ experiment: { ...s.experiment, model: modelSource(current) } }));
     return;
   }
-  const def = getState().shipped.find((m) => m.available !== false);
+  const def = getState().shipped.find((m) => m.name === DEFAULT_MODEL.name && m.available !== false);
   if (def) await loadModel({ kind: 'shipped', name: def.name });
 }
 

@@ -13,7 +13,7 @@ import { watchWorker } from './recover';
 import { savedExperiment } from './saved';
 import { applyExperiment, watchHash } from './share';
 
-export const RESTORED_NOTE =
+const RESTORED_NOTE =
   'Your last experiment was restored from this browser. Forget saved work (under Share) clears it.';
 
 export async function startApp(search: string, hash = ''): Promise<void> {
