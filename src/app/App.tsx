@@ -7,6 +7,7 @@
  */
 
 import { Lessons } from './lessons/Lessons';
+import { ModelAsk } from './panels/ModelAsk';
 import { ModelPanel } from './panels/ModelPanel';
 import { OutputPanel } from './panels/OutputPanel';
 import { PromptPanel } from './panels/PromptPanel';
@@ -18,6 +19,7 @@ import { AnalysisPanel } from './views/AnalysisPanel';
 
 export function App() {
   const urlNotes = useStore((s) => s.urlNotes);
+  const workerNote = useStore((s) => s.workerNote);
   return (
     <div className="app">
       <nav className="skip" aria-label="Skip to">
@@ -31,11 +33,20 @@ export function App() {
       <TopBar />
       <Lessons />
       <ExperimentError />
+      <ModelAsk />
       {urlNotes.length > 0 && (
         <div className="note" role="status" data-testid="url-notes">
           {urlNotes.map((n) => (
             <p key={n}>{n}</p>
           ))}
+        </div>
+      )}
+      {workerNote && (
+        <div className="note" role="status" data-testid="worker-note">
+          <p>{workerNote}</p>
+          <button type="button" onClick={() => useStore.setState({ workerNote: undefined })}>
+            Dismiss
+          </button>
         </div>
       )}
       <main className="loop">

@@ -34,7 +34,14 @@ export {
 } from './hooks';
 export { gatherColumns, matMul, withComposedOps } from './kernels/ops';
 export { KvCache } from './kv-cache';
-export { type LoadOptions, loadModel, readGenerationConfig, readSpec, readTokenizer } from './load';
+export {
+  type LoadOptions,
+  loadModel,
+  readEstimate,
+  readGenerationConfig,
+  readSpec,
+  readTokenizer,
+} from './load';
 export {
   type BackendLimits,
   checkFits,

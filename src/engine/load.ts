@@ -7,11 +7,18 @@
 import { RudderError } from './errors';
 import { specFromConfig, toCanonical } from './families';
 import { eosFromGenerationConfig, GENERATION_CONFIG_FILE } from './generation-config';
-import { type BackendLimits, checkFits, estimateMemory, type MemoryEstimate } from './memory';
+import {
+  type BackendLimits,
+  checkFits,
+  estimateFromConfig,
+  estimateMemory,
+  type MemoryEstimate,
+  type ModelEstimate,
+} from './memory';
 import { Model } from './model';
 import type { ModelSpec } from './spec';
 import { loadTokenizer, type RudderTokenizer } from './tokenizer';
-import { type Checkpoint, type ModelSource, type OnProgress, readCheckpoint } from './weights';
+import { type Checkpoint, INDEX_FILE, type ModelSource, type OnProgress, readCheckpoint } from './weights';
 
 export interface LoadOptions {
   readonly onProgress?: OnProgress;
@@ -25,6 +32,19 @@ export interface LoadOptions {
   readonly onEstimate?: (estimate: MemoryEstimate, spec: ModelSpec) => void;
   /** Context the memory check plans for (prompt + generation). Default: 1024 or the model's context. */
   readonly contextTokens?: number;
+}
+
+/**
+ * What a model will cost before anything large is read: config.json and, where the checkpoint is
+ * sharded, its index (whose total_size is the exact download). For the page to ask before loading
+ * a model a link names.
+ */
+export async function readEstimate(source: ModelSource, signal?: AbortSignal): Promise<ModelEstimate> {
+  const config = await readJson(source, 'config.json', signal);
+  const index = (await source.has(INDEX_FILE, signal))
+    ? await readJson(source, INDEX_FILE, signal)
+    : undefined;
+  return estimateFromConfig(config, { contextTokens: 1024, ...(index ? { index } : {}) });
 }
 
 /** Reads config.json into a spec without touching the weights (for `inspect` and the model picker). */

@@ -90,5 +90,5 @@ export {
   strengthPatch,
   vectorScaleWarnings,
 } from './steering';
-export { decode, encode, MAX_LINK_CHARS } from './url';
+export { decode, encode, encodeLink, MAX_LINK_CHARS } from './url';
 export { ExperimentError, type ExperimentErrorCode } from './validate';

@@ -98,6 +98,12 @@ export const OPERATOR_FIELDS = {
   unitPoint: z.enum(UNIT_POINTS).default('resid_post'),
   /** An imported vector; when present it is the steering vector instead of the pairs' one. */
   vector: InlineVectorSchema.optional(),
+  /**
+   * Set only in a link that had to leave the imported vector out (too large for a link): it
+   * travels beside the link, in the experiment file named here, and the page that opens the link
+   * says so.
+   */
+  vectorBeside: z.object({ file: z.string().max(200), name: z.string().max(200).optional() }).optional(),
 };
 
 /** float32 → IEEE half, round to nearest even; overflow saturates to ±Infinity, as in numpy. */

@@ -45,6 +45,22 @@ export async function encode(exp: Experiment): Promise<string> {
   return hash;
 }
 
+/**
+ * The hash for a link to `exp`. When an imported vector makes it too large, the hash of the
+ * experiment without that vector, marked `vectorBeside` with the file that carries it (`file`,
+ * the experiment exported whole); `beside` says which. Rejects as `encode` does otherwise.
+ */
+export async function encodeLink(exp: Experiment, file: string): Promise<{ hash: string; beside: boolean }> {
+  try {
+    return { hash: await encode(exp), beside: false };
+  } catch (e) {
+    const { vector, ...steering } = exp.steering;
+    if (!(e instanceof ExperimentError && e.code === 'experiment-too-large') || !vector) throw e;
+    const vectorBeside = { file, ...(vector.name ? { name: vector.name } : {}) };
+    return { hash: await encode({ ...exp, steering: { ...steering, vectorBeside } }), beside: true };
+  }
+}
+
 /** The experiment in a hash ('#…' or '…'); undefined for an empty hash. */
 export async function decode(hash: string): Promise<Experiment | undefined> {
   const h = hash.startsWith('#') ? hash.slice(1) : hash;

@@ -1,8 +1,8 @@
 /**
  * The main thread's handle on the model worker. Wraps the Comlink remote so that callers get
  * typed promises, callbacks proxied and released, and failures as WorkerCallError (with the
- * engine's code). If the worker itself dies (its script fails to load, the tab runs out of
- * memory), pending calls reject and the next call starts a fresh worker.
+ * engine's code). If the worker itself dies (its script fails to load, an uncaught error, a lost
+ * GPU device), pending calls reject, `onDeath` is told, and the next call starts a fresh worker.
  */
 import * as Comlink from 'comlink';
 import { type LoadRequest, METHODS, type ModelRequest, type RudderWorker } from './api';
@@ -35,7 +35,12 @@ interface Live {
   readonly died: Promise<never>;
 }
 
-export function createWorkerClient(): WorkerClient {
+export interface WorkerClientOptions {
+  /** Told when the worker dies by itself (not on terminate): calls in flight reject with the same error. */
+  readonly onDeath?: (error: WorkerCallError) => void;
+}
+
+export function createWorkerClient(opts: WorkerClientOptions = {}): WorkerClient {
   let live: Live | undefined;
 
   const start = (): Live => {
@@ -48,19 +53,29 @@ export function createWorkerClient(): WorkerClient {
       fail = reject;
     });
     died.catch(() => {}); // only calls in flight care
-    const onDeath = (message: string) => {
-      if (live?.worker === worker) live = undefined;
+    const onDeath = (error: WorkerCallError) => {
+      if (live?.worker !== worker) return;
+      live = undefined;
       worker.terminate();
-      fail(new WorkerCallError('worker-failed', message));
+      fail(error);
+      opts.onDeath?.(error);
     };
     worker.addEventListener('error', (e) => {
       e.preventDefault();
+      const lost = /device (was )?lost/i.test(e.message);
       onDeath(
-        `The model worker stopped (${e.message || 'it could not start'}). The model has to be loaded again; if this repeats, reload the page.`,
+        new WorkerCallError(
+          lost ? 'device-lost' : 'worker-failed',
+          lost
+            ? `${e.message.replace(/^Uncaught (Error: )?/, '')}. The model has to be loaded again, on WebAssembly.`
+            : `The model worker stopped (${e.message || 'it could not start'}). The model has to be loaded again; if this repeats, reload the page.`,
+        ),
       );
     });
     worker.addEventListener('messageerror', () =>
-      onDeath('The model worker sent a message that could not be read.'),
+      onDeath(
+        new WorkerCallError('worker-failed', 'The model worker sent a message that could not be read.'),
+      ),
     );
     return { worker, remote: Comlink.wrap<RudderWorker>(worker), died };
   };

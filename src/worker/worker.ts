@@ -3,12 +3,19 @@
  * method of the table is exposed behind the host's error guard; a callback (a Comlink proxy, which
  * holds a MessagePort open) is released once its call has settled.
  */
+import * as tf from '@tensorflow/tfjs-core';
 import * as Comlink from 'comlink';
 import { METHODS, type RudderWorker } from './api';
+import { watchGpuDevice } from './device-lost';
 import { createHost, guarded } from './host';
 import { WASM_PATHS } from './wasm-paths';
 
-const host = guarded(createHost({ wasmPaths: WASM_PATHS }));
+const host = guarded(
+  createHost({
+    wasmPaths: WASM_PATHS,
+    onBackend: (choice) => choice.name === 'webgpu' && watchGpuDevice(),
+  }),
+);
 
 const api: Record<string, (...args: unknown[]) => unknown> = {};
 for (const [name, kind] of Object.entries(METHODS)) {
@@ -24,3 +31,10 @@ for (const [name, kind] of Object.entries(METHODS)) {
 }
 
 Comlink.expose(api);
+
+// For soak runs (Playwright evaluates it in this worker): the tensors held and the wasm heap's size.
+(self as unknown as { rudderMemory?: () => unknown }).rudderMemory = () => ({
+  tensors: tf.memory().numTensors,
+  tensorBytes: tf.memory().numBytes,
+  wasmHeapBytes: (tf.backend() as { wasm?: { HEAPU8: Uint8Array } }).wasm?.HEAPU8.length,
+});

@@ -1,11 +1,13 @@
 /**
  * The URL hash always holds the current experiment: written shortly after each edit, without
- * adding history entries. A hash that does not decode becomes the page's experimentError, and the
+ * adding history entries, and saved in this browser with it (saved.ts). An imported vector too
+ * large for a link is left out of it and travels beside it, in the exported file. A hash that does not decode becomes the page's experimentError, and the
  * page goes on with the experiment it had.
  */
-import { decode, type Experiment, ExperimentError, encode } from '../../experiment';
+import { decode, type Experiment, ExperimentError, encodeLink } from '../../experiment';
 import { useStore } from '../store';
 import { errorOf } from './job';
+import { saveExperiment } from './saved';
 
 const { getState, setState } = useStore;
 
@@ -19,22 +21,37 @@ export function scheduleHashWrite(): void {
   hashTimer = setTimeout(() => void writeHash(), HASH_DELAY_MS);
 }
 
-/** Puts the experiment in the hash now; returns the full link, or undefined when it is too large. */
+/**
+ * Puts the experiment in the hash now and saves it in this browser; returns the full link, or
+ * undefined when even the link without an imported vector is too large.
+ */
 export async function writeHash(): Promise<string | undefined> {
   clearTimeout(hashTimer);
+  const { experiment } = getState();
+  let hash: string;
+  let beside = false;
   try {
-    const hash = await encode(getState().experiment);
-    written = hash;
-    if (window.location.hash.slice(1) !== hash) {
-      const { pathname, search } = window.location;
-      window.history.replaceState(window.history.state, '', `${pathname}${search}#${hash}`);
-    }
-    return window.location.href;
+    ({ hash, beside } = await encodeLink(experiment, EXPERIMENT_FILE));
   } catch (e) {
-    setState({ shareNote: errorOf(e).message });
+    // The hash stays as it was; the saved copy keyed by it is the experiment as it is now.
+    setState({
+      shareNote: errorOf(e).message,
+      linkBeside: false,
+      saveNote: saveExperiment(experiment, written),
+    });
     return undefined;
   }
+  written = hash;
+  if (window.location.hash.slice(1) !== hash) {
+    const { pathname, search } = window.location;
+    window.history.replaceState(window.history.state, '', `${pathname}${search}#${hash}`);
+  }
+  setState({ linkBeside: beside, saveNote: saveExperiment(experiment, hash) });
+  return window.location.href;
 }
+
+/** Export's file name; a link that leaves its vector out names it as where the vector is. */
+export const EXPERIMENT_FILE = 'rudder-experiment.json';
 
 /** Whether a hash is the one this page wrote (or opened) last. */
 export function isOwnHash(hash: string): boolean {

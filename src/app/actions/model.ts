@@ -48,6 +48,9 @@ export interface FolderFiles {
   readonly paths: readonly string[];
 }
 
+/** The folder of the model in use, if it came from one: a restarted worker reads it again. */
+let currentFolder: FolderFiles | undefined;
+
 export async function loadModel(choice: ModelChoice, folder?: FolderFiles): Promise<void> {
   const request = requestFor(choice, folder);
   setState({ loadChoice: choice });
@@ -63,6 +66,7 @@ export async function loadModel(choice: ModelChoice, folder?: FolderFiles): Prom
     results: (model) => ({ load: model }),
   });
   if (!loaded) return;
+  currentFolder = folder;
   setState((s) => ({
     current: loaded,
     currentChoice: choice,
@@ -87,6 +91,14 @@ function withEvent(shown: LoadShown, e: LoadEvent): LoadShown {
   return { ...shown, files: { ...shown.files, [e.file]: { loaded: e.loaded, total: e.total } } };
 }
 
+/** Loads the model in use again (into a fresh worker); whether it is current afterwards. */
+export async function reloadModel(): Promise<boolean> {
+  const choice = getState().currentChoice;
+  if (!choice) return false;
+  await loadModel(choice, currentFolder);
+  return getState().current !== undefined;
+}
+
 export function loadFolder(folder: FolderFiles): Promise<void> {
   const root = folder.paths[0]?.split('/')[0];
   const label =
@@ -94,7 +106,7 @@ export function loadFolder(folder: FolderFiles): Promise<void> {
   return loadModel({ kind: 'files', label }, folder);
 }
 
-function requestFor(choice: ModelChoice, folder?: FolderFiles): ModelRequest {
+export function requestFor(choice: ModelChoice, folder?: FolderFiles): ModelRequest {
   switch (choice.kind) {
     case 'shipped': {
       const version = getState().shipped.find((m) => m.name === choice.name)?.version;

@@ -2,9 +2,9 @@
  * Preset pair sets: read from the organism's shipped datasets (or built in), then editable. A
  * preset sets everything its demo needs in one edit: the pairs, where they are read, and whether
  * the prompt goes through the chat template (refusal is a chat behaviour: without the template
- * the organism never refuses).
+ * the organism never refuses). Undo restores what it replaced.
  */
-import { PRESETS, type PresetInfo, presetPairs } from '../../experiment';
+import { PRESETS, type PresetInfo, presetPairs, type Steering } from '../../experiment';
 import { MODELS_BASE } from '../shipped';
 import { useStore } from '../store';
 import { edit } from './experiment';
@@ -43,11 +43,25 @@ export async function applyPreset(id: PresetInfo['id']): Promise<void> {
     setState({ shareNote: `The ${preset.label.toLowerCase()} dataset has no usable pairs.` });
     return;
   }
+  const patch: Partial<Steering> = { pairs, preset: id, ...preset.settings };
   // The prompt follows the pairs into (or out of) the chat template, where the model has one.
   const chat = (preset.settings.chat ?? false) && (getState().current?.hasChatTemplate ?? false);
-  edit((e) => ({
-    ...e,
-    steering: { ...e.steering, pairs, preset: id, ...preset.settings },
-    prompt: { ...e.prompt, chat },
-  }));
+  // What the preset overwrites, as it was: one Undo puts it back (typed pairs included).
+  const before = getState().experiment;
+  const steering = Object.fromEntries(Object.keys(patch).map((k) => [k, before.steering[k as keyof Steering]]));
+  applyPatch(patch, chat);
+  setState({ presetUndo: { label: preset.label, previous: { steering, chat: before.prompt.chat } } });
+}
+
+/** Puts back what the last preset changed. */
+export function undoPreset(): void {
+  const undo = getState().presetUndo;
+  if (!undo) return;
+  setState({ presetUndo: undefined });
+  applyPatch(undo.previous.steering, undo.previous.chat);
+}
+
+/** One edit, so the experiment changes (and generates) once. */
+function applyPatch(steering: Partial<Steering>, chat: boolean): void {
+  edit((e) => ({ ...e, steering: { ...e.steering, ...steering }, prompt: { ...e.prompt, chat } }));
 }

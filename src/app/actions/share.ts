@@ -5,12 +5,14 @@
  * A bad link or file leaves the page on the experiment it had (the default one on open) and
  * says what happened; its text is only ever shown as text.
  */
-import { type Experiment, exportExperiment, importExperiment } from '../../experiment';
-import { modelChoice, useStore } from '../store';
+import { DEFAULT_MODEL, type Experiment, exportExperiment, importExperiment } from '../../experiment';
+import { choiceLabel, type ModelChoice, modelChoice, modelSource, useStore } from '../store';
 import { generate } from './generate';
-import { experimentFromHash, isOwnHash, scheduleHashWrite, writeHash } from './hash';
+import { EXPERIMENT_FILE, experimentFromHash, isOwnHash, scheduleHashWrite, writeHash } from './hash';
 import { errorOf } from './job';
 import { loadModel } from './model';
+import { askToLoad, needsAsking } from './model-ask';
+import { forgetSaved } from './saved';
 import { syncVector } from './vector';
 
 const { getState, setState } = useStore;
@@ -28,30 +30,62 @@ export async function copyLink(): Promise<void> {
   }
 }
 
-/** Makes `exp` the page's experiment: its model (if another), its vectors, its continuations. */
-export async function applyExperiment(exp: Experiment): Promise<void> {
+/**
+ * Makes `exp` the page's experiment: its model (if another), its vectors, its continuations. A
+ * model from elsewhere is asked about first unless the experiment is the person's `own` (saved in
+ * this browser, or named by `?model=`); declined, the current model (or the default) stays.
+ */
+export async function applyExperiment(exp: Experiment, { own = false } = {}): Promise<void> {
   setState((s) => ({
     experiment: exp,
     experimentError: undefined,
+    // An Undo of a preset belongs to the experiment it was made in.
+    presetUndo: undefined,
     vector: { runId: s.vector.runId + 1, status: 'idle' },
   }));
   scheduleHashWrite();
+  noteVectorBeside(exp);
   const want = modelChoice(exp.model);
   const have = getState().currentChoice;
   if (want && (!have || JSON.stringify(have) !== JSON.stringify(want))) {
-    await loadModel(want);
+    if (own || !needsAsking(want) || (await askToLoad(want))) await loadModel(want);
+    else await keepModel(want);
     if (getState().load.status === 'error') return;
   } else if (!want) {
-    setState({
-      urlNotes: [
-        ...getState().urlNotes,
-        `This experiment used a local model folder (${exp.model.kind === 'files' ? exp.model.label : ''}); choose that folder under Model to run it.`,
-      ],
-    });
+    addUrlNote(
+      `This experiment used a local model folder (${exp.model.kind === 'files' ? exp.model.label : ''}); choose that folder under Model to run it.`,
+    );
   }
   if (!getState().current) return;
   void syncVector();
   await generate('both');
+}
+
+/** The person declined a link's model: say so, and run on the current model (or the default). */
+async function keepModel(declined: ModelChoice): Promise<void> {
+  const current = getState().currentChoice;
+  addUrlNote(
+    `${choiceLabel(declined)} was not loaded. The experiment runs on ${current ? choiceLabel(current) : 'the default model'} instead; choose it under Model to load it.`,
+  );
+  if (current) {
+    setState((s) => ({ experiment: { ...s.experiment, model: modelSource(current) } }));
+    return;
+  }
+  const def = getState().shipped.find((m) => m.name === DEFAULT_MODEL.name && m.available !== false);
+  if (def) await loadModel({ kind: 'shipped', name: def.name });
+}
+
+/** A link that left its imported vector out (too large) says where the vector is. */
+function noteVectorBeside(exp: Experiment): void {
+  const beside = exp.steering.vectorBeside;
+  if (!beside || exp.steering.vector) return;
+  addUrlNote(
+    `This link's imported vector${beside.name ? ` (${beside.name})` : ''} was too large for a link; it travels beside it, in the experiment file ${beside.file}. Import that file (under Share) to steer with it; until then the pairs' vector steers.`,
+  );
+}
+
+function addUrlNote(note: string): void {
+  setState((s) => ({ urlNotes: [...s.urlNotes, note] }));
 }
 
 /** A link pasted into the address bar of this tab. */
@@ -68,10 +102,19 @@ export function exportFile(): void {
   const url = URL.createObjectURL(new Blob([text], { type: 'application/json' }));
   const a = document.createElement('a');
   a.href = url;
-  a.download = 'rudder-experiment.json';
+  a.download = EXPERIMENT_FILE;
   a.click();
   setTimeout(() => URL.revokeObjectURL(url), 1000);
-  setState({ shareNote: 'Exported rudder-experiment.json.' });
+  setState({ shareNote: `Exported ${EXPERIMENT_FILE}.` });
+}
+
+/** Forgets the experiment saved in this browser; the page keeps it until the next edit saves again. */
+export function forgetSavedWork(): void {
+  forgetSaved();
+  setState({
+    saveNote: undefined,
+    shareNote: 'Saved work forgotten: a reload opens the experiment in the link, or the default one.',
+  });
 }
 
 export async function importFile(file: File): Promise<void> {

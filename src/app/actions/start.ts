@@ -2,24 +2,38 @@
  * Opening the page: read the URL (parameters, then the experiment in the hash), list the shipped
  * models and load the first model: `?model=`, else the link's, else the default organism. A
  * link's experiment then generates; a link pasted into this tab later is applied the same way.
+ * The experiment saved in this browser (saved.ts) comes back when the page opens with no link,
+ * or with the very link it was saved under (a reload), where it is the fuller of the two.
  */
 import { readParams } from '../params';
 import { modelChoice, modelSource, useStore } from '../store';
 import { experimentFromHash } from './hash';
 import { discoverAndNote, loadModel } from './model';
+import { watchWorker } from './recover';
+import { savedExperiment } from './saved';
 import { applyExperiment, watchHash } from './share';
+
+const RESTORED_NOTE =
+  'Your last experiment was restored from this browser. Forget saved work (under Share) clears it.';
 
 export async function startApp(search: string, hash = ''): Promise<void> {
   const params = readParams(search);
   useStore.setState({ backendPreference: params.backend, hubEndpoint: params.hub, urlNotes: params.notes });
   watchHash();
-  const linked = await experimentFromHash(hash);
+  watchWorker();
+  const saved = savedExperiment(hash);
+  const linked = saved && hash ? saved : await experimentFromHash(hash);
   if (linked) {
     const model = params.model ?? modelChoice(linked.model);
     await discoverAndNote();
-    return applyExperiment(model ? { ...linked, model: modelSource(model) } : linked);
+    // The person's own: saved in this browser, or the model named by the page's ?model=.
+    const own = linked === saved || params.model !== undefined;
+    return applyExperiment(model ? { ...linked, model: modelSource(model) } : linked, { own });
   }
+  if (saved) useStore.setState({ experiment: saved, shareNote: RESTORED_NOTE });
   const def = await discoverAndNote();
+  const own = saved && modelChoice(saved.model);
   if (params.model) await loadModel(params.model);
+  else if (own) await loadModel(own);
   else if (def?.available) await loadModel({ kind: 'shipped', name: def.name });
 }

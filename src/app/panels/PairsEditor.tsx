@@ -5,12 +5,13 @@
 import { useId, useState } from 'react';
 import { formatPairs, PRESETS, parsePairs } from '../../experiment';
 import { editSteering } from '../actions/experiment';
-import { applyPreset } from '../actions/presets';
+import { applyPreset, undoPreset } from '../actions/presets';
 import { useStore } from '../store';
 
 export function PairsEditor() {
   const pairs = useStore((s) => s.experiment.steering.pairs);
   const preset = useStore((s) => s.experiment.steering.preset);
+  const presetUndo = useStore((s) => s.presetUndo);
   const [bulk, setBulk] = useState<string | undefined>(undefined);
   const [problems, setProblems] = useState<string[]>([]);
   const id = useId();
@@ -41,6 +42,11 @@ export function PairsEditor() {
             {p.label}
           </button>
         ))}
+        {presetUndo && (
+          <button type="button" onClick={undoPreset} data-testid="preset-undo">
+            Undo {presetUndo.label}
+          </button>
+        )}
       </fieldset>
       {bulk === undefined ? (
         <>

@@ -1,11 +1,13 @@
 /** Copy link, export and import of the experiment, and what happened to a link or file. */
 import { useId } from 'react';
-import { copyLink, exportFile, importFile } from '../actions/share';
+import { copyLink, exportFile, forgetSavedWork, importFile } from '../actions/share';
 import { Explainer } from '../explain';
 import { useStore } from '../store';
 
 export function SharePanel() {
   const note = useStore((s) => s.shareNote);
+  const beside = useStore((s) => s.linkBeside);
+  const saveNote = useStore((s) => s.saveNote);
   const id = useId();
   return (
     <section className="panel" aria-labelledby={`${id}-h`} data-testid="share-panel">
@@ -38,6 +40,25 @@ export function SharePanel() {
           {note}
         </p>
       )}
+      {beside && (
+        <div className="note" role="status" data-testid="link-beside">
+          <p>
+            The imported vector is too large for a link: the link carries everything else and says so. Share
+            the experiment file beside it to pass the vector on.
+          </p>
+          <button type="button" onClick={exportFile}>
+            Download experiment file
+          </button>
+        </div>
+      )}
+      {saveNote && (
+        <p className="error" role="alert" data-testid="save-note">
+          {saveNote}
+        </p>
+      )}
+      <button type="button" onClick={forgetSavedWork}>
+        Forget saved work
+      </button>
     </section>
   );
 }

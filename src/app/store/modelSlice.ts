@@ -1,6 +1,7 @@
 import type { StateCreator } from 'zustand';
 import type { ModelSource } from '../../experiment';
 import type { LoadEstimate, LoadedModel } from '../../worker';
+import type { ModelAsk } from '../actions/model-ask';
 import type { RudderState } from './index';
 import { IDLE, type JobState } from './jobs';
 
@@ -42,6 +43,8 @@ export interface ModelSlice {
   /** The last load asked for (`loadChoice`): running with its estimate and per-file progress, or why it failed. */
   load: JobState<LoadedModel, LoadShown>;
   loadChoice: ModelChoice | undefined;
+  /** A link's model waiting for the person's Load or Keep (actions/model-ask.ts). */
+  modelAsk: ModelAsk | undefined;
 }
 
 export const createModelSlice: StateCreator<RudderState, [], [], ModelSlice> = () => ({
@@ -51,6 +54,7 @@ export const createModelSlice: StateCreator<RudderState, [], [], ModelSlice> = (
   currentChoice: undefined,
   load: IDLE,
   loadChoice: undefined,
+  modelAsk: undefined,
 });
 
 export function choiceLabel(choice: ModelChoice): string {

@@ -1,4 +1,5 @@
 import type { StateCreator } from 'zustand';
+import type { Steering } from '../../experiment';
 import type { BackendName } from '../../worker';
 import { readHubToken } from '../hub-token';
 import type { RudderState } from './index';
@@ -19,6 +20,19 @@ export interface UiSlice {
   live: boolean;
   /** Feedback of Copy link / Export (e.g. "Link copied"). */
   shareNote: string | undefined;
+  /** The link leaves the imported vector out (too large): it travels in the exported file. */
+  linkBeside: boolean;
+  /** Why the latest edits could not be saved in this browser, when they could not. */
+  saveNote: string | undefined;
+  /** The steering fields the last preset replaced, as they were (its Undo). */
+  /** What happened to the model worker (it died, or its GPU was lost) and how the page recovered. */
+  workerNote: string | undefined;
+  presetUndo:
+    | {
+        readonly label: string;
+        readonly previous: { readonly steering: Partial<Steering>; readonly chat: boolean };
+      }
+    | undefined;
 }
 
 export const createUiSlice: StateCreator<RudderState, [], [], UiSlice> = () => ({
@@ -29,4 +43,8 @@ export const createUiSlice: StateCreator<RudderState, [], [], UiSlice> = () => (
   experimentError: undefined,
   live: false,
   shareNote: undefined,
+  linkBeside: false,
+  saveNote: undefined,
+  presetUndo: undefined,
+  workerNote: undefined,
 });

@@ -93,12 +93,24 @@ export interface LoadedModel {
   readonly loadMs: number;
 }
 
+/** What loading a model will cost, known before its weights are read (config.json, the index). */
+export interface ModelCost {
+  readonly id: string;
+  readonly parameters: number;
+  /** The checkpoint's size: the index's total_size, else parameters × the config's dtype size. */
+  readonly downloadBytes: number;
+  /** What the engine will hold once loaded (float32 weights, KV cache, activations). */
+  readonly memoryBytes: number;
+}
+
 export interface ModelMethods {
   /**
    * Loads a model and makes it current. A newer load cancels an older one; a failed load keeps
    * the previous model current and usable.
    */
   load(request: LoadRequest, onEvent?: (e: LoadEvent) => void): Promise<LoadedModel>;
+  /** What loading this model would download and hold; reads only its small JSON files. */
+  estimate(model: ModelRequest): Promise<ModelCost>;
   /** Stops the running generation (it resolves with stopReason 'cancelled'). */
   cancel(): void;
   /** Frees the current model once no job uses it. */
@@ -107,6 +119,7 @@ export interface ModelMethods {
 
 export const MODEL_METHODS: MethodTable<ModelMethods> = {
   load: 'callback',
+  estimate: 'plain',
   cancel: 'plain',
   dispose: 'plain',
 };

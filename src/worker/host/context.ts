@@ -30,6 +30,8 @@ import { VectorStore } from '../vectors';
 export interface HostOptions {
   /** tfjs-backend-wasm binaries (the bundled URLs in the app). */
   readonly wasmPaths?: Record<string, string>;
+  /** Told the backend once it is set (the Web Worker watches a WebGPU device for loss). */
+  readonly onBackend?: (choice: BackendChoice) => void;
 }
 
 /** The current model and what is kept for it (dropped with it). */
@@ -148,6 +150,7 @@ export class HostContext {
         }),
       workerThreadCount(),
     );
+    this.opts.onBackend?.(choice);
     return { choice, info: await describeBackend(choice) };
   }
 }

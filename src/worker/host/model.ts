@@ -1,5 +1,5 @@
 /** Loading a model (the previous one stays current until the new one is on the device), stopping, letting go. */
-import { CancelledError, loadModel, parameterCount } from '../../engine';
+import { CancelledError, loadModel, parameterCount, readEstimate } from '../../engine';
 import type { LoadEvent, LoadProgress, ModelMethods } from '../api';
 import { sourceFor } from '../sources';
 import type { HostContext } from './context';
@@ -38,6 +38,16 @@ export function modelMethods(ctx: HostContext): ModelMethods {
         }
         return ctx.adopt(model, source, backend.info, started);
       }),
+    estimate: async (model) => {
+      const source = sourceFor(model);
+      const e = await readEstimate(source);
+      return {
+        id: source.id,
+        parameters: e.parameters,
+        downloadBytes: e.downloadBytes,
+        memoryBytes: e.memory.totalBytes,
+      };
+    },
     cancel: () => ctx.slots.generation.abort(),
     dispose: () => ctx.dispose(),
   };
