@@ -71,6 +71,7 @@ export {
   type ViewTab,
 } from './schema';
 export {
+  actAddRecipe,
   coefficientRange,
   completePairs,
   experimentRecipes,
@@ -88,6 +89,7 @@ export {
   steeringStrength,
   steeringVectorSource,
   strengthPatch,
+  usesActAdd,
   vectorScaleWarnings,
 } from './steering';
 export { decode, encode, MAX_LINK_CHARS } from './url';

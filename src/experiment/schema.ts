@@ -85,6 +85,11 @@ export const SteeringSchema = z.object({
   layers: z.array(z.number().int().min(0).max(LIMITS.layer)).max(LIMITS.layer).default([]),
   position: PositionSchema.default({ kind: 'mean' }),
   method: VectorMethodSchema.default('mean'),
+  /**
+   * contrast: the pairs' vector by `method` at `position`; actadd: ActAdd (Turner et al.), the
+   * per-position difference of the first pair at the first chosen layer, added front-aligned.
+   */
+  recipe: z.enum(['contrast', 'actadd']).default('contrast'),
   /** Read the pairs through the model's chat template (refusal-style pairs). */
   chat: z.boolean().default(false),
   /** c in h += c·v; 0 leaves the steered side identical to the baseline. */
@@ -93,6 +98,10 @@ export const SteeringSchema = z.object({
   positions: InterventionPositionsSchema.default({ kind: 'all' }),
   /** Rescale each steered position back to its pre-steer norm. */
   normalize: z.boolean().default(false),
+  /** Add: remove the vector's direction from the stream first, then add it (ablate-then-add). */
+  ablateFirst: z.boolean().default(false),
+  /** Rotate: steer only the modules where the pairs' projections separate (selective steering). */
+  discriminative: z.boolean().default(false),
   /** The operator (add, ablate, rotate, units), its strengths, and an imported vector (operators.ts). */
   ...OPERATOR_FIELDS,
 });

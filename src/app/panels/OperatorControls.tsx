@@ -1,7 +1,9 @@
 /**
  * Which operator applies the steering (METHODS.md): add the vector, ablate its direction from every
  * residual write (Arditi), rotate in the plane of the pairs (angular / selective steering), or
- * scale the pairs' atomic units (AUSteer). Shown as fields inside the builder's settings grid;
+ * scale the pairs' atomic units (AUSteer), add the unit direction at every chosen layer's block
+ * output (layer-weighted), or redirect the first chosen layer's block output away from the vector
+ * keeping its norm (GUARD-IT). Shown as fields inside the builder's settings grid;
  * each operator's own settings appear only while it is chosen.
  */
 import { useId } from 'react';
@@ -20,6 +22,8 @@ const OPERATOR_LABELS: Record<SteeringOperator, string> = {
   ablate: 'Ablate direction (Arditi)',
   rotate: 'Rotate in plane (angular)',
   units: 'Atomic units (AUSteer)',
+  'layer-weighted': 'Layer-weighted (Guiding Giants)',
+  guard: 'Redirect, norm kept (GUARD-IT)',
 };
 
 const ROTATION_LABELS: Record<(typeof ROTATION_MODES)[number], string> = {

@@ -4,6 +4,7 @@ import type {
   BuildProgress,
   HeadScores,
   LensOutcome,
+  PlaneInfo,
   StopReason,
   VectorInfo,
   VectorLensInfo,
@@ -35,6 +36,8 @@ export interface ResultsSlice {
   steered: Generation;
   /** The steering loop's vector (the layer strip, the slider's range). */
   vector: JobState<VectorInfo, BuildProgress>;
+  /** The rotate operator's plane: the modules it rotates (the layer strip marks them). */
+  plane: JobState<PlaneInfo>;
   /** The tokens the vector promotes and suppresses. */
   vectorLens: JobState<VectorLensInfo>;
   /** The last vector file exported or imported (its name), or why it could not be. */
@@ -53,6 +56,7 @@ export const createResultsSlice: StateCreator<RudderState, [], [], ResultsSlice>
   steered: IDLE,
   vector: IDLE,
   vectorLens: IDLE,
+  plane: IDLE,
   vectorFile: IDLE,
   lens: IDLE,
   heads: IDLE,
