@@ -3,6 +3,7 @@ import type {
   AttentionPattern,
   BuildProgress,
   HeadScores,
+  LayerProfiles,
   LensOutcome,
   PlaneInfo,
   StopReason,
@@ -47,6 +48,8 @@ export interface ResultsSlice {
   /** The head view's scores and the hovered head's pattern. */
   heads: JobState<HeadScores>;
   pattern: JobState<AttentionPattern>;
+  /** The methods view's layer activity and sparsity of the prompt. */
+  profiles: JobState<LayerProfiles>;
   /** A lesson's check, while its worker calls run (actions/lessons.ts). */
   lessonCheck: JobState<true>;
 }
@@ -61,5 +64,6 @@ export const createResultsSlice: StateCreator<RudderState, [], [], ResultsSlice>
   lens: IDLE,
   heads: IDLE,
   pattern: IDLE,
+  profiles: IDLE,
   lessonCheck: IDLE,
 });

@@ -8,6 +8,7 @@ import { edit } from '../actions/experiment';
 import { useStore } from '../store';
 import { HeadsView } from './HeadsView';
 import { LensView } from './LensView';
+import { MethodsView } from './MethodsView';
 import { RefusalView } from './RefusalView';
 
 const TABS: readonly {
@@ -18,6 +19,7 @@ const TABS: readonly {
   { id: 'lens', label: 'Logit lens', View: LensView },
   { id: 'heads', label: 'Head gates', View: HeadsView },
   { id: 'refusal', label: 'Refusal circuit', View: RefusalView },
+  { id: 'methods', label: 'Methods', View: MethodsView },
 ];
 
 function selectTab(tab: ViewTab): void {

@@ -55,6 +55,7 @@ export class HostContext {
     refusalFind: new JobSlot(),
     refusalCircuit: new JobSlot(),
     refusalProfile: new JobSlot(),
+    profiles: new JobSlot(),
   } as const;
   private backend: Promise<{ choice: BackendChoice; info: BackendInfo }> | undefined;
 
