@@ -82,6 +82,15 @@ const TEXTS = {
       see what a behaviour needs. <MethodLink n={9}>Head circuits</MethodLink>.
     </p>
   ),
+  methods: (
+    <p>
+      Two measures of each layer on the prompt, without steering. <dfn>Layer activity</dfn> is how much a
+      block changes the running sum it reads and writes (the residual stream): a layer below <b>τ</b> barely
+      changes it, so it is called idle. <dfn>Sparsity</dfn> is the share of a layer’s MLP activations that are
+      near zero (below <b>ε</b>): a sparse layer uses few of its units on this text.{' '}
+      <MethodLink n={14}>Layer activity</MethodLink>, <MethodLink n={15}>activation sparsity</MethodLink>.
+    </p>
+  ),
   refusal: (
     <p>
       Chat models refuse harmful requests, and much of that runs through one direction in their activations,

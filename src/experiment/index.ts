@@ -64,13 +64,16 @@ export {
   type GenerationSettings,
   type LensViewSettings,
   LIMITS,
+  type MethodsViewSettings,
   type ModelSource,
+  SPARSITY_EPSILONS,
   type Steering,
   type TextPair,
   VIEW_TABS,
   type ViewTab,
 } from './schema';
 export {
+  actAddRecipe,
   coefficientRange,
   completePairs,
   experimentRecipes,
@@ -88,6 +91,7 @@ export {
   steeringStrength,
   steeringVectorSource,
   strengthPatch,
+  usesActAdd,
   vectorScaleWarnings,
 } from './steering';
 export { decode, encode, encodeLink, MAX_LINK_CHARS } from './url';

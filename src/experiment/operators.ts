@@ -1,7 +1,8 @@
 /**
  * How the steering loop applies what its pairs describe (METHODS.md): add the vector, ablate its
- * direction from every residual write, rotate in the plane the pairs span, or scale the atomic
- * units they rank. Each operator keeps its own strength field, so switching operators and back
+ * direction from every residual write, rotate in the plane the pairs span, scale the atomic
+ * units they rank, add its unit direction with per-layer weights (layer-weighted), or redirect
+ * the block output away from it keeping the norm (GUARD-IT). Each operator keeps its own strength field, so switching operators and back
  * restores what the person had, and every field has a default so links made before operators
  * existed still parse (as `add`).
  *
@@ -15,7 +16,7 @@ import { VectorRecipeSchema } from './interventions';
 import { LIMITS } from './limits';
 import { z } from './zod';
 
-export const STEERING_OPERATORS = ['add', 'ablate', 'rotate', 'units'] as const;
+export const STEERING_OPERATORS = ['add', 'ablate', 'rotate', 'units', 'layer-weighted', 'guard'] as const;
 export type SteeringOperator = (typeof STEERING_OPERATORS)[number];
 
 /** selective: rotate by θ (θ = 0 is the identity); angular: set the in-plane angle to θ; adaptive: angular where h·b1 > 0. */
@@ -96,6 +97,10 @@ export const OPERATOR_FIELDS = {
   /** Units: how many of the ranked units are steered (0 = none). */
   k: z.number().int().min(0).max(MAX_UNITS).default(10),
   unitPoint: z.enum(UNIT_POINTS).default('resid_post'),
+  /** Layer-weighted (Guiding Giants): s in h_l += s·w_l·r̂_l, w_l = 1 on every chosen layer. */
+  weighted: z.number().min(-LIMITS.coefficient).max(LIMITS.coefficient).default(0),
+  /** GUARD-IT: c in h' = (h − c·v)·‖h‖/‖h − c·v‖ at the first chosen layer's block output. */
+  redirect: z.number().min(-LIMITS.coefficient).max(LIMITS.coefficient).default(0),
   /** An imported vector; when present it is the steering vector instead of the pairs' one. */
   vector: InlineVectorSchema.optional(),
   /**

@@ -85,6 +85,11 @@ export const SteeringSchema = z.object({
   layers: z.array(z.number().int().min(0).max(LIMITS.layer)).max(LIMITS.layer).default([]),
   position: PositionSchema.default({ kind: 'mean' }),
   method: VectorMethodSchema.default('mean'),
+  /**
+   * contrast: the pairs' vector by `method` at `position`; actadd: ActAdd (Turner et al.), the
+   * per-position difference of the first pair at the first chosen layer, added front-aligned.
+   */
+  recipe: z.enum(['contrast', 'actadd']).default('contrast'),
   /** Read the pairs through the model's chat template (refusal-style pairs). */
   chat: z.boolean().default(false),
   /** c in h += c·v; 0 leaves the steered side identical to the baseline. */
@@ -93,12 +98,32 @@ export const SteeringSchema = z.object({
   positions: InterventionPositionsSchema.default({ kind: 'all' }),
   /** Rescale each steered position back to its pre-steer norm. */
   normalize: z.boolean().default(false),
+  /** Add: remove the vector's direction from the stream first, then add it (ablate-then-add). */
+  ablateFirst: z.boolean().default(false),
+  /** Rotate: steer only the modules where the pairs' projections separate (selective steering). */
+  discriminative: z.boolean().default(false),
   /** The operator (add, ablate, rotate, units), its strengths, and an imported vector (operators.ts). */
   ...OPERATOR_FIELDS,
 });
 
 /** The live views' tabs (src/app/views). */
-export const VIEW_TABS = ['lens', 'heads', 'refusal'] as const;
+export const VIEW_TABS = ['lens', 'heads', 'refusal', 'methods'] as const;
+
+/** The thresholds ε the sparsity chart offers (|MLP activation| ≤ ε), measured all at once. */
+export const SPARSITY_EPSILONS = [0.001, 0.003, 0.01, 0.03, 0.1, 0.3, 1] as const;
+
+/** The methods view's settings (src/app/views/MethodsView.tsx). */
+export const MethodsViewSchema = z.object({
+  /** A (layer, token) cell is idle when its block changes the residual by less than τ of its norm. */
+  tau: z.number().min(0).max(10).default(0.1),
+  /** The sparsity chart's threshold, one of SPARSITY_EPSILONS. */
+  epsilon: z
+    .number()
+    .refine((v) => (SPARSITY_EPSILONS as readonly number[]).includes(v), {
+      message: `must be one of ${SPARSITY_EPSILONS.join(', ')}`,
+    })
+    .default(0.01),
+});
 
 /** The logit lens view's settings (src/app/views/LensView.tsx). */
 export const LensViewSchema = z.object({
@@ -117,6 +142,7 @@ export const ViewSchema = z.object({
   /** The open tab of the live views. */
   tab: z.enum(VIEW_TABS).default('lens'),
   lens: LensViewSchema.default(LensViewSchema.parse({})),
+  methods: MethodsViewSchema.default(MethodsViewSchema.parse({})),
 });
 
 /**
@@ -156,6 +182,7 @@ export type GenerationSettings = z.infer<typeof GenerationSchema>;
 export type ViewTab = (typeof VIEW_TABS)[number];
 export type RefusalSetsSettings = z.infer<typeof RefusalSetsSchema>;
 export type LensViewSettings = z.infer<typeof LensViewSchema>;
+export type MethodsViewSettings = z.infer<typeof MethodsViewSchema>;
 
 export function defaultExperiment(): Experiment {
   return ExperimentSchema.parse({ version: EXPERIMENT_VERSION });

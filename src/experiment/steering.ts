@@ -59,12 +59,40 @@ export function steeringRecipe(
   };
 }
 
-/** The steering vector's source: the imported vector when there is one, else the pairs' recipe. */
+/**
+ * ActAdd's recipe (Turner et al.): the first complete pair at the first chosen layer, read at
+ * resid_pre position by position; undefined while there is no complete pair.
+ */
+export function actAddRecipe(
+  s: Steering,
+  model: { readonly id: string; readonly nLayers: number },
+): Extract<VectorRecipe, { from: 'actadd' }> | undefined {
+  const first = completePairs(s.pairs)[0];
+  if (!first) return undefined;
+  return {
+    from: 'actadd',
+    model: model.id,
+    positive: first.positive,
+    negative: first.negative,
+    layer: steeringLayers(s, model.nLayers)[0]!,
+  };
+}
+
+/**
+ * Whether the loop's vector is ActAdd's. Its rows are per position, which only the add operator
+ * (front-aligned) applies; an imported vector replaces any recipe.
+ */
+export function usesActAdd(s: Pick<Steering, 'recipe' | 'operator' | 'vector'>): boolean {
+  return !s.vector && s.recipe === 'actadd' && s.operator === 'add';
+}
+
+/** The steering vector's source: the imported vector when there is one, else the pairs' recipe (contrast or ActAdd). */
 export function steeringVectorSource(
   s: Steering,
   model: { readonly id: string; readonly nLayers: number },
 ): VectorSource | undefined {
-  return s.vector ?? steeringRecipe(s, model);
+  if (s.vector) return s.vector;
+  return usesActAdd(s) ? actAddRecipe(s, model) : steeringRecipe(s, model);
 }
 
 /** Every vector the experiment needs, by name (the steering vector first). */
@@ -106,7 +134,7 @@ function loopExtras(
       model: model.id,
       positive: pairs.map((p) => p.positive),
       negative: pairs.map((p) => p.negative),
-      discriminative: false,
+      discriminative: s.discriminative,
     };
     return { planes: { [STEERING_PLANE]: plane }, units: {} };
   }
@@ -141,6 +169,10 @@ export function steeringStrength(s: Steering): number {
       return s.angle;
     case 'units':
       return s.alpha;
+    case 'layer-weighted':
+      return s.weighted;
+    case 'guard':
+      return s.redirect;
   }
 }
 
@@ -156,6 +188,10 @@ export function strengthPatch(s: Steering, value: number): Partial<Steering> {
       return { angle: clamp(-LIMITS.angle, LIMITS.angle) };
     case 'units':
       return { alpha: clamp(-LIMITS.alpha, LIMITS.alpha) };
+    case 'layer-weighted':
+      return { weighted: clamp(-LIMITS.coefficient, LIMITS.coefficient) };
+    case 'guard':
+      return { redirect: clamp(-LIMITS.coefficient, LIMITS.coefficient) };
   }
 }
 
@@ -206,6 +242,8 @@ export function steeringInterventions(s: Steering, nLayers: number): Interventio
           layers,
           positions: s.positions,
           ...(s.normalize ? { normalize: true } : {}),
+          // ActAdd's first row (BOS) is zero: it has no direction to ablate.
+          ...(s.ablateFirst && !usesActAdd(s) ? { ablateFirst: true } : {}),
         },
       ];
     case 'ablate':
@@ -222,10 +260,25 @@ export function steeringInterventions(s: Steering, nLayers: number): Interventio
       ];
     case 'rotate':
       if (!hasPairs) return [];
+      // The plane's modules: every norm output, or the discriminative ones its recipe selects.
       return [{ kind: 'rotate', plane: STEERING_PLANE, mode: s.rotation, angle: s.angle }];
     case 'units':
       if (!hasPairs) return [];
       return [{ kind: 'units', units: STEERING_UNITS, alpha: s.alpha, k: s.k }];
+    case 'layer-weighted':
+      if (!hasVector) return [];
+      return [
+        {
+          kind: 'layer-weighted',
+          vector: STEERING_VECTOR,
+          strength: s.weighted,
+          weights: layers.map((layer) => ({ layer, weight: 1 })),
+          positions: s.positions,
+        },
+      ];
+    case 'guard':
+      if (!hasVector) return [];
+      return [{ kind: 'guard', vector: STEERING_VECTOR, layer: layers[0]!, coefficient: s.redirect }];
   }
 }
 

@@ -18,12 +18,12 @@ import {
   yieldToEventLoop,
 } from '../engine';
 import {
+  comparePatching,
   directLogitAttribution,
   type HeadMeans,
   headMeans,
   type Intervention,
   type OrganismData,
-  patchSweep,
   readOrganismData,
   refusalScores,
   refusalTokenIds,
@@ -94,19 +94,22 @@ export class HeadsSession {
           const [clean] = await refusalScores(this.model, [tokens], refusal);
           if (signal.aborted) throw new CancelledError();
           const counterpart = await this.counterpart(tokens, clean!, request, encode);
-          const grid = await patchSweep(
+          // Exact patching and its one-backward-pass estimate on the same cells (METHODS.md §9).
+          const { exact, attribution, correlation } = await comparePatching(
             this.model,
             { source: tokens, target: counterpart.tokens },
             { kind: 'heads', positions: 'last' },
             { kind: 'refusal-score', refusal },
           );
           return done({
-            values: [...grid.effect],
+            values: [...exact.effect],
             patch: {
               counterpart: counterpart.text,
               from: counterpart.from,
-              clean: grid.source,
-              corrupt: grid.target,
+              clean: exact.source,
+              corrupt: exact.target,
+              attribution: [...attribution.effect],
+              correlation,
             },
           });
         }

@@ -29,6 +29,16 @@ import { checkShape } from './inline-vectors';
 /** Larger files are refused before parsing (a vector of the largest recommended model is ~1 MB). */
 export const MAX_VECTOR_FILE_BYTES = 16 * 1024 * 1024;
 
+/**
+ * The direction a vector pushes in: its one row, or the sum of its rows (ActAdd's per-position
+ * rows, whose first, at BOS, is zero).
+ */
+function rowSum(data: Float32Array, width: number): Float32Array {
+  const out = new Float32Array(width);
+  for (let i = 0; i < data.length; i++) out[i % width] = out[i % width]! + data[i]!;
+  return out;
+}
+
 export async function lensOf(model: Model, v: SteeringVector, k: number): Promise<VectorLensInfo> {
   const layer = vectorLayers(v)[0]!;
   if (v.width !== model.spec.dModel)
@@ -36,7 +46,7 @@ export async function lensOf(model: Model, v: SteeringVector, k: number): Promis
       'bad-vector',
       `The lens reads directions in the residual stream (${model.spec.dModel} wide); this ${v.hook} vector is ${v.width} wide.`,
     );
-  const r = await vectorLens(model, v.layers[layer]!.subarray(0, v.width), {
+  const r = await vectorLens(model, rowSum(v.layers[layer]!, v.width), {
     k: Math.max(1, Math.min(50, k)),
   });
   const tokens = (ids: Int32Array, logits: Float32Array) =>

@@ -31,12 +31,15 @@ import {
   type SteeringVector,
   type UnitSelection,
   type UnitsRecipe,
+  type VectorRecipe,
   vectorFromRows,
   vectorLayers,
 } from '../interp';
 import type { BuildProgress, VectorInfo } from './api';
 import { checkShape, hash, meanNorms, PROBE } from './inline-vectors';
 import { JobSlot } from './job-slot';
+
+type ActAddRecipe = Extract<VectorRecipe, { from: 'actadd' }>;
 
 /** One pair set's rows at every layer, and each layer's scores for the strip. */
 interface PairRows extends ContrastRows {
@@ -58,6 +61,7 @@ export class VectorStore {
   private readonly vectors = new Map<string, Promise<SteeringVector>>();
   private readonly inline = new Map<string, Promise<BuiltVector>>();
   private readonly refusal = new Map<string, Promise<SteeringVector>>();
+  private readonly actadd = new Map<string, Promise<BuiltVector>>();
   private readonly planes = new Map<string, Promise<SteeringPlane>>();
   private readonly units = new Map<string, Promise<UnitSelection>>();
   /** Pair sets being read now, by rows key, with the builds waiting for each. */
@@ -107,10 +111,12 @@ export class VectorStore {
         return this.fromRefusal(source);
       case 'contrast':
         return this.fromPairs(source, onProgress);
-      default:
+      case 'actadd':
+        return this.fromActAdd(source);
+      case 'import':
         throw new RudderError(
           'unsupported-recipe',
-          `Vectors from “${source.from}” recipes cannot be rebuilt in the page yet; only contrast pairs can.`,
+          `A vector imported from ${source.format} has no recipe to rebuild it from; import its file again.`,
         );
     }
   }
@@ -166,6 +172,42 @@ export class VectorStore {
         cached: wasCached,
       },
     };
+  }
+
+  /**
+   * An ActAdd vector (one row per position of the padded pair) with the numbers of its slider:
+   * its largest row's norm against the residual stream's at its layer over the probe text.
+   */
+  private async fromActAdd(r: ActAddRecipe): Promise<BuiltVector> {
+    const key = `actadd:${JSON.stringify([r.positive, r.negative, r.layer])}`;
+    const hit = this.actadd.get(key);
+    if (hit) {
+      const { vector, info } = await hit;
+      return { vector, info: { ...info, cached: true, ms: 0 } };
+    }
+    return cached(this.actadd, key, async () => {
+      const started = performance.now();
+      const vector = await buildFromRecipe(this.model, r);
+      const data = vector.layers[r.layer]!;
+      const rowNorms = Array.from({ length: vector.rows }, (_, i) =>
+        norm(data.subarray(i * vector.width, (i + 1) * vector.width)),
+      );
+      const probe = encodeInput(this.model, PROBE);
+      const hook = hookName('resid_pre', r.layer);
+      const residualNorms = await this.reads.alongside(() => meanNorms(this.model, probe, [hook]));
+      const info: VectorInfo = {
+        key,
+        hook: 'resid_pre',
+        layers: [r.layer],
+        norms: [Math.max(...rowNorms)],
+        residualNorms,
+        perLayer: [],
+        pairs: 1,
+        ms: Math.round(performance.now() - started),
+        cached: false,
+      };
+      return { vector, info };
+    });
   }
 
   /**

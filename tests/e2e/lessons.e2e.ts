@@ -35,7 +35,12 @@ const DATA = HAS_ORGANISM
   : undefined;
 const expected = (lesson: Lesson) => lessonExperiment(lesson, DATA!);
 const linkOf = async (lesson: Lesson) => `${app()}/?lesson=${lesson.id}#${await encode(expected(lesson))}`;
-const TAB_LABELS = { lens: 'Logit lens', heads: 'Head gates', refusal: 'Refusal circuit' } as const;
+const TAB_LABELS = {
+  lens: 'Logit lens',
+  heads: 'Head gates',
+  refusal: 'Refusal circuit',
+  methods: 'Methods',
+} as const;
 
 async function experimentIn(page: Page): Promise<Experiment> {
   const exp = await decode(new URL(page.url()).hash);

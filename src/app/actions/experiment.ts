@@ -13,8 +13,21 @@ import { scheduleVector } from './vector';
 
 const { getState, setState } = useStore;
 
-/** Fields of `steering` that change the vector itself (not just how it is applied). */
-const VECTOR_FIELDS = ['pairs', 'hook', 'layers', 'position', 'method', 'chat', 'vector'] as const;
+/**
+ * Fields of `steering` that change the vector itself (not just how it is applied); the operator
+ * decides whether an ActAdd recipe applies (usesActAdd), and an unchanged source is not rebuilt.
+ */
+const VECTOR_FIELDS = [
+  'pairs',
+  'hook',
+  'layers',
+  'position',
+  'method',
+  'chat',
+  'vector',
+  'recipe',
+  'operator',
+] as const;
 
 export function edit(change: (e: Experiment) => Experiment): void {
   const prev = getState().experiment;

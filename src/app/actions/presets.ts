@@ -48,7 +48,9 @@ export async function applyPreset(id: PresetInfo['id']): Promise<void> {
   const chat = (preset.settings.chat ?? false) && (getState().current?.hasChatTemplate ?? false);
   // What the preset overwrites, as it was: one Undo puts it back (typed pairs included).
   const before = getState().experiment;
-  const steering = Object.fromEntries(Object.keys(patch).map((k) => [k, before.steering[k as keyof Steering]]));
+  const steering = Object.fromEntries(
+    Object.keys(patch).map((k) => [k, before.steering[k as keyof Steering]]),
+  );
   applyPatch(patch, chat);
   setState({ presetUndo: { label: preset.label, previous: { steering, chat: before.prompt.chat } } });
 }

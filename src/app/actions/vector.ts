@@ -64,6 +64,18 @@ export function readVectorLens(): void {
   });
 }
 
+/** The rotate operator's plane for the current pairs (the layer strip asks when they change). */
+export function readPlane(): void {
+  const { current: model, experiment } = getState();
+  const s = experiment.steering;
+  if (!model || s.operator !== 'rotate') return;
+  void runJob(['plane'], {
+    request: JSON.stringify([model.id, s.pairs, s.discriminative]),
+    call: () => modelWorker().steeringPlane({ experiment }),
+    results: (plane) => ({ plane }),
+  });
+}
+
 /** Downloads the vector as a file. */
 export function exportVector(format: VectorFileFormat): Promise<unknown> {
   const { experiment } = getState();

@@ -1,7 +1,9 @@
 /**
  * Which operator applies the steering (METHODS.md): add the vector, ablate its direction from every
  * residual write (Arditi), rotate in the plane of the pairs (angular / selective steering), or
- * scale the pairs' atomic units (AUSteer). Shown as fields inside the builder's settings grid;
+ * scale the pairs' atomic units (AUSteer), add the unit direction at every chosen layer's block
+ * output (layer-weighted), or redirect the first chosen layer's block output away from the vector
+ * keeping its norm (GUARD-IT). Shown as fields inside the builder's settings grid;
  * each operator's own settings appear only while it is chosen.
  */
 import { useId } from 'react';
@@ -24,6 +26,14 @@ const OPERATOR_LABELS: Record<SteeringOperator, { label: string; title: string }
   },
   rotate: { label: 'Rotate in plane', title: 'Angular / selective steering in the plane of the pairs' },
   units: { label: 'Atomic units', title: "Scale the pairs' most telling units (AUSteer)" },
+  'layer-weighted': {
+    label: 'Layer-weighted',
+    title: 'Spread the vector over layers by how much each one separates the pairs (Guiding Giants)',
+  },
+  guard: {
+    label: 'Redirect, norm kept',
+    title: 'Turn the activation toward the vector, keeping its norm (GUARD-IT)',
+  },
 };
 
 const ROTATION_LABELS: Record<(typeof ROTATION_MODES)[number], string> = {

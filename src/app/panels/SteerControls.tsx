@@ -17,6 +17,7 @@ import {
 import { editSteering } from '../actions/experiment';
 import { flushSteered } from '../actions/generate';
 import { useStore } from '../store';
+import { AddControls } from './AddControls';
 import { OperatorControls } from './OperatorControls';
 import { VectorFiles } from './VectorFiles';
 import { VectorLens } from './VectorLens';
@@ -95,6 +96,7 @@ export function SteerControls() {
           </select>
         </span>
         <OperatorControls />
+        <AddControls />
         <label className="check">
           <input
             type="checkbox"
@@ -187,6 +189,31 @@ function strengthSlider(
         step: 0.1,
         hint: (v) => `scales the top ${s.k} units by 1 + ${v.toFixed(1)}·β (AUSteer)`,
       };
+    case 'layer-weighted': {
+      // The direction is a unit vector: the strength is in the residual stream's own units.
+      const max = Math.max(coefficientRange(1, residualNorm).max, Math.abs(s.weighted));
+      return {
+        label: 'Strength',
+        min: -max,
+        max,
+        step: max / 200,
+        hint: (v) =>
+          residualNorm > 0
+            ? `adds ${(Math.abs(v) / residualNorm).toFixed(2)}× the activation norm at each chosen layer's block output`
+            : '',
+      };
+    }
+    case 'guard': {
+      const range = coefficientRange(vectorNorm, residualNorm);
+      const max = Math.max(range.max, Math.abs(s.redirect));
+      return {
+        label: 'Strength',
+        min: -max,
+        max,
+        step: range.step,
+        hint: (v) => `turns the block output away from ${v.toFixed(2)}·v, its norm kept`,
+      };
+    }
   }
 }
 
@@ -222,7 +249,11 @@ function VectorStatus() {
   return (
     <p className="muted" data-testid="vector-status" data-status="ready">
       Vector at {i.hook}, layer{i.layers.length > 1 ? 's' : ''} {i.layers.join(', ')}{' '}
-      {i.key.startsWith('inline:') ? 'imported' : `from ${i.pairs} pairs`}
+      {i.key.startsWith('inline:')
+        ? 'imported'
+        : i.key.startsWith('actadd:')
+          ? 'by ActAdd from the first pair'
+          : `from ${i.pairs} pairs`}
       {i.cached ? ' (cached)' : ` in ${i.ms} ms`}; norm {(i.norms[0] ?? 0).toFixed(2)}.
     </p>
   );

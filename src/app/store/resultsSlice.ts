@@ -3,7 +3,9 @@ import type {
   AttentionPattern,
   BuildProgress,
   HeadScores,
+  LayerProfiles,
   LensOutcome,
+  PlaneInfo,
   StopReason,
   VectorInfo,
   VectorLensInfo,
@@ -37,6 +39,8 @@ export interface ResultsSlice {
   steered: Generation;
   /** The steering loop's vector (the layer strip, the slider's range). */
   vector: JobState<VectorInfo, BuildProgress>;
+  /** The rotate operator's plane: the modules it rotates (the layer strip marks them). */
+  plane: JobState<PlaneInfo>;
   /** The tokens the vector promotes and suppresses. */
   vectorLens: JobState<VectorLensInfo>;
   /** The last vector file exported or imported (its name), or why it could not be. */
@@ -46,6 +50,8 @@ export interface ResultsSlice {
   /** The head view's scores and the hovered head's pattern. */
   heads: JobState<HeadScores>;
   pattern: JobState<AttentionPattern>;
+  /** The methods view's layer activity and sparsity of the prompt. */
+  profiles: JobState<LayerProfiles>;
   /** A lesson's check, while its worker calls run (actions/lessons.ts). */
   lessonCheck: JobState<true>;
 }
@@ -55,9 +61,11 @@ export const createResultsSlice: StateCreator<RudderState, [], [], ResultsSlice>
   steered: IDLE,
   vector: IDLE,
   vectorLens: IDLE,
+  plane: IDLE,
   vectorFile: IDLE,
   lens: IDLE,
   heads: IDLE,
   pattern: IDLE,
+  profiles: IDLE,
   lessonCheck: IDLE,
 });

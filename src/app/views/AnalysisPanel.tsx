@@ -9,6 +9,7 @@ import { Explainer } from '../explain';
 import { useStore } from '../store';
 import { HeadsView } from './HeadsView';
 import { LensView } from './LensView';
+import { MethodsView } from './MethodsView';
 import { RefusalView } from './RefusalView';
 
 const TABS: readonly {
@@ -19,6 +20,7 @@ const TABS: readonly {
   { id: 'lens', label: 'Logit lens', View: LensView },
   { id: 'heads', label: 'Head gates', View: HeadsView },
   { id: 'refusal', label: 'Refusal circuit', View: RefusalView },
+  { id: 'methods', label: 'Methods', View: MethodsView },
 ];
 
 function selectTab(tab: ViewTab): void {

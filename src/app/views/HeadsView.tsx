@@ -10,6 +10,7 @@ import type { HeadMeasure } from '../../worker';
 import { edit } from '../actions/experiment';
 import { ExportButtons } from '../charts/ExportButtons';
 import { useStore } from '../store';
+import { AttributionGrid } from './heads/AttributionGrid';
 import { colorScale } from './heads/color';
 import { type GateMode, gateOf, gatesOf, gateWords, toggleGate, withGates } from './heads/gates';
 import { HeadGrid, type HeadRef } from './heads/HeadGrid';
@@ -157,6 +158,18 @@ export function HeadsView() {
           )}
           <ExportButtons name={`heads-${measure}`} chart={gridRef} table={table} />
         </div>
+        {measure === 'patch' && values && scores?.patch && (
+          <AttributionGrid
+            nLayers={nLayers}
+            nHeads={nHeads}
+            exact={values}
+            attribution={scores.patch.attribution}
+            correlation={scores.patch.correlation}
+            gates={gates}
+            onGate={onGate}
+            onHover={onHover}
+          />
+        )}
         <div className="heads-pattern" aria-live="polite">
           {pattern ? (
             <>

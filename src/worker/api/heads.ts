@@ -53,6 +53,10 @@ export interface HeadScores {
     /** Refusal scores (log-odds) of the current prompt and of its counterpart. */
     readonly clean: number;
     readonly corrupt: number;
+    /** Attribution patching's estimate of each head's effect (same layout as `values`). */
+    readonly attribution: readonly number[];
+    /** Pearson correlation of the estimate with the exact effects over the heads. */
+    readonly correlation: number;
   };
   readonly ms: number;
 }

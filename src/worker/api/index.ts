@@ -13,6 +13,7 @@ import { GENERATE_METHODS, type GenerateMethods } from './generate';
 import { HEADS_METHODS, type HeadsMethods } from './heads';
 import { LENS_METHODS, type LensMethods } from './lens';
 import { MODEL_METHODS, type ModelMethods } from './model';
+import { PROFILE_METHODS, type ProfileMethods } from './profiles';
 import { REFUSAL_METHODS, type RefusalMethods } from './refusal';
 import type { MethodTable } from './table';
 import { VECTOR_METHODS, type VectorMethods } from './vectors';
@@ -38,6 +39,7 @@ export type * from './generate';
 export type * from './heads';
 export type * from './lens';
 export type * from './model';
+export type * from './profiles';
 export type * from './refusal';
 export type { MethodKind, MethodTable } from './table';
 export type * from './vectors';
@@ -48,7 +50,8 @@ export interface RudderWorker
     VectorMethods,
     LensMethods,
     HeadsMethods,
-    RefusalMethods {}
+    RefusalMethods,
+    ProfileMethods {}
 
 export interface WorkerError {
   readonly code: string;
@@ -63,4 +66,5 @@ export const METHODS: MethodTable<RudderWorker> = {
   ...LENS_METHODS,
   ...HEADS_METHODS,
   ...REFUSAL_METHODS,
+  ...PROFILE_METHODS,
 };

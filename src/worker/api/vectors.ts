@@ -1,7 +1,7 @@
 /** The steering loop's vector: built from the Experiment's pairs (or imported), its lens, its files. */
 
 import type { ExperimentInput, InlineVector } from '../../experiment';
-import type { LayerStat, VectorFileFormat } from '../../interp';
+import type { LayerStat, PlaneModule, VectorFileFormat } from '../../interp';
 import type { MethodTable } from './table';
 
 /** A request about the steering loop's vector: the one the experiment's pairs (or import) describe. */
@@ -62,6 +62,13 @@ export interface VectorLensInfo {
   readonly suppressed: readonly LensToken[];
 }
 
+/** The rotate operator's plane as the layer strip shows it: the norm outputs it rotates. */
+export interface PlaneInfo {
+  readonly modules: readonly PlaneModule[];
+  /** Whether only the modules where the pairs' projections separate were kept. */
+  readonly discriminative: boolean;
+}
+
 export interface VectorMethods {
   /**
    * Builds the loop's vector on the current model (cached: the same pairs again, or another layer
@@ -78,6 +85,8 @@ export interface VectorMethods {
    * rejects with a message naming the file otherwise ('weights-format', 'incompatible-vector').
    */
   importVector(bytes: Uint8Array, fileName: string): Promise<InlineVector>;
+  /** The rotate operator's plane from the loop's pairs (built or cached); 'no-plane' without one. */
+  steeringPlane(request: VectorRequest): Promise<PlaneInfo>;
 }
 
 export const VECTOR_METHODS: MethodTable<VectorMethods> = {
@@ -85,4 +94,5 @@ export const VECTOR_METHODS: MethodTable<VectorMethods> = {
   vectorLens: 'plain',
   exportVector: 'plain',
   importVector: 'plain',
+  steeringPlane: 'plain',
 };

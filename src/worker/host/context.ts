@@ -57,6 +57,7 @@ export class HostContext {
     refusalFind: new JobSlot(),
     refusalCircuit: new JobSlot(),
     refusalProfile: new JobSlot(),
+    profiles: new JobSlot(),
   } as const;
   private backend: Promise<{ choice: BackendChoice; info: BackendInfo }> | undefined;
 

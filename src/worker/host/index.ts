@@ -11,6 +11,7 @@ import { generateMethods } from './generate';
 import { headsMethods } from './heads';
 import { lensMethods } from './lens';
 import { modelMethods } from './model';
+import { profileMethods } from './profiles';
 import { refusalMethods } from './refusal';
 import { vectorMethods } from './vectors';
 
@@ -33,6 +34,7 @@ export function createHost(opts: HostOptions = {}): ModelHost {
     ...lensMethods(ctx),
     ...headsMethods(ctx),
     ...refusalMethods(ctx),
+    ...profileMethods(ctx),
     adopt: (model, source, backend) => ctx.adopt(model, source, backend, performance.now()),
   };
 }

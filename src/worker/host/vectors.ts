@@ -1,6 +1,6 @@
 /** The steering loop's vector: built from the Experiment (or found built), its lens, its files. */
 import { type Model, RudderError } from '../../engine';
-import { steeringVectorSource } from '../../experiment';
+import { STEERING_PLANE, steeringExtras, steeringVectorSource } from '../../experiment';
 import type { BuildProgress, VectorMethods, VectorRequest } from '../api';
 import { exportVectorFile, importVectorFile, lensOf } from '../vector-files';
 import type { BuiltVector } from '../vectors';
@@ -35,5 +35,22 @@ export function vectorMethods(ctx: HostContext): VectorMethods {
       return exportVectorFile(model, vector, request.format);
     },
     importVector: async (bytes, fileName) => importVectorFile(ctx.require().model, bytes, fileName),
+    steeringPlane: async (request) => {
+      const { model, vectors } = ctx.require();
+      const exp = ctx.experiment(request.experiment);
+      const recipe = steeringExtras(exp, { id: model.id, nLayers: model.spec.nLayers }).planes[
+        STEERING_PLANE
+      ];
+      if (!recipe)
+        throw new RudderError(
+          'no-plane',
+          'There is no plane yet: choose the rotate operator and add a contrast pair.',
+        );
+      const plane = await vectors.plane(recipe);
+      return {
+        modules: plane.modules.map((m) => ({ layer: m.layer, point: m.point })),
+        discriminative: recipe.discriminative,
+      };
+    },
   };
 }

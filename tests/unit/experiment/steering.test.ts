@@ -6,7 +6,11 @@ import {
   presetPairs,
   STEERING_VECTOR,
   steeredInterventions,
+  steeringExtras,
   steeringRecipe,
+  steeringStrength,
+  steeringVectorSource,
+  strengthPatch,
 } from '../../../src/experiment';
 
 const model = { id: 'm', nLayers: 8 };
@@ -61,6 +65,80 @@ describe('the steering loop as recipes and interventions', () => {
     });
     expect(ivs[1]).toEqual({ kind: 'ablate', vector: 'x' });
     expect(Object.keys(experimentRecipes(e, model))).toEqual([STEERING_VECTOR]);
+  });
+
+  it('builds ActAdd from the first complete pair at the first layer, for the add operator only', () => {
+    const e = withPairs();
+    const s = {
+      ...e.steering,
+      recipe: 'actadd' as const,
+      layers: [5, 2],
+      positions: { kind: 'front' as const },
+    };
+    expect(steeringVectorSource(s, model)).toEqual({
+      from: 'actadd',
+      model: 'm',
+      positive: 'happy',
+      negative: 'sad',
+      layer: 2,
+    });
+    // ActAdd's first row (BOS) is zero: ablate-first is dropped rather than dividing by it.
+    expect(steeredInterventions({ ...e, steering: { ...s, ablateFirst: true } }, 8)[0]).toEqual({
+      kind: 'add',
+      vector: STEERING_VECTOR,
+      coefficient: 3,
+      layers: [2, 5],
+      positions: { kind: 'front' },
+    });
+    // Other operators read the pairs' contrast vector: ActAdd's per-position rows are add's.
+    expect(steeringVectorSource({ ...s, operator: 'guard' }, model)).toMatchObject({ from: 'contrast' });
+  });
+
+  it('carries normalize and ablate-then-add into the add intervention', () => {
+    const e = withPairs();
+    const s = { ...e.steering, normalize: true, ablateFirst: true, positions: { kind: 'prompt' as const } };
+    expect(steeredInterventions({ ...e, steering: s }, 8)[0]).toMatchObject({
+      kind: 'add',
+      positions: { kind: 'prompt' },
+      normalize: true,
+      ablateFirst: true,
+    });
+  });
+
+  it('derives the layer-weighted and GUARD-IT interventions and their strengths', () => {
+    const e = withPairs();
+    const lw = {
+      ...e.steering,
+      operator: 'layer-weighted' as const,
+      layers: [1, 3],
+      ...strengthPatch({ ...e.steering, operator: 'layer-weighted' }, 7),
+    };
+    expect(steeringStrength(lw)).toBe(7);
+    expect(steeredInterventions({ ...e, steering: lw }, 8)).toEqual([
+      {
+        kind: 'layer-weighted',
+        vector: STEERING_VECTOR,
+        strength: 7,
+        weights: [
+          { layer: 1, weight: 1 },
+          { layer: 3, weight: 1 },
+        ],
+        positions: { kind: 'all' },
+      },
+    ]);
+    const guard = { ...e.steering, operator: 'guard' as const, layers: [6, 2], redirect: -2 };
+    expect(steeringStrength(guard)).toBe(-2);
+    expect(steeredInterventions({ ...e, steering: guard }, 8)).toEqual([
+      { kind: 'guard', vector: STEERING_VECTOR, layer: 2, coefficient: -2 },
+    ]);
+  });
+
+  it('asks for a discriminative plane when the strip toggle is on', () => {
+    const e = withPairs();
+    const rotate = { ...e.steering, operator: 'rotate' as const, discriminative: true };
+    expect(steeringExtras({ ...e, steering: rotate }, model).planes['steering-plane']).toMatchObject({
+      discriminative: true,
+    });
   });
 
   it('ranges the slider so its end adds twice the activation norm', () => {
