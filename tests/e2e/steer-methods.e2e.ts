@@ -164,7 +164,7 @@ describe('steering recipes and operators against interp', () => {
     const { page, errors } = await open();
     await page.getByRole('button', { name: /^Layer 1\b/ }).click();
     await page.getByRole('button', { name: /^Layer 3\b/ }).click({ modifiers: ['Shift'] });
-    await page.getByLabel('Operator').selectOption({ label: 'Layer-weighted (Guiding Giants)' });
+    await page.getByLabel('Operator').selectOption({ label: 'Layer-weighted' });
     await waitForVector(page);
     await page.getByRole('button', { name: 'Generate' }).click();
     await waitForBoth(page);
@@ -198,7 +198,7 @@ describe('steering recipes and operators against interp', () => {
 
   it('redirects the block output away from the vector (GUARD-IT)', async () => {
     const { page, errors } = await open();
-    await page.getByLabel('Operator').selectOption({ label: 'Redirect, norm kept (GUARD-IT)' });
+    await page.getByLabel('Operator').selectOption({ label: 'Redirect, norm kept' });
     await page.getByRole('button', { name: 'Generate' }).click();
     await waitForBoth(page);
     await slide(page, 'End');
@@ -214,7 +214,7 @@ describe('steering recipes and operators against interp', () => {
 
   it('rotates only at the discriminative layers the strip marks', async () => {
     const { page, errors } = await open();
-    await page.getByLabel('Operator').selectOption({ label: 'Rotate in plane (angular)' });
+    await page.getByLabel('Operator').selectOption({ label: 'Rotate in plane' });
     const strip = () =>
       page
         .locator('[data-testid=layer-strip] button')

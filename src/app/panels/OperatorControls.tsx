@@ -28,11 +28,12 @@ const OPERATOR_LABELS: Record<SteeringOperator, { label: string; title: string }
   units: { label: 'Atomic units', title: "Scale the pairs' most telling units (AUSteer)" },
   'layer-weighted': {
     label: 'Layer-weighted',
-    title: 'Spread the vector over layers by how much each one separates the pairs (Guiding Giants)',
+    title:
+      'Add the vector at each chosen layer’s output, one global strength times a weight per layer (Guiding Giants)',
   },
   guard: {
     label: 'Redirect, norm kept',
-    title: 'Turn the activation toward the vector, keeping its norm (GUARD-IT)',
+    title: 'Push the activation away from the vector where its gate fires, keeping its norm (GUARD-IT)',
   },
 };
 
