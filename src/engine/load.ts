@@ -20,6 +20,9 @@ import type { ModelSpec } from './spec';
 import { loadTokenizer, type RudderTokenizer } from './tokenizer';
 import { type Checkpoint, INDEX_FILE, type ModelSource, type OnProgress, readCheckpoint } from './weights';
 
+/** The context a memory estimate plans for unless told otherwise (prompt + generation, in tokens). */
+const DEFAULT_CONTEXT_TOKENS = 1024;
+
 export interface LoadOptions {
   readonly onProgress?: OnProgress;
   readonly signal?: AbortSignal;
@@ -30,7 +33,7 @@ export interface LoadOptions {
    * is downloaded (the page shows it beside the download progress), with the spec it is for.
    */
   readonly onEstimate?: (estimate: MemoryEstimate, spec: ModelSpec) => void;
-  /** Context the memory check plans for (prompt + generation). Default: 1024 or the model's context. */
+  /** Context the memory check plans for (prompt + generation). Default: DEFAULT_CONTEXT_TOKENS or the model's context. */
   readonly contextTokens?: number;
 }
 
@@ -44,7 +47,7 @@ export async function readEstimate(source: ModelSource, signal?: AbortSignal): P
   const index = (await source.has(INDEX_FILE, signal))
     ? await readJson(source, INDEX_FILE, signal)
     : undefined;
-  return estimateFromConfig(config, { contextTokens: 1024, ...(index ? { index } : {}) });
+  return estimateFromConfig(config, { contextTokens: DEFAULT_CONTEXT_TOKENS, ...(index ? { index } : {}) });
 }
 
 /** Reads config.json into a spec without touching the weights (for `inspect` and the model picker). */
@@ -57,7 +60,9 @@ export async function loadModel(source: ModelSource, opts: LoadOptions = {}): Pr
     await readSpec(source, opts.signal),
     await readGenerationConfig(source, opts.signal),
   );
-  const estimate = estimateMemory(spec, { contextTokens: Math.min(opts.contextTokens ?? 1024, spec.nCtx) });
+  const estimate = estimateMemory(spec, {
+    contextTokens: Math.min(opts.contextTokens ?? DEFAULT_CONTEXT_TOKENS, spec.nCtx),
+  });
   if (opts.limits) checkFits(estimate, opts.limits, source.id);
   opts.onEstimate?.(estimate, spec);
   const tokenizer = await readTokenizer(source, opts.signal);
