@@ -94,10 +94,15 @@ export function norm(
   return bias ? tf.add(scaled, bias) : scaled;
 }
 
-/** x: [batch, pos, in] @ W [in, out] (+ b) → [batch, pos, out]. */
-function linear(x: tf.Tensor3D, W: MatrixWeight, b: tf.Tensor | undefined): tf.Tensor3D {
+/** x: [batch, pos, in] @ W [in, out] (+ b), then `act` if given → [batch, pos, out]. */
+function linear(
+  x: tf.Tensor3D,
+  W: MatrixWeight,
+  b: tf.Tensor | undefined,
+  act?: ModelSpec['act'],
+): tf.Tensor3D {
   const [batch, pos, dIn] = x.shape;
-  return tf.reshape(matMul(tf.reshape(x, [batch * pos, dIn]), W, b), [batch, pos, W.n]);
+  return tf.reshape(matMul(tf.reshape(x, [batch * pos, dIn]), W, b, act), [batch, pos, W.n]);
 }
 
 function attention(x: tf.Tensor3D, io: BlockInputs): { out: tf.Tensor3D; kv: LayerKv } {
@@ -167,9 +172,12 @@ function mlp(x: tf.Tensor3D, io: BlockInputs): tf.Tensor3D {
     } else {
       post = gatedActivation(gateUp, spec.act);
     }
-  } else {
+  } else if (wanted.has(`${m}.hook_pre`)) {
     const pre = hp(`${m}.hook_pre`, linear(x, w.matrix(`${m}.W_in`), w.maybe(`${m}.b_in`)));
     post = activate(pre, spec.act);
+  } else {
+    // Nobody reads the pre-activations: the activation runs inside the matmul (kernels/ops.ts).
+    post = linear(x, w.matrix(`${m}.W_in`), w.maybe(`${m}.b_in`), spec.act);
   }
   return linear(hp(`${m}.hook_post`, post), w.matrix(`${m}.W_out`), w.maybe(`${m}.b_out`));
 }

@@ -77,6 +77,7 @@ interface Exports {
     n: number,
     p0: number,
     p1: number,
+    act: number,
   ): void;
 }
 
@@ -98,6 +99,9 @@ export const NATIVE = {
 
 /** Activations the native kernels compute (kernels.c's ACT_*). */
 export const NATIVE_ACTIVATIONS = { gelu_new: 0, silu: 1 } as const;
+
+/** The matmul's `act` for no activation (kernels.c's ACT_NONE). */
+export const NO_ACTIVATION = -1;
 
 /** Per tfjs wasm module (a new backend instance brings a new memory): the instance, or null if it cannot start. */
 const instances = new WeakMap<object, Exports | null>();
@@ -269,7 +273,8 @@ const KERNELS: Record<string, (args: Args) => tf.TensorInfo | tf.TensorInfo[]> =
     const [m, kk] = a!.shape as [number, number];
     const n = args.attrs!.n as number;
     const out = output([m, n]);
-    k.matmul(at(a), at(packed), at(bias), at(out), m, kk, n, 0, Math.ceil(n / PANEL));
+    const act = (args.attrs!.act as number | undefined) ?? NO_ACTIVATION;
+    k.matmul(at(a), at(packed), at(bias), at(out), m, kk, n, 0, Math.ceil(n / PANEL), act);
     return out;
   },
 };

@@ -5,7 +5,7 @@
  */
 import * as tf from '@tensorflow/tfjs-core';
 import type { ModelSpec } from '../spec';
-import { NATIVE, NATIVE_ACTIVATIONS, nativeKernelsReady, PANEL } from './native';
+import { NATIVE, NATIVE_ACTIVATIONS, NO_ACTIVATION, nativeKernelsReady, PANEL } from './native';
 
 /**
  * A weight matrix [k, n]: on WebAssembly only its packed panels (see `packWeight`), elsewhere W.
@@ -85,14 +85,26 @@ export function gatherColumns(w: MatrixWeight, ids: tf.Tensor1D): tf.Tensor2D {
 }
 
 /**
- * x [m, k] @ W [k, n] (+ bias [n]) → [m, n]. Off the native path (a gradient tape, composed ops)
- * a packed-only W is unpacked for the call: call inside tf.tidy, which frees it.
+ * x [m, k] @ W [k, n] (+ bias [n]) → [m, n], then `act` if given (the MLP's input projection:
+ * natively the activation is applied to each output block while it is still in registers, so the
+ * pre-activations are never written). Off the native path (a gradient tape, composed ops) a
+ * packed-only W is unpacked for the call: call inside tf.tidy, which frees it.
  */
-export function matMul(x: tf.Tensor2D, w: MatrixWeight, bias: tf.Tensor | undefined): tf.Tensor2D {
-  if (w.packed && native()) {
+export function matMul(
+  x: tf.Tensor2D,
+  w: MatrixWeight,
+  bias: tf.Tensor | undefined,
+  act?: ModelSpec['act'],
+): tf.Tensor2D {
+  if (w.packed && native() && act !== 'gelu') {
     const inputs: tf.NamedTensorMap = bias ? { a: x, packed: w.packed, bias } : { a: x, packed: w.packed };
-    return run(NATIVE.matMul, inputs, { n: w.n });
+    return run(NATIVE.matMul, inputs, { n: w.n, act: act ? NATIVE_ACTIVATIONS[act] : NO_ACTIVATION });
   }
+  const product = w.packed && native() ? matMul(x, w, bias) : composedMatMul(x, w, bias);
+  return act ? activate(product, act) : product;
+}
+
+function composedMatMul(x: tf.Tensor2D, w: MatrixWeight, bias: tf.Tensor | undefined): tf.Tensor2D {
   const W = w.W ?? denseWeight(w);
   return (bias ? tf.fused.matMul({ a: x, b: W, bias }) : tf.matMul(x, W)) as tf.Tensor2D;
 }

@@ -215,6 +215,7 @@ void norm(const float *x, const float *w, const float *bias, float *out, float *
 
 /* Activations by kind: ACT_GELU_NEW is GPT-2's tanh GELU, 0.5·x·(1 + tanh(u)) = x·sigmoid(2u),
  * u = √(2/π)·(x + 0.044715·x³); ACT_SILU is x·sigmoid(x). */
+#define ACT_NONE -1
 #define ACT_GELU_NEW 0
 #define ACT_SILU 1
 
@@ -229,6 +230,11 @@ static inline float act1(float v, int kind) {
   if (kind == ACT_SILU) return v * sigmoid1(v);
   return v * sigmoid1((v + v * v * v * 0.044715f) * 1.5957691216057308f);
 }
+
+/* A matmul's epilogue: the activation (or none) applied to a finished output block while it is
+ * still in registers, so that the MLP's input projection never writes its pre-activations. */
+static inline v128_t epi4(v128_t v, int act) { return act == ACT_NONE ? v : act4(v, act); }
+static inline float epi1(float v, int act) { return act == ACT_NONE ? v : act1(v, act); }
 
 EXPORT(activate)
 void activate(const float *x, float *out, int n, int kind) {
@@ -250,10 +256,10 @@ void gated(const float *gu, float *out, int n, int m, int kind) {
   }
 }
 
-/* A 4 × 8 block of C = A[4, 0:k] · B[0:k, 0:8] (+ bias[0:8]), kept in registers for the whole
+/* A 4 × 8 block of C = act(A[4, 0:k] · B[0:k, 0:8] (+ bias[0:8])), kept in registers for the whole
  * reduction; rows of A, B and C lda, ldb and ldc apart. */
 static inline void block_4x8(const float *a, int lda, const float *b, int ldb, const float *bias, float *c, int ldc,
-                             int k) {
+                             int k, int act) {
   const v128_t zero = wasm_f32x4_splat(0.0f);
   const v128_t init0 = bias ? wasm_v128_load(bias) : zero, init1 = bias ? wasm_v128_load(bias + 4) : zero;
   v128_t c00 = init0, c01 = init1, c10 = init0, c11 = init1, c20 = init0, c21 = init1, c30 = init0, c31 = init1;
@@ -272,14 +278,14 @@ static inline void block_4x8(const float *a, int lda, const float *b, int ldb, c
     c30 = wasm_f32x4_add(c30, wasm_f32x4_mul(x, b0));
     c31 = wasm_f32x4_add(c31, wasm_f32x4_mul(x, b1));
   }
-  wasm_v128_store(c, c00);
-  wasm_v128_store(c + 4, c01);
-  wasm_v128_store(c + ldc, c10);
-  wasm_v128_store(c + ldc + 4, c11);
-  wasm_v128_store(c + 2 * ldc, c20);
-  wasm_v128_store(c + 2 * ldc + 4, c21);
-  wasm_v128_store(c + 3 * ldc, c30);
-  wasm_v128_store(c + 3 * ldc + 4, c31);
+  wasm_v128_store(c, epi4(c00, act));
+  wasm_v128_store(c + 4, epi4(c01, act));
+  wasm_v128_store(c + ldc, epi4(c10, act));
+  wasm_v128_store(c + ldc + 4, epi4(c11, act));
+  wasm_v128_store(c + 2 * ldc, epi4(c20, act));
+  wasm_v128_store(c + 2 * ldc + 4, epi4(c21, act));
+  wasm_v128_store(c + 3 * ldc, epi4(c30, act));
+  wasm_v128_store(c + 3 * ldc + 4, epi4(c31, act));
 }
 
 /* out[r] = Σ_h x[r, h] (+ bias): x [rows, h, n] → [rows, n]. */
@@ -317,13 +323,13 @@ void pack_panels(const float *w, float *out, int k, int n) {
       }
 }
 
-/* rows × 8 block of C = A · panel (+ bias), rows ≤ 4; A rows lda apart, C rows ldc apart. */
+/* rows × 8 block of C = act(A · panel (+ bias)), rows ≤ 4; A rows lda apart, C rows ldc apart. */
 static inline void panel_rows(const float *a, int lda, const float *panel, const float *bias, float *c, int ldc,
-                              int k, int rows) {
+                              int k, int rows, int act) {
   const v128_t zero = wasm_f32x4_splat(0.0f);
   const v128_t init0 = bias ? wasm_v128_load(bias) : zero, init1 = bias ? wasm_v128_load(bias + 4) : zero;
   if (rows == 4) {
-    block_4x8(a, lda, panel, PANEL, bias, c, ldc, k);
+    block_4x8(a, lda, panel, PANEL, bias, c, ldc, k, act);
     return;
   }
   /* Fewer than 4 rows (a decode step has 1): two accumulator pairs, even and odd k, so that the
@@ -344,24 +350,24 @@ static inline void panel_rows(const float *a, int lda, const float *panel, const
       c0 = wasm_f32x4_add(c0, wasm_f32x4_mul(x, wasm_v128_load(panel + i * PANEL)));
       c1 = wasm_f32x4_add(c1, wasm_f32x4_mul(x, wasm_v128_load(panel + i * PANEL + 4)));
     }
-    wasm_v128_store(c + (long)r * ldc, wasm_f32x4_add(c0, d0));
-    wasm_v128_store(c + (long)r * ldc + 4, wasm_f32x4_add(c1, d1));
+    wasm_v128_store(c + (long)r * ldc, epi4(wasm_f32x4_add(c0, d0), act));
+    wasm_v128_store(c + (long)r * ldc + 4, epi4(wasm_f32x4_add(c1, d1), act));
   }
 }
 
-/* C [m, n] = A [m, k] · W (+ bias [n]) for W packed by pack_panels, or for k consecutive rows of
+/* C [m, n] = act(A [m, k] · W (+ bias [n])) for W packed by pack_panels, or for k consecutive rows of
  * one: panel p starts at packed + p·kstride·8 (kstride: the packed matrix's row count). A rows lda
  * apart, C rows ldc apart. Panels p0 ≤ p < p1 only (a range, as attn_pattern's rows). A panel
  * (k × 8 floats) is reused by every row block while cached. */
 static void packed_gemm(const float *a, int lda, const float *packed, int kstride, const float *bias, float *c,
-                        int ldc, int m, int k, int n, int p0, int p1) {
+                        int ldc, int m, int k, int n, int p0, int p1, int act) {
   const int full = n / PANEL;
   for (int p = p0; p < p1; p++) {
     const float *panel = packed + (long)p * kstride * PANEL;
     if (p < full) {
       for (int r = 0; r < m; r += 4)
         panel_rows(a + (long)r * lda, lda, panel, bias ? bias + p * PANEL : 0, c + (long)r * ldc + p * PANEL, ldc,
-                   k, m - r < 4 ? m - r : 4);
+                   k, m - r < 4 ? m - r : 4, act);
       continue;
     }
     /* The last, partial panel: its padding columns are never stored. */
@@ -369,15 +375,17 @@ static void packed_gemm(const float *a, int lda, const float *packed, int kstrid
       for (int j = p * PANEL; j < n; j++) {
         float s = bias ? bias[j] : 0.0f;
         for (int i = 0; i < k; i++) s += a[(long)r * lda + i] * panel[i * PANEL + j - p * PANEL];
-        c[(long)r * ldc + j] = s;
+        c[(long)r * ldc + j] = epi1(s, act);
       }
   }
 }
 
-/* C [m, n] = A [m, k] · W (+ bias [n]), W [k, n] packed by pack_panels; panels p0 ≤ p < p1. */
+/* C [m, n] = act(A [m, k] · W (+ bias [n])), W [k, n] packed by pack_panels; panels p0 ≤ p < p1;
+ * act: ACT_NONE, or the MLP's activation fused into the input projection. */
 EXPORT(matmul)
-void matmul(const float *a, const float *packed, const float *bias, float *c, int m, int k, int n, int p0, int p1) {
-  packed_gemm(a, k, packed, k, bias, c, n, m, k, n, p0, p1);
+void matmul(const float *a, const float *packed, const float *bias, float *c, int m, int k, int n, int p0, int p1,
+            int act) {
+  packed_gemm(a, k, packed, k, bias, c, n, m, k, n, p0, p1, act);
 }
 
 /* Each head's share of the attention output, before the heads are summed (hook_result):
@@ -388,5 +396,5 @@ EXPORT(head_results)
 void head_results(const float *z, const float *packed, float *out, int rows, int h, int d, int n, int h0, int h1) {
   for (int hi = h0; hi < h1; hi++)
     packed_gemm(z + (long)hi * d, h * d, packed + (long)hi * d * PANEL, h * d, 0, out + (long)hi * n, h * n, rows,
-                d, n, 0, (n + PANEL - 1) / PANEL);
+                d, n, 0, (n + PANEL - 1) / PANEL, ACT_NONE);
 }

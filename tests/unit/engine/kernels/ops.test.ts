@@ -191,6 +191,38 @@ describe('fused operations: native WebAssembly kernels against tfjs ops', () => 
     });
   }
 
+  for (const act of ['gelu_new', 'silu'] as const) {
+    // 4 rows and fewer (a decode step's path), a partial last panel (21 columns).
+    for (const [m, k, n] of [
+      [9, 33, 21],
+      [1, 64, 40],
+    ] as const) {
+      it(`applies ${act} inside the matmul of [${m}, ${k}] by [${k}, ${n}], as the separate op would`, async () => {
+        const x = rand([m, k], 2);
+        const w = rand([k, n], 0.5);
+        const bias = rand([n]);
+        const fused = (xx: tf.Tensor, ww: tf.Tensor, bb: tf.Tensor) => {
+          const w = matrixWeight(ww as tf.Tensor2D);
+          const y = matMul(xx as tf.Tensor2D, w, bb, act);
+          w.packed?.dispose();
+          return y;
+        };
+        const got = await compare(fused, [x, w, bias]);
+        expect(got.rel).toBeLessThan(1e-6);
+        expect(got.kernels).toEqual(['RudderPackPanels', 'RudderMatMul']);
+        // Natively, the same floats as the matmul followed by the activation kernel.
+        await useBackend('wasm');
+        const [xx, ww, bb] = [x, w, bias].map((h) => tf.tensor(h.data, h.shape));
+        const W = matrixWeight(ww as tf.Tensor2D);
+        const one = matMul(xx as tf.Tensor2D, W, bb, act);
+        const plain = matMul(xx as tf.Tensor2D, W, bb);
+        const two = activate(plain, act);
+        expect(one.dataSync()).toEqual(two.dataSync());
+        tf.dispose([xx!, ww!, bb!, W.packed!, one, plain, two]);
+      });
+    }
+  }
+
   it('reads a weight held only as packed panels: its values, its columns, and a composed matmul', async () => {
     await useBackend('wasm');
     const host = rand([13, 21]); // 21 columns: the last panel is padded
