@@ -2,6 +2,8 @@
  * What every UI measurement module shares: the built app (built here unless dist/ is there
  * already, or always with --build), served by Vite's preview with the same config as the browser
  * tests (cross-origin isolation headers, models/ at /models/), and Chromium on WebAssembly.
+ * `--threads=N` opens every page with `?threads=N` (the model worker's WebAssembly threads;
+ * without it, the app's default: two on a two-core machine).
  */
 import { execFileSync } from 'node:child_process';
 import { existsSync } from 'node:fs';
@@ -15,6 +17,8 @@ export const REPO = resolve(import.meta.dirname, '../..');
 export interface Bench {
   /** The preview of the built app, without a trailing slash. */
   readonly url: string;
+  /** The app's address `path` (with its own query, if any), plus `threads=N` under --threads=N. */
+  at(path: string): string;
   readonly browser: Browser;
   /** Adds a row to the printed table. */
   report(row: Row): void;
@@ -70,6 +74,14 @@ export async function runModules(): Promise<void> {
     preview: { host: 'localhost', port: 0, strictPort: false },
   });
   const url = server.resolvedUrls!.local[0]!.replace(/\/$/, '');
+  const threads = process.argv.find((a) => a.startsWith('--threads='))?.slice('--threads='.length);
+  if (threads !== undefined && !/^[1-8]$/.test(threads)) throw new Error(`--threads=${threads}: use 1 to 8`);
+  console.log(`WebAssembly threads: ${threads ?? "the app's default"}`);
+  const at = (path: string) => {
+    const u = new URL(path, `${url}/`);
+    if (threads !== undefined) u.searchParams.set('threads', threads);
+    return u.href;
+  };
   const browser = await launch();
   const rows: Row[] = [];
   let failed = false;
@@ -80,6 +92,7 @@ export async function runModules(): Promise<void> {
       try {
         await m.measure({
           url,
+          at,
           browser,
           report: (row) => {
             rows.push(row);

@@ -47,7 +47,7 @@ register('heads', async (bench) => {
   await context.addInitScript({ content: 'globalThis.__name = (f) => f;' });
   try {
     const page = await context.newPage();
-    await page.goto(`${bench.url}/`);
+    await page.goto(bench.at('/'));
     await waitForModel(page);
     await page.getByRole('tab', { name: 'Head gates' }).click();
     let n = 0;

@@ -21,7 +21,7 @@ register('lens', async (bench) => {
   await context.addInitScript({ content: 'globalThis.__name = (f) => f;' });
   try {
     const page = await context.newPage();
-    await page.goto(`${bench.url}/`);
+    await page.goto(bench.at('/'));
     const id = await waitForModel(page);
     await page.getByRole('textbox', { name: 'Prompt' }).fill(PROMPT);
     await pastePairs(page);

@@ -45,7 +45,7 @@ register(
             bench,
             page,
             shape.key,
-            `${bench.url}/?backend=wasm&hub=${encodeURIComponent(hub.url)}&model=${shape.repo}`,
+            bench.at(`/?backend=wasm&hub=${encodeURIComponent(hub.url)}&model=${shape.repo}`),
           );
         } catch (e) {
           console.error(`${shape.repo} failed: ${(e as Error).message}`);

@@ -16,7 +16,7 @@ register('refusal', async (bench) => {
   await context.addInitScript({ content: 'globalThis.__name = (f) => f;' });
   try {
     const page = await context.newPage();
-    await page.goto(`${bench.url}/`);
+    await page.goto(bench.at('/'));
     const id = await waitForModel(page);
     await page.getByRole('tab', { name: 'Refusal circuit' }).click();
     console.log(`model: ${id}; ${RUNS} runs`);

@@ -61,7 +61,7 @@ function kindOf(i: number): Kind {
 }
 
 async function soak(bench: Bench, page: Page): Promise<void> {
-  await page.goto(`${bench.url}/?backend=wasm`);
+  await page.goto(bench.at('/?backend=wasm'));
   await waitForModel(page);
   await page.getByLabel('Max tokens', { exact: true }).fill('8');
   await pastePairs(page);

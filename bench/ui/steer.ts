@@ -41,7 +41,7 @@ export const READY_RECORDER = () => {
 
 async function loadFromCache(bench: Bench, context: BrowserContext): Promise<void> {
   const first = await context.newPage();
-  await first.goto(`${bench.url}/`);
+  await first.goto(bench.at('/'));
   const id = await waitForModel(first);
   // Let the live views finish their own first reads (the tuned lens), so that they are cached too.
   await first.waitForTimeout(3000);
@@ -58,7 +58,7 @@ async function loadFromCache(bench: Bench, context: BrowserContext): Promise<voi
   for (let i = 0; i < VISITS; i++) {
     const page = await context.newPage();
     await page.addInitScript(READY_RECORDER);
-    await page.goto(`${bench.url}/`);
+    await page.goto(bench.at('/'));
     await waitForModel(page);
     times.push(await page.evaluate(() => (window as unknown as { __readyAt: number }).__readyAt));
     await page.close();
@@ -109,7 +109,7 @@ const SLIDE_RECORDER = (target: number) => {
 
 async function slider(bench: Bench, context: BrowserContext): Promise<void> {
   const page = await context.newPage();
-  await page.goto(`${bench.url}/`);
+  await page.goto(bench.at('/'));
   await waitForModel(page);
   await pastePairs(page);
   await waitForVector(page);

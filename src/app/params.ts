@@ -1,7 +1,9 @@
 /**
  * The page's URL parameters: `?backend=webgpu|webgl|wasm|cpu` forces a backend, `?model=` picks
  * the model (a shipped name, a Hub id `owner/name[@revision]`, or a URL), `?hub=` sets the Hub
- * endpoint. A value that cannot be used becomes a note the page shows; it never throws.
+ * endpoint, `?threads=N` (1 to 8) the WebAssembly threads (the default: two on a two-core machine,
+ * src/worker/threads.ts; `npm run bench:ui -- --threads=N` compares them). A value that cannot
+ * be used becomes a note the page shows; it never throws.
  */
 import type { BackendName } from '../worker';
 import type { ModelChoice } from './store';
@@ -10,6 +12,7 @@ export interface PageParams {
   readonly backend?: BackendName;
   readonly model?: ModelChoice;
   readonly hub?: string;
+  readonly threads?: number;
   readonly notes: readonly string[];
 }
 
@@ -23,6 +26,7 @@ export function readParams(search: string): PageParams {
   let backend: BackendName | undefined;
   let model: ModelChoice | undefined;
   let hub: string | undefined;
+  let threads: number | undefined;
 
   const b = q.get('backend');
   if (b !== null) {
@@ -39,6 +43,12 @@ export function readParams(search: string): PageParams {
     else notes.push(`?hub=${h} is not an http(s) address; using the Hugging Face Hub.`);
   }
 
+  const t = q.get('threads');
+  if (t !== null) {
+    if (/^[1-8]$/.test(t)) threads = Number(t);
+    else notes.push(`?threads=${t} is not a thread count from 1 to 8; using the default.`);
+  }
+
   const m = q.get('model');
   if (m !== null) {
     model = parseModel(m.trim());
@@ -48,7 +58,13 @@ export function readParams(search: string): PageParams {
       );
     }
   }
-  return { ...(backend ? { backend } : {}), ...(model ? { model } : {}), ...(hub ? { hub } : {}), notes };
+  return {
+    ...(backend ? { backend } : {}),
+    ...(model ? { model } : {}),
+    ...(hub ? { hub } : {}),
+    ...(threads ? { threads } : {}),
+    notes,
+  };
 }
 
 /** A model as a person types it: `organism-gpt2`, `models/organism-gpt2`, `owner/name@rev`, a URL. */

@@ -7,26 +7,20 @@
  */
 
 /**
- * tfjs's choice (half the logical cores), but at least two where there are two cores: the model
- * runs in a worker, so the page's own thread is mostly idle. At most the eight workers the
- * build preallocates.
+ * The model worker's thread count: tfjs's choice (half the logical cores), but at least two where
+ * there are two cores. The model runs in a worker, so the page's own thread is mostly idle and
+ * the second core would otherwise do nothing. At most the eight workers the build preallocates.
+ * Only the ops left to tfjs (XNNPACK's pool) use the extra threads: Rudder's own kernels
+ * (matmul, attention, norms) run on the worker's thread (docs/ENGINE.md, Threads).
  */
 export function wasmThreadCount(): number {
   const cores = globalThis.navigator?.hardwareConcurrency ?? 1;
   return Math.max(1, Math.min(Math.max(Math.floor(cores / 2), Math.min(cores, 2)), 8));
 }
 
-/**
- * The model worker's count: tfjs's own choice (half the logical cores, so one on a two-core
- * machine). On two cores a second thread has no core to itself (the page's thread and the
- * browser need one), and XNNPACK's pool then spends its time waiting for it: on the two-core
- * test machine under load the llama organism decoded 21 tokens/s with two threads and 103 with
- * one (`npm run bench:ui`, slider release to 40 steered tokens 2.0 s vs 0.45 s). From four cores
- * on, the pool gets two or more threads.
- */
-export function workerThreadCount(): number {
-  const cores = globalThis.navigator?.hardwareConcurrency ?? 1;
-  return Math.max(1, Math.min(Math.floor(cores / 2), 8));
+/** A requested count (`?threads=N`) within what the build can start: 1 to 8. */
+export function clampThreads(count: number): number {
+  return Math.max(1, Math.min(Math.floor(count), 8));
 }
 
 /**

@@ -1,12 +1,18 @@
 /**
  * tfjs-backend-wasm's multi-threaded SIMD build under cross-origin isolation (the dev server
  * and the build send COOP/COEP): it must start with more than one thread on a multi-core
- * machine. Prints the 64-token forward time of a GPT-2-small-shaped model with all threads and
- * with one (a figure for the report; no time is asserted).
+ * machine, in the test page and in the app's model worker (which says so in its backend note,
+ * and why when it runs one), and compute exactly what one thread computes. Prints the 64-token
+ * forward time of a GPT-2-small-shaped model with all threads and with one (a figure for the
+ * report; no time is asserted).
  */
-import type { Browser } from 'playwright-core';
+import type { Browser, Page } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest';
+import { generateAndWatch, HAS_ORGANISM, setField, waitForModel } from './support/app';
 import { launch, watchPage } from './support/browser';
+import { TEXT_MODEL } from './support/prepare-models';
+
+const REF = '/tests/fixtures/reference';
 
 describe('WebAssembly threads in Chromium', () => {
   let browser: Browser;
@@ -36,6 +42,54 @@ describe('WebAssembly threads in Chromium', () => {
     if (cores > 1) expect(info.threads).toBeGreaterThan(1);
     expect(watch.errors).toEqual([]);
     await page.close();
+  });
+
+  it('computes the same logits, activations and greedy tokens with two threads as with one', async () => {
+    const runs = [];
+    for (const threads of [2, 1]) {
+      const { page, info, watch } = await open(threads);
+      expect(info.threads).toBe(threads);
+      const got = [];
+      for (const name of ['gpt2-tiny', 'llama-gqa'])
+        got.push(
+          await page.evaluate((c) => window.rudderGolden.outputs(c), {
+            weights: `${REF}/${name}`,
+            golden: `${REF}/${name}`,
+          }),
+        );
+      expect(watch.errors).toEqual([]);
+      await page.close();
+      runs.push(got);
+    }
+    expect(runs[0]!.map((r) => r.values.length)).toEqual(runs[1]!.map((r) => r.values.length));
+    expect(runs[0]).toEqual(runs[1]);
+  });
+
+  it("runs the app's model worker on two threads by default, one with ?threads=1, and generates the same text", async () => {
+    const texts: string[] = [];
+    for (const query of ['', 'threads=1']) {
+      const page: Page = await browser.newPage();
+      const watch = watchPage(page);
+      const model = HAS_ORGANISM ? '' : `model=/e2e-models/${TEXT_MODEL}`;
+      await page.goto(`${inject('appUrl')}/?${[model, query].filter(Boolean).join('&')}`);
+      await waitForModel(page);
+      const backend = page.getByTestId('backend');
+      expect(await backend.getAttribute('data-backend')).toBe('wasm');
+      const note = (await backend.textContent()) ?? '';
+      const cores = await page.evaluate(() => navigator.hardwareConcurrency);
+      if (query) expect(note).toMatch(/One thread \(asked for by \?threads=1\)\.$/);
+      else if (cores >= 2) expect(note).toMatch(/Multi-threaded build: [2-8] threads\./);
+      else expect(note).toMatch(/One thread \(this device reports one core\)\.$/);
+      await page.getByRole('textbox', { name: 'Prompt' }).fill('Once upon a time');
+      await setField(page, 'Max tokens', '32');
+      await setField(page, 'Temperature', '1');
+      await setField(page, 'Seed', '11');
+      texts.push((await generateAndWatch(page)).final);
+      expect(watch.errors).toEqual([]);
+      await page.close();
+    }
+    expect(texts[0]!.length).toBeGreaterThan(0);
+    expect(texts[1]).toBe(texts[0]);
   });
 
   it('reports the forward time in a worker with all threads and with one', async () => {

@@ -60,8 +60,9 @@ export async function loadModel(choice: ModelChoice, folder?: FolderFiles): Prom
     // Each load is asked for on purpose (the picker, a link): never skipped as a repeat.
     force: true,
     call: ({ progress }) =>
-      modelWorker().load({ model: request, backend: getState().backendPreference }, (e) =>
-        progress('load', withEvent(getState().load.progress ?? { files: {} }, e)),
+      modelWorker().load(
+        { model: request, backend: getState().backendPreference, threads: getState().wasmThreads },
+        (e) => progress('load', withEvent(getState().load.progress ?? { files: {} }, e)),
       ),
     results: (model) => ({ load: model }),
   });

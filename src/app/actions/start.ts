@@ -18,7 +18,12 @@ const RESTORED_NOTE =
 
 export async function startApp(search: string, hash = ''): Promise<void> {
   const params = readParams(search);
-  useStore.setState({ backendPreference: params.backend, hubEndpoint: params.hub, urlNotes: params.notes });
+  useStore.setState({
+    backendPreference: params.backend,
+    wasmThreads: params.threads,
+    hubEndpoint: params.hub,
+    urlNotes: params.notes,
+  });
   watchHash();
   watchWorker();
   const saved = savedExperiment(hash);

@@ -5,9 +5,11 @@ import { readHubToken } from '../hub-token';
 import type { RudderState } from './index';
 import type { ShownError } from './jobs';
 
-/** Settings from the page's URL (`?backend=`, `?hub=`) and other view state. */
+/** Settings from the page's URL (`?backend=`, `?hub=`, `?threads=`) and other view state. */
 export interface UiSlice {
   backendPreference: BackendName | undefined;
+  /** WebAssembly threads asked for by `?threads=N`; undefined: the worker's default. */
+  wasmThreads: number | undefined;
   /** The Hugging Face Hub endpoint (tests point it at a local server). */
   hubEndpoint: string | undefined;
   /** The Hub access token typed in the model panel (mirrored in sessionStorage only: hub-token.ts). */
@@ -37,6 +39,7 @@ export interface UiSlice {
 
 export const createUiSlice: StateCreator<RudderState, [], [], UiSlice> = () => ({
   backendPreference: undefined,
+  wasmThreads: undefined,
   hubEndpoint: undefined,
   hubToken: readHubToken(),
   urlNotes: [],

@@ -40,6 +40,11 @@ export interface LoadRequest {
    * and kept for the worker's life: tensors cannot be shared across backends.
    */
   readonly backend?: BackendName;
+  /**
+   * WebAssembly threads (`?threads=N`, 1 to 8) instead of the default (wasmThreadCount: two on a
+   * two-core machine). Read with the backend, on the first load.
+   */
+  readonly threads?: number;
 }
 
 /** A load's events: each file's download progress, and once, before any weight, the estimate. */

@@ -24,7 +24,7 @@ import type { BackendInfo, LoadedModel, LoadRequest } from '../api';
 import { HeadsSession } from '../heads';
 import { drain, JobSlot } from '../job-slot';
 import { LensSession } from '../lens';
-import { withWasmThreads, workerThreadCount } from '../threads';
+import { clampThreads, wasmThreadCount, withWasmThreads } from '../threads';
 import { VectorStore } from '../vectors';
 
 export interface HostOptions {
@@ -143,20 +143,22 @@ export class HostContext {
 
   private async startBackend(request: LoadRequest): Promise<{ choice: BackendChoice; info: BackendInfo }> {
     // Around any choice: WebAssembly may be the fallback of another preference.
+    const asked = request.threads === undefined ? undefined : clampThreads(request.threads);
     const choice = await withWasmThreads(
       () =>
         selectBackend({
           ...(request.backend ? { prefer: request.backend } : {}),
           ...(this.opts.wasmPaths ? { wasmPaths: this.opts.wasmPaths } : {}),
         }),
-      workerThreadCount(),
+      asked ?? wasmThreadCount(),
     );
     this.opts.onBackend?.(choice);
-    return { choice, info: await describeBackend(choice) };
+    return { choice, info: await describeBackend(choice, asked) };
   }
 }
 
-async function describeBackend(choice: BackendChoice): Promise<BackendInfo> {
+/** The backend as the page shows it; on WebAssembly with its thread count, and why only one. */
+async function describeBackend(choice: BackendChoice, asked: number | undefined): Promise<BackendInfo> {
   const base = {
     name: choice.name,
     passedOver: choice.passedOver,
@@ -165,11 +167,16 @@ async function describeBackend(choice: BackendChoice): Promise<BackendInfo> {
   if (choice.name !== 'wasm') return { ...base, reason: choice.reason };
   const wasm = await import('@tensorflow/tfjs-backend-wasm');
   const threads = wasm.getThreadsCount();
-  const why =
-    threads > 1
-      ? ` Multi-threaded build: ${threads} threads.`
-      : globalThis.crossOriginIsolated
-        ? ' One thread.'
-        : ' One thread (the page is not cross-origin isolated, so the threaded build cannot run).';
-  return { ...base, reason: choice.reason + why, threads };
+  return { ...base, reason: `${choice.reason} ${threadNote(threads, asked)}`, threads };
+}
+
+/** How many WebAssembly threads run, and why only one when there is one. */
+export function threadNote(threads: number, asked: number | undefined): string {
+  if (threads > 1) return `Multi-threaded build: ${threads} threads.`;
+  if (!globalThis.crossOriginIsolated)
+    return 'One thread (the page is not cross-origin isolated, so the threaded build cannot run).';
+  if (asked === 1) return 'One thread (asked for by ?threads=1).';
+  if ((globalThis.navigator?.hardwareConcurrency ?? 1) < 2)
+    return 'One thread (this device reports one core).';
+  return 'One thread.';
 }

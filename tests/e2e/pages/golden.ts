@@ -136,6 +136,32 @@ async function run(c: GoldenCase): Promise<GoldenReport> {
   }
 }
 
+/**
+ * Every golden sequence's logits and the fixture's activations, as plain numbers, and 20 greedy
+ * tokens: what two pages on different thread counts must agree on exactly.
+ */
+async function outputs(c: GoldenCase): Promise<{ values: number[]; tokens: number[] }> {
+  const golden = (await (await fetchOk(`${c.golden}/golden.json`)).json()) as GoldenJson;
+  const model = await loadModel(urlSource(c.weights, { cacheName: false }));
+  try {
+    const values: number[] = [];
+    for (const seq of golden.sequences) {
+      const r = model.run(seq, { cache: golden.hooks as HookName[] });
+      values.push(...(await r.logits!.data()));
+      for (const [, t] of r.cache) values.push(...(await t.data()));
+      disposeResult(r);
+    }
+    const out = await generate(model, golden.greedy.prompt, {
+      maxTokens: 20,
+      temperature: 0,
+      stopTokens: [],
+    });
+    return { values, tokens: out.tokens };
+  } finally {
+    model.dispose();
+  }
+}
+
 /** Median time of a 64-token forward (last-position logits) on a random model of `spec`'s shape. */
 async function forwardMs(over: Partial<ModelSpec>, repeats = 3): Promise<{ ms: number[]; median: number }> {
   const model = randomModel(gpt2Spec(over), 3);
@@ -199,10 +225,11 @@ declare global {
     rudderGolden: {
       init: typeof init;
       run: typeof run;
+      outputs: typeof outputs;
       forwardMs: typeof forwardMs;
       forwardMsInWorker: typeof forwardMsInWorker;
     };
   }
 }
-window.rudderGolden = { init, run, forwardMs, forwardMsInWorker };
+window.rudderGolden = { init, run, outputs, forwardMs, forwardMsInWorker };
 document.getElementById('status')!.textContent = 'ready';
