@@ -40,6 +40,7 @@ const TAB_LABELS = {
   heads: 'Head gates',
   refusal: 'Refusal circuit',
   methods: 'Methods',
+  fv: 'Function vectors',
 } as const;
 
 async function experimentIn(page: Page): Promise<Experiment> {
