@@ -64,6 +64,7 @@ export {
   headId,
   headMeans,
 } from './heads';
+export * from './icl-tasks';
 export type {
   AblateIntervention,
   AddIntervention,

@@ -14,28 +14,7 @@ import {
   iclPrompt,
 } from '../function-vectors';
 import { vectorLens } from '../lens';
-import type { FewShotFormat, OrganismData } from './organism-data';
-
-/**
- * The organism's few-shot tasks (icl_tasks.json items that carry their shots and query), by name,
- * each split in halves: the first builds the FV, the second (held out) measures it.
- */
-export function iclTasks(
-  data: Pick<OrganismData, 'fewShot'>,
-): Map<string, { readonly build: IclItem[]; readonly heldOut: IclItem[] }> {
-  const byTask = new Map<string, IclItem[]>();
-  for (const it of data.fewShot) {
-    if (!it.shots || it.query === undefined) continue;
-    const item: IclItem = { shots: it.shots, query: it.query, answer: it.answer };
-    byTask.set(it.task, [...(byTask.get(it.task) ?? []), item]);
-  }
-  return new Map(
-    [...byTask].map(([task, items]) => {
-      const half = Math.max(1, Math.floor(items.length / 2));
-      return [task, { build: items.slice(0, half), heldOut: items.slice(half) }];
-    }),
-  );
-}
+import type { FewShotFormat } from './organism-data';
 
 export interface FunctionVectorFigures {
   readonly items: number;
