@@ -6,7 +6,6 @@
  * steered side of a zero-shot query do the task where the baseline does not, Stop ends a run,
  * and the link reopens the same view and steering.
  */
-import { readFile } from 'node:fs/promises';
 import { resolve } from 'node:path';
 import type { Browser, Page } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest';

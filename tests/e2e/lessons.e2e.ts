@@ -259,6 +259,26 @@ describe.skipIf(!HAS_ORGANISM)('lessons', () => {
     await close();
   });
 
+  it("checks the function vector answer against the view's readout, after its steps", async () => {
+    const lesson = LESSONS.find((l) => l.check.kind === 'fv-readout')!;
+    const { page, errors, close } = await open(lesson);
+    await page.waitForFunction(
+      () => document.querySelector('[data-testid=fv-view]')?.getAttribute('data-status') === 'done',
+      undefined,
+      { timeout: 180_000 },
+    );
+    await page.getByTestId('fv-steer').click();
+    const marked = await page.locator('[data-testid=fv-readout] li[data-answer=true]').count();
+    const right = marked > 0 ? 'yes' : 'no';
+    const r = await answer(page, lesson, right);
+    expect(r.verdict).toBe('correct');
+    expect(r.message).toMatch(/zero-shot accuracy goes from \d+% to \d+% \(few-shot: \d+%\)/);
+    expect((await answer(page, lesson, right === 'yes' ? 'no' : 'yes')).verdict).toBe('wrong');
+    await screenshot(page, 'lesson-function-vector-checked');
+    expect(errors).toEqual([]);
+    await close();
+  });
+
   it("checks the not-decodable answer against the vector's lens, and Next opens the next lesson in place", async () => {
     const lesson = LESSONS.find((l) => l.check.kind === 'vector-lens-sentiment')!;
     const { page, errors, close } = await open(lesson);
