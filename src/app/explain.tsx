@@ -91,6 +91,17 @@ const TEXTS = {
       <MethodLink n={14}>Layer activity</MethodLink>, <MethodLink n={15}>activation sparsity</MethodLink>.
     </p>
   ),
+  fv: (
+    <p>
+      A model shown a few examples of a task (<i>walk -&gt; walked, jump -&gt; jumped, …</i>) does it on the
+      next word. A few attention heads carry “which task” to the last token. Patching one head’s mean output
+      from the examples into the bare query (<i>sing -&gt;</i>) and measuring how much the right answer gains
+      is its <dfn>average indirect effect</dfn> (AIE). The <dfn>function vector</dfn> (FV) is the sum of the
+      top k heads’ mean outputs; added at one layer to the bare query, it can make the task happen with no
+      examples. Its <dfn>readout</dfn> is the logit lens of the FV itself: the tokens it points at directly.{' '}
+      <MethodLink n={13}>Function vectors</MethodLink>.
+    </p>
+  ),
   refusal: (
     <p>
       Chat models refuse harmful requests, and much of that runs through one direction in their activations,

@@ -12,7 +12,7 @@ import {
   buildFunctionVector,
   evaluateFunctionVector,
   exportModelFolder,
-  type IclItem,
+  iclTasks,
   introspectionProbe,
   layerDirection,
   orthogonalizeWeights,
@@ -48,22 +48,20 @@ export async function fvCommand(args: string[]): Promise<void> {
   const model = await loadFromArgs(values);
   try {
     const data = await readOrganismData(sourceFromArg(values.model!));
-    const items = data.fewShot.filter((i) => i.shots && i.query) as unknown as (IclItem & { task: string })[];
-    if (!items.length)
+    const byTask = iclTasks(data);
+    if (!byTask.size)
       throw new UsageError('the model folder has no datasets/icl_tasks.json with shots and queries');
-    const tasks = values.task ? [values.task] : [...new Set(items.map((i) => i.task))];
+    const tasks = values.task ? [values.task] : [...byTask.keys()];
     for (const task of tasks) {
-      const own = items.filter((i) => i.task === task);
-      if (!own.length) throw new UsageError(`no few-shot items for task "${task}"`);
-      // The first half builds the FV, the second half (held out) measures it.
-      const half = Math.max(1, Math.floor(own.length / 2));
+      const own = byTask.get(task);
+      if (!own) throw new UsageError(`no few-shot items for task "${task}"`);
       const started = performance.now();
-      const fv = await buildFunctionVector(model, own.slice(0, half), data.fewShotFormat, {
+      const fv = await buildFunctionVector(model, own.build, data.fewShotFormat, {
         corruption,
         topHeads: num(values, 'heads'),
         layer: num(values, 'layer'),
       });
-      const figures = await evaluateFunctionVector(model, fv, own.slice(half), {
+      const figures = await evaluateFunctionVector(model, fv, own.heldOut, {
         format: data.fewShotFormat,
         everyLayer: values['every-layer'] ?? false,
       });

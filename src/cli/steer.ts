@@ -39,7 +39,7 @@ export const STEER_USAGE = `  rudder steer    --model <dir|url|owner/name> --pai
                   [--hook ${VECTOR_HOOKS.join('|')} (${DEFAULTS.steering.hook})] [--position mean|last|<index> (${DEFAULTS.steering.position.kind})]
                   [--method mean|pca_diff|pca_center|pca|logistic (${DEFAULTS.steering.method})]
                   [--chat] [--out vector.json|vector.safetensors|vector.gguf]
-                  [--prompt <text> [--coefficient C (${DEFAULTS.steering.coefficient})] [--positions all|prompt|from:N|last|front] [--normalize]
+                  [--prompt <text> [--coefficient C (${DEFAULTS.steering.coefficient})] [--positions all|prompt|from:N|last|prompt-last|front] [--normalize]
                    [--operator add|ablate-add|layer-weighted|guard] [--compare]
                    [--max-tokens N (${DEFAULTS.generation.maxTokens})] [--temperature T (${DEFAULTS.generation.temperature})] [--top-p P (${DEFAULTS.generation.topP})] [--seed S (${DEFAULTS.generation.seed})]]
   rudder steer    --model ... --vector <file.json|file.safetensors|file.gguf> [--layer ...] --prompt ... (as above)
@@ -288,10 +288,11 @@ export function parsePosition(arg: string): Position {
 }
 
 export function parsePositions(arg: string): InterventionPositions {
-  if (arg === 'all' || arg === 'prompt' || arg === 'last' || arg === 'front') return { kind: arg };
+  if (arg === 'all' || arg === 'prompt' || arg === 'last' || arg === 'prompt-last' || arg === 'front')
+    return { kind: arg };
   const from = /^from:(\d+)$/.exec(arg);
   if (from) return { kind: 'from', start: Number(from[1]) };
-  throw new UsageError(`--positions must be all, prompt, from:N, last or front, got "${arg}"`);
+  throw new UsageError(`--positions must be all, prompt, from:N, last, prompt-last or front, got "${arg}"`);
 }
 
 /** For a model without a tokenizer, pairs give token ids ("12 7 99"). */

@@ -61,6 +61,7 @@ export {
   type Experiment,
   type ExperimentInput,
   ExperimentSchema,
+  type FunctionVectorViewSettings,
   type GenerationSettings,
   type LensViewSettings,
   LIMITS,

@@ -99,6 +99,7 @@ export const InterventionPositionsSchema = z.discriminatedUnion('kind', [
   z.object({ kind: z.literal('from'), start: z.number().int().nonnegative().max(LIMITS.position) }),
   z.object({ kind: z.literal('front') }),
   z.object({ kind: z.literal('last') }),
+  z.object({ kind: z.literal('prompt-last') }),
 ]);
 
 /** A name of a vector, plane or unit selection in the experiment. */

@@ -10,12 +10,19 @@
  * the same ones): a lesson's experiment is a function of those files, which the page fetches when
  * a lesson opens (as the preset buttons do), so a regenerated dataset flows into the lessons.
  */
+import type { FewShotItem } from '../interp/eval/organism-data';
+import { iclTasks } from '../interp/icl-tasks';
 import { presetPairs } from './presets';
 import { type Experiment, type ExperimentInput, ExperimentSchema, type ViewTab } from './schema';
 
 /** The organism the lessons run on, and the dataset files (in its `datasets/`) they read. */
 export const LESSON_ORGANISM = 'organism-llama';
-export const LESSON_DATASETS = ['sentiment_pairs.json', 'harmful.json', 'harmless.json'] as const;
+export const LESSON_DATASETS = [
+  'sentiment_pairs.json',
+  'harmful.json',
+  'harmless.json',
+  'icl_tasks.json',
+] as const;
 /** The parsed JSON of each file in LESSON_DATASETS. */
 export type LessonDatasets = Readonly<Record<(typeof LESSON_DATASETS)[number], unknown>>;
 
@@ -55,7 +62,9 @@ export type LessonCheck =
   /** A head: the one whose zero gate lowers the refusal log-odds the most; heads within `tolerance` (a fraction of the best drop) count. */
   | { readonly kind: 'gate-head'; readonly tolerance: number }
   /** 'yes' or 'no': whether the steering vector's lens promotes a sentiment word among its top tokens. */
-  | { readonly kind: 'vector-lens-sentiment'; readonly top: number };
+  | { readonly kind: 'vector-lens-sentiment'; readonly top: number }
+  /** 'yes' or 'no': whether the task's function vector's readout holds the first token of a held-out answer. */
+  | { readonly kind: 'fv-readout'; readonly task: string };
 
 export interface Lesson {
   readonly id: string;
@@ -94,6 +103,19 @@ export function lessonRequest(set: unknown, category: string): string {
     throw new Error(`the shipped request set has no requests (wanted ${category})`);
   return item.instruction;
 }
+
+/**
+ * The bare query ("walk ->") of a task's first held-out item (the half a function vector is
+ * measured on, as the Function vectors view splits it).
+ */
+export function lessonIclQuery(set: unknown, task: string): string {
+  const items = (set as { items?: FewShotItem[] } | undefined)?.items ?? [];
+  const item = iclTasks({ fewShot: items }).get(task)?.heldOut[0];
+  if (!item) throw new Error(`the shipped few-shot tasks have no "${task}" items`);
+  return `${item.query} ->`;
+}
+
+const FV_TASK = 'past_tense';
 
 const sentimentPairs = (d: LessonDatasets) => presetPairs('sentiment', [d['sentiment_pairs.json']]);
 const harmful = (d: LessonDatasets) => lessonRequest(d['harmful.json'], 'theft');
@@ -280,6 +302,35 @@ export const LESSONS: readonly Lesson[] = [
     takeaway:
       "The selection keeps only directions whose addition induces refusal: the same direction that explains refusal can cause it, which is the test of a direction's meaning.",
     uses: ['find refusal direction', 'Add button', 'refusal-by-layer chart'],
+  },
+  {
+    id: 'function-vector',
+    title: 'A function vector does the task it does not spell',
+    summary:
+      'Find the heads that carry "past tense" from examples, add their sum to a bare query, and compare what it does with what it reads as.',
+    experiment: (d) => ({
+      version: 1,
+      model: MODEL,
+      prompt: { text: lessonIclQuery(d['icl_tasks.json'], FV_TASK), chat: false },
+      generation: greedy(6),
+      view: { tab: 'fv', fv: { task: FV_TASK } },
+    }),
+    tab: 'fv',
+    steps: [
+      'Read the prompt: a verb and an arrow, with no examples of the task.',
+      'In the Function vectors tab, wait for the past tense figures: the grid, the accuracies, the readout.',
+      'Compare the zero-shot accuracy without and with the FV, and the few-shot one.',
+      'Click "Steer with this FV" and read the two replies to a bare query.',
+      "Read the FV's readout: the tokens it promotes directly, answers marked.",
+    ],
+    question:
+      "Does the FV's readout (its top 20 promoted tokens) include the first token of any held-out past-tense answer?",
+    choices: ['yes', 'no'],
+    answerHint: '"yes" or "no".',
+    check: { kind: 'fv-readout', task: FV_TASK },
+    takeaway:
+      'A function vector is added early and acts through the layers after it: it can make the task happen on a bare query while its own logit lens names none of the answers. What a vector does is measured by its effect, not read off its lens.',
+    uses: ['Function vectors tab (AIE grid, accuracies, readout)', 'Steer with this FV'],
   },
 ];
 

@@ -107,7 +107,7 @@ export const SteeringSchema = z.object({
 });
 
 /** The live views' tabs (src/app/views). */
-export const VIEW_TABS = ['lens', 'heads', 'refusal', 'methods'] as const;
+export const VIEW_TABS = ['lens', 'heads', 'refusal', 'methods', 'fv'] as const;
 
 /** The thresholds ε the sparsity chart offers (|MLP activation| ≤ ε), measured all at once. */
 export const SPARSITY_EPSILONS = [0.001, 0.003, 0.01, 0.03, 0.1, 0.3, 1] as const;
@@ -123,6 +123,25 @@ export const MethodsViewSchema = z.object({
       message: `must be one of ${SPARSITY_EPSILONS.join(', ')}`,
     })
     .default(0.01),
+});
+
+/** The function vectors view's settings (src/app/views/FunctionVectorView.tsx; METHODS.md §13). */
+export const FunctionVectorViewSchema = z.object({
+  /** The organism's few-shot task (icl_tasks.json); none chosen yet: the view waits for a pick. */
+  task: z
+    .string()
+    .regex(/^[A-Za-z0-9][A-Za-z0-9_-]*$/, 'must be a task name')
+    .max(100)
+    .optional(),
+  /** Heads summed into the FV (top k by AIE); default ⌈L·H/8⌉. */
+  k: z
+    .number()
+    .int()
+    .min(1)
+    .max(LIMITS.layer * LIMITS.head)
+    .optional(),
+  /** The layer whose resid_post the FV is added to; default round(L/3). */
+  layer: z.number().int().min(0).max(LIMITS.layer).optional(),
 });
 
 /** The logit lens view's settings (src/app/views/LensView.tsx). */
@@ -143,6 +162,7 @@ export const ViewSchema = z.object({
   tab: z.enum(VIEW_TABS).default('lens'),
   lens: LensViewSchema.default(LensViewSchema.parse({})),
   methods: MethodsViewSchema.default(MethodsViewSchema.parse({})),
+  fv: FunctionVectorViewSchema.default({}),
 });
 
 /**
@@ -183,6 +203,7 @@ export type ViewTab = (typeof VIEW_TABS)[number];
 export type RefusalSetsSettings = z.infer<typeof RefusalSetsSchema>;
 export type LensViewSettings = z.infer<typeof LensViewSchema>;
 export type MethodsViewSettings = z.infer<typeof MethodsViewSchema>;
+export type FunctionVectorViewSettings = z.infer<typeof FunctionVectorViewSchema>;
 
 export function defaultExperiment(): Experiment {
   return ExperimentSchema.parse({ version: EXPERIMENT_VERSION });

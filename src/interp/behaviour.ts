@@ -97,16 +97,23 @@ export async function fewShotAccuracy(
   items: readonly { prompt: string; answer: string }[],
   opts: { hooks?: Hooks } = {},
 ): Promise<number> {
+  const correct = await fewShotCorrect(model, items, opts);
+  return correct.filter(Boolean).length / Math.max(1, items.length);
+}
+
+/** Each item's verdict under fewShotAccuracy's rule. */
+export async function fewShotCorrect(
+  model: Model,
+  items: readonly { prompt: string; answer: string }[],
+  opts: { hooks?: Hooks } = {},
+): Promise<boolean[]> {
   const tok = tokenizerOf(model);
   const prompts = items.map((item) => tok.encode(item.prompt, { addSpecialTokens: false }));
   const longest = Math.max(
     ...items.map((item) => tok.encode(` ${item.answer}`, { addSpecialTokens: false }).length),
   );
   const outs = await replies(model, prompts, { maxTokens: longest + 1, hooks: opts.hooks });
-  const correct = items.filter((item, i) =>
-    new RegExp(`^\\s*${escapeRegExp(item.answer)}\\b`).test(outs[i]!),
-  );
-  return correct.length / Math.max(1, items.length);
+  return items.map((item, i) => new RegExp(`^\\s*${escapeRegExp(item.answer)}\\b`).test(outs[i]!));
 }
 
 /** Mean next-token cross-entropy (nats) over texts, each scored independently. */

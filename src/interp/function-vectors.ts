@@ -16,7 +16,7 @@ import { collectActivations } from './activations';
 import { readAll } from './batching';
 import type { FewShotFormat } from './eval/organism-data';
 import type { HeadRef } from './heads';
-import { applyRange } from './positions';
+import { applyRange, positionRange } from './positions';
 
 /** One few-shot item: demonstrations, a query and its answer. */
 export interface IclItem {
@@ -76,6 +76,8 @@ export async function headIndirectEffects(
   prompts: readonly (readonly number[])[],
   answers: readonly number[],
   means: readonly Float32Array[],
+  /** Told after each prompt (it may throw to stop: a cancelled job). */
+  onPrompt?: (done: number) => void,
 ): Promise<Float32Array> {
   const { nLayers: L, nHeads: H, dHead: D } = model.spec;
   const B = 1 + L * H;
@@ -106,6 +108,7 @@ export async function headIndirectEffects(
     });
     const [pr] = await readAll([probs]);
     for (let i = 0; i < L * H; i++) total[i]! += (pr![1 + i]! - pr![0]!) / prompts.length;
+    onPrompt?.(p + 1);
   }
   return total;
 }
@@ -130,15 +133,28 @@ export async function functionVector(
   return out as Float32Array;
 }
 
-/** resid_post[layer] += scale·FV at the prompt's last token, on the prompt pass only. */
+/**
+ * resid_post[layer] += scale·FV at the prompt's last token, on the prompt pass only: the
+ * experiment's add intervention with `positions: { kind: 'prompt-last' }` does the same.
+ */
 export function functionVectorHooks(fv: Float32Array, layer: number, scale = 1): Hooks {
   return {
     [hookName('resid_post', layer)]: (x, ctx) => {
-      if (ctx.step !== 0 || scale === 0) return undefined;
-      const T = ctx.length;
-      return applyRange(x, [T - 1, T], (last) => tf.add(last, tf.mul(tf.tensor1d(fv), scale)));
+      const range = positionRange({ kind: 'prompt-last' }, ctx);
+      if (!range || scale === 0) return undefined;
+      return applyRange(x, range, (last) => tf.add(last, tf.mul(tf.tensor1d(fv), scale)));
     },
   };
+}
+
+/** Heads summed by default: an eighth of all heads, at least one. */
+export function defaultTopHeads(spec: { readonly nLayers: number; readonly nHeads: number }): number {
+  return Math.max(1, Math.ceil((spec.nLayers * spec.nHeads) / 8));
+}
+
+/** The layer the FV is added at by default: a third of the way up. */
+export function defaultFunctionVectorLayer(spec: { readonly nLayers: number }): number {
+  return Math.round(spec.nLayers / 3);
 }
 
 export interface FunctionVectorOptions {
@@ -152,6 +168,11 @@ export interface FunctionVectorOptions {
   readonly topHeads?: number;
   /** Where the FV is added. Default round(L/3). */
   readonly layer?: number;
+  /**
+   * Told as the construction goes: the mean head outputs, then each corrupted prompt's patching
+   * batch. It may throw to stop (a cancelled job).
+   */
+  readonly onProgress?: (stage: 'means' | 'effects', done: number, total: number) => void;
 }
 
 export interface FunctionVectorResult {
@@ -182,15 +203,19 @@ export async function buildFunctionVector(
     encode(iclPrompt(opts.corruption === 'zero-shot' ? [] : shuffledShots(it.shots), it.query, format)),
   );
   const answers = items.map((it) => encode(`${format.answer_prefix}${it.answer}`)[0]!);
+  const layer = opts.layer ?? defaultFunctionVectorLayer(model.spec);
+  if (!Number.isInteger(layer) || layer < 0 || layer >= L)
+    throw new RudderError('bad-layer', `Layer ${layer} does not exist (the model has 0..${L - 1}).`);
+  opts.onProgress?.('means', 0, 1);
   const means = await meanHeadOutputs(model, fewShot);
-  const aie = await headIndirectEffects(model, corrupted, answers, means);
-  const k = Math.max(1, Math.min(L * H, opts.topHeads ?? Math.ceil((L * H) / 8)));
+  opts.onProgress?.('effects', 0, corrupted.length);
+  const aie = await headIndirectEffects(model, corrupted, answers, means, (done) =>
+    opts.onProgress?.('effects', done, corrupted.length),
+  );
+  const k = Math.max(1, Math.min(L * H, opts.topHeads ?? defaultTopHeads(model.spec)));
   const heads = [...aie]
     .map((v, i) => ({ layer: Math.floor(i / H), head: i % H, aie: v }))
     .sort((a, b) => b.aie - a.aie)
     .slice(0, k);
-  const layer = opts.layer ?? Math.round(L / 3);
-  if (!Number.isInteger(layer) || layer < 0 || layer >= L)
-    throw new RudderError('bad-layer', `Layer ${layer} does not exist (the model has 0..${L - 1}).`);
   return { layer, aie, heads, fv: await functionVector(model, means, heads) };
 }

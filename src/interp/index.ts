@@ -43,7 +43,7 @@ export {
 } from './compile';
 export { ablateGates, splitByItem } from './eval/circuit-eval';
 export * from './eval/function-vector-eval';
-export { type OrganismData, readOrganismData } from './eval/organism-data';
+export { type FewShotFormat, type OrganismData, readOrganismData } from './eval/organism-data';
 export { evaluateOrganism, type OrganismFigures } from './eval/organism-eval';
 export {
   type Sentiment,
@@ -64,6 +64,7 @@ export {
   headId,
   headMeans,
 } from './heads';
+export * from './icl-tasks';
 export type {
   AblateIntervention,
   AddIntervention,

@@ -19,7 +19,9 @@ export type InterventionPositions =
   /** ActAdd's front alignment: row i of a per-position vector added at position i, prompt pass only. */
   | { kind: 'front' }
   /** The last position of each forward call (the newest token while generating). */
-  | { kind: 'last' };
+  | { kind: 'last' }
+  /** The prompt's last position, on the prompt pass only (where a function vector is added, §13). */
+  | { kind: 'prompt-last' };
 
 /** h += c·v at the vector's hook of each chosen layer. */
 export interface AddIntervention {

@@ -26,6 +26,8 @@ export function positionRange(
     }
     case 'last':
       return [len - 1, len];
+    case 'prompt-last':
+      return ctx.step === 0 ? [len - 1, len] : undefined;
     case 'front':
       return ctx.offset === 0 && ctx.step === 0 ? [0, Math.min(rows, len)] : undefined;
   }

@@ -40,6 +40,7 @@ const TAB_LABELS = {
   heads: 'Head gates',
   refusal: 'Refusal circuit',
   methods: 'Methods',
+  fv: 'Function vectors',
 } as const;
 
 async function experimentIn(page: Page): Promise<Experiment> {
@@ -254,6 +255,26 @@ describe.skipIf(!HAS_ORGANISM)('lessons', () => {
     const best = /gated: (L\d+\.H\d+)/.exec(r.message)![1]!;
     expect((await answer(page, lesson, best)).verdict).toBe('correct');
     await screenshot(page, 'lesson-gate-head-checked');
+    expect(errors).toEqual([]);
+    await close();
+  });
+
+  it("checks the function vector answer against the view's readout, after its steps", async () => {
+    const lesson = LESSONS.find((l) => l.check.kind === 'fv-readout')!;
+    const { page, errors, close } = await open(lesson);
+    await page.waitForFunction(
+      () => document.querySelector('[data-testid=fv-view]')?.getAttribute('data-status') === 'done',
+      undefined,
+      { timeout: 180_000 },
+    );
+    await page.getByTestId('fv-steer').click();
+    const marked = await page.locator('[data-testid=fv-readout] li[data-answer=true]').count();
+    const right = marked > 0 ? 'yes' : 'no';
+    const r = await answer(page, lesson, right);
+    expect(r.verdict).toBe('correct');
+    expect(r.message).toMatch(/zero-shot accuracy goes from \d+% to \d+% \(few-shot: \d+%\)/);
+    expect((await answer(page, lesson, right === 'yes' ? 'no' : 'yes')).verdict).toBe('wrong');
+    await screenshot(page, 'lesson-function-vector-checked');
     expect(errors).toEqual([]);
     await close();
   });

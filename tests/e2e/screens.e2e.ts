@@ -51,8 +51,14 @@ describe.skipIf(!HAS_ORGANISM)('the page at 1440×900, 1024×768 and 390×844', 
         ['Logit lens', 'lens'],
         ['Head gates', 'heads'],
         ['Refusal circuit', 'refusal'],
+        ['Function vectors', 'fv'],
       ] as const) {
         await page.getByRole('tab', { name: tab }).click();
+        if (name === 'fv') {
+          // Its figures, controls and Steer button all on screen.
+          await page.getByLabel('Task').selectOption('past_tense');
+          await page.getByTestId('fv-steer').waitFor({ timeout: 180_000 });
+        }
         await page.waitForTimeout(500); // the view's first reading settles
         await checkLayout(page, `${size}, ${tab}`);
         await page.evaluate(() => window.scrollTo(0, 0));

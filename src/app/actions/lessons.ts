@@ -17,14 +17,23 @@ export type FactsOutcome = { readonly facts: Facts } | { readonly notReady: stri
 
 /** `own` is the lesson's experiment: the question is about its prompt. */
 export async function lessonFacts(lesson: Lesson, own: Experiment): Promise<FactsOutcome> {
-  const { current: model, experiment: exp } = useStore.getState();
+  const { current: model, experiment: exp, fv } = useStore.getState();
   if (!model) return { notReady: 'Wait for the model to load, then check again.' };
+  const check = lesson.check;
+  // About the task's FV, whatever the prompt ("Steer with this FV" changes it).
+  if (check.kind === 'fv-readout') {
+    const r = fv.result;
+    if (!r || r.modelId !== model.id || r.task !== check.task)
+      return {
+        notReady: `In the Function vectors tab, pick the task "${check.task.replaceAll('_', ' ')}" and wait for its figures; then check again.`,
+      };
+    return { facts: r };
+  }
   if (own.prompt.text !== exp.prompt.text || own.prompt.chat !== exp.prompt.chat)
     return {
       notReady:
         "The question is about the lesson's prompt, which was changed. Click Restart lesson to bring it back.",
     };
-  const check = lesson.check;
   switch (check.kind) {
     case 'lens-first-layer':
       return { facts: lastPositionTops(await lens(exp, 1)) };

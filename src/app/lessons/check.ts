@@ -41,7 +41,23 @@ export interface VectorLensFacts {
   readonly promoted: readonly string[];
 }
 
-export type Facts = LensFacts | SeparationFacts | RefusalFacts | HeadFacts | VectorLensFacts;
+/** A task's function vector as the Function vectors view measured it. */
+export interface FunctionVectorFacts {
+  readonly task: string;
+  readonly readout: readonly string[];
+  readonly readoutIsAnswer: readonly boolean[];
+  readonly fewShot: number;
+  readonly zeroShot: number;
+  readonly zeroShotFv: number;
+}
+
+export type Facts =
+  | LensFacts
+  | SeparationFacts
+  | RefusalFacts
+  | HeadFacts
+  | VectorLensFacts
+  | FunctionVectorFacts;
 
 /** A lens row from an answer: 'embed', '3', 'layer 3', 'post 3', 'L3'; undefined if none. */
 export function parseLayer(answer: string): number | 'embed' | undefined {
@@ -108,6 +124,8 @@ export function judge(check: LessonCheck, answer: string, facts: Facts): Feedbac
       return judgeGate(check.tolerance, answer, facts as HeadFacts);
     case 'vector-lens-sentiment':
       return judgeVectorLens(answer, facts as VectorLensFacts);
+    case 'fv-readout':
+      return judgeFunctionVector(answer, facts as FunctionVectorFacts);
   }
 }
 
@@ -228,4 +246,18 @@ function judgeVectorLens(answer: string, f: VectorLensFacts): Feedback {
   return parsed === truth
     ? { verdict: 'correct', message: `Right. ${figures}` }
     : { verdict: 'wrong', message: `Read the lens again. ${figures}` };
+}
+
+function judgeFunctionVector(answer: string, f: FunctionVectorFacts): Feedback {
+  const parsed = parseYesNo(answer);
+  if (parsed === undefined) return { verdict: 'unreadable', message: 'Answer "yes" or "no".' };
+  const found = f.readout.filter((_, i) => f.readoutIsAnswer[i]);
+  const truth = found.length > 0;
+  const effect = `With the FV, zero-shot accuracy goes from ${pct(f.zeroShot)} to ${pct(f.zeroShotFv)} (few-shot: ${pct(f.fewShot)}).`;
+  const readout = truth
+    ? `Its readout holds ${found.map(show).join(', ')}, the start of a held-out answer.`
+    : `Its readout (${f.readout.slice(0, 8).map(show).join(', ')}, …) holds no held-out answer's first token.`;
+  return parsed === truth
+    ? { verdict: 'correct', message: `Right. ${readout} ${effect}` }
+    : { verdict: 'wrong', message: `Read the readout again: answers are marked. ${readout} ${effect}` };
 }

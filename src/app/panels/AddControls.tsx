@@ -16,6 +16,7 @@ const POSITION_LABELS: Record<Exclude<Positions['kind'], 'from'>, string> = {
   prompt: 'the prompt only',
   front: 'the front (ActAdd)',
   last: 'the last position',
+  'prompt-last': "the prompt's last position",
 };
 
 export function AddControls() {

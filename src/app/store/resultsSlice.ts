@@ -2,6 +2,9 @@ import type { StateCreator } from 'zustand';
 import type {
   AttentionPattern,
   BuildProgress,
+  FunctionVectorOutcome,
+  FunctionVectorProgress,
+  FunctionVectorTask,
   HeadScores,
   LayerProfiles,
   LensOutcome,
@@ -52,6 +55,9 @@ export interface ResultsSlice {
   pattern: JobState<AttentionPattern>;
   /** The methods view's layer activity and sparsity of the prompt. */
   profiles: JobState<LayerProfiles>;
+  /** The function vectors view's tasks (the model's icl_tasks.json) and its job. */
+  fvTasks: JobState<readonly FunctionVectorTask[]>;
+  fv: JobState<FunctionVectorOutcome, FunctionVectorProgress>;
   /** A lesson's check, while its worker calls run (actions/lessons.ts). */
   lessonCheck: JobState<true>;
 }
@@ -67,5 +73,7 @@ export const createResultsSlice: StateCreator<RudderState, [], [], ResultsSlice>
   heads: IDLE,
   pattern: IDLE,
   profiles: IDLE,
+  fvTasks: IDLE,
+  fv: IDLE,
   lessonCheck: IDLE,
 });

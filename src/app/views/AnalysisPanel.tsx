@@ -7,6 +7,7 @@ import type { ViewTab } from '../../experiment';
 import { edit } from '../actions/experiment';
 import { Explainer } from '../explain';
 import { useStore } from '../store';
+import { FunctionVectorView } from './FunctionVectorView';
 import { HeadsView } from './HeadsView';
 import { LensView } from './LensView';
 import { MethodsView } from './MethodsView';
@@ -21,6 +22,7 @@ const TABS: readonly {
   { id: 'heads', label: 'Head gates', View: HeadsView },
   { id: 'refusal', label: 'Refusal circuit', View: RefusalView },
   { id: 'methods', label: 'Methods', View: MethodsView },
+  { id: 'fv', label: 'Function vectors', View: FunctionVectorView },
 ];
 
 function selectTab(tab: ViewTab): void {

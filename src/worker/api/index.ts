@@ -9,6 +9,7 @@
  * A new method touches two files: its declaration and table entry in its view's file here, and
  * its implementation in `../host/<view>.ts`.
  */
+import { FUNCTION_VECTOR_METHODS, type FunctionVectorMethods } from './fv';
 import { GENERATE_METHODS, type GenerateMethods } from './generate';
 import { HEADS_METHODS, type HeadsMethods } from './heads';
 import { LENS_METHODS, type LensMethods } from './lens';
@@ -35,6 +36,7 @@ export type {
   RefusalSetCounts,
   RefusalSets,
 } from '../../interp';
+export type * from './fv';
 export type * from './generate';
 export type * from './heads';
 export type * from './lens';
@@ -51,7 +53,8 @@ export interface RudderWorker
     LensMethods,
     HeadsMethods,
     RefusalMethods,
-    ProfileMethods {}
+    ProfileMethods,
+    FunctionVectorMethods {}
 
 export interface WorkerError {
   readonly code: string;
@@ -67,4 +70,5 @@ export const METHODS: MethodTable<RudderWorker> = {
   ...HEADS_METHODS,
   ...REFUSAL_METHODS,
   ...PROFILE_METHODS,
+  ...FUNCTION_VECTOR_METHODS,
 };

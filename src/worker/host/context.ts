@@ -19,7 +19,13 @@ import {
   ExperimentSchema,
   SpecValidationError,
 } from '../../experiment';
-import { encodeInput, type RefusalByLayer, type RefusalSets } from '../../interp';
+import {
+  encodeInput,
+  type FewShotFormat,
+  type IclItem,
+  type RefusalByLayer,
+  type RefusalSets,
+} from '../../interp';
 import type { BackendInfo, LoadedModel, LoadRequest } from '../api';
 import { HeadsSession } from '../heads';
 import { drain, JobSlot } from '../job-slot';
@@ -34,6 +40,12 @@ export interface HostOptions {
   readonly onBackend?: (choice: BackendChoice) => void;
 }
 
+/** A model folder's few-shot tasks, each split into the items that build an FV and those held out. */
+export interface IclTaskSet {
+  readonly tasks: Map<string, { readonly build: IclItem[]; readonly heldOut: IclItem[] }>;
+  readonly format: FewShotFormat | undefined;
+}
+
 /** The current model and what is kept for it (dropped with it). */
 export interface Current {
   readonly model: Model;
@@ -43,6 +55,8 @@ export interface Current {
   readonly heads: HeadsSession;
   /** The model's own refusal sets, read once from its folder (host/refusal.ts). */
   ownSets?: Promise<RefusalSets>;
+  /** The model's few-shot tasks, read once from its folder (host/fv.ts). */
+  iclTasks?: Promise<IclTaskSet>;
   /** The refusal profile's references, for the direction they were read along (host/refusal.ts). */
   references?: { readonly key: string; readonly refs: RefusalByLayer };
 }
@@ -58,6 +72,7 @@ export class HostContext {
     refusalCircuit: new JobSlot(),
     refusalProfile: new JobSlot(),
     profiles: new JobSlot(),
+    fv: new JobSlot(),
   } as const;
   private backend: Promise<{ choice: BackendChoice; info: BackendInfo }> | undefined;
 

@@ -7,6 +7,7 @@ import type { Model, ModelSource } from '../../engine';
 import { type BackendInfo, type LoadedModel, METHODS, type RudderWorker } from '../api';
 import { toWorkerError } from '../errors';
 import { HostContext, type HostOptions } from './context';
+import { functionVectorMethods } from './fv';
 import { generateMethods } from './generate';
 import { headsMethods } from './heads';
 import { lensMethods } from './lens';
@@ -35,6 +36,7 @@ export function createHost(opts: HostOptions = {}): ModelHost {
     ...headsMethods(ctx),
     ...refusalMethods(ctx),
     ...profileMethods(ctx),
+    ...functionVectorMethods(ctx),
     adopt: (model, source, backend) => ctx.adopt(model, source, backend, performance.now()),
   };
 }

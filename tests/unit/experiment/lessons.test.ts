@@ -10,6 +10,7 @@ import {
   type LessonDatasets,
   lessonById,
   lessonExperiment,
+  lessonIclQuery,
   lessonRequest,
   REFUSAL_OPENINGS,
   SENTIMENT_WORDS,
@@ -46,6 +47,7 @@ describe('lessons', () => {
       'refusal-verdict',
       'gate-head',
       'vector-lens-sentiment',
+      'fv-readout',
     ])
       expect(kinds).toContain(k);
   });
@@ -153,6 +155,21 @@ describe('lessons', () => {
         `${shots.join(separator)}${separator}${query.replace('{input}', last![0])}`,
       );
     }
+  });
+
+  it("asks the function vector lesson on a held-out bare query of its task, with that task's view open", async () => {
+    const lesson = LESSONS.find((l) => l.check.kind === 'fv-readout')!;
+    const icl = dataset(LESSON_ORGANISM, 'icl_tasks.json');
+    const task = (lesson.check as { task: string }).task;
+    const items = icl.items.filter((i: { task: string }) => i.task === task);
+    const heldOut = items.slice(Math.floor(items.length / 2));
+    const exp = lessonExperiment(lesson, DATA);
+    expect(exp.prompt.text).toBe(`${heldOut[0].query} ->`);
+    expect(items.slice(0, Math.floor(items.length / 2)).map((i: { query: string }) => i.query)).not.toContain(
+      heldOut[0].query,
+    );
+    expect(exp.view).toMatchObject({ tab: 'fv', fv: { task } });
+    expect(() => lessonIclQuery({ items: [] }, task)).toThrow(/no "past_tense" items/);
   });
 
   it('knows the openings a refusal starts with from the corpus generator', () => {

@@ -1,5 +1,6 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { dirSource, loadModel, type Model } from '../../../src/engine/node';
+import { compile } from '../../../src/interp/compile';
 import { evaluateFunctionVector } from '../../../src/interp/eval/function-vector-eval';
 import { type OrganismData, readOrganismData } from '../../../src/interp/eval/organism-data';
 import {
@@ -9,6 +10,7 @@ import {
   iclPrompt,
   shuffledShots,
 } from '../../../src/interp/function-vectors';
+import { positionRange } from '../../../src/interp/positions';
 import { useBackend } from '../../support/backend';
 import { expectNoLeaks } from '../../support/leaks';
 import { bitEqual, logits } from '../../support/steering';
@@ -69,6 +71,26 @@ for (const [name, task] of Object.entries(TASK)) {
       expect(figures.zeroShot).toBeLessThan(0.7);
       expect(figures.zeroShotFv).toBeGreaterThanOrEqual(figures.zeroShot + 0.3);
       expect(figures.readout.length).toBe(20);
+    });
+
+    it("is the experiment's add intervention at the prompt's last position (prompt pass only)", async () => {
+      const tokens = model.tokenizer!.encode('walk ->');
+      const fv = new Float32Array(model.spec.dModel).map((_, i) => Math.sin(i) / 2);
+      const compiled = compile(
+        { kind: 'add', vector: 'fv', coefficient: 1, layers: [1], positions: { kind: 'prompt-last' } },
+        {
+          model,
+          vectors: {
+            fv: { modelId: model.id, hook: 'resid_post', width: fv.length, rows: 1, layers: { 1: fv } },
+          },
+        },
+      );
+      const viaExperiment = logits(model, tokens, compiled.hooks);
+      compiled.dispose();
+      const own = logits(model, tokens, functionVectorHooks(fv, 1));
+      viaExperiment.forEach((row, t) => expect(bitEqual(row, own[t]!)).toBe(true));
+      expect(positionRange({ kind: 'prompt-last' }, { offset: 0, length: 5, step: 0 })).toEqual([4, 5]);
+      expect(positionRange({ kind: 'prompt-last' }, { offset: 5, length: 1, step: 1 })).toBeUndefined();
     });
 
     it('adds nothing at scale 0 and only at the last prompt token otherwise', async () => {

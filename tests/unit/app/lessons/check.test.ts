@@ -157,6 +157,21 @@ describe('judging the other questions', () => {
     expect(yes.verdict).toBe('correct');
     expect(yes.message).toContain('joyful');
   });
+
+  it("judges yes/no by whether the FV's readout holds an answer's first token, and says both figures", () => {
+    const check: LessonCheck = { kind: 'fv-readout', task: 'past_tense' };
+    const effect = { task: 'past_tense', fewShot: 1, zeroShot: 0.53, zeroShotFv: 1 };
+    const silent = { ...effect, readout: [' fall', ' ->', ' will'], readoutIsAnswer: [false, false, false] };
+    const no = judge(check, 'no', silent);
+    expect(no.verdict).toBe('correct');
+    expect(no.message).toContain('from 53% to 100% (few-shot: 100%)');
+    expect(judge(check, 'yes', silent).verdict).toBe('wrong');
+    const spelled = { ...effect, readout: [' walked', ' the'], readoutIsAnswer: [true, false] };
+    const yes = judge(check, 'yes', spelled);
+    expect(yes.verdict).toBe('correct');
+    expect(yes.message).toContain('" walked"');
+    expect(judge(check, 'maybe', spelled).verdict).toBe('unreadable');
+  });
 });
 
 describe('lesson routes', () => {
