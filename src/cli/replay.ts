@@ -10,7 +10,8 @@ import { resolve } from 'node:path';
 import * as tf from '@tensorflow/tfjs-core';
 import type { BackendName } from '../engine/node';
 import { decode, type Experiment, importExperiment } from '../experiment';
-import { createHost } from '../worker/host';
+import { describeCheck } from '../worker/fingerprint-check';
+import { createHost, type ModelHost } from '../worker/host';
 import { helpRequested, parseWithTarget, UsageError } from './args';
 import { loadFromArgs, MODEL_OPTIONS } from './common';
 
@@ -40,6 +41,8 @@ export async function replayCommand(args: string[]): Promise<void> {
       baseline: out.baseline?.text ?? '',
       steered: out.steered?.text ?? null,
       applied: out.steered?.applied ?? [],
+      // The author's fingerprint, when the link carries one, checked against this run's.
+      ...(experiment.fingerprint ? { fingerprint: await fingerprintCheck(host, experiment) } : {}),
     };
     if (values.json) {
       console.log(JSON.stringify(replayed));
@@ -47,6 +50,7 @@ export async function replayCommand(args: string[]): Promise<void> {
     }
     console.log(`baseline: ${replayed.baseline}`);
     console.log(`steered: ${replayed.steered ?? '(nothing steers in this experiment)'}`);
+    if (replayed.fingerprint) console.log(`fingerprint: ${replayed.fingerprint.summary}`);
   } finally {
     host.dispose();
   }
@@ -78,4 +82,10 @@ function modelArg(experiment: Experiment): string {
         `the experiment's model was a folder dropped on the page ("${m.label}"); give --model <that folder>`,
       );
   }
+}
+
+/** The replay's fingerprint against the author's, with the sentence the page's banner shows. */
+async function fingerprintCheck(host: ModelHost, experiment: Experiment) {
+  const { check, backend, precision } = await host.fingerprint({ experiment });
+  return { ...check!, backend, precision, summary: describeCheck(check!, { backend, precision }) };
 }

@@ -58,6 +58,8 @@ export class HostContext {
     refusalCircuit: new JobSlot(),
     refusalProfile: new JobSlot(),
     profiles: new JobSlot(),
+    fingerprint: new JobSlot(),
+    export: new JobSlot(),
   } as const;
   private backend: Promise<{ choice: BackendChoice; info: BackendInfo }> | undefined;
 

@@ -13,6 +13,7 @@ import { lensMethods } from './lens';
 import { modelMethods } from './model';
 import { profileMethods } from './profiles';
 import { refusalMethods } from './refusal';
+import { shareMethods } from './share';
 import { vectorMethods } from './vectors';
 
 export type { HostOptions } from './context';
@@ -35,6 +36,7 @@ export function createHost(opts: HostOptions = {}): ModelHost {
     ...headsMethods(ctx),
     ...refusalMethods(ctx),
     ...profileMethods(ctx),
+    ...shareMethods(ctx),
     adopt: (model, source, backend) => ctx.adopt(model, source, backend, performance.now()),
   };
 }
