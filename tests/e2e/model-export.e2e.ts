@@ -86,6 +86,8 @@ describe.skipIf(!HAS_ORGANISM)('an edited model leaves the page as a zipped fold
     await page.goto(`${app()}/?backend=wasm`);
     await waitForModel(page, /organism-llama/);
     await page.getByRole('tab', { name: 'Refusal circuit' }).click();
+    // The view explains itself once (the tab's explainer), not twice.
+    expect(await page.locator('[data-testid=explainer][data-explains=refusal]').count()).toBe(1);
     const exportButton = page.getByRole('button', { name: 'Export model with refusal removed' });
     expect(await exportButton.isDisabled()).toBe(true);
     await page.getByTestId('find-refusal').click();

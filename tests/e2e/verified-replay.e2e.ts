@@ -22,7 +22,7 @@ const MODEL = `/e2e-models/${TEXT_MODEL}`;
 async function verdictOf(
   browser: Browser,
   link: string,
-  timeout = 120_000,
+  timeout = 240_000,
 ): Promise<{ verdict: string; text: string; maxRelDiff: number; tolerance: number; page: Page }> {
   const context = await browser.newContext({ viewport: { width: 1366, height: 900 } });
   const page = await context.newPage();
@@ -71,7 +71,7 @@ describe('verified replay', () => {
     await context.grantPermissions(['clipboard-read', 'clipboard-write']);
     const page = await context.newPage();
     await page.goto(`${app()}/?backend=wasm&model=${MODEL}`);
-    await waitForModel(page, new RegExp(TEXT_MODEL));
+    await waitForModel(page, new RegExp(TEXT_MODEL), 240_000);
     await page.getByRole('textbox', { name: 'Prompt' }).fill('The little robot walked home');
     await setField(page, 'Max tokens', '4');
     await pastePairs(page);
