@@ -14,8 +14,8 @@ import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import type { Browser, Page } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest';
-import { loadFromArgs } from '../../src/cli/common';
-import { hookName, type Model } from '../../src/engine';
+import { encodePrompt, loadFromArgs } from '../../src/cli/common';
+import { generate, hookName, type Model } from '../../src/engine';
 import { collectActivations, encodeInput, meanRows, sub, unit } from '../../src/interp';
 import { isRefusal } from '../../src/interp/behaviour';
 import { rudder } from '../support/cli';
@@ -110,6 +110,32 @@ describe.skipIf(!HAS_ORGANISM)('an edited model leaves the page as a zipped fold
     expect(isRefusal(original)).toBe(true);
     expect(edited.trim().length).toBeGreaterThan(0);
     expect(isRefusal(edited), `still refuses: ${edited}`).toBe(false);
+
+    // transformers is not installed here; training/hf_models.py is this project's from-scratch
+    // PyTorch copy of its semantics, which loads HF names strictly (every key and shape checked).
+    // Greedy from the same chat-template ids, it continues as Rudder does.
+    const model = await loadFromArgs({ model: folder, backend: 'wasm' });
+    let ids: number[];
+    let rudderIds: readonly number[];
+    try {
+      ids = encodePrompt(model, prompt, true);
+      rudderIds = (await generate(model, ids, { maxTokens: 12, temperature: 0 })).tokens;
+    } finally {
+      model.dispose();
+    }
+    const script = `
+import sys, json
+sys.path.insert(0, 'training')
+from hf_models import load_pretrained
+print(json.dumps(load_pretrained(sys.argv[1]).generate(json.loads(sys.argv[2]), ${rudderIds.length})))
+`;
+    const torchIds = JSON.parse(
+      execFileSync('/usr/bin/python3', ['-c', script, folder, JSON.stringify(ids)], {
+        encoding: 'utf8',
+        cwd: resolve(import.meta.dirname, '../..'),
+      }),
+    );
+    expect(torchIds).toEqual([...rudderIds]);
   });
 
   it('the Steer2Edit model writes further along the pairs’ direction, with no hook', async () => {

@@ -27,7 +27,7 @@ async function verdictOf(
   const context = await browser.newContext({ viewport: { width: 1366, height: 900 } });
   const page = await context.newPage();
   const watch = watchPage(page);
-  await page.goto(link);
+  await page.goto(link, { timeout });
   await waitForModel(page, new RegExp(TEXT_MODEL), timeout);
   const banner = page.getByTestId('replay-check');
   await page
