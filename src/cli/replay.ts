@@ -2,7 +2,8 @@
  * `rudder replay <link|experiment.json>`: the baseline and steered text the page shows for a shared
  * experiment. The link (or exported file) is read by the page's own decoder and run by the worker's
  * own host: the same validation, steering derivation, vector builds and generation job as the page,
- * so on the same backend the tokens are the page's.
+ * so on the same backend the tokens are the page's. A link's activation fingerprint is checked
+ * against this run by the same job as the page's banner, and the same sentence is printed.
  */
 import { existsSync } from 'node:fs';
 import { readFile } from 'node:fs/promises';
@@ -17,7 +18,8 @@ import { loadFromArgs, MODEL_OPTIONS } from './common';
 
 export const REPLAY_USAGE = `  rudder replay   <link|experiment.json> [--model <dir|url|owner/name>] [--backend wasm|cpu] [--json]
                   (the baseline and steered text the page shows for a shared link or an exported
-                   experiment; --model overrides the experiment's model, and is needed for one
+                   experiment, and whether the run matches the author's activation fingerprint when
+                   the link carries one; --model overrides the experiment's model, and is needed for one
                    the page was given as dropped files)`;
 
 /** The shipped models, as the page serves them from /models/<name>. */
