@@ -11,7 +11,7 @@ import { ModelAsk } from './panels/ModelAsk';
 import { ModelPanel } from './panels/ModelPanel';
 import { OutputPanel } from './panels/OutputPanel';
 import { PromptPanel } from './panels/PromptPanel';
-import { ExperimentError, SharePanel } from './panels/SharePanel';
+import { ExperimentError, ReplayCheck, SharePanel } from './panels/SharePanel';
 import { SteeringPanel } from './panels/SteeringPanel';
 import { focusTarget, TopBar } from './panels/TopBar';
 import { useStore } from './store';
@@ -33,6 +33,7 @@ export function App() {
       <TopBar />
       <Lessons />
       <ExperimentError />
+      <ReplayCheck />
       <ModelAsk />
       {urlNotes.length > 0 && (
         <div className="note" role="status" data-testid="url-notes">

@@ -2,7 +2,8 @@
  * `rudder replay <link|experiment.json>`: the baseline and steered text the page shows for a shared
  * experiment. The link (or exported file) is read by the page's own decoder and run by the worker's
  * own host: the same validation, steering derivation, vector builds and generation job as the page,
- * so on the same backend the tokens are the page's.
+ * so on the same backend the tokens are the page's. A link's activation fingerprint is checked
+ * against this run by the same job as the page's banner, and the same sentence is printed.
  */
 import { existsSync } from 'node:fs';
 import { readFile } from 'node:fs/promises';
@@ -10,13 +11,15 @@ import { resolve } from 'node:path';
 import * as tf from '@tensorflow/tfjs-core';
 import type { BackendName } from '../engine/node';
 import { decode, type Experiment, importExperiment } from '../experiment';
-import { createHost } from '../worker/host';
+import { describeCheck } from '../worker/fingerprint-check';
+import { createHost, type ModelHost } from '../worker/host';
 import { helpRequested, parseWithTarget, UsageError } from './args';
 import { loadFromArgs, MODEL_OPTIONS } from './common';
 
 export const REPLAY_USAGE = `  rudder replay   <link|experiment.json> [--model <dir|url|owner/name>] [--backend wasm|cpu] [--json]
                   (the baseline and steered text the page shows for a shared link or an exported
-                   experiment; --model overrides the experiment's model, and is needed for one
+                   experiment, and whether the run matches the author's activation fingerprint when
+                   the link carries one; --model overrides the experiment's model, and is needed for one
                    the page was given as dropped files)`;
 
 /** The shipped models, as the page serves them from /models/<name>. */
@@ -40,6 +43,8 @@ export async function replayCommand(args: string[]): Promise<void> {
       baseline: out.baseline?.text ?? '',
       steered: out.steered?.text ?? null,
       applied: out.steered?.applied ?? [],
+      // The author's fingerprint, when the link carries one, checked against this run's.
+      ...(experiment.fingerprint ? { fingerprint: await fingerprintCheck(host, experiment) } : {}),
     };
     if (values.json) {
       console.log(JSON.stringify(replayed));
@@ -47,6 +52,7 @@ export async function replayCommand(args: string[]): Promise<void> {
     }
     console.log(`baseline: ${replayed.baseline}`);
     console.log(`steered: ${replayed.steered ?? '(nothing steers in this experiment)'}`);
+    if (replayed.fingerprint) console.log(`fingerprint: ${replayed.fingerprint.summary}`);
   } finally {
     host.dispose();
   }
@@ -78,4 +84,10 @@ function modelArg(experiment: Experiment): string {
         `the experiment's model was a folder dropped on the page ("${m.label}"); give --model <that folder>`,
       );
   }
+}
+
+/** The replay's fingerprint against the author's, with the sentence the page's banner shows. */
+async function fingerprintCheck(host: ModelHost, experiment: Experiment) {
+  const { check, backend, precision } = await host.fingerprint({ experiment });
+  return { ...check!, backend, precision, summary: describeCheck(check!, { backend, precision }) };
 }

@@ -5,3 +5,4 @@
  */
 export type * from './api';
 export { createWorkerClient, WorkerCallError, type WorkerClient } from './client';
+export { backendLabel, describeCheck } from './fingerprint-check';

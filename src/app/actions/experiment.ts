@@ -29,10 +29,19 @@ const VECTOR_FIELDS = [
   'operator',
 ] as const;
 
+/** What the activation fingerprint reads: an edit of any of these leaves a link's fingerprint stale. */
+const FINGERPRINTED = ['model', 'prompt', 'steering', 'vectors', 'interventions', 'planes'] as const;
+
 export function edit(change: (e: Experiment) => Experiment): void {
   const prev = getState().experiment;
-  const next = change(prev);
+  let next = change(prev);
   if (next === prev) return;
+  if (next.fingerprint && FINGERPRINTED.some((f) => prev[f] !== next[f])) {
+    const { fingerprint: _, ...rest } = next;
+    next = rest;
+    // The banner spoke of the run the link made, which this edit changes.
+    setState({ replayCheck: undefined });
+  }
   setState({ experiment: next });
   scheduleHashWrite();
   if (VECTOR_FIELDS.some((f) => prev.steering[f] !== next.steering[f]) || prev.vectors !== next.vectors) {

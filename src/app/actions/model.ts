@@ -68,14 +68,20 @@ export async function loadModel(choice: ModelChoice, folder?: FolderFiles): Prom
   });
   if (!loaded) return;
   currentFolder = folder;
-  setState((s) => ({
-    current: loaded,
-    currentChoice: choice,
-    shippedNote: undefined,
-    experiment: { ...s.experiment, model: modelSource(choice) },
-    // The worker dropped the old model's vectors; the pairs are read again on this one.
-    vector: { runId: s.vector.runId + 1, status: 'idle' },
-  }));
+  setState((s) => {
+    const model = modelSource(choice);
+    // A link's fingerprint was read on the link's model; on another one it says nothing.
+    const same = JSON.stringify(model) === JSON.stringify(s.experiment.model);
+    const { fingerprint, ...rest } = s.experiment;
+    return {
+      current: loaded,
+      currentChoice: choice,
+      shippedNote: undefined,
+      experiment: { ...rest, model, ...(same && fingerprint ? { fingerprint } : {}) },
+      // The worker dropped the old model's vectors; the pairs are read again on this one.
+      vector: { runId: s.vector.runId + 1, status: 'idle' },
+    };
+  });
   scheduleHashWrite();
   void syncVector();
   if (getState().live) void generate('both');

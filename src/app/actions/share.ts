@@ -7,6 +7,7 @@
  */
 import { DEFAULT_MODEL, type Experiment, exportExperiment, importExperiment } from '../../experiment';
 import { choiceLabel, type ModelChoice, modelChoice, modelSource, useStore } from '../store';
+import { modelWorker } from '../worker';
 import { generate } from './generate';
 import { EXPERIMENT_FILE, experimentFromHash, isOwnHash, scheduleHashWrite, writeHash } from './hash';
 import { errorOf } from './job';
@@ -17,7 +18,24 @@ import { syncVector } from './vector';
 
 const { getState, setState } = useStore;
 
+/**
+ * Copy link: the run's activation fingerprint goes into the experiment first (METHODS.md §16), so
+ * whoever opens the link sees whether their run matches this one. Without a model (or when the
+ * fingerprint cannot be read) the link is copied without it, as before.
+ */
 export async function copyLink(): Promise<void> {
+  const { current, experiment } = getState();
+  if (current) {
+    try {
+      const { fingerprint: _, ...rest } = experiment;
+      const { field } = await modelWorker().fingerprint({ experiment: rest });
+      // Only onto the experiment it was read from: an edit meanwhile keeps its own (none).
+      if (getState().experiment === experiment)
+        setState({ experiment: { ...experiment, fingerprint: field } });
+    } catch {
+      // The link still replays the experiment; it only cannot be verified.
+    }
+  }
   const link = await writeHash();
   if (!link) return;
   try {
@@ -39,6 +57,7 @@ export async function applyExperiment(exp: Experiment, { own = false } = {}): Pr
   setState((s) => ({
     experiment: exp,
     experimentError: undefined,
+    replayCheck: undefined,
     // An Undo of a preset belongs to the experiment it was made in.
     presetUndo: undefined,
     vector: { runId: s.vector.runId + 1, status: 'idle' },
@@ -59,6 +78,20 @@ export async function applyExperiment(exp: Experiment, { own = false } = {}): Pr
   if (!getState().current) return;
   void syncVector();
   await generate('both');
+  if (exp.fingerprint) await checkReplay();
+}
+
+/** The author's fingerprint against this page's run: the banner says whether they match. */
+async function checkReplay(): Promise<void> {
+  const { experiment } = getState();
+  if (!experiment.fingerprint) return;
+  setState({ replayCheck: { status: 'running' } });
+  try {
+    const outcome = await modelWorker().fingerprint({ experiment });
+    setState({ replayCheck: { status: 'done', outcome } });
+  } catch (e) {
+    setState({ replayCheck: { status: 'error', message: errorOf(e).message } });
+  }
 }
 
 /** The person declined a link's model: say so, and run on the current model (or the default). */
@@ -68,7 +101,10 @@ async function keepModel(declined: ModelChoice): Promise<void> {
     `${choiceLabel(declined)} was not loaded. The experiment runs on ${current ? choiceLabel(current) : 'the default model'} instead; choose it under Model to load it.`,
   );
   if (current) {
-    setState((s) => ({ experiment: { ...s.experiment, model: modelSource(current) } }));
+    // The author's fingerprint was read on their model: it says nothing about this one.
+    setState((s) => ({
+      experiment: { ...s.experiment, model: modelSource(current), fingerprint: undefined },
+    }));
     return;
   }
   const def = getState().shipped.find((m) => m.name === DEFAULT_MODEL.name && m.available !== false);

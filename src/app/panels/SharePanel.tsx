@@ -1,5 +1,6 @@
 /** Copy link, export and import of the experiment, and what happened to a link or file. */
 import { useId } from 'react';
+import { describeCheck } from '../../worker';
 import { copyLink, exportFile, forgetSavedWork, importFile } from '../actions/share';
 import { Explainer } from '../explain';
 import { useStore } from '../store';
@@ -79,6 +80,48 @@ export function ExperimentError() {
       <button type="button" onClick={() => useStore.setState({ experimentError: undefined })}>
         Dismiss
       </button>
+    </div>
+  );
+}
+
+/**
+ * Verified replay (METHODS.md §16): after a link's run, whether it matches the author's, from the
+ * activation fingerprint the link carries: the verdict, the numbers, and both backends.
+ */
+export function ReplayCheck() {
+  const check = useStore((s) => s.replayCheck);
+  if (!check) return null;
+  const dismiss = (
+    <button type="button" onClick={() => useStore.setState({ replayCheck: undefined })}>
+      Dismiss
+    </button>
+  );
+  if (check.status === 'running')
+    return (
+      <div className="note banner" role="status" data-testid="replay-check" data-verdict="checking">
+        <p>Checking this run against the author's activation fingerprint…</p>
+      </div>
+    );
+  if (check.status === 'error')
+    return (
+      <div className="error banner" role="alert" data-testid="replay-check" data-verdict="error">
+        <p>The link's activation fingerprint could not be checked: {check.message}</p>
+        {dismiss}
+      </div>
+    );
+  const { outcome } = check;
+  const c = outcome.check!;
+  return (
+    <div
+      className={c.verdict === 'differs' ? 'error banner' : 'note banner'}
+      role="status"
+      data-testid="replay-check"
+      data-verdict={c.verdict}
+      data-max-rel-diff={c.maxRelDiff}
+      data-tolerance={c.tolerance}
+    >
+      <p>{describeCheck(c, outcome)}</p>
+      {dismiss}
     </div>
   );
 }

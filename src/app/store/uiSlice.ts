@@ -1,6 +1,6 @@
 import type { StateCreator } from 'zustand';
 import type { Steering } from '../../experiment';
-import type { BackendName } from '../../worker';
+import type { BackendName, FingerprintOutcome, ModelEdit } from '../../worker';
 import { readHubToken } from '../hub-token';
 import type { RudderState } from './index';
 import type { ShownError } from './jobs';
@@ -26,13 +26,30 @@ export interface UiSlice {
   linkBeside: boolean;
   /** Why the latest edits could not be saved in this browser, when they could not. */
   saveNote: string | undefined;
-  /** The steering fields the last preset replaced, as they were (its Undo). */
   /** What happened to the model worker (it died, or its GPU was lost) and how the page recovered. */
   workerNote: string | undefined;
+  /** The steering fields the last preset replaced, as they were (its Undo). */
   presetUndo:
     | {
         readonly label: string;
         readonly previous: { readonly steering: Partial<Steering>; readonly chat: boolean };
+      }
+    | undefined;
+  /**
+   * A link's author fingerprint checked against this page's run (verified replay, METHODS.md §16):
+   * checking, the outcome, or why it could not be checked.
+   */
+  replayCheck:
+    | { readonly status: 'running' }
+    | { readonly status: 'done'; readonly outcome: FingerprintOutcome }
+    | { readonly status: 'error'; readonly message: string }
+    | undefined;
+  /** The last edited-model export (refusal view, steering panel): running, downloaded, or why not. */
+  modelExport:
+    | {
+        readonly kind: ModelEdit['kind'];
+        readonly status: 'running' | 'done' | 'error';
+        readonly note?: string;
       }
     | undefined;
 }
@@ -50,4 +67,6 @@ export const createUiSlice: StateCreator<RudderState, [], [], UiSlice> = () => (
   saveNote: undefined,
   presetUndo: undefined,
   workerNote: undefined,
+  replayCheck: undefined,
+  modelExport: undefined,
 });

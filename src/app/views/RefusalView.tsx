@@ -18,6 +18,7 @@ import {
 } from '../actions/refusal';
 import { ExportButtons } from '../charts/ExportButtons';
 import { MethodLink } from '../explain';
+import { ModelExport } from '../panels/ModelExport';
 import { useStore } from '../store';
 import { gatesOf } from './heads/gates';
 import { CandidatesChart } from './refusal/CandidatesChart';
@@ -128,6 +129,12 @@ export function RefusalView() {
         </p>
       )}
       <OpControls exp={exp} canApply={recipe !== undefined && !stale} canRotate={canRotate} />
+      <ModelExport
+        kind="orthogonalize-refusal"
+        label="Export model with refusal removed"
+        title="Download this model with the refusal direction projected out of every weight that writes to the residual stream (weight orthogonalisation), as a zipped Hugging Face folder."
+        edit={recipe && !stale ? { kind: 'orthogonalize-refusal', vector: recipe } : undefined}
+      />
 
       {recipe && !stale && (
         <figure className="refusal-figure" aria-busy={profile.status === 'running'}>

@@ -16,11 +16,12 @@ import { LENS_METHODS, type LensMethods } from './lens';
 import { MODEL_METHODS, type ModelMethods } from './model';
 import { PROFILE_METHODS, type ProfileMethods } from './profiles';
 import { REFUSAL_METHODS, type RefusalMethods } from './refusal';
+import { SHARE_METHODS, type ShareMethods } from './share';
 import type { MethodTable } from './table';
 import { VECTOR_METHODS, type VectorMethods } from './vectors';
 
 export type { BackendName, StopReason } from '../../engine';
-export type { Experiment, ExperimentInput, InlineVector } from '../../experiment';
+export type { Experiment, ExperimentInput, FingerprintField, InlineVector } from '../../experiment';
 export type {
   CandidateScore as RefusalCandidateScore,
   GateIntervention,
@@ -43,6 +44,7 @@ export type * from './lens';
 export type * from './model';
 export type * from './profiles';
 export type * from './refusal';
+export type * from './share';
 export type { MethodKind, MethodTable } from './table';
 export type * from './vectors';
 
@@ -54,7 +56,8 @@ export interface RudderWorker
     HeadsMethods,
     RefusalMethods,
     ProfileMethods,
-    FunctionVectorMethods {}
+    FunctionVectorMethods,
+    ShareMethods {}
 
 export interface WorkerError {
   readonly code: string;
@@ -71,4 +74,5 @@ export const METHODS: MethodTable<RudderWorker> = {
   ...REFUSAL_METHODS,
   ...PROFILE_METHODS,
   ...FUNCTION_VECTOR_METHODS,
+  ...SHARE_METHODS,
 };

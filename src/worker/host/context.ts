@@ -73,6 +73,8 @@ export class HostContext {
     refusalProfile: new JobSlot(),
     profiles: new JobSlot(),
     fv: new JobSlot(),
+    fingerprint: new JobSlot(),
+    export: new JobSlot(),
   } as const;
   private backend: Promise<{ choice: BackendChoice; info: BackendInfo }> | undefined;
 
