@@ -27,6 +27,8 @@ export interface UiSlice {
   /** The steering fields the last preset replaced, as they were (its Undo). */
   /** What happened to the model worker (it died, or its GPU was lost) and how the page recovered. */
   workerNote: string | undefined;
+  /** The one-screen tour is showing (a first visit, or the top bar's Tour button). */
+  tourOpen: boolean;
   presetUndo:
     | {
         readonly label: string;
@@ -47,4 +49,5 @@ export const createUiSlice: StateCreator<RudderState, [], [], UiSlice> = () => (
   saveNote: undefined,
   presetUndo: undefined,
   workerNote: undefined,
+  tourOpen: false,
 });
