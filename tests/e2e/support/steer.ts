@@ -65,3 +65,19 @@ export async function slide(page: Page, key: 'End' | 'Home' | 'ArrowRight' | 'Ar
   await slider.press(key);
   return (await page.getByTestId('coefficient').textContent()) ?? '';
 }
+
+/**
+ * Moves the strength slider to `value` as a drag that ends there would: the page's own change
+ * handler sees the new value (set through the element's native setter, as the browser does) and
+ * the release runs the steered side. Returns what the strength readout then shows.
+ */
+export async function setStrength(page: Page, value: number): Promise<string> {
+  const slider = page.getByRole('slider', { name: 'Strength' });
+  await slider.evaluate((el, v) => {
+    const input = el as HTMLInputElement;
+    Object.getOwnPropertyDescriptor(HTMLInputElement.prototype, 'value')!.set!.call(input, String(v));
+    input.dispatchEvent(new Event('input', { bubbles: true }));
+    input.dispatchEvent(new Event('change', { bubbles: true }));
+  }, value);
+  return (await page.getByTestId('coefficient').textContent()) ?? '';
+}
