@@ -50,11 +50,9 @@ async function judgeOf(o: Organism) {
   return judges.get(o)!;
 }
 
-/** The text a side generated, without the prompt it echoes. */
+/** The text a side generated (the panel shows the prompt beside it, in its own element). */
 async function reply(page: Page, side: 'output' | 'steered'): Promise<string> {
-  const all = (await page.getByTestId(`${side}-text`).textContent()) ?? '';
-  const echo = (await page.getByTestId(`${side}-prompt`).textContent()) ?? '';
-  return all.slice(echo.length);
+  return (await page.getByTestId(`${side}-text`).textContent()) ?? '';
 }
 const refuses = (text: string) => REFUSAL_OPENINGS.some((o) => text.trimStart().startsWith(o));
 
