@@ -12,6 +12,7 @@ export {
   packFingerprint,
   unpackFingerprint,
 } from './fingerprint';
+export { FIRST_VISIT_STRENGTH, firstVisitExperiment, STORY_PROMPT } from './first-visit';
 export {
   GateInterventionSchema,
   HeadGateSpecSchema,
@@ -53,7 +54,6 @@ export {
   VectorSourceSchema,
 } from './operators';
 export { formatPairs, type PastedPairs, parsePairs } from './pairs';
-export { FIRST_VISIT_STRENGTH, firstVisitExperiment, STORY_PROMPT } from './first-visit';
 export { FORMALITY_PAIRS, PRESET_PAIRS, PRESETS, type PresetInfo, presetPairs } from './presets';
 export {
   DEFAULT_MODEL,

@@ -110,7 +110,10 @@ describe.skipIf(!HAS_ORGANISM)('each lesson, followed as written', () => {
     const page = await context.newPage();
     const watch = watchPage(page);
     const other = organism === LESSON_ORGANISM ? '' : `&model=${organism}`;
-    await page.goto(`${app()}/?lesson=${l.id}${other}#${await encode(lessonExperiment(l, DATA!))}`);
+    // A lesson link is long and the dev server may still be compiling: the navigation may take a while.
+    await page.goto(`${app()}/?lesson=${l.id}${other}#${await encode(lessonExperiment(l, DATA!))}`, {
+      timeout: 120_000,
+    });
     await waitForModel(page, new RegExp(organism));
     await page.getByTestId('lesson-panel').waitFor();
     const done = async (name: string) => {
