@@ -14,6 +14,7 @@ import { PromptPanel } from './panels/PromptPanel';
 import { ExperimentError, ReplayCheck, SharePanel } from './panels/SharePanel';
 import { SteeringPanel } from './panels/SteeringPanel';
 import { focusTarget, TopBar } from './panels/TopBar';
+import { Tour } from './panels/Tour';
 import { useStore } from './store';
 import { AnalysisPanel } from './views/AnalysisPanel';
 
@@ -31,6 +32,7 @@ export function App() {
         </button>
       </nav>
       <TopBar />
+      <Tour />
       <Lessons />
       <ExperimentError />
       <ReplayCheck />

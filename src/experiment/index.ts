@@ -12,6 +12,7 @@ export {
   packFingerprint,
   unpackFingerprint,
 } from './fingerprint';
+export { FIRST_VISIT_STRENGTH, firstVisitExperiment, STORY_PROMPT } from './first-visit';
 export {
   GateInterventionSchema,
   HeadGateSpecSchema,

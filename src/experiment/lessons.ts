@@ -12,6 +12,7 @@
  */
 import type { FewShotItem } from '../interp/eval/organism-data';
 import { iclTasks } from '../interp/icl-tasks';
+import { STORY_PROMPT } from './first-visit';
 import { presetPairs } from './presets';
 import { type Experiment, type ExperimentInput, ExperimentSchema, type ViewTab } from './schema';
 
@@ -55,8 +56,8 @@ export const LESSON_CAPITALS: readonly (readonly [country: string, capital: stri
 export type LessonCheck =
   /** A lens row: the first row whose top token at the last position is the model's own prediction, which should start `capital`. */
   | { readonly kind: 'lens-first-layer'; readonly country: string; readonly capital: string }
-  /** A layer: the one where the pairs separate best (the layer strip's measure); ties within `tolerance` count. */
-  | { readonly kind: 'best-layer'; readonly tolerance: number }
+  /** A layer: the one where the pairs separate least (the layer strip's shortest bar); ties within `tolerance` count. */
+  | { readonly kind: 'weakest-layer'; readonly tolerance: number }
   /** 'refuses' or 'answers': the model's first reply token under the experiment's `needs` intervention. */
   | { readonly kind: 'refusal-verdict'; readonly needs: 'ablate' | 'add' }
   /** A head: the one whose zero gate lowers the refusal log-odds the most; heads within `tolerance` (a fraction of the best drop) count. */
@@ -125,6 +126,12 @@ const capitalPrompt = `${LESSON_CAPITALS.slice(0, -1)
   .map(([c, k]) => `${c} -> ${k}`)
   .join(', ')}, ${capitalQuery[0]} ->`;
 
+/**
+ * The strength the sentiment lessons tell the student to set: the steered story is judged
+ * cheerful at +8 and gloomy at −8 on both organisms (measured with the organism's sentiment judge).
+ */
+export const LESSON_STRENGTH = 8;
+
 const greedy = (maxTokens: number) => ({ maxTokens, temperature: 0, seed: 1 });
 const view = (tab: ViewTab) => ({ tab });
 
@@ -163,7 +170,7 @@ export const LESSONS: readonly Lesson[] = [
     experiment: (d) => ({
       version: 1,
       model: MODEL,
-      prompt: { text: 'Finn had an old bicycle and a friend named Chloe.', chat: false },
+      prompt: { text: STORY_PROMPT, chat: false },
       generation: { maxTokens: 40, temperature: 0.7, seed: 1 },
       steering: {
         pairs: sentimentPairs(d),
@@ -178,15 +185,15 @@ export const LESSONS: readonly Lesson[] = [
     steps: [
       'Look at the pairs: each happy sentence has a sad twin that differs only in its feeling words.',
       'Read the layer strip: a taller bar means the pairs differ in one consistent direction there.',
-      'Click the layer with the tallest bar to read and add the vector there.',
-      'Move the slider right until the steered story turns cheerful.',
-      'Move it left of zero: the same vector, subtracted, makes the story gloomy.',
+      'Compare the bars: most are about as tall as each other, one is clearly shorter.',
+      `The vector is read and added at the middle layer (the one marked in the strip). Move the slider to ${LESSON_STRENGTH}: the steered story turns cheerful.`,
+      `Move the slider to −${LESSON_STRENGTH}: the same vector, subtracted, tells a gloomy story.`,
     ],
-    question: 'Which layer separates the happy and sad openings best?',
+    question: 'Which layer separates the happy and sad openings least (the shortest bar)?',
     answerHint: 'A layer number.',
-    check: { kind: 'best-layer', tolerance: 0.01 },
+    check: { kind: 'weakest-layer', tolerance: 0.01 },
     takeaway:
-      'A difference of means is only as good as the layer it is read at: where the pairs agree on one direction, adding that direction moves the model along it.',
+      'Layer 0 is the embedding: the words one at a time, before any block has combined them, and there the pairs agree least on a direction. After one block they agree, and the deeper bars are nearly equal: a middle layer, where adding the direction moves the story, is a good place to steer.',
     uses: ['pairs editor', 'layer strip', 'strength slider', 'lens baseline vs steered'],
   },
   {
@@ -245,27 +252,28 @@ export const LESSONS: readonly Lesson[] = [
   {
     id: 'steerable-not-decodable',
     title: 'Steerable but not decodable',
-    summary: 'A vector added early in the model changes the story, yet its own lens shows nothing readable.',
+    summary:
+      'A vector added halfway through the model changes the story, yet its own lens shows nothing readable.',
     experiment: (d) => ({
       version: 1,
       model: MODEL,
-      prompt: { text: 'Finn had an old bicycle and a friend named Chloe.', chat: false },
+      prompt: { text: STORY_PROMPT, chat: false },
       generation: { maxTokens: 40, temperature: 0.7, seed: 1 },
       steering: {
         pairs: sentimentPairs(d),
         preset: 'sentiment',
         chat: false,
         position: { kind: 'mean' },
-        layers: [1],
+        layers: [4],
         coefficient: 0,
       },
       view: view('lens'),
     }),
     tab: 'lens',
     steps: [
-      'The vector is read and added at layer 1, early in the model.',
+      'The vector is read and added at layer 4, halfway through the model.',
       "Read the vector's lens in the steering builder: the tokens it promotes and suppresses.",
-      'Move the slider right until the steered story turns cheerful.',
+      `Move the slider to ${LESSON_STRENGTH}: the steered story turns cheerful.`,
       "Compare: the story changed, but is the change written in the vector's lens?",
     ],
     question:
@@ -274,7 +282,7 @@ export const LESSONS: readonly Lesson[] = [
     answerHint: '"yes" or "no".',
     check: { kind: 'vector-lens-sentiment', top: 10 },
     takeaway:
-      'The lens of a vector reads it as if it were the last layer. An early vector acts through the layers after it, so it can steer while its lens shows no word that explains why.',
+      'The lens of a vector reads it as if it were the last layer. A vector added halfway acts through the layers after it, so it can steer while its lens shows no word that explains why.',
     uses: ["vector's lens (promoted tokens)", 'strength slider'],
   },
   {

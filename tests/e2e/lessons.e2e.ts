@@ -191,13 +191,13 @@ describe.skipIf(!HAS_ORGANISM)('lessons', () => {
     await close();
   });
 
-  it("checks the layer answer against the layer strip's separation", async () => {
-    const lesson = LESSONS.find((l) => l.check.kind === 'best-layer')!;
+  it("checks the layer answer against the layer strip's separation: exactly one layer is the shortest bar", async () => {
+    const lesson = LESSONS.find((l) => l.check.kind === 'weakest-layer')!;
     const { page, errors, close } = await open(lesson);
     await waitForVector(page);
     const results = await layerAnswers(page, lesson, false);
     expect(results.length).toBeGreaterThanOrEqual(4);
-    expect(results.some((r) => r.verdict === 'correct')).toBe(true);
+    expect(results.filter((r) => r.verdict === 'correct')).toHaveLength(1);
     expect(results.some((r) => r.verdict === 'wrong')).toBe(true);
     const wrong = results.find((r) => r.verdict === 'wrong')!;
     expect(wrong.message).toContain('separation');

@@ -37,7 +37,7 @@ export async function lessonFacts(lesson: Lesson, own: Experiment): Promise<Fact
   switch (check.kind) {
     case 'lens-first-layer':
       return { facts: lastPositionTops(await lens(exp, 1)) };
-    case 'best-layer': {
+    case 'weakest-layer': {
       const info = await syncVector();
       if (!info)
         return {

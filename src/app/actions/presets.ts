@@ -4,7 +4,7 @@
  * the prompt goes through the chat template (refusal is a chat behaviour: without the template
  * the organism never refuses). Undo restores what it replaced.
  */
-import { PRESETS, type PresetInfo, presetPairs, type Steering } from '../../experiment';
+import { PRESETS, type PresetInfo, presetPairs, type Steering, type TextPair } from '../../experiment';
 import { MODELS_BASE } from '../shipped';
 import { useStore } from '../store';
 import { edit } from './experiment';
@@ -17,28 +17,33 @@ function organism(): string {
   return c?.kind === 'shipped' ? c.name : 'organism-llama';
 }
 
+/**
+ * A preset's pairs for an organism: its dataset files fetched from beside the model (or the
+ * built-in pairs). Throws with the file and status when a file is not there.
+ */
+export async function fetchPresetPairs(preset: PresetInfo, name: string): Promise<TextPair[]> {
+  const files = await Promise.all(
+    (preset.files ?? []).map(async (f) => {
+      const res = await fetch(`${MODELS_BASE}${name}/datasets/${f}`);
+      if (!res.ok) throw new Error(`models/${name}/datasets/${f} answered ${res.status}`);
+      return res.json();
+    }),
+  );
+  return presetPairs(preset.id, files);
+}
+
 export async function applyPreset(id: PresetInfo['id']): Promise<void> {
   const preset = PRESETS.find((p) => p.id === id);
   if (!preset) return;
-  let files: unknown[] = [];
-  if (preset.files) {
-    const name = organism();
-    try {
-      files = await Promise.all(
-        preset.files.map(async (f) => {
-          const res = await fetch(`${MODELS_BASE}${name}/datasets/${f}`);
-          if (!res.ok) throw new Error(`models/${name}/datasets/${f} answered ${res.status}`);
-          return res.json();
-        }),
-      );
-    } catch (e) {
-      setState({
-        shareNote: `The ${preset.label.toLowerCase()} pairs ship with the model organisms, which are not in this build (${(e as Error).message}). Paste your own pairs or use Formality.`,
-      });
-      return;
-    }
+  let pairs: TextPair[];
+  try {
+    pairs = await fetchPresetPairs(preset, organism());
+  } catch (e) {
+    setState({
+      shareNote: `The ${preset.label.toLowerCase()} pairs ship with the model organisms, which are not in this build (${(e as Error).message}). Paste your own pairs or use Formality.`,
+    });
+    return;
   }
-  const pairs = presetPairs(id, files);
   if (pairs.length === 0) {
     setState({ shareNote: `The ${preset.label.toLowerCase()} dataset has no usable pairs.` });
     return;

@@ -4,11 +4,18 @@
  * link's experiment then generates; a link pasted into this tab later is applied the same way.
  * The experiment saved in this browser (saved.ts) comes back when the page opens with no link,
  * or with the very link it was saved under (a reload), where it is the fuller of the two.
+ * A first visit (this browser never closed the tour: tour.ts) to the bare page, with nothing
+ * saved and no model or lesson asked for, steers the first-visit example on load and shows the
+ * tour, so the page shows what it does before any click.
  */
+import { firstVisitExperiment, PRESETS } from '../../experiment';
+import { readRoute } from '../lessons/route';
 import { readParams } from '../params';
 import { modelChoice, modelSource, useStore } from '../store';
+import { tourSeen } from '../tour';
 import { experimentFromHash } from './hash';
 import { discoverAndNote, loadModel } from './model';
+import { fetchPresetPairs } from './presets';
 import { watchWorker } from './recover';
 import { savedExperiment } from './saved';
 import { applyExperiment, watchHash } from './share';
@@ -37,8 +44,23 @@ export async function startApp(search: string, hash = ''): Promise<void> {
   }
   if (saved) useStore.setState({ experiment: saved, shareNote: RESTORED_NOTE });
   const def = await discoverAndNote();
+  const bare = !hash && !saved && !params.model && readRoute(search).kind === 'none';
+  if (bare && !tourSeen()) {
+    useStore.setState({ tourOpen: true });
+    if (def?.available && (await showExample(def.name))) return;
+  }
   const own = saved && modelChoice(saved.model);
   if (params.model) await loadModel(params.model);
   else if (own) await loadModel(own);
   else if (def?.available) await loadModel({ kind: 'shipped', name: def.name });
+}
+
+/** Steers the first-visit example on the organism (its link, in effect); false if its pairs are missing. */
+async function showExample(organism: string): Promise<boolean> {
+  const sentiment = PRESETS.find((p) => p.id === 'sentiment')!;
+  const pairs = await fetchPresetPairs(sentiment, organism).catch(() => []);
+  if (pairs.length === 0) return false;
+  const example = firstVisitExperiment(pairs);
+  await applyExperiment({ ...example, model: { kind: 'shipped', name: organism } }, { own: true });
+  return true;
 }

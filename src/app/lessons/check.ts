@@ -116,8 +116,8 @@ export function judge(check: LessonCheck, answer: string, facts: Facts): Feedbac
   switch (check.kind) {
     case 'lens-first-layer':
       return judgeLens(check, answer, facts as LensFacts);
-    case 'best-layer':
-      return judgeBestLayer(check.tolerance, answer, facts as SeparationFacts);
+    case 'weakest-layer':
+      return judgeWeakestLayer(check.tolerance, answer, facts as SeparationFacts);
     case 'refusal-verdict':
       return judgeRefusal(check.needs, answer, facts as RefusalFacts);
     case 'gate-head':
@@ -166,25 +166,25 @@ function judgeLens(
   return { verdict: 'wrong', message: `Not quite: ${why} ${world}` };
 }
 
-function judgeBestLayer(tolerance: number, answer: string, f: SeparationFacts): Feedback {
+function judgeWeakestLayer(tolerance: number, answer: string, f: SeparationFacts): Feedback {
   const parsed = parseLayer(answer);
   if (parsed === undefined || parsed === 'embed')
     return { verdict: 'unreadable', message: 'Answer with a layer number.' };
-  const values = f.separation.map((v) => v ?? Number.NEGATIVE_INFINITY);
-  const best = Math.max(...values);
-  const bestLayer = values.indexOf(best);
+  const values = f.separation.map((v) => v ?? Number.POSITIVE_INFINITY);
+  const least = Math.min(...values);
+  const leastLayer = values.indexOf(least);
   if (parsed >= values.length)
     return { verdict: 'unreadable', message: `This model has layers 0 to ${values.length - 1}.` };
   const mine = values[parsed]!;
   const fmt = (v: number) => (Number.isFinite(v) ? v.toFixed(2) : 'n/a');
-  if (mine >= best - tolerance)
+  if (mine <= least + tolerance)
     return {
       verdict: 'correct',
-      message: `Yes: layer ${parsed} separates the pairs with ${fmt(mine)}, the highest bar of the strip (layer ${bestLayer}: ${fmt(best)}).`,
+      message: `Yes: layer ${parsed} separates the pairs with ${fmt(mine)}, the shortest bar of the strip (layer ${leastLayer}: ${fmt(least)}).`,
     };
   return {
     verdict: 'wrong',
-    message: `Layer ${parsed}'s separation is ${fmt(mine)}; another layer's bar is taller (${fmt(best)}). Look for the tallest bar.`,
+    message: `Layer ${parsed}'s separation is ${fmt(mine)}; another layer's bar is shorter (${fmt(least)}). Look for the shortest bar.`,
   };
 }
 

@@ -9,6 +9,7 @@ import { edit } from '../actions/experiment';
 import { BACKEND_LABELS } from '../format';
 import { LessonsLink } from '../lessons/Lessons';
 import { choiceLabel, useStore } from '../store';
+import { TourButton } from './Tour';
 
 type Theme = 'auto' | 'light' | 'dark';
 const THEMES: readonly { readonly id: Theme; readonly label: string }[] = [
@@ -41,6 +42,7 @@ export function TopBar() {
       </div>
       <ModelChip />
       <div className="prefs">
+        <TourButton />
         <LessonsLink />
         <ThemeSwitch />
         <LargeText />

@@ -28,6 +28,8 @@ export interface UiSlice {
   saveNote: string | undefined;
   /** What happened to the model worker (it died, or its GPU was lost) and how the page recovered. */
   workerNote: string | undefined;
+  /** The one-screen tour is showing (a first visit, or the top bar's Tour button). */
+  tourOpen: boolean;
   /** The steering fields the last preset replaced, as they were (its Undo). */
   presetUndo:
     | {
@@ -69,4 +71,5 @@ export const createUiSlice: StateCreator<RudderState, [], [], UiSlice> = () => (
   workerNote: undefined,
   replayCheck: undefined,
   modelExport: undefined,
+  tourOpen: false,
 });

@@ -20,12 +20,38 @@ const BASE_FLAGS = [
 
 export const WEBGPU_FLAGS = ['--enable-unsafe-webgpu'];
 
-export async function launch(opts: { webgpu?: boolean } = {}): Promise<Browser> {
-  return chromium.launch({
+/**
+ * A browser whose pages have seen the tour (localStorage `rudder.tour`), so a test's bare page
+ * opens the default experiment with nothing generating on its own: a first visit steers an
+ * example on load and shows the tour, which would race a test's own Generate and cover its
+ * controls. Only tests/e2e/first-visit.e2e.ts asks for `firstVisit`.
+ */
+export async function launch(opts: { webgpu?: boolean; firstVisit?: boolean } = {}): Promise<Browser> {
+  const browser = await chromium.launch({
     executablePath: CHROMIUM,
     headless: true,
     args: [...BASE_FLAGS, ...(opts.webgpu ? WEBGPU_FLAGS : [])],
   });
+  if (opts.firstVisit) return browser;
+  // about:blank has no storage: nothing to mark there.
+  const seen = () => {
+    try {
+      localStorage.setItem('rudder.tour', 'seen');
+    } catch {}
+  };
+  const newContext = browser.newContext.bind(browser);
+  const newPage = browser.newPage.bind(browser);
+  browser.newContext = async (options) => {
+    const context = await newContext(options);
+    await context.addInitScript(seen);
+    return context;
+  };
+  browser.newPage = async (options) => {
+    const page = await newPage(options);
+    await page.addInitScript(seen);
+    return page;
+  };
+  return browser;
 }
 
 /**

@@ -43,7 +43,7 @@ describe('lessons', () => {
     const kinds = LESSONS.map((l) => l.check.kind);
     for (const k of [
       'lens-first-layer',
-      'best-layer',
+      'weakest-layer',
       'refusal-verdict',
       'gate-head',
       'vector-lens-sentiment',
@@ -112,7 +112,7 @@ describe('lessons', () => {
     const preset = presetPairs('sentiment', [dataset(LESSON_ORGANISM, 'sentiment_pairs.json')]);
     expect(preset.length).toBeGreaterThan(4);
     const withPairs = LESSONS.filter((l) => lessonExperiment(l, DATA).steering.pairs.length > 0);
-    expect(withPairs.map((l) => l.check.kind).sort()).toEqual(['best-layer', 'vector-lens-sentiment']);
+    expect(withPairs.map((l) => l.check.kind).sort()).toEqual(['vector-lens-sentiment', 'weakest-layer']);
     for (const l of withPairs) {
       expect(lessonExperiment(l, DATA).steering.pairs).toEqual(preset);
       expect(lessonExperiment(l, DATA).steering.preset).toBe('sentiment');

@@ -95,12 +95,15 @@ describe('judging lens answers', () => {
 });
 
 describe('judging the other questions', () => {
-  it('accepts the best-separating layer and ties within the tolerance', () => {
-    const check: LessonCheck = { kind: 'best-layer', tolerance: 0.01 };
-    const facts = { separation: [0.2, 0.5, 0.705, 0.71, null] };
-    expect(judge(check, '3', facts).verdict).toBe('correct');
-    expect(judge(check, 'layer 2', facts).verdict).toBe('correct');
-    expect(judge(check, '1', facts).verdict).toBe('wrong');
+  it('accepts the least-separating layer and ties within the tolerance', () => {
+    const check: LessonCheck = { kind: 'weakest-layer', tolerance: 0.01 };
+    const facts = { separation: [0.205, 0.5, 0.2, 0.71, null] };
+    expect(judge(check, '2', facts).verdict).toBe('correct');
+    expect(judge(check, 'layer 0', facts).verdict).toBe('correct');
+    const wrong = judge(check, '1', facts);
+    expect(wrong.verdict).toBe('wrong');
+    expect(wrong.message).toContain('shorter (0.20)');
+    // A layer with no measure is no answer to "the shortest bar".
     expect(judge(check, '4', facts).verdict).toBe('wrong');
     expect(judge(check, '7', facts).verdict).toBe('unreadable');
   });
