@@ -285,7 +285,7 @@ describe.skipIf(!HAS_ORGANISM)('lessons', () => {
     await waitForVector(page);
     const r = await answer(page, lesson, 'no');
     expect(['correct', 'wrong']).toContain(r.verdict);
-    expect(r.message).toMatch(/At layer 1 its lens promotes/);
+    expect(r.message).toMatch(/At layer 4 its lens promotes/);
     await screenshot(page, 'lesson-steerable-not-decodable-checked');
     const next = LESSONS[LESSONS.indexOf(lesson) + 1];
     if (next) {
