@@ -37,7 +37,15 @@ async function harmfulHeldOut(): Promise<string[]> {
 async function exportAndUnzip(page: Page, button: string): Promise<string> {
   const download = page.waitForEvent('download', { timeout: 180_000 });
   await page.getByRole('button', { name: button }).click();
-  const d = await download;
+  // An export that fails says why on the page: fail with that, not with a download timeout.
+  const failed = page
+    .getByTestId('model-export-error')
+    .waitFor({ timeout: 180_000 })
+    .then(async () => {
+      throw new Error(`export failed: ${await page.getByTestId('model-export-error').textContent()}`);
+    });
+  failed.catch(() => {});
+  const d = await Promise.race([download, failed]);
   expect(d.suggestedFilename()).toMatch(/^organism-llama-[a-z0-9-]+\.zip$/);
   const dir = mkdtempSync(join(tmpdir(), 'rudder-model-export-'));
   const zip = join(dir, d.suggestedFilename());

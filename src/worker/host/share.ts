@@ -29,6 +29,20 @@ export function precisionOf(backend: string): string {
   return backend === 'webgl' ? 'float16 or float32' : 'float32';
 }
 
+/**
+ * The exported folder's name from a model id, which may be a path (`/models/organism-llama`), a
+ * Hub repo (`owner/name`) or a URL: its last segment, in characters any file system and the zip
+ * reader accept.
+ */
+export function exportFolderName(modelId: string): string {
+  const last =
+    modelId
+      .replace(/[/\\]+$/, '')
+      .split(/[/\\]/)
+      .pop() ?? '';
+  return last.replace(/[^A-Za-z0-9._-]+/g, '-').replace(/^[.-]+/, '') || 'model';
+}
+
 export function shareMethods(ctx: HostContext): ShareMethods {
   return {
     fingerprint: (request) =>
@@ -123,11 +137,9 @@ export function shareMethods(ctx: HostContext): ShareMethods {
           name,
           data: typeof data === 'string' ? text.encode(data) : data,
         }));
-        out.push({
-          name: 'README.md',
-          data: text.encode(`# ${model.id}-${suffix}\n\n${note}\n\nExported by Rudder.\n`),
-        });
-        return { files: out, note, name: `${model.id}-${suffix}` };
+        const name = `${exportFolderName(model.id)}-${suffix}`;
+        out.push({ name: 'README.md', data: text.encode(`# ${name}\n\n${note}\n\nExported by Rudder.\n`) });
+        return { files: out, note, name };
       }),
   };
 }

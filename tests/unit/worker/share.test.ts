@@ -19,6 +19,7 @@ import {
 import { activationFingerprint, defaultFingerprintSpec, encodeInput } from '../../../src/interp';
 import { describeCheck } from '../../../src/worker/fingerprint-check';
 import { createHost, type ModelHost } from '../../../src/worker/host';
+import { exportFolderName } from '../../../src/worker/host/share';
 import { useBackend } from '../../support/backend';
 import { expectNoLeaks } from '../../support/leaks';
 
@@ -105,7 +106,7 @@ describe.skipIf(!existsSync(resolve(DIR, 'config.json')))('the share jobs in the
     );
     const readme = new TextDecoder().decode(orth.files.find((f) => f.name === 'README.md')!.data);
     expect(readme).toContain('refusal direction (layer 3, position -1) orthogonalised');
-    expect(orth.name).toBe(`${model.id}-refusal-removed`);
+    expect(orth.name).toBe(`${exportFolderName(model.id)}-refusal-removed`);
     const weights = parseSafetensors(orth.files.find((f) => f.name === 'model.safetensors')!.data, 'x');
     expect(weights.metadata.rudder).toBe(orth.note);
 
@@ -126,5 +127,16 @@ describe.skipIf(!existsSync(resolve(DIR, 'config.json')))('the share jobs in the
     await expect(host.exportModel({ experiment: base(), edit: { kind: 'steer2edit' } })).rejects.toThrow(
       /write at least one pair/,
     );
+  });
+});
+
+describe('the exported folder name', () => {
+  it('is the last segment of a path, Hub repo or URL, in plain file-name characters', () => {
+    // The page's shipped organism has a path id: a zip entry may not start with '/'.
+    expect(exportFolderName('/models/organism-llama')).toBe('organism-llama');
+    expect(exportFolderName('HuggingFaceTB/SmolLM2-135M-Instruct')).toBe('SmolLM2-135M-Instruct');
+    expect(exportFolderName('http://localhost:8000/m/gpt2/')).toBe('gpt2');
+    expect(exportFolderName('../..')).toBe('model');
+    expect(exportFolderName('a b:c')).toBe('a-b-c');
   });
 });
