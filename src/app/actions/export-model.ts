@@ -4,6 +4,7 @@
  * store-only zip. The model on the page is not changed.
  */
 import type { ModelEdit } from '../../worker';
+import { download } from '../charts/export';
 import { useStore } from '../store';
 import { modelWorker } from '../worker';
 import { zipStore } from '../zip';
@@ -18,12 +19,7 @@ export async function exportEditedModel(edit: ModelEdit): Promise<void> {
   try {
     const out = await modelWorker().exportModel({ experiment, edit });
     const zip = zipStore(out.files.map((f) => ({ name: `${out.name}/${f.name}`, data: f.data })));
-    const url = URL.createObjectURL(new Blob([zip as Uint8Array<ArrayBuffer>], { type: 'application/zip' }));
-    const a = document.createElement('a');
-    a.href = url;
-    a.download = `${out.name}.zip`;
-    a.click();
-    setTimeout(() => URL.revokeObjectURL(url), 1000);
+    download(new Blob([zip as Uint8Array<ArrayBuffer>], { type: 'application/zip' }), `${out.name}.zip`);
     setState({
       modelExport: { kind: edit.kind, status: 'done', note: `Downloaded ${out.name}.zip: ${out.note}` },
     });

@@ -4,6 +4,7 @@
  * held-out zero-shot queries, in one job with progress; Stop ends it.
  */
 import type { ExperimentInput } from '../../experiment';
+import type { FunctionVectorFigures } from '../../interp/eval/function-vector-eval';
 import type { MethodTable } from './table';
 
 /** A few-shot task of the model's folder (datasets/icl_tasks.json). */
@@ -21,7 +22,13 @@ export interface FunctionVectorProgress {
   readonly total: number;
 }
 
-export interface FunctionVectorOutcome {
+/** The held-out figures as interp's evaluation measures them (accuracies and the FV's readout). */
+type HeldOutFigures = Pick<
+  FunctionVectorFigures,
+  'fewShot' | 'zeroShot' | 'zeroShotFv' | 'readout' | 'readoutIsAnswer' | 'answersInReadout'
+>;
+
+export interface FunctionVectorOutcome extends HeldOutFigures {
   readonly modelId: string;
   readonly task: string;
   readonly nLayers: number;
@@ -37,16 +44,6 @@ export interface FunctionVectorOutcome {
   readonly fv: Float32Array;
   readonly built: number;
   readonly heldOut: number;
-  /** Held-out accuracy: the items' few-shot prompts, their bare queries, the queries with the FV. */
-  readonly fewShot: number;
-  readonly zeroShot: number;
-  readonly zeroShotFv: number;
-  /** The FV's logit lens: its top promoted tokens, as text. */
-  readonly readout: readonly string[];
-  /** Whether each readout token is the first token of a held-out answer. */
-  readonly readoutIsAnswer: readonly boolean[];
-  /** Share of the held-out answers whose first token is among them. */
-  readonly answersInReadout: number;
   /** The held-out items: zero-shot prompt, answer, and whether it came out right without and with the FV. */
   readonly items: readonly {
     readonly prompt: string;

@@ -5,12 +5,7 @@
  */
 import type { Ref } from 'react';
 import { colorScale, shortNumber } from '../heads/color';
-
-const CELL = 46;
-const GAP = 3;
-const LEFT = 44;
-const TOP = 26;
-const LEGEND = 56;
+import { CELL, cellOrigin, GAP, GridLegend, HeadAxes, LEFT, LEGEND, TOP } from '../heads/grid-parts';
 
 export function AieGrid(props: {
   readonly nLayers: number;
@@ -41,34 +36,11 @@ export function AieGrid(props: {
       aria-label={`Average indirect effect of each head: ${L} layers × ${H} heads; ${chosen.length} chosen for the function vector`}
     >
       <title>Average indirect effect of each head (outlined: summed into the function vector)</title>
-      {Array.from({ length: H }, (_, head) => (
-        <text
-          key={`h${head}`}
-          className="axis-label"
-          x={LEFT + head * (CELL + GAP) + CELL / 2}
-          y={TOP - 8}
-          textAnchor="middle"
-        >
-          {`H${head}`}
-        </text>
-      ))}
-      {Array.from({ length: L }, (_, layer) => (
-        <text
-          key={`l${layer}`}
-          className="axis-label"
-          x={LEFT - 8}
-          y={TOP + layer * (CELL + GAP) + CELL / 2}
-          textAnchor="end"
-          dominantBaseline="central"
-        >
-          {`L${layer}`}
-        </text>
-      ))}
+      <HeadAxes nLayers={L} nHeads={H} />
       {all.map((v, i) => {
         const layer = Math.floor(i / H);
         const head = i % H;
-        const x = LEFT + head * (CELL + GAP);
-        const y = TOP + layer * (CELL + GAP);
+        const { x, y } = cellOrigin(layer, head);
         const picked = isChosen.has(i);
         return (
           <g
@@ -119,30 +91,14 @@ export function AieGrid(props: {
           </g>
         );
       })}
-      <g className="legend" transform={`translate(${LEFT}, ${gridHeight + 10})`}>
-        <defs>
-          <linearGradient id="aie-legend">
-            {scale.stops.map(([o, c]) => (
-              <stop key={o} offset={o} stopColor={c} />
-            ))}
-          </linearGradient>
-        </defs>
-        <rect width={Math.max(140, gridWidth)} height={10} fill="url(#aie-legend)" stroke="var(--border)" />
-        {[scale.min, 0, scale.max].map((t) => (
-          <text
-            key={t}
-            className="axis-label"
-            x={((t - scale.min) / (scale.max - scale.min)) * Math.max(140, gridWidth)}
-            y={22}
-            textAnchor="middle"
-          >
-            {shortNumber(t)}
-          </text>
-        ))}
-        <text className="axis-label" x={0} y={38}>
-          AIE: gain in P(answer), ★ summed into the FV
-        </text>
-      </g>
+      <GridLegend
+        scale={scale}
+        label="AIE: gain in P(answer), ★ summed into the FV"
+        gradientId="aie-legend"
+        x={LEFT}
+        y={gridHeight + 10}
+        width={Math.max(140, gridWidth)}
+      />
     </svg>
   );
 }

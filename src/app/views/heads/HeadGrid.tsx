@@ -10,17 +10,12 @@ import type { HeadGateSpec } from '../../../worker';
 import type { ColorScale } from './color';
 import { shortNumber } from './color';
 import { type GateMode, gateMark, gateOf, gateWords } from './gates';
+import { CELL, cellOrigin, GAP, GridLegend, HeadAxes, LEFT, LEGEND, TOP } from './grid-parts';
 
 export interface HeadRef {
   readonly layer: number;
   readonly head: number;
 }
-
-const CELL = 46;
-const GAP = 3;
-const LEFT = 44;
-const TOP = 26;
-const LEGEND = 56;
 
 export function HeadGrid(props: {
   readonly nLayers: number;
@@ -89,37 +84,14 @@ export function HeadGrid(props: {
       aria-label={`Heads: ${L} layers × ${H} heads, coloured by ${props.measureLabel}`}
     >
       <title>{`Heads coloured by ${props.measureLabel}`}</title>
-      {Array.from({ length: H }, (_, head) => (
-        <text
-          key={`h${head}`}
-          className="axis-label"
-          x={LEFT + head * (CELL + GAP) + CELL / 2}
-          y={TOP - 8}
-          textAnchor="middle"
-        >
-          {`H${head}`}
-        </text>
-      ))}
-      {Array.from({ length: L }, (_, layer) => (
-        <text
-          key={`l${layer}`}
-          className="axis-label"
-          x={LEFT - 8}
-          y={TOP + layer * (CELL + GAP) + CELL / 2}
-          textAnchor="end"
-          dominantBaseline="central"
-        >
-          {`L${layer}`}
-        </text>
-      ))}
+      <HeadAxes nLayers={L} nHeads={H} />
       {Array.from({ length: L * H }, (_, i) => {
         const layer = Math.floor(i / H);
         const head = i % H;
         const h = { layer, head };
         const v = values?.[i];
         const gate = gateOf(gates, layer, head);
-        const x = LEFT + head * (CELL + GAP);
-        const y = TOP + layer * (CELL + GAP);
+        const { x, y } = cellOrigin(layer, head);
         const fill = v !== undefined && scale ? scale.color(v) : 'var(--panel)';
         const ink = v !== undefined && scale ? scale.ink(v) : 'var(--text)';
         const isFocus = focus.layer === layer && focus.head === head;
@@ -173,46 +145,16 @@ export function HeadGrid(props: {
         );
       })}
       {scale && (
-        <Legend
+        <GridLegend
           scale={scale}
           label={props.measureLabel}
+          gradientId={`head-legend-${scale.kind}`}
+          testId="head-legend"
           x={LEFT}
           y={gridHeight + 10}
           width={Math.max(140, H * (CELL + GAP) - GAP)}
         />
       )}
     </svg>
-  );
-}
-
-function Legend(props: { scale: ColorScale; label: string; x: number; y: number; width: number }) {
-  const { scale, x, y, width } = props;
-  const id = `head-legend-${scale.kind}`;
-  const ticks = scale.kind === 'diverging' ? [scale.min, 0, scale.max] : [scale.min, scale.max];
-  return (
-    <g className="legend" data-testid="head-legend" data-min={scale.min} data-max={scale.max}>
-      <defs>
-        <linearGradient id={id}>
-          {scale.stops.map(([o, c]) => (
-            <stop key={o} offset={o} stopColor={c} />
-          ))}
-        </linearGradient>
-      </defs>
-      <rect x={x} y={y} width={width} height={10} fill={`url(#${id})`} stroke="var(--border)" />
-      {ticks.map((t) => (
-        <text
-          key={t}
-          className="axis-label"
-          x={x + ((t - scale.min) / (scale.max - scale.min)) * width}
-          y={y + 22}
-          textAnchor="middle"
-        >
-          {shortNumber(t)}
-        </text>
-      ))}
-      <text className="axis-label" x={x} y={y + 38}>
-        {props.label}
-      </text>
-    </g>
   );
 }
