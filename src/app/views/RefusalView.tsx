@@ -27,6 +27,8 @@ import { OpControls } from './refusal/OpControls';
 import { ProfileChart } from './refusal/ProfileChart';
 import { SetsEditor } from './refusal/SetsEditor';
 import { fmt } from './refusal/scale';
+import '../charts/charts.css';
+import './refusal/refusal.css';
 
 /** Typing in the prompt: wait for a pause before re-reading it along the direction. */
 const PROFILE_DELAY_MS = 250;

@@ -5,6 +5,7 @@
  */
 import type { Ref } from 'react';
 import { linear, ticks, tickText } from '../refusal/scale';
+import '../../charts/charts.css';
 
 const W = 420;
 const H = 190;

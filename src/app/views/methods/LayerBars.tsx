@@ -6,6 +6,7 @@
  */
 import type { Ref } from 'react';
 import { fmt, linear, ticks, tickText } from '../refusal/scale';
+import '../../charts/charts.css';
 
 const W = 600;
 const H = 200;

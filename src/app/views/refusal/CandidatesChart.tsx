@@ -7,6 +7,7 @@
 import type { Ref } from 'react';
 import type { RefusalCandidateScore, RefusalFound } from '../../../worker';
 import { extent, fmt, linear, SERIES, ticks, tickText } from './scale';
+import '../../charts/charts.css';
 
 const PANEL_W = 230;
 const PANEL_H = 170;

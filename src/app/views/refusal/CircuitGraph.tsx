@@ -8,6 +8,7 @@
 import type { Ref } from 'react';
 import type { HeadGateSpec, RefusalCircuitResult } from '../../../worker';
 import { fmt } from './scale';
+import '../../charts/charts.css';
 
 const COL = 64;
 const ROW = 34;

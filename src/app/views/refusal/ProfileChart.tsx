@@ -6,6 +6,7 @@
 import type { Ref } from 'react';
 import type { RefusalProfile } from '../../../worker';
 import { extent, fmt, linear, ticks, tickText } from './scale';
+import '../../charts/charts.css';
 
 const W = 600;
 const H = 220;
