@@ -1,8 +1,10 @@
+// The tokens and the base first: every panel's and view's own file (imported by its component) comes after them.
+import './styles/tokens.css';
+import './styles/base.css';
 import { StrictMode } from 'react';
 import { createRoot } from 'react-dom/client';
 import { App } from './App';
 import { startApp } from './actions/start';
-import './styles.css';
 
 const root = document.getElementById('root');
 if (!root) throw new Error('index.html has no #root element');

@@ -6,8 +6,9 @@
  * wins. A save that does not fit (over the cap, or the browser's quota) says so and keeps the
  * previous save.
  */
+
+import { formatBytes } from '../../engine/bytes';
 import { type Experiment, ExperimentSchema } from '../../experiment';
-import { formatBytes } from '../format';
 
 const KEY = 'rudder.experiment';
 /** Well under the ~5 MB a browser allows an origin's localStorage; an experiment file is ≤ 4 MB. */

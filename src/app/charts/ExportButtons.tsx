@@ -1,6 +1,7 @@
 /** The SVG / PNG / CSV buttons under a chart. `name` is the file name without extension. */
 import type { RefObject } from 'react';
 import { csvBlob, download, pngBlob, svgBlob } from './export';
+import './charts.css';
 
 export interface CsvTable {
   readonly header: readonly string[];

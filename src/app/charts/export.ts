@@ -63,7 +63,9 @@ export function svgMarkup(svg: SVGSVGElement): string {
   background.setAttribute('y', String(origin.y));
   background.setAttribute('width', String(width));
   background.setAttribute('height', String(height));
-  background.setAttribute('fill', getComputedStyle(svg).getPropertyValue('--bg').trim() || 'white');
+  // The body's computed background is --bg resolved to a colour: the token itself is a
+  // light-dark() pair (styles/tokens.css), which a file opened on its own cannot resolve.
+  background.setAttribute('fill', getComputedStyle(document.body).backgroundColor || 'white');
   copy.prepend(background);
   return `<?xml version="1.0" encoding="UTF-8"?>\n${new XMLSerializer().serializeToString(copy)}`;
 }

@@ -5,6 +5,7 @@
  */
 import { lazy, Suspense } from 'react';
 import { go, readRoute, useLessonRoute } from './route';
+import './Lessons.css';
 
 const LessonsUi = lazy(() => import('./LessonsUi'));
 

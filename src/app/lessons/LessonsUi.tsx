@@ -5,6 +5,7 @@ import { LessonIndex } from './LessonIndex';
 import { LessonPanel } from './LessonPanel';
 import { openLesson } from './open';
 import { go, type LessonRoute } from './route';
+import './LessonsUi.css';
 
 export default function LessonsUi({ route }: { readonly route: Exclude<LessonRoute, { kind: 'none' }> }) {
   const lesson = route.kind === 'lesson' ? lessonById(route.id) : undefined;

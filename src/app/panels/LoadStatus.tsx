@@ -2,9 +2,11 @@
  * What is loaded, what is loading (the memory estimate, then per-file progress), on which
  * backend, and what went wrong.
  */
+
+import { formatBytes } from '../../engine/bytes';
 import type { BackendInfo, LoadEstimate } from '../../worker';
 import { dismissLoadError } from '../actions/model';
-import { BACKEND_LABELS, formatBytes, formatCount } from '../format';
+import { BACKEND_LABELS, formatCount } from '../format';
 import { choiceLabel, useStore } from '../store';
 
 export function LoadStatus() {

@@ -1,7 +1,8 @@
 /** The question a link's model raises before anything is downloaded (actions/model-ask.ts). */
 import { useId } from 'react';
+import { formatBytes } from '../../engine/bytes';
 import { answerModelAsk } from '../actions/model-ask';
-import { formatBytes, formatCount } from '../format';
+import { formatCount } from '../format';
 import { choiceLabel, useStore } from '../store';
 
 export function ModelAsk() {

@@ -1,6 +1,7 @@
 import { Explainer } from '../explain';
 import { LoadStatus } from './LoadStatus';
 import { ModelPicker } from './ModelPicker';
+import './ModelPanel.css';
 
 export function ModelPanel() {
   return (

@@ -6,6 +6,7 @@
 import { Explainer } from '../explain';
 import type { Generation } from '../store';
 import { useStore } from '../store';
+import './OutputPanel.css';
 
 const STOP_WORDS = {
   'max-tokens': 'reached max tokens',

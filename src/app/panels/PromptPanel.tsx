@@ -5,6 +5,7 @@ import { editGeneration, editPrompt } from '../actions/experiment';
 import { generate, stop } from '../actions/generate';
 import { Explainer } from '../explain';
 import { useStore } from '../store';
+import './PromptPanel.css';
 
 export function PromptPanel() {
   const prompt = useStore((s) => s.experiment.prompt.text);

@@ -5,6 +5,7 @@ import { LayerStrip } from './LayerStrip';
 import { ModelExport } from './ModelExport';
 import { PairsEditor } from './PairsEditor';
 import { SteerControls } from './SteerControls';
+import './SteeringPanel.css';
 
 export function SteeringPanel() {
   const hasPairs = useStore((s) => completePairs(s.experiment.steering.pairs).length > 0);

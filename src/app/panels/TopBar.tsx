@@ -10,6 +10,7 @@ import { BACKEND_LABELS } from '../format';
 import { LessonsLink } from '../lessons/Lessons';
 import { choiceLabel, useStore } from '../store';
 import { TourButton } from './Tour';
+import './TopBar.css';
 
 type Theme = 'auto' | 'light' | 'dark';
 const THEMES: readonly { readonly id: Theme; readonly label: string }[] = [

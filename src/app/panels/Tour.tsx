@@ -7,6 +7,7 @@
 import { useEffect } from 'react';
 import { useStore } from '../store';
 import { closeTour, openTour } from '../tour';
+import './Tour.css';
 
 const STEPS: readonly { readonly what: string; readonly text: string }[] = [
   { what: 'Prompt', text: 'the text the model continues (here, the start of a story).' },

@@ -12,6 +12,7 @@ import { HeadsView } from './HeadsView';
 import { LensView } from './LensView';
 import { MethodsView } from './MethodsView';
 import { RefusalView } from './RefusalView';
+import './AnalysisPanel.css';
 
 const TABS: readonly {
   readonly id: ViewTab;

@@ -20,6 +20,8 @@ import { ExportButtons } from '../charts/ExportButtons';
 import { useStore } from '../store';
 import { AccuracyBars } from './fv/AccuracyBars';
 import { AieGrid } from './fv/AieGrid';
+import '../charts/charts.css';
+import './fv/fv.css';
 
 /** Typing k or the layer: wait for a pause before running again. */
 const EDIT_DELAY_MS = 400;

@@ -16,6 +16,7 @@ import { type GateMode, gateOf, gatesOf, gateWords, toggleGate, withGates } from
 import { HeadGrid, type HeadRef } from './heads/HeadGrid';
 import { PatternHeatmap } from './heads/PatternHeatmap';
 import { useHeadScores, usePattern } from './heads/useHeadData';
+import './heads/heads.css';
 
 const MEASURES: readonly { readonly id: HeadMeasure; readonly label: string; readonly unit: string }[] = [
   { id: 'dla', label: 'Direct logit attribution', unit: 'DLA (logits)' },

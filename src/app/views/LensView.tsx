@@ -14,6 +14,7 @@ import { useStore } from '../store';
 import { lensTable, MEASURE_LABELS, shownGrid, tokenLabel, topTokens, trackTable } from './lens/grid';
 import { type CellRef, Heatmap } from './lens/Heatmap';
 import { TrackChart } from './lens/TrackChart';
+import './lens/lens.css';
 
 function editLens(patch: Partial<LensViewSettings>): void {
   edit((e) => ({ ...e, view: { ...e.view, lens: { ...e.view.lens, ...patch } } }));

@@ -11,6 +11,7 @@ import { ExportButtons } from '../charts/ExportButtons';
 import { useStore } from '../store';
 import { LayerBars } from './methods/LayerBars';
 import { activityByLayer, activityTable, sparsityAt, sparsityTable } from './methods/profiles';
+import '../charts/charts.css';
 
 const PROMPT_DELAY_MS = 300;
 

@@ -17,6 +17,7 @@ import {
   toggleHead,
 } from '../actions/refusal';
 import { ExportButtons } from '../charts/ExportButtons';
+import { fmt } from '../charts/scale';
 import { MethodLink } from '../explain';
 import { ModelExport } from '../panels/ModelExport';
 import { useStore } from '../store';
@@ -26,7 +27,8 @@ import { CircuitGraph } from './refusal/CircuitGraph';
 import { OpControls } from './refusal/OpControls';
 import { ProfileChart } from './refusal/ProfileChart';
 import { SetsEditor } from './refusal/SetsEditor';
-import { fmt } from './refusal/scale';
+import '../charts/charts.css';
+import './refusal/refusal.css';
 
 /** Typing in the prompt: wait for a pause before re-reading it along the direction. */
 const PROFILE_DELAY_MS = 250;

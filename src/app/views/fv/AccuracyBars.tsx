@@ -4,7 +4,8 @@
  * attribute for tests and a title for people.
  */
 import type { Ref } from 'react';
-import { linear, ticks, tickText } from '../refusal/scale';
+import { Bars, ChartSvg, ValueGrid } from '../../charts/parts';
+import { linear } from '../../charts/scale';
 
 const W = 420;
 const H = 190;
@@ -17,49 +18,43 @@ export function AccuracyBars(props: {
   const { bars } = props;
   const y = linear([0, 1], [H - M.bottom, M.top]);
   const band = (W - M.left - M.right) / bars.length;
+  const percent = (v: number) => `${Math.round(100 * v)}%`;
   return (
-    <svg
-      ref={props.svgRef}
-      className="refusal-chart layer-bars fv-accuracy"
-      viewBox={`0 0 ${W} ${H}`}
+    <ChartSvg
+      svgRef={props.svgRef}
+      className="layer-bars fv-accuracy"
       width={W}
       height={H}
-      role="img"
-      aria-label={bars.map((b) => `${b.label} ${Math.round(100 * b.value)}%`).join(', ')}
-      data-testid="fv-accuracy"
+      label={bars.map((b) => `${b.label} ${percent(b.value)}`).join(', ')}
+      testid="fv-accuracy"
     >
-      {ticks(0, 1).map((t) => (
-        <g key={t}>
-          <line className="grid" x1={M.left} x2={W - M.right} y1={y(t)} y2={y(t)} />
-          <text className="tick" x={M.left - 4} y={y(t) + 3} textAnchor="end">
-            {tickText(t)}
-          </text>
-        </g>
-      ))}
-      {bars.map((b, i) => (
-        <g key={b.id}>
-          <rect
-            className={b.id === 'zero-shot-fv' ? 'bar marked' : 'bar'}
-            x={M.left + i * band + band * 0.2}
-            width={band * 0.6}
-            y={y(b.value)}
-            height={Math.max(0, y(0) - y(b.value))}
-            data-testid={`accuracy-${b.id}`}
-            data-value={b.value}
-          >
-            <title>{`${b.label}: ${Math.round(100 * b.value)}%`}</title>
-          </rect>
-          <text className="tick" x={M.left + (i + 0.5) * band} y={y(b.value) - 4} textAnchor="middle">
-            {`${Math.round(100 * b.value)}%`}
-          </text>
-          <text className="tick" x={M.left + (i + 0.5) * band} y={H - M.bottom + 14} textAnchor="middle">
-            {b.label}
-          </text>
-        </g>
-      ))}
+      <ValueGrid y={y} lo={0} hi={1} left={M.left} right={W - M.right} />
+      <Bars
+        values={bars.map((b) => b.value)}
+        y={y}
+        left={M.left}
+        band={band}
+        inset={0.2}
+        bar={(i) => ({
+          className: bars[i]!.id === 'zero-shot-fv' ? 'bar marked' : 'bar',
+          'data-testid': `accuracy-${bars[i]!.id}`,
+          'data-value': bars[i]!.value,
+          title: `${bars[i]!.label}: ${percent(bars[i]!.value)}`,
+        })}
+        extra={(i, centre) => (
+          <>
+            <text className="tick" x={centre} y={y(bars[i]!.value) - 4} textAnchor="middle">
+              {percent(bars[i]!.value)}
+            </text>
+            <text className="tick" x={centre} y={H - M.bottom + 14} textAnchor="middle">
+              {bars[i]!.label}
+            </text>
+          </>
+        )}
+      />
       <text className="tick" x={M.left} y={H - 6}>
         accuracy on the held-out items
       </text>
-    </svg>
+    </ChartSvg>
   );
 }

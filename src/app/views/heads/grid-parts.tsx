@@ -3,6 +3,7 @@
  * vectors' AIE grid): the cell geometry, the H/L axis labels and the colour legend.
  */
 import { type ColorScale, shortNumber } from './color';
+import './grid-parts.css';
 
 export const CELL = 46;
 export const GAP = 3;

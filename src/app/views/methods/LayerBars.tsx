@@ -5,7 +5,8 @@
  * people.
  */
 import type { Ref } from 'react';
-import { fmt, linear, ticks, tickText } from '../refusal/scale';
+import { Bars, ChartSvg, ValueGrid, XLabel, YLabel } from '../../charts/parts';
+import { fmt, linear } from '../../charts/scale';
 
 const W = 600;
 const H = 200;
@@ -29,47 +30,35 @@ export function LayerBars(props: {
   const band = (W - M.left - M.right) / Math.max(1, n);
   const every = Math.max(1, Math.ceil(n / 16));
   return (
-    <svg
-      ref={props.svgRef}
-      className="refusal-chart layer-bars"
-      viewBox={`0 0 ${W} ${H}`}
+    <ChartSvg
+      svgRef={props.svgRef}
+      className="layer-bars"
       width={W}
       height={H}
-      role="img"
-      aria-label={`${props.label} by layer`}
-      data-testid={props.testid}
+      label={`${props.label} by layer`}
+      testid={props.testid}
     >
-      {ticks(0, top).map((t) => (
-        <g key={t}>
-          <line className="grid" x1={M.left} x2={W - M.right} y1={y(t)} y2={y(t)} />
-          <text className="tick" x={M.left - 4} y={y(t) + 3} textAnchor="end">
-            {tickText(t)}
-          </text>
-        </g>
-      ))}
-      {values.map((v, l) => (
-        <g key={l}>
-          <rect
-            className={marked?.[l] ? 'bar marked' : 'bar'}
-            x={M.left + l * band + band * 0.15}
-            width={band * 0.7}
-            y={y(Math.max(0, v))}
-            height={Math.max(0, y(0) - y(Math.max(0, v)))}
-            data-layer={l}
-            data-value={v}
-          >
-            <title>
-              layer {l}: {fmt(v, 3)}
-              {marked?.[l] ? ' (idle)' : ''}
-            </title>
-          </rect>
-          {(l % every === 0 || l === n - 1) && (
-            <text className="tick" x={M.left + (l + 0.5) * band} y={H - M.bottom + 12} textAnchor="middle">
+      <ValueGrid y={y} lo={0} hi={top} left={M.left} right={W - M.right} />
+      <Bars
+        values={values}
+        y={y}
+        left={M.left}
+        band={band}
+        inset={0.15}
+        bar={(l) => ({
+          className: marked?.[l] ? 'bar marked' : 'bar',
+          'data-layer': l,
+          'data-value': values[l],
+          title: `layer ${l}: ${fmt(values[l]!, 3)}${marked?.[l] ? ' (idle)' : ''}`,
+        })}
+        extra={(l, centre) =>
+          (l % every === 0 || l === n - 1) && (
+            <text className="tick" x={centre} y={H - M.bottom + 12} textAnchor="middle">
               {l}
             </text>
-          )}
-        </g>
-      ))}
+          )
+        }
+      />
       {threshold && (
         <g className="limit-line">
           <line
@@ -84,16 +73,12 @@ export function LayerBars(props: {
           </text>
         </g>
       )}
-      <text className="axis-label" x={(M.left + W - M.right) / 2} y={H - 6} textAnchor="middle">
+      <XLabel left={M.left} right={W - M.right} y={H - 6}>
         layer
-      </text>
-      <text
-        className="axis-label"
-        transform={`translate(12,${(M.top + H - M.bottom) / 2}) rotate(-90)`}
-        textAnchor="middle"
-      >
+      </XLabel>
+      <YLabel top={M.top} bottom={H - M.bottom}>
         {props.label}
-      </text>
-    </svg>
+      </YLabel>
+    </ChartSvg>
   );
 }

@@ -6,7 +6,8 @@
  */
 import type { Ref } from 'react';
 import type { RefusalCandidateScore, RefusalFound } from '../../../worker';
-import { extent, fmt, linear, SERIES, ticks, tickText } from './scale';
+import { ChartSvg, ValueGrid, XLabel } from '../../charts/parts';
+import { extent, fmt, linear, SERIES, ticks } from '../../charts/scale';
 
 const PANEL_W = 230;
 const PANEL_H = 170;
@@ -29,15 +30,13 @@ export function CandidatesChart(props: {
   const width = PANELS.length * PANEL_W;
   const height = PANEL_H + LEGEND_H;
   return (
-    <svg
-      ref={props.svgRef}
-      className="refusal-chart candidates-chart"
-      viewBox={`0 0 ${width} ${height}`}
+    <ChartSvg
+      svgRef={props.svgRef}
+      className="candidates-chart"
       width={width}
       height={height}
-      role="img"
-      aria-label={`Candidate scores by layer and position; ${marked ? `${found.chosen ? 'chosen' : 'best dropped'}: layer ${marked.layer}, position ${marked.position}` : 'none scored'}`}
-      data-testid="candidates-chart"
+      label={`Candidate scores by layer and position; ${marked ? `${found.chosen ? 'chosen' : 'best dropped'}: layer ${marked.layer}, position ${marked.position}` : 'none scored'}`}
+      testid="candidates-chart"
     >
       {PANELS.map((p, i) => (
         <g key={p.key} transform={`translate(${i * PANEL_W},0)`}>
@@ -64,7 +63,7 @@ export function CandidatesChart(props: {
           </text>
         </g>
       </g>
-    </svg>
+    </ChartSvg>
   );
 }
 
@@ -100,22 +99,15 @@ function Panel(props: {
           <title>Layers ≥ 0.8·L are dropped (late-layer filter)</title>
         </rect>
       )}
-      {ticks(lo, hi).map((t) => (
-        <g key={t}>
-          <line className="grid" x1={M.left} x2={PANEL_W - M.right} y1={y(t)} y2={y(t)} />
-          <text className="tick" x={M.left - 4} y={y(t) + 3} textAnchor="end">
-            {tickText(t)}
-          </text>
-        </g>
-      ))}
+      <ValueGrid y={y} lo={lo} hi={hi} left={M.left} right={PANEL_W - M.right} />
       {layerTicks.map((l) => (
         <text key={l} className="tick" x={x(l)} y={PANEL_H - M.bottom + 12} textAnchor="middle">
           {l}
         </text>
       ))}
-      <text className="axis-label" x={(M.left + PANEL_W - M.right) / 2} y={PANEL_H - 6} textAnchor="middle">
+      <XLabel left={M.left} right={PANEL_W - M.right} y={PANEL_H - 6}>
         layer
-      </text>
+      </XLabel>
       {limit !== undefined && (
         <line className="limit" x1={M.left} x2={PANEL_W - M.right} y1={y(limit)} y2={y(limit)}>
           <title>filter: {metric === 'kl' ? `KL ≤ ${limit}` : 'induce ≥ 0'}</title>

@@ -7,7 +7,8 @@
  */
 import type { Ref } from 'react';
 import type { HeadGateSpec, RefusalCircuitResult } from '../../../worker';
-import { fmt } from './scale';
+import { fmt } from '../../charts/scale';
+import '../../charts/charts.css';
 
 const COL = 64;
 const ROW = 34;

@@ -5,7 +5,8 @@
  */
 import type { Ref } from 'react';
 import type { RefusalProfile } from '../../../worker';
-import { extent, fmt, linear, ticks, tickText } from './scale';
+import { ChartSvg, ValueGrid, XLabel, YLabel } from '../../charts/parts';
+import { extent, fmt, linear } from '../../charts/scale';
 
 const W = 600;
 const H = 220;
@@ -28,24 +29,15 @@ export function ProfileChart(props: {
   const y = linear([lo, hi], [H - M.bottom, M.top]);
   const every = Math.max(1, Math.ceil(n / 12));
   return (
-    <svg
-      ref={props.svgRef}
-      className="refusal-chart profile-chart"
-      viewBox={`0 0 ${W} ${H}`}
+    <ChartSvg
+      svgRef={props.svgRef}
+      className="profile-chart"
       width={W}
       height={H}
-      role="img"
-      aria-label="Refusal score by layer for this prompt against the harmful and harmless references"
-      data-testid="profile-chart"
+      label="Refusal score by layer for this prompt against the harmful and harmless references"
+      testid="profile-chart"
     >
-      {ticks(lo, hi).map((t) => (
-        <g key={t}>
-          <line className="grid" x1={M.left} x2={W - M.right} y1={y(t)} y2={y(t)} />
-          <text className="tick" x={M.left - 4} y={y(t) + 3} textAnchor="end">
-            {tickText(t)}
-          </text>
-        </g>
-      ))}
+      <ValueGrid y={y} lo={lo} hi={hi} left={M.left} right={W - M.right} />
       {p.labels.map((label, i) =>
         i % every === 0 || i === n - 1 ? (
           <text key={label} className="tick" x={x(i)} y={H - M.bottom + 12} textAnchor="middle">
@@ -53,16 +45,12 @@ export function ProfileChart(props: {
           </text>
         ) : null,
       )}
-      <text className="axis-label" x={(M.left + W - M.right) / 2} y={H - 8} textAnchor="middle">
+      <XLabel left={M.left} right={W - M.right} y={H - 8}>
         resid_pre layer (out = final residual)
-      </text>
-      <text
-        className="axis-label"
-        transform={`translate(12,${(M.top + H - M.bottom) / 2}) rotate(-90)`}
-        textAnchor="middle"
-      >
+      </XLabel>
+      <YLabel top={M.top} bottom={H - M.bottom}>
         projection on r̂
-      </text>
+      </YLabel>
       {SERIES.map((s, k) => (
         <g key={s.key} className={s.className} data-testid={`profile-${s.key}`}>
           <polyline fill="none" points={p[s.key].map((v, i) => `${x(i)},${y(v)}`).join(' ')} />
@@ -81,6 +69,6 @@ export function ProfileChart(props: {
           </g>
         </g>
       ))}
-    </svg>
+    </ChartSvg>
   );
 }

@@ -1,4 +1,4 @@
-/** Small scale and tick helpers for the refusal view's SVG charts (a linear map and round ticks are all they need). */
+/** Small scale and tick helpers for the views' SVG charts (a linear map and round ticks are all they need). */
 
 export interface Linear {
   (v: number): number;
