@@ -5,7 +5,7 @@
  *
  * The steering loop is described once, in `steering` (pairs, where to read them, how strongly to
  * add the result); the vector recipe and the add intervention it implies are derived from it
- * (`steeringRecipe`, `steeringInterventions` in steering.ts) so that the two can never disagree.
+ * (`steeredPlan` in steering.ts) so that the two can never disagree.
  * `vectors` and `interventions` hold anything further (recipes and interventions of other panels).
  */
 import { FingerprintSchema } from './fingerprint';

@@ -7,7 +7,7 @@
  */
 
 import { RudderError } from '../engine';
-import type { Intervention, PlaneRecipe, UnitsRecipe, VectorRecipe } from '../interp';
+import type { Intervention, PlaneRecipe, UnitsRecipe } from '../interp';
 import { LIMITS } from './limits';
 import { emptyRecord } from './named-record';
 import { type InlineVector, inlineLayerList, MAX_UNITS, type VectorSource } from './operators';
@@ -40,115 +40,12 @@ export function steeringLayers(s: Pick<Steering, 'layers'>, nLayers: number): nu
   return chosen.length > 0 ? chosen : [Math.floor(nLayers / 2)];
 }
 
-/** The contrast recipe, or undefined while there is no complete pair. */
-export function steeringRecipe(
-  s: Steering,
-  model: { readonly id: string; readonly nLayers: number },
-): Extract<VectorRecipe, { from: 'contrast' }> | undefined {
-  const pairs = completePairs(s.pairs);
-  if (pairs.length === 0) return undefined;
-  return {
-    from: 'contrast',
-    model: model.id,
-    pairs: pairs.map((p) => ({ positive: p.positive, negative: p.negative })),
-    hook: s.hook,
-    layers: steeringLayers(s, model.nLayers),
-    position: s.position,
-    method: s.method,
-    ...(s.chat ? { chat: true } : {}),
-  };
-}
-
-/**
- * ActAdd's recipe (Turner et al.): the first complete pair at the first chosen layer, read at
- * resid_pre position by position; undefined while there is no complete pair.
- */
-export function actAddRecipe(
-  s: Steering,
-  model: { readonly id: string; readonly nLayers: number },
-): Extract<VectorRecipe, { from: 'actadd' }> | undefined {
-  const first = completePairs(s.pairs)[0];
-  if (!first) return undefined;
-  return {
-    from: 'actadd',
-    model: model.id,
-    positive: first.positive,
-    negative: first.negative,
-    layer: steeringLayers(s, model.nLayers)[0]!,
-  };
-}
-
 /**
  * Whether the loop's vector is ActAdd's. Its rows are per position, which only the add operator
  * (front-aligned) applies; an imported vector replaces any recipe.
  */
 export function usesActAdd(s: Pick<Steering, 'recipe' | 'operator' | 'vector'>): boolean {
   return !s.vector && s.recipe === 'actadd' && s.operator === 'add';
-}
-
-/** The steering vector's source: the imported vector when there is one, else the pairs' recipe (contrast or ActAdd). */
-export function steeringVectorSource(
-  s: Steering,
-  model: { readonly id: string; readonly nLayers: number },
-): VectorSource | undefined {
-  if (s.vector) return s.vector;
-  return usesActAdd(s) ? actAddRecipe(s, model) : steeringRecipe(s, model);
-}
-
-/** Every vector the experiment needs, by name (the steering vector first). */
-export function experimentRecipes(
-  exp: Experiment,
-  model: { readonly id: string; readonly nLayers: number },
-): Record<string, VectorSource> {
-  const own = steeringVectorSource(exp.steering, model);
-  return emptyRecord([...Object.entries(exp.vectors), ...(own ? ([[STEERING_VECTOR, own]] as const) : [])]);
-}
-
-/**
- * The planes and unit selections the steered side needs: the experiment's own planes (e.g. the
- * refusal view's), then the one the loop's operator rebuilds from the pairs.
- */
-export function steeringExtras(
-  exp: Experiment,
-  model: { readonly id: string; readonly nLayers: number },
-): { planes: Record<string, PlaneRecipe>; units: Record<string, UnitsRecipe> } {
-  const own = loopExtras(exp, model);
-  return {
-    planes: emptyRecord([...Object.entries(exp.planes), ...Object.entries(own.planes)]),
-    units: own.units,
-  };
-}
-
-/** The plane or unit selection the loop's operator needs, rebuilt from the pairs (none otherwise). */
-function loopExtras(
-  exp: Experiment,
-  model: { readonly id: string; readonly nLayers: number },
-): { planes: Record<string, PlaneRecipe>; units: Record<string, UnitsRecipe> } {
-  const s = exp.steering;
-  const pairs = completePairs(s.pairs);
-  if (pairs.length === 0 || (s.operator !== 'rotate' && s.operator !== 'units'))
-    return { planes: {}, units: {} };
-  if (s.operator === 'rotate') {
-    const plane: PlaneRecipe = {
-      from: 'plane',
-      model: model.id,
-      positive: pairs.map((p) => p.positive),
-      negative: pairs.map((p) => p.negative),
-      discriminative: s.discriminative,
-    };
-    return { planes: { [STEERING_PLANE]: plane }, units: {} };
-  }
-  const units: UnitsRecipe = {
-    from: 'units',
-    model: model.id,
-    pairs: pairs.map((p) => ({ positive: p.positive, negative: p.negative })),
-    point: s.unitPoint,
-    // AUSteer ranks at one position per prompt; "all" is not one.
-    position: s.position.kind === 'all' ? { kind: 'last' } : s.position,
-    // Ranked once to the cap, so moving k only takes a longer or shorter prefix.
-    k: MAX_UNITS,
-  };
-  return { planes: {}, units: { [STEERING_UNITS]: units } };
 }
 
 /** Layers an imported vector is applied at: the chosen ones it has, else all of its own. */
@@ -195,7 +92,12 @@ export function strengthPatch(s: Steering, value: number): Partial<Steering> {
   }
 }
 
-/** What the steered side runs: its interventions and the sources of what they name. */
+/**
+ * What the steered side runs: its interventions (the loop's own, strength 0 included, which
+ * compiles to no hook, then the experiment's others) and the sources of every vector, plane and
+ * unit selection they may name: the experiment's own, then the loop's (the vector under
+ * STEERING_VECTOR, the rotate operator's plane, the units operator's selection).
+ */
 export interface SteeredPlan {
   readonly interventions: Intervention[];
   readonly vectors: Record<string, VectorSource>;
@@ -203,83 +105,119 @@ export interface SteeredPlan {
   readonly units: Record<string, UnitsRecipe>;
 }
 
-/** The steered side of an experiment on a model of this shape, derived once (the worker's job). */
+/**
+ * The steered side of an experiment on a model of this shape, derived in one pass; the page (what
+ * steers, the vector panel) and the worker (what to build and compile) read the same plan. The
+ * loop's intervention is left out while what its operator needs is missing: a vector (from
+ * complete pairs or an import) for add, ablate, layer-weighted and guard; pairs for rotate and
+ * units. A chosen layer the model lacks throws (see `steeringLayers`), even with no pairs yet.
+ */
 export function steeredPlan(
   exp: Experiment,
   model: { readonly id: string; readonly nLayers: number },
 ): SteeredPlan {
-  return {
-    interventions: steeredInterventions(exp, model.nLayers),
-    vectors: experimentRecipes(exp, model),
-    ...steeringExtras(exp, model),
-  };
-}
-
-/**
- * The steered side's interventions: the loop's own (strength 0 included, which compiles to no
- * hook) followed by the experiment's others.
- */
-export function steeredInterventions(exp: Experiment, nLayers: number): Intervention[] {
-  return [...steeringInterventions(exp.steering, nLayers), ...exp.interventions];
-}
-
-/**
- * The loop's own intervention, by operator; none while what the operator needs is missing (a
- * vector, from pairs or an import, for add and ablate; pairs for rotate and units).
- */
-export function steeringInterventions(s: Steering, nLayers: number): Intervention[] {
-  const hasPairs = completePairs(s.pairs).length > 0;
-  const hasVector = hasPairs || s.vector !== undefined;
-  const layers = s.vector ? inlineSteeringLayers(s, s.vector) : steeringLayers(s, nLayers);
+  const s = exp.steering;
+  const pairs = completePairs(s.pairs).map((p) => ({ positive: p.positive, negative: p.negative }));
+  const layers = s.vector ? inlineSteeringLayers(s, s.vector) : steeringLayers(s, model.nLayers);
+  const actAdd = usesActAdd(s);
+  // The loop's vector: the imported one, else the pairs' recipe (ActAdd's: the first pair at the
+  // first chosen layer, read position by position; contrast: every pair at every chosen layer).
+  const vector: VectorSource | undefined =
+    s.vector ??
+    (pairs.length === 0
+      ? undefined
+      : actAdd
+        ? { from: 'actadd', model: model.id, ...pairs[0]!, layer: layers[0]! }
+        : {
+            from: 'contrast',
+            model: model.id,
+            pairs,
+            hook: s.hook,
+            layers,
+            position: s.position,
+            method: s.method,
+            ...(s.chat ? { chat: true } : {}),
+          });
+  const planes: [string, PlaneRecipe][] = [];
+  const units: [string, UnitsRecipe][] = [];
+  let loop: Intervention | undefined;
   switch (s.operator) {
     case 'add':
-      if (!hasVector) return [];
-      return [
-        {
-          kind: 'add',
-          vector: STEERING_VECTOR,
-          coefficient: s.coefficient,
-          layers,
-          positions: s.positions,
-          ...(s.normalize ? { normalize: true } : {}),
-          // ActAdd's first row (BOS) is zero: it has no direction to ablate.
-          ...(s.ablateFirst && !usesActAdd(s) ? { ablateFirst: true } : {}),
-        },
-      ];
+      loop = vector && {
+        kind: 'add',
+        vector: STEERING_VECTOR,
+        coefficient: s.coefficient,
+        layers,
+        positions: s.positions,
+        ...(s.normalize ? { normalize: true } : {}),
+        // ActAdd's first row (BOS) is zero: it has no direction to ablate.
+        ...(s.ablateFirst && !actAdd ? { ablateFirst: true } : {}),
+      };
+      break;
     case 'ablate':
-      if (!hasVector) return [];
       // Arditi: one direction (the first steered layer's) removed from every residual write.
-      return [
-        {
-          kind: 'ablate',
-          vector: STEERING_VECTOR,
-          layer: layers[0]!,
-          scope: 'residual-writes',
-          strength: s.ablation,
-        },
-      ];
+      loop = vector && {
+        kind: 'ablate',
+        vector: STEERING_VECTOR,
+        layer: layers[0]!,
+        scope: 'residual-writes',
+        strength: s.ablation,
+      };
+      break;
     case 'rotate':
-      if (!hasPairs) return [];
-      // The plane's modules: every norm output, or the discriminative ones its recipe selects.
-      return [{ kind: 'rotate', plane: STEERING_PLANE, mode: s.rotation, angle: s.angle }];
-    case 'units':
-      if (!hasPairs) return [];
-      return [{ kind: 'units', units: STEERING_UNITS, alpha: s.alpha, k: s.k }];
-    case 'layer-weighted':
-      if (!hasVector) return [];
-      return [
+      if (pairs.length === 0) break;
+      planes.push([
+        STEERING_PLANE,
         {
-          kind: 'layer-weighted',
-          vector: STEERING_VECTOR,
-          strength: s.weighted,
-          weights: layers.map((layer) => ({ layer, weight: 1 })),
-          positions: s.positions,
+          from: 'plane',
+          model: model.id,
+          positive: pairs.map((p) => p.positive),
+          negative: pairs.map((p) => p.negative),
+          discriminative: s.discriminative,
         },
-      ];
+      ]);
+      // The plane's modules: every norm output, or the discriminative ones its recipe selects.
+      loop = { kind: 'rotate', plane: STEERING_PLANE, mode: s.rotation, angle: s.angle };
+      break;
+    case 'units':
+      if (pairs.length === 0) break;
+      units.push([
+        STEERING_UNITS,
+        {
+          from: 'units',
+          model: model.id,
+          pairs,
+          point: s.unitPoint,
+          // AUSteer ranks at one position per prompt; "all" is not one.
+          position: s.position.kind === 'all' ? { kind: 'last' } : s.position,
+          // Ranked once to the cap, so moving k only takes a longer or shorter prefix.
+          k: MAX_UNITS,
+        },
+      ]);
+      loop = { kind: 'units', units: STEERING_UNITS, alpha: s.alpha, k: s.k };
+      break;
+    case 'layer-weighted':
+      loop = vector && {
+        kind: 'layer-weighted',
+        vector: STEERING_VECTOR,
+        strength: s.weighted,
+        weights: layers.map((layer) => ({ layer, weight: 1 })),
+        positions: s.positions,
+      };
+      break;
     case 'guard':
-      if (!hasVector) return [];
-      return [{ kind: 'guard', vector: STEERING_VECTOR, layer: layers[0]!, coefficient: s.redirect }];
+      loop = vector && { kind: 'guard', vector: STEERING_VECTOR, layer: layers[0]!, coefficient: s.redirect };
+      break;
   }
+  return {
+    interventions: [...(loop ? [loop] : []), ...exp.interventions],
+    vectors: emptyRecord<VectorSource>([
+      ...Object.entries(exp.vectors),
+      ...(vector ? ([[STEERING_VECTOR, vector]] as const) : []),
+    ]),
+    planes: emptyRecord([...Object.entries(exp.planes), ...planes]),
+    units: emptyRecord(units),
+  };
 }
 
 /**

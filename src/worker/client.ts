@@ -80,30 +80,30 @@ export function createWorkerClient(opts: WorkerClientOptions = {}): WorkerClient
     return { worker, remote: Comlink.wrap<RudderWorker>(worker), died };
   };
 
-  const call = async <T>(fn: (remote: Comlink.Remote<RudderWorker>) => Promise<T>): Promise<T> => {
-    live ??= start();
-    try {
-      return await Promise.race([fn(live.remote), live.died]);
-    } catch (e) {
-      if (e instanceof WorkerCallError) throw e;
-      if (isWorkerError(e)) throw new WorkerCallError(e.code, e.message);
-      throw new WorkerCallError('internal', e instanceof Error ? e.message : String(e));
-    }
-  };
-
-  // Every method of the table, its callback (if any) proxied; load resolves relative URLs first.
-  const methods: Record<string, (...args: unknown[]) => unknown> = {};
+  // Every method of the table, its callback (if any) proxied (load resolves relative URLs first),
+  // raced against the worker's death, failures as WorkerCallError.
+  const methods: Record<string, (...args: unknown[]) => Promise<unknown>> = {};
   for (const [name, kind] of Object.entries(METHODS)) {
-    methods[name] = (...args: unknown[]) => {
+    methods[name] = async (...args: unknown[]) => {
       if (kind === 'callback' && typeof args.at(-1) === 'function')
         args[args.length - 1] = Comlink.proxy(args.at(-1) as (...a: unknown[]) => unknown);
       if (name === 'load') args[0] = resolveRequest(args[0] as LoadRequest);
-      return call((r) => (r[name as keyof RudderWorker] as (...a: unknown[]) => Promise<unknown>)(...args));
+      live ??= start();
+      const remote = live.remote[name as keyof RudderWorker] as (...a: unknown[]) => Promise<unknown>;
+      try {
+        return await Promise.race([remote(...args), live.died]);
+      } catch (e) {
+        if (e instanceof WorkerCallError) throw e;
+        if (isWorkerError(e)) throw new WorkerCallError(e.code, e.message);
+        throw new WorkerCallError('internal', e instanceof Error ? e.message : String(e));
+      }
     };
   }
   return {
     ...(methods as unknown as Omit<RudderWorker, 'cancel' | 'dispose'>),
-    cancel: () => (live ? call((r) => r.cancel()) : Promise.resolve()),
+    cancel: async () => {
+      if (live) await methods.cancel!();
+    },
     terminate: () => {
       const l = live;
       live = undefined;

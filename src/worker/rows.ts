@@ -3,11 +3,12 @@
  * interventions (row 0 usually none: the baseline), all from the same seed.
  *
  * Greedy decoding runs every row in one `generateBatch` call: one forward pass per step for all
- * rows, with each row's hooks applied to its own row only. Sampling cannot be batched that way:
- * `generateBatch` gives row r the stream `seed + r`, while the steered side must draw the same
- * numbers as the baseline (so that coefficient 0 reproduces it exactly). Sampled rows therefore
- * run as concurrent `generate` calls, which interleave token by token because the engine yields
- * between tokens; both still stream side by side.
+ * rows, with each row's hooks applied to its own row only (the host adds a baseline row to a
+ * steered-only greedy run, so the steered row always runs in a batch of two). Sampled rows run as
+ * concurrent `generate` calls, which interleave token by token because the engine yields between
+ * tokens: a steered-only sampled run is one row, and a batch of two may round differently from a
+ * run of one. Every row draws the seed's own stream either way (`generateBatch` gives each row the
+ * same one), so coefficient 0 reproduces the baseline.
  */
 import * as tf from '@tensorflow/tfjs-core';
 import {

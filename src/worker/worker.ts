@@ -1,21 +1,22 @@
 /**
  * The Web Worker's entry: the model lives here, so the page never blocks on tensor work. Every
- * method of the table is exposed behind the host's error guard; a callback (a Comlink proxy, which
- * holds a MessagePort open) is released once its call has settled.
+ * method of the table is exposed in one wrapper: failures become plain `{ code, message }`
+ * objects (Comlink rethrows a thrown non-Error value as it is, while an Error would lose its
+ * `code`), and a callback (a Comlink proxy, which holds a MessagePort open) is released once its
+ * call has settled.
  */
 import * as tf from '@tensorflow/tfjs-core';
 import * as Comlink from 'comlink';
 import { METHODS, type RudderWorker } from './api';
 import { watchGpuDevice } from './device-lost';
-import { createHost, guarded } from './host';
+import { toWorkerError } from './errors';
+import { createHost } from './host';
 import { WASM_PATHS } from './wasm-paths';
 
-const host = guarded(
-  createHost({
-    wasmPaths: WASM_PATHS,
-    onBackend: (choice) => choice.name === 'webgpu' && watchGpuDevice(),
-  }),
-);
+const host = createHost({
+  wasmPaths: WASM_PATHS,
+  onBackend: (choice) => choice.name === 'webgpu' && watchGpuDevice(),
+});
 
 const api: Record<string, (...args: unknown[]) => unknown> = {};
 for (const [name, kind] of Object.entries(METHODS)) {
@@ -23,6 +24,8 @@ for (const [name, kind] of Object.entries(METHODS)) {
   api[name] = async (...args: unknown[]) => {
     try {
       return await fn(...args);
+    } catch (e) {
+      throw toWorkerError(e);
     } finally {
       const callback = kind === 'callback' ? args.at(-1) : undefined;
       (callback as { [Comlink.releaseProxy]?: () => void } | undefined)?.[Comlink.releaseProxy]?.();

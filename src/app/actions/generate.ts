@@ -4,8 +4,8 @@
  * A steering edit re-runs the steered side only, after a short pause; the same request is never
  * sent twice (a debounce that fires after Generate already ran it sends nothing).
  */
-import { steeredInterventions, steeringStrength } from '../../experiment';
-import type { Experiment, GenerateSides, SideOutcome } from '../../worker';
+import { steeredPlan, steeringStrength } from '../../experiment';
+import type { Experiment, GenerateSides, Intervention, SideOutcome } from '../../worker';
 import { type Continuation, useStore } from '../store';
 import { modelWorker } from '../worker';
 import { describeSteered } from './describe';
@@ -40,9 +40,9 @@ export async function generate(sides: GenerateSides = 'both'): Promise<void> {
   const continues = JSON.stringify([model.id, exp.prompt, exp.generation]);
   if (sides === 'steered' && (base.status !== 'done' || baselineFor !== continues)) sides = 'both';
   if (sides === 'both') baselineFor = continues;
-  let steering: ReturnType<typeof steeredInterventions>;
+  let steering: Intervention[];
   try {
-    steering = steeredInterventions(exp, model.spec.nLayers);
+    steering = steeredPlan(exp, { id: model.id, nLayers: model.spec.nLayers }).interventions;
   } catch (e) {
     // The experiment does not fit this model (a layer it lacks): the run cannot start.
     setState((s) => ({ generation: { runId: s.generation.runId + 1, status: 'error', error: errorOf(e) } }));

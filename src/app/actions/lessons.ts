@@ -4,7 +4,7 @@
  * the worker (the lens, the vector and its lens) for the prompt the page shows, with the
  * experiment's own interventions.
  */
-import { type Experiment, type Lesson, steeredInterventions } from '../../experiment';
+import { type Experiment, type Lesson, steeredPlan } from '../../experiment';
 import type { Intervention, LensOutcome, LoadedModel } from '../../worker';
 import { type Facts, isRefusalStart } from '../lessons/check';
 import { useStore } from '../store';
@@ -115,7 +115,7 @@ async function refusalFacts(
   model: LoadedModel,
   needs: 'ablate' | 'add',
 ): Promise<FactsOutcome> {
-  const steered = steeredInterventions(exp, model.spec.nLayers);
+  const steered = steeredPlan(exp, { id: model.id, nLayers: model.spec.nLayers }).interventions;
   const applied = steered.some((iv) => iv.kind === needs && (iv.kind !== 'add' || iv.coefficient !== 0));
   if (!applied)
     return {

@@ -5,7 +5,7 @@
  * comes from; its lens; and the vector as files, out and in. The generation does not wait for any
  * of this: the worker builds (or finds) the same vector for the steered run itself.
  */
-import { steeringVectorSource } from '../../experiment';
+import { STEERING_VECTOR, steeredPlan, type VectorSource } from '../../experiment';
 import type { InlineVector, VectorFileFormat, VectorInfo } from '../../worker';
 import { useStore } from '../store';
 import { modelWorker } from '../worker';
@@ -25,9 +25,9 @@ let timer: ReturnType<typeof setTimeout> | undefined;
 export async function syncVector(): Promise<VectorInfo | undefined> {
   const { current: model, experiment, vector } = getState();
   if (!model) return undefined;
-  let source: ReturnType<typeof steeringVectorSource>;
+  let source: VectorSource | undefined;
   try {
-    source = steeringVectorSource(experiment.steering, { id: model.id, nLayers: model.spec.nLayers });
+    source = steeredPlan(experiment, { id: model.id, nLayers: model.spec.nLayers }).vectors[STEERING_VECTOR];
   } catch (e) {
     // The experiment does not fit this model (a layer it lacks): say so where the vector shows.
     setState({ vector: { runId: vector.runId + 1, status: 'error', error: errorOf(e) } });

@@ -5,7 +5,7 @@
  * RudderError code.
  *
  * `METHODS` lists every method once, with whether its last parameter is a callback; the worker's
- * entry (worker.ts), the page's client (client.ts) and the host's error guard are made from it.
+ * entry (worker.ts: each method behind the error guard) and the page's client (client.ts) are made from it.
  * A new method touches two files: its declaration and table entry in its view's file here, and
  * its implementation in `../host/<view>.ts`.
  */

@@ -1,11 +1,10 @@
 /**
  * The worker's side of RudderWorker, one file per view, over one shared context (the backend,
  * the current model and its caches, a job slot per kind of job). It runs in the Web Worker
- * (worker.ts exposes it behind the error guard) and in Node (tests, `rudder replay`).
+ * (worker.ts exposes it, each method behind the error guard) and in Node (tests, `rudder replay`).
  */
 import type { Model, ModelSource } from '../../engine';
-import { type BackendInfo, type LoadedModel, METHODS, type RudderWorker } from '../api';
-import { toWorkerError } from '../errors';
+import type { BackendInfo, LoadedModel, RudderWorker } from '../api';
 import { HostContext, type HostOptions } from './context';
 import { functionVectorMethods } from './fv';
 import { generateMethods } from './generate';
@@ -41,24 +40,4 @@ export function createHost(opts: HostOptions = {}): ModelHost {
     ...shareMethods(ctx),
     adopt: (model, source, backend) => ctx.adopt(model, source, backend, performance.now()),
   };
-}
-
-/**
- * The host as the page sees it: every method of the table, failures turned into plain
- * `{ code, message }` objects (Comlink rethrows a thrown non-Error value as it is, while an Error
- * would lose its `code`).
- */
-export function guarded(host: RudderWorker): RudderWorker {
-  const out: Record<string, unknown> = {};
-  for (const name of Object.keys(METHODS) as (keyof RudderWorker)[]) {
-    const fn = host[name] as (...args: unknown[]) => unknown;
-    out[name] = async (...args: unknown[]) => {
-      try {
-        return await fn(...args);
-      } catch (e) {
-        throw toWorkerError(e);
-      }
-    };
-  }
-  return out as unknown as RudderWorker;
 }

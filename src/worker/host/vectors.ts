@@ -1,6 +1,6 @@
 /** The steering loop's vector: built from the Experiment (or found built), its lens, its files. */
 import { type Model, RudderError } from '../../engine';
-import { STEERING_PLANE, steeringExtras, steeringVectorSource } from '../../experiment';
+import { STEERING_PLANE, STEERING_VECTOR, steeredPlan } from '../../experiment';
 import type { BuildProgress, VectorMethods, VectorRequest } from '../api';
 import { exportVectorFile, importVectorFile, lensOf } from '../vector-files';
 import type { BuiltVector } from '../vectors';
@@ -14,7 +14,7 @@ export function vectorMethods(ctx: HostContext): VectorMethods {
   ): Promise<BuiltVector & { model: Model }> => {
     const { model, vectors } = ctx.require();
     const exp = ctx.experiment(request.experiment);
-    const source = steeringVectorSource(exp.steering, { id: model.id, nLayers: model.spec.nLayers });
+    const source = steeredPlan(exp, { id: model.id, nLayers: model.spec.nLayers }).vectors[STEERING_VECTOR];
     if (!source)
       throw new RudderError(
         'no-vector',
@@ -38,9 +38,7 @@ export function vectorMethods(ctx: HostContext): VectorMethods {
     steeringPlane: async (request) => {
       const { model, vectors } = ctx.require();
       const exp = ctx.experiment(request.experiment);
-      const recipe = steeringExtras(exp, { id: model.id, nLayers: model.spec.nLayers }).planes[
-        STEERING_PLANE
-      ];
+      const recipe = steeredPlan(exp, { id: model.id, nLayers: model.spec.nLayers }).planes[STEERING_PLANE];
       if (!recipe)
         throw new RudderError(
           'no-plane',

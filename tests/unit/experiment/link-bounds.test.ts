@@ -8,11 +8,9 @@ import {
   type Experiment,
   ExperimentError,
   encode,
-  experimentRecipes,
   float16ToBase64,
   importExperiment,
-  steeredInterventions,
-  steeringExtras,
+  steeredPlan,
   vectorScaleWarnings,
 } from '../../../src/experiment';
 import { experimentFrom } from '../../../src/experiment/validate';
@@ -107,7 +105,7 @@ describe('numbers in a link', () => {
 describe('layers the model does not have', () => {
   it('makes steering.layers [1024] on an 8-layer model an error that says which layer, not the middle one', () => {
     const e = opened({ version: 1, steering: { layers: [1024], pairs: [{ positive: 'a', negative: 'b' }] } });
-    expect(() => steeredInterventions(e as Experiment, 8)).toThrow(
+    expect(() => steeredPlan(e as Experiment, { id: 'm', nLayers: 8 }).interventions).toThrow(
       'The experiment steers layer 1024, but this model has layers 0 to 7.',
     );
   });
@@ -125,10 +123,10 @@ describe('names of vectors and planes', () => {
     expect(Object.keys(exp.planes)).toEqual(['constructor']);
     const back = (await decode(await encode(exp)))!;
     expect(Object.keys(back.vectors)).toEqual(names);
-    const recipes = experimentRecipes(back, { id: 'm', nLayers: 8 });
+    const recipes = steeredPlan(back, { id: 'm', nLayers: 8 }).vectors;
     expect(recipes.constructor).toEqual(recipe);
     expect(recipes.valueOf).toBeUndefined();
-    expect(steeringExtras(back, { id: 'm', nLayers: 8 }).planes.constructor).toEqual(plane);
+    expect(steeredPlan(back, { id: 'm', nLayers: 8 }).planes.constructor).toEqual(plane);
   });
 
   it('refuses only the entry at fault, naming it', () => {

@@ -18,7 +18,6 @@ import {
   defaultExperiment,
   type Experiment,
   encode,
-  experimentRecipes,
   fingerprintField,
   fingerprintFromField,
   float16ToBase64,
@@ -29,8 +28,7 @@ import {
   PRESETS,
   parseInterventions,
   presetPairs,
-  steeredInterventions,
-  steeringExtras,
+  steeredPlan,
   VectorSourceSchema,
 } from '../../../src/experiment';
 import { compile, type SteeringVector } from '../../../src/interp';
@@ -166,8 +164,10 @@ describe('share links under fuzzing', () => {
   /** What the page and the worker do with an opened link; anything wrong must be a RudderError. */
   async function use(exp: Experiment): Promise<void> {
     const shape = { id: model.id, nLayers: model.spec.nLayers };
-    const steered = parseInterventions(steeredInterventions(exp, model.spec.nLayers));
-    const recipes = experimentRecipes(exp, shape);
+    const steered = parseInterventions(
+      steeredPlan(exp, { id: model.id, nLayers: model.spec.nLayers }).interventions,
+    );
+    const recipes = steeredPlan(exp, shape).vectors;
     for (const [name, source] of Object.entries(recipes)) {
       const parsed = VectorSourceSchema.parse(source);
       if (parsed.from === 'inline') {
@@ -183,7 +183,7 @@ describe('share links under fuzzing', () => {
         );
       }
     }
-    steeringExtras(exp, shape);
+    steeredPlan(exp, shape);
     if (exp.fingerprint) fingerprintFromField(exp.fingerprint);
     if (exp.model.kind === 'hub')
       hubSource(exp.model.repo, exp.model.revision ? { revision: exp.model.revision } : {});

@@ -6,7 +6,6 @@ import {
   type Experiment,
   ExperimentSchema,
   encode,
-  experimentRecipes,
   float16ToBase64,
   type InlineVector,
   InlineVectorSchema,
@@ -14,13 +13,18 @@ import {
   STEERING_PLANE,
   STEERING_UNITS,
   STEERING_VECTOR,
-  steeredInterventions,
-  steeringExtras,
+  steeredPlan,
   steeringStrength,
   strengthPatch,
 } from '../../../src/experiment';
 
 const model = { id: 'm', nLayers: 8 };
+
+/** The planes and unit selections of the experiment's steered plan. */
+function extras(e: Experiment) {
+  const { planes, units } = steeredPlan(e, model);
+  return { planes, units };
+}
 
 function withSteering(patch: Partial<Experiment['steering']>): Experiment {
   const e = defaultExperiment();
@@ -64,26 +68,29 @@ describe('steering operators in the experiment', () => {
   });
 
   it('derives one intervention per operator, each with its own strength', () => {
-    const add = steeredInterventions(withSteering({ operator: 'add', coefficient: 4, layers: [2] }), 8);
+    const add = steeredPlan(
+      withSteering({ operator: 'add', coefficient: 4, layers: [2] }),
+      model,
+    ).interventions;
     expect(add).toEqual([
       { kind: 'add', vector: STEERING_VECTOR, coefficient: 4, layers: [2], positions: { kind: 'all' } },
     ]);
-    const ablate = steeredInterventions(
+    const ablate = steeredPlan(
       withSteering({ operator: 'ablate', ablation: 0.5, layers: [3, 5] }),
-      8,
-    );
+      model,
+    ).interventions;
     expect(ablate).toEqual([
       { kind: 'ablate', vector: STEERING_VECTOR, layer: 3, scope: 'residual-writes', strength: 0.5 },
     ]);
-    const rotate = steeredInterventions(withSteering({ operator: 'rotate', angle: 30 }), 8);
+    const rotate = steeredPlan(withSteering({ operator: 'rotate', angle: 30 }), model).interventions;
     expect(rotate).toEqual([{ kind: 'rotate', plane: STEERING_PLANE, mode: 'selective', angle: 30 }]);
-    const units = steeredInterventions(withSteering({ operator: 'units', alpha: 2, k: 7 }), 8);
+    const units = steeredPlan(withSteering({ operator: 'units', alpha: 2, k: 7 }), model).interventions;
     expect(units).toEqual([{ kind: 'units', units: STEERING_UNITS, alpha: 2, k: 7 }]);
   });
 
   it('asks for a plane only for rotate and a unit ranking only for units, from the complete pairs', () => {
-    expect(steeringExtras(withSteering({ operator: 'add' }), model)).toEqual({ planes: {}, units: {} });
-    const rot = steeringExtras(withSteering({ operator: 'rotate' }), model);
+    expect(extras(withSteering({ operator: 'add' }))).toEqual({ planes: {}, units: {} });
+    const rot = steeredPlan(withSteering({ operator: 'rotate' }), model);
     expect(rot.planes[STEERING_PLANE]).toEqual({
       from: 'plane',
       model: 'm',
@@ -91,10 +98,10 @@ describe('steering operators in the experiment', () => {
       negative: ['sad', 'gloomy'],
       discriminative: false,
     });
-    const u = steeringExtras(withSteering({ operator: 'units', unitPoint: 'mlp_out', k: 3 }), model);
+    const u = steeredPlan(withSteering({ operator: 'units', unitPoint: 'mlp_out', k: 3 }), model);
     // Ranked to the cap whatever k is, so moving k never re-reads the pairs.
     expect(u.units[STEERING_UNITS]).toMatchObject({ from: 'units', point: 'mlp_out', k: MAX_UNITS });
-    expect(steeringExtras(withSteering({ operator: 'rotate', pairs: [] }), model)).toEqual({
+    expect(extras(withSteering({ operator: 'rotate', pairs: [] }))).toEqual({
       planes: {},
       units: {},
     });
@@ -112,15 +119,15 @@ describe('steering operators in the experiment', () => {
   it('steers with an imported vector instead of the pairs, at the chosen layers it has', () => {
     const v = inline(4, { '2': [1, 0, 0, 0], '5': [0, 1, 0, 0] });
     const e = withSteering({ vector: v, layers: [5, 6], coefficient: 1 });
-    expect(experimentRecipes(e, model)[STEERING_VECTOR]).toBe(v);
-    expect(steeredInterventions(e, 8)[0]).toMatchObject({ kind: 'add', layers: [5] });
+    expect(steeredPlan(e, model).vectors[STEERING_VECTOR]).toBe(v);
+    expect(steeredPlan(e, model).interventions[0]).toMatchObject({ kind: 'add', layers: [5] });
     // None of the chosen layers in the vector: all of its own.
     const all = withSteering({ vector: v, layers: [0], coefficient: 1, pairs: [] });
-    expect(steeredInterventions(all, 8)[0]).toMatchObject({ kind: 'add', layers: [2, 5] });
+    expect(steeredPlan(all, model).interventions[0]).toMatchObject({ kind: 'add', layers: [2, 5] });
     // Rotate and units need pairs; an imported vector alone cannot give them.
-    expect(steeredInterventions({ ...all, steering: { ...all.steering, operator: 'rotate' } }, 8)).toEqual(
-      [],
-    );
+    expect(
+      steeredPlan({ ...all, steering: { ...all.steering, operator: 'rotate' } }, model).interventions,
+    ).toEqual([]);
   });
 
   it('round-trips float16 values to within half-precision rounding, and exact on representable ones', () => {

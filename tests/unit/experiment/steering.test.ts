@@ -2,18 +2,16 @@ import { describe, expect, it } from 'vitest';
 import {
   coefficientRange,
   defaultExperiment,
-  experimentRecipes,
   presetPairs,
   STEERING_VECTOR,
-  steeredInterventions,
-  steeringExtras,
-  steeringRecipe,
+  steeredPlan,
   steeringStrength,
-  steeringVectorSource,
   strengthPatch,
+  type VectorSource,
 } from '../../../src/experiment';
 
 const model = { id: 'm', nLayers: 8 };
+type Contrast = Extract<VectorSource, { from: 'contrast' }>;
 const withPairs = () => {
   const e = defaultExperiment();
   return {
@@ -32,30 +30,37 @@ const withPairs = () => {
 describe('the steering loop as recipes and interventions', () => {
   it('has no recipe and no intervention until a pair is complete', () => {
     const e = defaultExperiment();
-    expect(steeringRecipe(e.steering, model)).toBeUndefined();
-    expect(steeredInterventions(e, 8)).toEqual([]);
+    expect(steeredPlan(e, model).vectors[STEERING_VECTOR]).toBeUndefined();
+    expect(steeredPlan(e, model).interventions).toEqual([]);
   });
 
   it('builds the contrast recipe from complete pairs at the middle layer by default', () => {
-    const r = steeringRecipe(withPairs().steering, model)!;
+    const r = steeredPlan(withPairs(), model).vectors[STEERING_VECTOR] as Contrast;
     expect(r).toMatchObject({ from: 'contrast', model: 'm', hook: 'resid_pre', layers: [4], method: 'mean' });
     expect(r.pairs).toEqual([{ positive: 'happy', negative: 'sad' }]);
   });
 
   it('refuses layers the model does not have instead of steering another one', () => {
     const e = withPairs();
-    expect(() => steeringRecipe({ ...e.steering, layers: [2, 99] }, model)).toThrow(
-      'The experiment steers layer 99, but this model has layers 0 to 7.',
-    );
-    expect(() => steeredInterventions({ ...e, steering: { ...e.steering, layers: [1024] } }, 8)).toThrow(
-      expect.objectContaining({ code: 'bad-layer' }),
-    );
-    expect(steeringRecipe({ ...e.steering, layers: [] }, model)!.layers).toEqual([4]);
+    expect(
+      () =>
+        steeredPlan({ ...e, steering: { ...e.steering, layers: [2, 99] } }, model).vectors[STEERING_VECTOR],
+    ).toThrow('The experiment steers layer 99, but this model has layers 0 to 7.');
+    expect(
+      () => steeredPlan({ ...e, steering: { ...e.steering, layers: [1024] } }, model).interventions,
+    ).toThrow(expect.objectContaining({ code: 'bad-layer' }));
+    expect(
+      (
+        steeredPlan({ ...e, steering: { ...e.steering, layers: [] } }, model).vectors[
+          STEERING_VECTOR
+        ] as Contrast
+      ).layers,
+    ).toEqual([4]);
   });
 
   it('adds the named vector with the coefficient, then the experiment’s other interventions', () => {
     const e = { ...withPairs(), interventions: [{ kind: 'ablate' as const, vector: 'x' }] };
-    const ivs = steeredInterventions(e, 8);
+    const ivs = steeredPlan(e, model).interventions;
     expect(ivs[0]).toEqual({
       kind: 'add',
       vector: STEERING_VECTOR,
@@ -64,7 +69,7 @@ describe('the steering loop as recipes and interventions', () => {
       positions: { kind: 'all' },
     });
     expect(ivs[1]).toEqual({ kind: 'ablate', vector: 'x' });
-    expect(Object.keys(experimentRecipes(e, model))).toEqual([STEERING_VECTOR]);
+    expect(Object.keys(steeredPlan(e, model).vectors)).toEqual([STEERING_VECTOR]);
   });
 
   it('builds ActAdd from the first complete pair at the first layer, for the add operator only', () => {
@@ -75,7 +80,7 @@ describe('the steering loop as recipes and interventions', () => {
       layers: [5, 2],
       positions: { kind: 'front' as const },
     };
-    expect(steeringVectorSource(s, model)).toEqual({
+    expect(steeredPlan({ ...e, steering: s }, model).vectors[STEERING_VECTOR]).toEqual({
       from: 'actadd',
       model: 'm',
       positive: 'happy',
@@ -83,7 +88,7 @@ describe('the steering loop as recipes and interventions', () => {
       layer: 2,
     });
     // ActAdd's first row (BOS) is zero: ablate-first is dropped rather than dividing by it.
-    expect(steeredInterventions({ ...e, steering: { ...s, ablateFirst: true } }, 8)[0]).toEqual({
+    expect(steeredPlan({ ...e, steering: { ...s, ablateFirst: true } }, model).interventions[0]).toEqual({
       kind: 'add',
       vector: STEERING_VECTOR,
       coefficient: 3,
@@ -91,13 +96,15 @@ describe('the steering loop as recipes and interventions', () => {
       positions: { kind: 'front' },
     });
     // Other operators read the pairs' contrast vector: ActAdd's per-position rows are add's.
-    expect(steeringVectorSource({ ...s, operator: 'guard' }, model)).toMatchObject({ from: 'contrast' });
+    expect(
+      steeredPlan({ ...e, steering: { ...s, operator: 'guard' } }, model).vectors[STEERING_VECTOR],
+    ).toMatchObject({ from: 'contrast' });
   });
 
   it('carries normalize and ablate-then-add into the add intervention', () => {
     const e = withPairs();
     const s = { ...e.steering, normalize: true, ablateFirst: true, positions: { kind: 'prompt' as const } };
-    expect(steeredInterventions({ ...e, steering: s }, 8)[0]).toMatchObject({
+    expect(steeredPlan({ ...e, steering: s }, model).interventions[0]).toMatchObject({
       kind: 'add',
       positions: { kind: 'prompt' },
       normalize: true,
@@ -114,7 +121,7 @@ describe('the steering loop as recipes and interventions', () => {
       ...strengthPatch({ ...e.steering, operator: 'layer-weighted' }, 7),
     };
     expect(steeringStrength(lw)).toBe(7);
-    expect(steeredInterventions({ ...e, steering: lw }, 8)).toEqual([
+    expect(steeredPlan({ ...e, steering: lw }, model).interventions).toEqual([
       {
         kind: 'layer-weighted',
         vector: STEERING_VECTOR,
@@ -128,7 +135,7 @@ describe('the steering loop as recipes and interventions', () => {
     ]);
     const guard = { ...e.steering, operator: 'guard' as const, layers: [6, 2], redirect: -2 };
     expect(steeringStrength(guard)).toBe(-2);
-    expect(steeredInterventions({ ...e, steering: guard }, 8)).toEqual([
+    expect(steeredPlan({ ...e, steering: guard }, model).interventions).toEqual([
       { kind: 'guard', vector: STEERING_VECTOR, layer: 2, coefficient: -2 },
     ]);
   });
@@ -136,7 +143,7 @@ describe('the steering loop as recipes and interventions', () => {
   it('asks for a discriminative plane when the strip toggle is on', () => {
     const e = withPairs();
     const rotate = { ...e.steering, operator: 'rotate' as const, discriminative: true };
-    expect(steeringExtras({ ...e, steering: rotate }, model).planes['steering-plane']).toMatchObject({
+    expect(steeredPlan({ ...e, steering: rotate }, model).planes['steering-plane']).toMatchObject({
       discriminative: true,
     });
   });

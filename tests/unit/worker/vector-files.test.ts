@@ -2,14 +2,7 @@ import { resolve } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { generate, loadModel, type Model } from '../../../src/engine';
 import { dirSource } from '../../../src/engine/node';
-import {
-  defaultExperiment,
-  type Experiment,
-  experimentRecipes,
-  steeredInterventions,
-  steeringExtras,
-  steeringRecipe,
-} from '../../../src/experiment';
+import { defaultExperiment, type Experiment, STEERING_VECTOR, steeredPlan } from '../../../src/experiment';
 import {
   compile,
   type Intervention,
@@ -48,11 +41,11 @@ describe('the builder’s vectors in the worker', () => {
 
   /** Greedy tokens of the prompt with the experiment's steered interventions. */
   async function steered(exp: Experiment, vector?: SteeringVector): Promise<number[]> {
-    const ivs: Intervention[] = steeredInterventions(exp, model.spec.nLayers);
+    const ivs: Intervention[] = steeredPlan(exp, { id: model.id, nLayers: model.spec.nLayers }).interventions;
     const vectors: Record<string, SteeringVector> = {};
-    for (const [name, src] of Object.entries(experimentRecipes(exp, spec())))
+    for (const [name, src] of Object.entries(steeredPlan(exp, spec()).vectors))
       vectors[name] = vector ?? (await store.build(src)).vector;
-    const extras = steeringExtras(exp, spec());
+    const extras = steeredPlan(exp, spec());
     const planes = Object.fromEntries(
       await Promise.all(Object.entries(extras.planes).map(async ([n, r]) => [n, await store.plane(r)])),
     );
@@ -93,7 +86,7 @@ describe('the builder’s vectors in the worker', () => {
 
   it('exports the vector in every format and imports each back to the same steered text', async () => {
     const exp = experiment({ coefficient: 6 });
-    const { vector } = await store.build(steeringRecipe(exp.steering, spec())!);
+    const { vector } = await store.build(steeredPlan(exp, spec()).vectors[STEERING_VECTOR]!);
     const original = await steered(exp, vector);
     for (const format of ['json', 'safetensors', 'gguf'] as const) {
       const file = exportVectorFile(model, vector, format);
@@ -108,7 +101,7 @@ describe('the builder’s vectors in the worker', () => {
   });
 
   it('refuses a wrong-width vector and a malformed file with messages that name the file', async () => {
-    const { vector } = await store.build(steeringRecipe(experiment({}).steering, spec())!);
+    const { vector } = await store.build(steeredPlan(experiment({}), spec()).vectors[STEERING_VECTOR]!);
     const narrow: SteeringVector = { ...vector, width: 16, layers: { 2: new Float32Array(16).fill(1) } };
     const bytes = new TextEncoder().encode(vectorToJson(narrow));
     expect(() => importVectorFile(model, bytes, 'narrow.json')).toThrow(
@@ -127,7 +120,7 @@ describe('the builder’s vectors in the worker', () => {
   });
 
   it('refuses an all-zero, a NaN and a sub-float16 vector, and warns of one far larger than the residual', async () => {
-    const { vector } = await store.build(steeringRecipe(experiment({}).steering, spec())!);
+    const { vector } = await store.build(steeredPlan(experiment({}), spec()).vectors[STEERING_VECTOR]!);
     const file = (layer: Float32Array) =>
       new TextEncoder().encode(vectorToJson({ ...vector, layers: { 2: layer } }));
     const d = vector.width;
@@ -160,7 +153,7 @@ describe('the builder’s vectors in the worker', () => {
   });
 
   it('lenses the vector: its top promoted token is the one its direction raises most', async () => {
-    const { vector } = await store.build(steeringRecipe(experiment({}).steering, spec())!);
+    const { vector } = await store.build(steeredPlan(experiment({}), spec()).vectors[STEERING_VECTOR]!);
     const lens = await lensOf(model, vector, 5);
     expect(lens.layer).toBe(2);
     expect(lens.promoted).toHaveLength(5);

@@ -2,7 +2,7 @@ import { resolve } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { loadModel, type Model } from '../../../src/engine';
 import { dirSource } from '../../../src/engine/node';
-import { defaultExperiment, steeringRecipe } from '../../../src/experiment';
+import { defaultExperiment, STEERING_VECTOR, steeredPlan } from '../../../src/experiment';
 import type { BuildProgress } from '../../../src/worker/api';
 import { VectorStore } from '../../../src/worker/vectors';
 import { useBackend } from '../../support/backend';
@@ -12,11 +12,14 @@ const DIR = resolve(import.meta.dirname, '../../../models/organism-llama');
 /** A contrast recipe of the model from pairs (one batch of prompts: the build is stale-checked once). */
 function recipe(model: Model, pairs: readonly (readonly [string, string])[]) {
   const s = defaultExperiment().steering;
-  const r = steeringRecipe(
-    { ...s, pairs: pairs.map(([positive, negative]) => ({ positive, negative })), layers: [2] },
+  const r = steeredPlan(
+    {
+      ...defaultExperiment(),
+      steering: { ...s, pairs: pairs.map(([positive, negative]) => ({ positive, negative })), layers: [2] },
+    },
     { id: model.id, nLayers: model.spec.nLayers },
-  );
-  if (!r) throw new Error('no recipe');
+  ).vectors[STEERING_VECTOR];
+  if (r?.from !== 'contrast') throw new Error('no recipe');
   return r;
 }
 

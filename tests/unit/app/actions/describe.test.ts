@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import { describeSteered } from '../../../../src/app/actions/describe';
-import { defaultExperiment, type Experiment, steeredInterventions } from '../../../../src/experiment';
+import { defaultExperiment, type Experiment, steeredPlan } from '../../../../src/experiment';
 
 const PAIRS = [{ positive: 'I love this', negative: 'I hate this' }];
 
@@ -12,9 +12,9 @@ function experiment(patch: Partial<Experiment>, steering: Partial<Experiment['st
 describe('the steered heading', () => {
   it('names the loop’s operator and strength', () => {
     const e = experiment({}, { operator: 'add', coefficient: 4 });
-    expect(describeSteered(e, steeredInterventions(e, 8))).toBe('add 4.00');
+    expect(describeSteered(e, steeredPlan(e, { id: 'm', nLayers: 8 }).interventions)).toBe('add 4.00');
     const r = experiment({}, { operator: 'rotate', angle: 90 });
-    expect(describeSteered(r, steeredInterventions(r, 8))).toBe('rotate 90.00°');
+    expect(describeSteered(r, steeredPlan(r, { id: 'm', nLayers: 8 }).interventions)).toBe('rotate 90.00°');
   });
 
   it('says which heads are gated and that the refusal direction is ablated, not just strength 0', () => {
@@ -37,7 +37,9 @@ describe('the steered heading', () => {
       },
       { operator: 'add', coefficient: 0 },
     );
-    expect(describeSteered(e, steeredInterventions(e, 8))).toBe('add 0.00 · refusal ablated · 2 heads gated');
+    expect(describeSteered(e, steeredPlan(e, { id: 'm', nLayers: 8 }).interventions)).toBe(
+      'add 0.00 · refusal ablated · 2 heads gated',
+    );
   });
 
   it('leaves the loop out when its vector is missing, and says when nothing applies', () => {
