@@ -38,7 +38,12 @@ export function SteerControls() {
   const hasPairs = completePairs(s.pairs).length > 0;
   const ready = s.operator === 'rotate' || s.operator === 'units' ? hasPairs : hasPairs || !!s.vector;
   const info = vector.result;
-  const slider = strengthSlider(s, info?.norms[0] ?? 0, info?.residualNorms[0] ?? 0);
+  const slider = strengthSlider(
+    s,
+    info?.norms[0] ?? 0,
+    info?.residualNorms[0] ?? 0,
+    info?.typicalNorms?.[0] ?? 0,
+  );
   const value = steeringStrength(s);
   const positionValue = s.position.kind === 'index' ? `index:${s.position.index}` : s.position.kind;
 
@@ -140,12 +145,32 @@ export function SteerControls() {
   );
 }
 
+/** The norm-unit slider's reach: past 1.5× the typical norm every organism's text is word salad (METHODS.md §19). */
+const NORM_RANGE = 1.5;
+
 /** The strength control of each operator: its label, range, and what its value means. */
 function strengthSlider(
   s: Steering,
   vectorNorm: number,
   residualNorm: number,
+  typicalNorm: number,
 ): { label: string; min: number; max: number; step: number; hint: (v: number) => string } {
+  // Norm units (METHODS.md §19): the strength is in multiples of the typical activation norm at
+  // the layer, so one range fits every model and layer.
+  if (
+    s.unit === 'norm' &&
+    (s.operator === 'add' || s.operator === 'layer-weighted' || s.operator === 'guard')
+  ) {
+    const max = Math.max(NORM_RANGE, Math.abs(steeringStrength(s)));
+    return {
+      label: 'Strength',
+      min: -max,
+      max,
+      step: 0.01,
+      hint: (v) =>
+        `adds ${Math.abs(v).toFixed(2)}× the typical activation norm${typicalNorm > 0 ? ` (${typicalNorm.toFixed(1)} at this layer)` : ''}`,
+    };
+  }
   switch (s.operator) {
     case 'add': {
       const range = coefficientRange(vectorNorm, residualNorm);
@@ -156,9 +181,11 @@ function strengthSlider(
         max,
         step: range.step,
         hint: (v) =>
-          residualNorm > 0
-            ? `adds ${((Math.abs(v) * vectorNorm) / residualNorm).toFixed(2)}× the activation norm`
-            : '',
+          typicalNorm > 0
+            ? `adds ${((Math.abs(v) * vectorNorm) / typicalNorm).toFixed(2)}× the typical activation norm`
+            : residualNorm > 0
+              ? `adds ${((Math.abs(v) * vectorNorm) / residualNorm).toFixed(2)}× the activation norm`
+              : '',
       };
     }
     case 'ablate':
