@@ -8,6 +8,7 @@ import { useId } from 'react';
 import {
   coefficientRange,
   completePairs,
+  PRESETS,
   type Steering,
   steeringStrength,
   strengthPatch,
@@ -138,6 +139,7 @@ export function SteerControls() {
         <span className="muted" data-testid="strength-ratio">
           {slider.hint(value)}
         </span>
+        <FluentNote />
       </div>
       <VectorLens />
       <VectorFiles />
@@ -242,6 +244,27 @@ function strengthSlider(
       };
     }
   }
+}
+
+/**
+ * The preset's measured fluent range (METHODS.md §19), shown while the slider steers in norm units
+ * at the layer it was measured at on this organism.
+ */
+function FluentNote() {
+  const s = useStore((st) => st.experiment.steering);
+  const choice = useStore((st) => st.currentChoice);
+  const tuning = PRESETS.find((p) => p.id === s.preset)?.tuned?.[
+    choice?.kind === 'shipped' ? choice.name : ''
+  ];
+  if (!tuning || s.unit !== 'norm' || s.operator !== 'add' || s.layers.join() !== String(tuning.layer))
+    return null;
+  const [lo, hi] = tuning.fluent;
+  const inside = s.coefficient >= lo && s.coefficient <= hi;
+  return (
+    <span className="muted" data-testid="fluent-range" data-inside={inside}>
+      fluent from {lo} to {hi} (measured: perplexity within ×2){inside ? '' : ': past it the text breaks up'}
+    </span>
+  );
 }
 
 function VectorStatus() {
