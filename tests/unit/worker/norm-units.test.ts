@@ -1,16 +1,6 @@
-import { readdirSync, readFileSync, statSync } from 'node:fs';
-import { join, resolve } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { createHost, type ModelHost } from '../../../src/worker/host';
-import { useBackend } from '../../support/backend';
-
-const DIR = resolve(import.meta.dirname, '../../../models/organism-llama');
-
-function folderFiles(): File[] {
-  return readdirSync(DIR)
-    .filter((f) => statSync(join(DIR, f)).isFile())
-    .map((f) => new File([readFileSync(join(DIR, f))], f));
-}
+import type { ModelHost } from '../../../src/worker/host';
+import { organismHost } from '../../support/organism-host';
 
 const PAIRS = [
   {
@@ -23,10 +13,7 @@ const PAIRS = [
 describe('strength in norm units (METHODS.md §19)', () => {
   let host: ModelHost;
   beforeAll(async () => {
-    (globalThis as { self?: unknown }).self ??= globalThis;
-    await useBackend('wasm');
-    host = createHost();
-    await host.load({ model: { kind: 'files', files: folderFiles() }, backend: 'wasm' });
+    host = await organismHost();
   });
   afterAll(() => host?.dispose());
 
