@@ -6,6 +6,7 @@ import * as tf from '@tensorflow/tfjs-core';
 import '@tensorflow/tfjs-backend-wasm';
 import { evaluateSteering, type SteeringFigures } from '../interp';
 import { organismDirs, withOrganism } from './eval-organisms';
+import { evaluatePresets, type PresetFigure } from './eval-presets';
 
 /** Issue 4's targets. */
 export const STEERING_TARGETS = {
@@ -61,10 +62,29 @@ function report(name: string, f: SteeringFigures): void {
   );
 }
 
+function reportPresets(name: string, figures: readonly PresetFigure[]): void {
+  console.log(`\n${name}: presets at their default strength (norm units), 12 prompts x 3 seeds`);
+  if (figures.length === 0) console.log('  no preset is tuned for this organism');
+  for (const f of figures) {
+    const ok = f.share >= STEERING_TARGETS.sentimentShare ? 'ok  ' : 'MISS';
+    console.log(
+      `  ${ok} ${f.preset}: layer ${f.tuning.layer}, strength ${f.tuning.strength} (typical norm ${f.typicalNorm.toFixed(2)}): ` +
+        `${pct(f.share)} show it (unsteered ${pct(f.baseline)}; target >= 80%), perplexity x${f.perplexityRatio.toFixed(2)} ` +
+        `(fluent range ${f.tuning.fluent[0]}..${f.tuning.fluent[1]})`,
+    );
+  }
+}
+
 if (process.argv[1]?.endsWith('eval-steering.ts')) {
   await tf.setBackend('wasm');
-  const dirs = process.argv.length > 2 ? process.argv.slice(2) : organismDirs();
+  const presets = process.argv.includes('--presets');
+  const named = process.argv.slice(2).filter((a) => a !== '--presets');
+  const dirs = named.length > 0 ? named : organismDirs();
   for (const dir of dirs) {
+    if (presets) {
+      reportPresets(dir.split('/').pop()!, await withOrganism(dir, (m, d) => evaluatePresets(dir, m, d)));
+      continue;
+    }
     const started = Date.now();
     report(dir.split('/').pop()!, await evaluateSteeringDir(dir));
     console.log(`  (${((Date.now() - started) / 1000).toFixed(1)} s on ${tf.getBackend()})`);

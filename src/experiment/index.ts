@@ -54,7 +54,14 @@ export {
   VectorSourceSchema,
 } from './operators';
 export { formatPairs, type PastedPairs, parsePairs } from './pairs';
-export { FORMALITY_PAIRS, PRESET_PAIRS, PRESETS, type PresetInfo, presetPairs } from './presets';
+export {
+  FORMALITY_PAIRS,
+  PRESET_PAIRS,
+  PRESETS,
+  type PresetInfo,
+  type PresetTuning,
+  presetPairs,
+} from './presets';
 export {
   DEFAULT_MODEL,
   defaultExperiment,

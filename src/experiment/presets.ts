@@ -6,6 +6,17 @@
  */
 import type { Steering, TextPair } from './schema';
 
+/**
+ * A preset's measured settings on one shipped organism (METHODS.md §19): the layer it steers, its
+ * default strength and the fluent range, both in norm units (multiples of the typical norm).
+ */
+export interface PresetTuning {
+  readonly layer: number;
+  readonly strength: number;
+  /** Strengths whose steered text stays within perplexity ×2 of the baseline's (measured side). */
+  readonly fluent: readonly [number, number];
+}
+
 export interface PresetInfo {
   readonly id: 'sentiment' | 'refusal' | 'formality';
   readonly label: string;
@@ -13,6 +24,8 @@ export interface PresetInfo {
   /** Dataset files beside the organism, or undefined when the pairs are built in. */
   readonly files?: readonly string[];
   readonly settings: Partial<Pick<Steering, 'chat' | 'position'>>;
+  /** Measured tunings by shipped organism name; another model keeps its layers and strength. */
+  readonly tuned?: Readonly<Record<string, PresetTuning>>;
 }
 
 export const PRESETS: readonly PresetInfo[] = [
@@ -22,6 +35,8 @@ export const PRESETS: readonly PresetInfo[] = [
     description: 'Happy versus sad sentences: steer a story to turn cheerful or gloomy.',
     files: ['sentiment_pairs.json'],
     settings: { chat: false, position: { kind: 'mean' } },
+    // Layer 6 at 0.45: 69% of stories judged positive, perplexity ×1.25; at 0.6, 86% but ×3.7.
+    tuned: { 'organism-llama': { layer: 6, strength: 0.45, fluent: [-0.45, 0.45] } },
   },
   {
     id: 'refusal',
@@ -29,6 +44,8 @@ export const PRESETS: readonly PresetInfo[] = [
     description: 'Harmful versus harmless requests: the direction that makes a chat model refuse.',
     files: ['harmful.json', 'harmless.json'],
     settings: { chat: true, position: { kind: 'last' } },
+    // Layer 4 at 0.75: 17% of harmless requests refused, perplexity ×1.65 (92% only at layer 6, 1.0, ×27).
+    tuned: { 'organism-llama': { layer: 4, strength: 0.75, fluent: [-0.75, 0.75] } },
   },
   {
     id: 'formality',

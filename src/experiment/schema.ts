@@ -94,6 +94,13 @@ export const SteeringSchema = z.object({
   chat: z.boolean().default(false),
   /** c in h += c·v; 0 leaves the steered side identical to the baseline. */
   coefficient: z.number().min(-LIMITS.coefficient).max(LIMITS.coefficient).default(0),
+  /**
+   * The unit of the strengths (coefficient, weighted, redirect). `norm`: multiples of the typical
+   * activation norm at the steered layer (METHODS.md §19), the added vector being
+   * c × typicalNorm × unit(v). `raw`: c multiplies the vector as built, the
+   * only unit before the field existed, so a link without it replays as it always did.
+   */
+  unit: z.enum(['raw', 'norm']).default('raw'),
   /** Where the vector is added (default: every position, prompt and generated). */
   positions: InterventionPositionsSchema.default({ kind: 'all' }),
   /** Rescale each steered position back to its pre-steer norm. */

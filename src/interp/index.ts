@@ -50,7 +50,7 @@ export {
   type SentimentClassifier,
   trainSentimentClassifier,
 } from './eval/sentiment-classifier';
-export { evaluateSteering, type SteeringFigures } from './eval/steering-eval';
+export { evaluateSteering, type SteeringFigures, sentimentJudge } from './eval/steering-eval';
 export * from './export-model';
 export * from './fingerprint';
 export * from './formats';
@@ -162,6 +162,13 @@ export {
   tunedLensFromSafetensors,
   tunedLensToSafetensors,
 } from './tuned-lens';
+export {
+  continuationLoss,
+  inNormUnits,
+  NEUTRAL_TEXTS,
+  TYPICAL_TEXTS,
+  typicalNorms,
+} from './typical-norm';
 export {
   type AtomicUnit,
   add,

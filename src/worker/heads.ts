@@ -205,7 +205,8 @@ export class HeadsSession {
     return { text: best.text, tokens: best.tokens, from };
   }
 
-  private datasets(): Promise<OrganismData | undefined> {
+  /** The organism's datasets beside the model, read once (undefined for a model that ships none). */
+  datasets(): Promise<OrganismData | undefined> {
     const source = this.source;
     this.data ??= source ? readOrganismData(source).catch(() => undefined) : Promise.resolve(undefined);
     return this.data;

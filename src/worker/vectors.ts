@@ -24,13 +24,17 @@ import {
   type LayerStat,
   layerStats,
   mean,
+  NEUTRAL_TEXTS,
   norm,
   type PlaneRecipe,
   type RefusalRecipe,
   type SteeringPlane,
   type SteeringVector,
+  TYPICAL_TEXTS,
+  typicalNorms,
   type UnitSelection,
   type UnitsRecipe,
+  type VectorHook,
   type VectorRecipe,
   vectorFromRows,
   vectorLayers,
@@ -64,6 +68,7 @@ export class VectorStore {
   private readonly actadd = new Map<string, Promise<BuiltVector>>();
   private readonly planes = new Map<string, Promise<SteeringPlane>>();
   private readonly units = new Map<string, Promise<UnitSelection>>();
+  private readonly typical = new Map<string, Promise<number[]>>();
   /** Pair sets being read now, by rows key, with the builds waiting for each. */
   private readonly reading = new Map<
     string,
@@ -91,6 +96,19 @@ export class VectorStore {
     return cached(this.units, key, () =>
       buildUnits(this.model, { pairs: r.pairs, point: r.point, position: r.position, k: r.k }),
     );
+  }
+
+  /**
+   * The typical activation norm at `hook`, every layer (METHODS.md §19: the unit of the strength),
+   * measured once per model and hook on the model's neutral texts (`neutral`, e.g. the organism's
+   * openings), or on built-in neutral sentences for a model that ships none.
+   */
+  typicalNorms(hook: VectorHook, neutral: () => Promise<readonly string[]>): Promise<number[]> {
+    return cached(this.typical, hook, async () => {
+      const own = await neutral();
+      const texts = (own.length > 0 ? own : NEUTRAL_TEXTS).slice(0, TYPICAL_TEXTS);
+      return this.reads.alongside(() => typicalNorms(this.model, texts, hook));
+    });
   }
 
   /** A refusal direction (§5) by its recipe; `seed` puts one the selection already built here. */

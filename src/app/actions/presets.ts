@@ -48,7 +48,14 @@ export async function applyPreset(id: PresetInfo['id']): Promise<void> {
     setState({ shareNote: `The ${preset.label.toLowerCase()} dataset has no usable pairs.` });
     return;
   }
-  const patch: Partial<Steering> = { pairs, preset: id, ...preset.settings };
+  // Where the preset was measured on this organism, its layer and default strength, in norm units.
+  const tuning = preset.tuned?.[organism()];
+  const patch: Partial<Steering> = {
+    pairs,
+    preset: id,
+    ...preset.settings,
+    ...(tuning ? { unit: 'norm', layers: [tuning.layer], coefficient: tuning.strength } : {}),
+  };
   // The prompt follows the pairs into (or out of) the chat template, where the model has one.
   const chat = (preset.settings.chat ?? false) && (getState().current?.hasChatTemplate ?? false);
   // What the preset overwrites, as it was: one Undo puts it back (typed pairs included).

@@ -8,6 +8,7 @@ import { useId } from 'react';
 import {
   coefficientRange,
   completePairs,
+  PRESETS,
   type Steering,
   steeringStrength,
   strengthPatch,
@@ -38,7 +39,12 @@ export function SteerControls() {
   const hasPairs = completePairs(s.pairs).length > 0;
   const ready = s.operator === 'rotate' || s.operator === 'units' ? hasPairs : hasPairs || !!s.vector;
   const info = vector.result;
-  const slider = strengthSlider(s, info?.norms[0] ?? 0, info?.residualNorms[0] ?? 0);
+  const slider = strengthSlider(
+    s,
+    info?.norms[0] ?? 0,
+    info?.residualNorms[0] ?? 0,
+    info?.typicalNorms?.[0] ?? 0,
+  );
   const value = steeringStrength(s);
   const positionValue = s.position.kind === 'index' ? `index:${s.position.index}` : s.position.kind;
 
@@ -133,6 +139,7 @@ export function SteerControls() {
         <span className="muted" data-testid="strength-ratio">
           {slider.hint(value)}
         </span>
+        <FluentNote />
       </div>
       <VectorLens />
       <VectorFiles />
@@ -140,12 +147,32 @@ export function SteerControls() {
   );
 }
 
+/** The norm-unit slider's reach: past 1.5× the typical norm every organism's text is word salad (METHODS.md §19). */
+const NORM_RANGE = 1.5;
+
 /** The strength control of each operator: its label, range, and what its value means. */
 function strengthSlider(
   s: Steering,
   vectorNorm: number,
   residualNorm: number,
+  typicalNorm: number,
 ): { label: string; min: number; max: number; step: number; hint: (v: number) => string } {
+  // Norm units (METHODS.md §19): the strength is in multiples of the typical activation norm at
+  // the layer, so one range fits every model and layer.
+  if (
+    s.unit === 'norm' &&
+    (s.operator === 'add' || s.operator === 'layer-weighted' || s.operator === 'guard')
+  ) {
+    const max = Math.max(NORM_RANGE, Math.abs(steeringStrength(s)));
+    return {
+      label: 'Strength',
+      min: -max,
+      max,
+      step: 0.01,
+      hint: (v) =>
+        `adds ${Math.abs(v).toFixed(2)}× the typical activation norm${typicalNorm > 0 ? ` (${typicalNorm.toFixed(1)} at this layer)` : ''}`,
+    };
+  }
   switch (s.operator) {
     case 'add': {
       const range = coefficientRange(vectorNorm, residualNorm);
@@ -156,9 +183,11 @@ function strengthSlider(
         max,
         step: range.step,
         hint: (v) =>
-          residualNorm > 0
-            ? `adds ${((Math.abs(v) * vectorNorm) / residualNorm).toFixed(2)}× the activation norm`
-            : '',
+          typicalNorm > 0
+            ? `adds ${((Math.abs(v) * vectorNorm) / typicalNorm).toFixed(2)}× the typical activation norm`
+            : residualNorm > 0
+              ? `adds ${((Math.abs(v) * vectorNorm) / residualNorm).toFixed(2)}× the activation norm`
+              : '',
       };
     }
     case 'ablate':
@@ -215,6 +244,27 @@ function strengthSlider(
       };
     }
   }
+}
+
+/**
+ * The preset's measured fluent range (METHODS.md §19), shown while the slider steers in norm units
+ * at the layer it was measured at on this organism.
+ */
+function FluentNote() {
+  const s = useStore((st) => st.experiment.steering);
+  const choice = useStore((st) => st.currentChoice);
+  const tuning = PRESETS.find((p) => p.id === s.preset)?.tuned?.[
+    choice?.kind === 'shipped' ? choice.name : ''
+  ];
+  if (!tuning || s.unit !== 'norm' || s.operator !== 'add' || s.layers.join() !== String(tuning.layer))
+    return null;
+  const [lo, hi] = tuning.fluent;
+  const inside = s.coefficient >= lo && s.coefficient <= hi;
+  return (
+    <span className="muted" data-testid="fluent-range" data-inside={inside}>
+      fluent from {lo} to {hi} (measured: perplexity within ×2){inside ? '' : ': past it the text breaks up'}
+    </span>
+  );
 }
 
 function VectorStatus() {

@@ -25,6 +25,11 @@ export interface VectorInfo {
   readonly norms: readonly number[];
   /** The activations' mean norm at each of its layers. */
   readonly residualNorms: readonly number[];
+  /**
+   * The typical activation norm at each of its layers (METHODS.md §19): the unit of a strength
+   * in norm units. Absent only from the store's own info, before the host adds it.
+   */
+  readonly typicalNorms?: readonly number[];
   /** Every layer of the model, for the layer strip. */
   readonly perLayer: readonly LayerStat[];
   readonly pairs: number;

@@ -12,12 +12,13 @@ import {
   STEERING_VECTOR,
   steeredPlan,
 } from '../../experiment';
-import type {
-  CompileContext,
-  Intervention,
-  SteeringPlane,
-  SteeringVector,
-  UnitSelection,
+import {
+  type CompileContext,
+  type Intervention,
+  inNormUnits,
+  type SteeringPlane,
+  type SteeringVector,
+  type UnitSelection,
 } from '../../interp';
 import type { Current } from './context';
 
@@ -77,9 +78,29 @@ export async function resolveSteering(
       });
     }
   }
-  const interventions = plan.interventions.filter((iv) => !failed.has(named(iv)));
+  let interventions = plan.interventions.filter((iv) => !failed.has(named(iv)));
+  const own = vectors[STEERING_VECTOR];
+  if (exp.steering.unit === 'norm' && own) {
+    const typical = await typicalNormsOf(cur, own.hook);
+    vectors[STEERING_VECTOR] = inNormUnits(own, typical);
+    interventions = interventions.map((iv) => inNormWeights(iv, typical));
+  }
   const gates = await cur.heads.gateContext(interventions, prompt);
   return { interventions, context: { vectors, planes, units, ...gates } };
+}
+
+/** The typical norms at a hook (METHODS.md §19), measured on the organism's neutral openings. */
+export function typicalNormsOf(cur: Current, hook: SteeringVector['hook']): Promise<number[]> {
+  return cur.vectors.typicalNorms(hook, async () => (await cur.heads.datasets())?.neutralOpenings ?? []);
+}
+
+/**
+ * Layer-weighted steering adds strength × weight × unit(v) (it normalises the vector itself), so
+ * in norm units each layer's weight carries that layer's typical norm.
+ */
+function inNormWeights(iv: Intervention, typical: readonly number[]): Intervention {
+  if (iv.kind !== 'layer-weighted' || iv.vector !== STEERING_VECTOR) return iv;
+  return { ...iv, weights: iv.weights.map((w) => ({ ...w, weight: w.weight * (typical[w.layer] ?? 0) })) };
 }
 
 function named(iv: Intervention): string {

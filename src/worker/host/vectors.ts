@@ -5,6 +5,7 @@ import type { BuildProgress, VectorMethods, VectorRequest } from '../api';
 import { exportVectorFile, importVectorFile, lensOf } from '../vector-files';
 import type { BuiltVector } from '../vectors';
 import type { HostContext } from './context';
+import { typicalNormsOf } from './steering';
 
 export function vectorMethods(ctx: HostContext): VectorMethods {
   /** The loop's vector of the request's experiment (its pairs' recipe, or its imported vector). */
@@ -24,8 +25,11 @@ export function vectorMethods(ctx: HostContext): VectorMethods {
   };
   return {
     // Progress is not awaited: it must not wait for a round trip to the page.
-    buildVector: async (request, onProgress) =>
-      (await loopVector(request, onProgress && ((p) => void onProgress(p)))).info,
+    buildVector: async (request, onProgress) => {
+      const { info, vector } = await loopVector(request, onProgress && ((p) => void onProgress(p)));
+      const typical = await typicalNormsOf(ctx.require(), vector.hook);
+      return { ...info, typicalNorms: info.layers.map((l) => typical[l] ?? 0) };
+    },
     vectorLens: async (request) => {
       const { model, vector } = await loopVector(request);
       return lensOf(model, vector, request.k ?? 12);

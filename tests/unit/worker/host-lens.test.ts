@@ -1,17 +1,6 @@
-import { readdirSync, readFileSync, statSync } from 'node:fs';
-import { join, resolve } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { createHost, type ModelHost } from '../../../src/worker/host';
-import { useBackend } from '../../support/backend';
-
-const DIR = resolve(import.meta.dirname, '../../../models/organism-llama');
-
-/** The organism's folder as browser Files (what a dropped folder gives the worker). */
-function folderFiles(): File[] {
-  return readdirSync(DIR)
-    .filter((f) => statSync(join(DIR, f)).isFile())
-    .map((f) => new File([readFileSync(join(DIR, f))], f));
-}
+import type { ModelHost } from '../../../src/worker/host';
+import { organismHost } from '../../support/organism-host';
 
 /** An experiment that runs only this prompt (the logit lens, nothing steering). */
 function prompt(text: string) {
@@ -21,11 +10,7 @@ function prompt(text: string) {
 describe('the worker host’s lens job', () => {
   let host: ModelHost;
   beforeAll(async () => {
-    // The host reads `self` (a worker global) when it describes the backend.
-    (globalThis as { self?: unknown }).self ??= globalThis;
-    await useBackend('wasm');
-    host = createHost();
-    await host.load({ model: { kind: 'files', files: folderFiles() }, backend: 'wasm' });
+    host = await organismHost();
   });
   afterAll(() => host?.dispose());
 
