@@ -102,6 +102,17 @@ const TEXTS = {
       <MethodLink n={13}>Function vectors</MethodLink>.
     </p>
   ),
+  sae: (
+    <p>
+      A <dfn>sparse autoencoder</dfn> (SAE) rewrites each activation of one layer as a sum of a few{' '}
+      <dfn>features</dfn> out of many, trained here in the page on the model’s own texts. Each feature is a
+      direction; the texts where it is strongest (its token highlighted) hint at what it stands for.{' '}
+      <dfn>Explained variance</dfn> says how much of the activation the features rebuild (1 is all),{' '}
+      <dfn>L0</dfn> how many features are on per token, and <dfn>dead</dfn> features never turn on.{' '}
+      <b>Steer with this feature</b> adds its direction as the steering vector.{' '}
+      <MethodLink n={17}>Sparse autoencoders</MethodLink>.
+    </p>
+  ),
   refusal: (
     <p>
       Chat models refuse harmful requests, and much of that runs through one direction in their activations,

@@ -8,15 +8,14 @@ import { basename } from 'node:path';
 import { generate, sourceFromArg } from '../engine/node';
 import {
   compile,
-  evaluateSae,
   featureTopTexts,
   featureVector,
   readOrganismData,
-  residualRows,
   type SparseAutoencoder,
+  saeCorpus,
   saeFromSafetensors,
   saeToSafetensors,
-  trainSae,
+  trainResidualSae,
 } from '../interp';
 import { helpRequested, num, numbers, parse, UsageError } from './args';
 import { encodePrompt, loadFromArgs, MODEL_OPTIONS } from './common';
@@ -41,10 +40,9 @@ export async function saeCommand(args: string[]): Promise<void> {
   throw new UsageError(`unknown sae command "${sub}" (train, features or steer)`);
 }
 
-/** The organism's shipped texts: validation documents, labelled stories, story openings. */
+/** The organism's shipped texts (saeCorpus). */
 async function corpus(model: string): Promise<string[]> {
-  const data = await readOrganismData(sourceFromArg(model));
-  const texts = [...data.validation, ...data.sentimentStories.map((s) => s.text), ...data.neutralOpenings];
+  const texts = saeCorpus(await readOrganismData(sourceFromArg(model)));
   if (!texts.length) throw new UsageError('the model folder has no datasets/ texts to train on');
   return texts;
 }
@@ -64,37 +62,30 @@ async function train(args: string[]): Promise<void> {
   const model = await loadFromArgs(values);
   try {
     const layer = num(values, 'layer', Math.floor(model.spec.nLayers / 2));
-    const data = await residualRows(model, await corpus(values.model!), layer);
     // The last tenth of the tokens is held out for the figures.
-    const n = data.rows.length / data.dIn;
-    const cut = Math.floor(n * 0.9) * data.dIn;
-    const result = await trainSae(
-      { ...data, rows: data.rows.subarray(0, cut) },
-      {
-        dSae: num(values, 'features', 8 * data.dIn),
-        l1: num(values, 'l1', 3),
-        steps: num(values, 'steps', 2000),
-        batchSize: num(values, 'batch', 512),
-        seed: num(values, 'seed', 1),
-        progressEvery: 100,
-        onProgress: (p) =>
-          console.error(
-            `step ${p.step}/${p.steps} mse ${p.mse.toFixed(4)} L0 ${p.l0.toFixed(1)} dead ${p.dead}`,
-          ),
-      },
-    );
+    const result = await trainResidualSae(model, await corpus(values.model!), layer, {
+      dSae: num(values, 'features', 8 * model.spec.dModel),
+      l1: num(values, 'l1', 3),
+      steps: num(values, 'steps', 2000),
+      batchSize: num(values, 'batch', 512),
+      seed: num(values, 'seed', 1),
+      progressEvery: 100,
+      onProgress: (p) =>
+        console.error(
+          `step ${p.step}/${p.steps} mse ${p.mse.toFixed(4)} L0 ${p.l0.toFixed(1)} dead ${p.dead}`,
+        ),
+    });
     await writeFile(values.out, saeToSafetensors(result.sae));
-    const figures = await evaluateSae(result.sae, data.rows.subarray(cut));
     console.log(
       JSON.stringify({
         model: model.id,
         layer,
         features: result.sae.dSae,
         l1: result.sae.l1,
-        trainTokens: cut / data.dIn,
+        trainTokens: result.trainTokens,
         trainMs: Math.round(result.ms),
         resampled: result.resampled,
-        heldOut: figures,
+        heldOut: result.figures,
       }),
     );
   } finally {

@@ -28,6 +28,9 @@ export const MAX_UNITS = 200;
 /** Bounds of an inline vector: ample for the recommended Hub models, small enough for a link. */
 export const INLINE_LIMITS = { width: 16_384, layers: 128, values: 262_144 } as const;
 
+/** What made an inline vector besides a file: the function vectors view, an SAE feature. */
+export const INLINE_ORIGINS = ['file', 'function-vector', 'sae-feature'] as const;
+
 const base64 = z.string().regex(/^[A-Za-z0-9+/]*={0,2}$/, 'must be base64');
 
 export const InlineVectorSchema = z
@@ -41,6 +44,8 @@ export const InlineVectorSchema = z
     name: z.string().max(200).optional(),
     format: z.enum(['json', 'safetensors', 'gguf']).optional(),
     model: z.string().max(500).optional(),
+    /** Where it came from, as the page names it: an imported file (the default), a view's vector. */
+    origin: z.enum(INLINE_ORIGINS).optional(),
   })
   .superRefine((v, ctx) => {
     const layers = Object.entries(v.layers);

@@ -114,7 +114,7 @@ export const SteeringSchema = z.object({
 });
 
 /** The live views' tabs (src/app/views). */
-export const VIEW_TABS = ['lens', 'heads', 'refusal', 'methods', 'fv'] as const;
+export const VIEW_TABS = ['lens', 'heads', 'refusal', 'methods', 'fv', 'sae'] as const;
 
 /** The thresholds ε the sparsity chart offers (|MLP activation| ≤ ε), measured all at once. */
 export const SPARSITY_EPSILONS = [0.001, 0.003, 0.01, 0.03, 0.1, 0.3, 1] as const;
@@ -151,6 +151,23 @@ export const FunctionVectorViewSchema = z.object({
   layer: z.number().int().min(0).max(LIMITS.layer).optional(),
 });
 
+/**
+ * The sparse autoencoder view's settings (src/app/views/SaeView.tsx; METHODS.md §17). The defaults
+ * train in about a minute on the organisms under WebAssembly on two cores. `train` is set by the
+ * Train button and cleared by any edit of the others, so a link trains only what its author trained.
+ */
+export const SaeViewSchema = z.object({
+  /** The layer whose resid_post it is trained on; default ⌊L/2⌋. */
+  layer: z.number().int().min(0).max(LIMITS.layer).optional(),
+  /** Dictionary size: the number of features. */
+  features: z.number().int().min(8).max(4096).default(512),
+  /** λ, the L1 coefficient on the inputs scaled to mean norm √d. */
+  l1: z.number().min(0).max(100).default(3),
+  /** Adam steps, a batch of 256 tokens each. */
+  steps: z.number().int().min(10).max(20_000).default(600),
+  train: z.boolean().default(false),
+});
+
 /** The logit lens view's settings (src/app/views/LensView.tsx). */
 export const LensViewSchema = z.object({
   /** Which grid the heatmap shows: the baseline run, the steered run, or steered − baseline. */
@@ -170,6 +187,7 @@ export const ViewSchema = z.object({
   lens: LensViewSchema.default(LensViewSchema.parse({})),
   methods: MethodsViewSchema.default(MethodsViewSchema.parse({})),
   fv: FunctionVectorViewSchema.default({}),
+  sae: SaeViewSchema.default(SaeViewSchema.parse({})),
 });
 
 /**
@@ -211,6 +229,7 @@ export type RefusalSetsSettings = z.infer<typeof RefusalSetsSchema>;
 export type LensViewSettings = z.infer<typeof LensViewSchema>;
 export type MethodsViewSettings = z.infer<typeof MethodsViewSchema>;
 export type FunctionVectorViewSettings = z.infer<typeof FunctionVectorViewSchema>;
+export type SaeViewSettings = z.infer<typeof SaeViewSchema>;
 
 export function defaultExperiment(): Experiment {
   return ExperimentSchema.parse({ version: EXPERIMENT_VERSION });

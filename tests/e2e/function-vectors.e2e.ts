@@ -121,6 +121,8 @@ describe.skipIf(!HAS_ORGANISM)('the Function vectors view', () => {
     expect(starts(baseline)).toBe(false);
     expect(starts(steered)).toBe(true);
     await screenshot(page, 'function-vectors-steered');
+    // The steering controls name where the vector came from: the FV, not a file.
+    expect(await page.getByTestId('imported-vector').textContent()).toContain('(function vector,');
 
     // The link: the view's task, the FV as the steering vector at the prompt's last position.
     let exp = await experimentOf(page.url());

@@ -41,6 +41,7 @@ const TAB_LABELS = {
   refusal: 'Refusal circuit',
   methods: 'Methods',
   fv: 'Function vectors',
+  sae: 'Sparse autoencoder',
 } as const;
 
 async function experimentIn(page: Page): Promise<Experiment> {

@@ -65,6 +65,7 @@ export function editFvView(patch: Partial<FunctionVectorViewSettings>): void {
 export function fvInlineVector(r: FunctionVectorOutcome): InlineVector {
   return {
     from: 'inline',
+    origin: 'function-vector',
     hook: 'resid_post',
     width: r.fv.length,
     layers: { [String(r.layer)]: float16ToBase64(r.fv) },

@@ -20,7 +20,7 @@ import { flushSteered } from '../actions/generate';
 import { useStore } from '../store';
 import { AddControls } from './AddControls';
 import { OperatorControls } from './OperatorControls';
-import { VectorFiles } from './VectorFiles';
+import { inlineSource, VectorFiles } from './VectorFiles';
 import { VectorLens } from './VectorLens';
 
 /** Short enough to show whole in the dropdown; where each comes from is in its tooltip. */
@@ -269,6 +269,7 @@ function FluentNote() {
 
 function VectorStatus() {
   const v = useStore((s) => s.vector);
+  const inline = useStore((s) => s.experiment.steering.vector);
   if (v.status === 'idle')
     return (
       <p className="muted" data-testid="vector-status" data-status="none">
@@ -300,7 +301,9 @@ function VectorStatus() {
     <p className="muted" data-testid="vector-status" data-status="ready">
       Vector at {i.hook}, layer{i.layers.length > 1 ? 's' : ''} {i.layers.join(', ')}{' '}
       {i.key.startsWith('inline:')
-        ? 'imported'
+        ? inline && inline.origin !== undefined && inline.origin !== 'file'
+          ? `from the ${inlineSource(inline)}`
+          : 'imported'
         : i.key.startsWith('actadd:')
           ? 'by ActAdd from the first pair'
           : `from ${i.pairs} pairs`}

@@ -69,7 +69,7 @@ export function VectorFiles() {
       )}
       {imported && (
         <span className="imported" data-testid="imported-vector">
-          Using {imported.name ?? 'an imported vector'} ({imported.format ?? 'file'}, {imported.hook}, layer
+          Using {imported.name ?? 'an imported vector'} ({inlineSource(imported)}, {imported.hook}, layer
           {Object.keys(imported.layers).length > 1 ? 's' : ''} {inlineLayerList(imported).join(', ')})
           <button type="button" onClick={() => editSteering({ vector: undefined })}>
             Use pairs
@@ -83,6 +83,13 @@ export function VectorFiles() {
       )}
     </div>
   );
+}
+
+/** Where an inline vector came from, as the page names it: its file's format, or the view that made it. */
+export function inlineSource(v: InlineVector): string {
+  if (v.origin === 'function-vector') return 'function vector';
+  if (v.origin === 'sae-feature') return 'SAE feature';
+  return v.format ?? 'file';
 }
 
 /**

@@ -9,6 +9,8 @@ import type {
   LayerProfiles,
   LensOutcome,
   PlaneInfo,
+  SaeJobProgress,
+  SaeOutcome,
   StopReason,
   VectorInfo,
   VectorLensInfo,
@@ -58,6 +60,8 @@ export interface ResultsSlice {
   /** The function vectors view's tasks (the model's icl_tasks.json) and its job. */
   fvTasks: JobState<readonly FunctionVectorTask[]>;
   fv: JobState<FunctionVectorOutcome, FunctionVectorProgress>;
+  /** The sparse autoencoder view's job. */
+  sae: JobState<SaeOutcome, SaeJobProgress>;
   /** A lesson's check, while its worker calls run (actions/lessons.ts). */
   lessonCheck: JobState<true>;
 }
@@ -75,5 +79,6 @@ export const createResultsSlice: StateCreator<RudderState, [], [], ResultsSlice>
   profiles: IDLE,
   fvTasks: IDLE,
   fv: IDLE,
+  sae: IDLE,
   lessonCheck: IDLE,
 });

@@ -12,6 +12,7 @@ import { HeadsView } from './HeadsView';
 import { LensView } from './LensView';
 import { MethodsView } from './MethodsView';
 import { RefusalView } from './RefusalView';
+import { SaeView } from './SaeView';
 import './AnalysisPanel.css';
 
 const TABS: readonly {
@@ -24,6 +25,7 @@ const TABS: readonly {
   { id: 'refusal', label: 'Refusal circuit', View: RefusalView },
   { id: 'methods', label: 'Methods', View: MethodsView },
   { id: 'fv', label: 'Function vectors', View: FunctionVectorView },
+  { id: 'sae', label: 'Sparse autoencoder', View: SaeView },
 ];
 
 function selectTab(tab: ViewTab): void {

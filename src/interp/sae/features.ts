@@ -4,19 +4,28 @@
  * a feature as a steering vector (h += c·W_dec[:, j], the §3 addition through compile's `add`).
  */
 import * as tf from '@tensorflow/tfjs-core';
-import { hookName, type Model } from '../../engine';
+import { hookName, type Model, RudderError } from '../../engine';
 import { collectActivations } from '../activations';
 import { readAll } from '../batching';
+import type { OrganismData } from '../eval/organism-data';
 import type { SteeringVector } from '../vector';
 import { decode, decoderDirection, encode, type SparseAutoencoder } from './model';
-import type { SaeData } from './train';
+import { meanNorm, type SaeData, type SaeTrainOptions, type SaeTrainResult, trainSae } from './train';
 
-/** The texts as token ids, each cut to the model's context. */
+/** The organism's shipped texts an SAE trains on: validation documents, labelled stories, story openings. */
+export function saeCorpus(data: OrganismData): string[] {
+  return [...data.validation, ...data.sentimentStories.map((s) => s.text), ...data.neutralOpenings];
+}
+
+/** The texts as token ids, each cut to the model's context (what the SAE reads; empty ones left out). */
+export function encodeSaeText(model: Model, text: string): number[] {
+  if (!model.tokenizer)
+    throw new RudderError('no-tokenizer', `${model.id} has no tokenizer.json; an SAE reads text.`);
+  return model.tokenizer.encode(text, { addSpecialTokens: false }).slice(0, model.spec.nCtx);
+}
+
 function encodeTexts(model: Model, texts: readonly string[]): number[][] {
-  const tok = model.tokenizer!;
-  return texts
-    .map((t) => tok.encode(t, { addSpecialTokens: false }).slice(0, model.spec.nCtx))
-    .filter((ids) => ids.length > 0);
+  return texts.map((t) => encodeSaeText(model, t)).filter((ids) => ids.length > 0);
 }
 
 /** resid_post[layer] at every token of every text: the rows an SAE trains on. */
@@ -83,6 +92,38 @@ export async function evaluateSae(sae: SparseAutoencoder, rows: Float32Array): P
   };
 }
 
+export interface ResidualSaeResult extends SaeTrainResult {
+  /** Measured on the held-out last tenth of the tokens. */
+  readonly figures: SaeFigures;
+  readonly trainTokens: number;
+  /** The mean norm of the activations it was trained on. */
+  readonly residNorm: number;
+}
+
+/**
+ * An SAE on resid_post[layer] at every token of `texts`: the first nine tenths of the tokens train
+ * it, the last tenth measures it (METHODS.md §17). `onRows` is told once the activations are read.
+ */
+export async function trainResidualSae(
+  model: Model,
+  texts: readonly string[],
+  layer: number,
+  opts: SaeTrainOptions & { readonly onRows?: (tokens: number) => void } = {},
+): Promise<ResidualSaeResult> {
+  if (!Number.isInteger(layer) || layer < 0 || layer >= model.spec.nLayers)
+    throw new RudderError(
+      'bad-layer',
+      `Layer ${layer} does not exist (the model has 0..${model.spec.nLayers - 1}).`,
+    );
+  const data = await residualRows(model, texts, layer);
+  const n = data.rows.length / data.dIn;
+  const cut = Math.floor(n * 0.9) * data.dIn;
+  opts.onRows?.(n);
+  const result = await trainSae({ ...data, rows: data.rows.subarray(0, cut) }, opts);
+  const figures = await evaluateSae(result.sae, data.rows.subarray(cut));
+  return { ...result, figures, trainTokens: cut / data.dIn, residNorm: meanNorm(data.rows, data.dIn) };
+}
+
 export interface FeatureExample {
   readonly text: number;
   /** The token where the feature is strongest in that text, and its activation. */
@@ -90,23 +131,34 @@ export interface FeatureExample {
   readonly activation: number;
 }
 
-/** For each feature asked for, the `n` texts where it is strongest (by its maximum over tokens). */
+/**
+ * For each feature asked for, the `n` texts where it is strongest (by its maximum over tokens;
+ * `text` indexes `texts`). `onProgress` is told after each text and may throw to stop.
+ */
 export async function featureTopTexts(
   model: Model,
   sae: SparseAutoencoder,
   texts: readonly string[],
   features: readonly number[],
   n = 5,
+  onProgress?: (done: number, total: number) => void,
 ): Promise<FeatureExample[][]> {
-  const prompts = encodeTexts(model, texts);
+  const encoded = texts.map((t, i) => ({ ids: encodeSaeText(model, t), i })).filter((e) => e.ids.length);
   const hook = hookName(sae.hook, sae.layer);
-  const acts = (await collectActivations(model, prompts, [hook], { kind: 'all' }, { batchSize: 8 })).get(
-    hook,
-  )!;
+  const acts = (
+    await collectActivations(
+      model,
+      encoded.map((e) => e.ids),
+      [hook],
+      { kind: 'all' },
+      { batchSize: 8 },
+    )
+  ).get(hook)!;
   const best: FeatureExample[][] = features.map(() => []);
   const cols = tf.tensor1d(Int32Array.from(features), 'int32');
   try {
     for (let t = 0; t < acts.length; t++) {
+      onProgress?.(t, acts.length);
       const T = acts[t]!.length / sae.dIn;
       const f = tf.tidy(() => tf.gather(encode(sae, tf.tensor2d(acts[t]!, [T, sae.dIn])), cols, 1));
       const [values] = await readAll([f]);
@@ -115,7 +167,7 @@ export async function featureTopTexts(
         for (let p = 1; p < T; p++)
           if (values![p * features.length + i]! > values![position * features.length + i]!) position = p;
         const activation = values![position * features.length + i]!;
-        if (activation > 0) best[i]!.push({ text: t, position, activation });
+        if (activation > 0) best[i]!.push({ text: encoded[t]!.i, position, activation });
       });
     }
   } finally {

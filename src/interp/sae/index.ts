@@ -1,11 +1,15 @@
 /** Sparse autoencoders on residual activations (METHODS.md §17). */
 export {
+  encodeSaeText,
   evaluateSae,
   type FeatureExample,
   featureTopTexts,
   featureVector,
+  type ResidualSaeResult,
   residualRows,
   type SaeFigures,
+  saeCorpus,
+  trainResidualSae,
 } from './features';
 export {
   decode as saeDecode,

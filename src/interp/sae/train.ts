@@ -179,7 +179,8 @@ function gradientStep(x: tf.Tensor2D, p: Params, adam: Adam, l1: number) {
   };
 }
 
-function meanNorm(rows: Float32Array, d: number): number {
+/** The mean L2 norm of the rows of [n, d]. */
+export function meanNorm(rows: Float32Array, d: number): number {
   let sum = 0;
   for (let i = 0; i < rows.length; i += d) {
     let s = 0;

@@ -16,6 +16,7 @@ import { LENS_METHODS, type LensMethods } from './lens';
 import { MODEL_METHODS, type ModelMethods } from './model';
 import { PROFILE_METHODS, type ProfileMethods } from './profiles';
 import { REFUSAL_METHODS, type RefusalMethods } from './refusal';
+import { SAE_METHODS, type SaeMethods } from './sae';
 import { SHARE_METHODS, type ShareMethods } from './share';
 import type { MethodTable } from './table';
 import { VECTOR_METHODS, type VectorMethods } from './vectors';
@@ -44,6 +45,7 @@ export type * from './lens';
 export type * from './model';
 export type * from './profiles';
 export type * from './refusal';
+export type * from './sae';
 export type * from './share';
 export type { MethodKind, MethodTable } from './table';
 export type * from './vectors';
@@ -57,6 +59,7 @@ export interface RudderWorker
     RefusalMethods,
     ProfileMethods,
     FunctionVectorMethods,
+    SaeMethods,
     ShareMethods {}
 
 export interface WorkerError {
@@ -74,5 +77,6 @@ export const METHODS: MethodTable<RudderWorker> = {
   ...REFUSAL_METHODS,
   ...PROFILE_METHODS,
   ...FUNCTION_VECTOR_METHODS,
+  ...SAE_METHODS,
   ...SHARE_METHODS,
 };

@@ -73,6 +73,7 @@ export class HostContext {
     refusalProfile: new JobSlot(),
     profiles: new JobSlot(),
     fv: new JobSlot(),
+    sae: new JobSlot(),
     fingerprint: new JobSlot(),
     export: new JobSlot(),
   } as const;

@@ -13,6 +13,7 @@ import { lensMethods } from './lens';
 import { modelMethods } from './model';
 import { profileMethods } from './profiles';
 import { refusalMethods } from './refusal';
+import { saeMethods } from './sae';
 import { shareMethods } from './share';
 import { vectorMethods } from './vectors';
 
@@ -37,6 +38,7 @@ export function createHost(opts: HostOptions = {}): ModelHost {
     ...refusalMethods(ctx),
     ...profileMethods(ctx),
     ...functionVectorMethods(ctx),
+    ...saeMethods(ctx),
     ...shareMethods(ctx),
     adopt: (model, source, backend) => ctx.adopt(model, source, backend, performance.now()),
   };
