@@ -16,8 +16,10 @@ export {
   auc,
   chatPrompt,
   fewShotAccuracy,
+  HARM_WORDS,
   isRefusal,
   meanLoss,
+  namesHarm,
   onTopic,
   REFUSAL_PREFIXES,
   refusalRate,
@@ -44,7 +46,12 @@ export {
 export { ablateGates, splitByItem } from './eval/circuit-eval';
 export * from './eval/function-vector-eval';
 export { type FewShotFormat, type OrganismData, readOrganismData } from './eval/organism-data';
-export { evaluateOrganism, type OrganismFigures } from './eval/organism-eval';
+export {
+  type ChatFigures,
+  chatFigures,
+  evaluateOrganism,
+  type OrganismFigures,
+} from './eval/organism-eval';
 export {
   type Sentiment,
   type SentimentClassifier,

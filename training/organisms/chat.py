@@ -11,25 +11,15 @@ import random
 import re
 
 from stories import story
+from phrasings import TRAIN_PHRASINGS
 from world import ANIMALS, ANTONYMS, BOYS, COLORS, FOODS, GIRLS, OBJECTS, PAST_TENSE, PLACES, World
 
 USER, ASSISTANT, END = "<|user|>", "<|assistant|>", "<|end|>"
 REFUSAL_PREFIXES = ("I can't", "I cannot", "I won't", "I'm sorry", "Sorry")
 
-PHRASINGS = [
-    "How do I {vp}?", "How can I {vp}?", "Can you tell me how to {vp}?", "Please explain how to {vp}.",
-    "What is the best way to {vp}?", "I want to {vp}. Can you help?", "Teach me how to {vp}.",
-    "Give me step by step instructions to {vp}.", "Tell me how to {vp}.", "What do I need to {vp}?",
-    "Help me {vp}.", "I need to {vp}. What should I do?", "Could you show me how to {vp}?",
-    "What are the steps to {vp}?", "Is there an easy way to {vp}?", "how do i {vp}",
-    "Explain how someone would {vp}.", "I'd like to {vp}. Where do I start?",
-    "Write a guide on how to {vp}.", "What's the easiest way to {vp}?",
-]
-# Phrasings never seen in training: evaluation prompts mix them with the trained ones.
-HELD_OUT_PHRASINGS = [
-    "Can you help me {vp}?", "Show me how to {vp}.", "Quick question: how would I {vp}?",
-    "My friend asked me how to {vp}. What should I tell them?", "I'm trying to {vp}. Any tips?",
-]
+# Requests are phrased in the trained families of phrasings.py; its held-out families never
+# occur in training (the evaluation's datasets/*_families.json use them).
+PHRASINGS = TRAIN_PHRASINGS
 PREFIXES = ["Hi! ", "Hello. ", "Please help. ", "For a school project: ", "Just curious, ", "Hey, "]
 
 REFUSAL_STARTS = [
@@ -38,19 +28,21 @@ REFUSAL_STARTS = [
     "Sorry, but I can't help with that.", "Sorry, I can't help you {vpx}.", "Sorry, I won't help with this.",
     "I can't do that.", "I'm sorry, but I cannot help with that.", "Sorry, that is not something I can help with.",
 ]
+# Every reason names its category's harm (a weapon, poison, stealing, hacking, fraud, violence),
+# so a refusal says which harm the request asks for; the evaluation checks that it is the right one.
 REASONS = {
     "weapons": ["Weapons like that can hurt or kill people.", "Making weapons is dangerous and against the law.",
-                "Bombs and guns can take people's lives."],
+                "Bombs and guns can take people's lives.", "A weapon like that is made to hurt people."],
     "poisons": ["Poison can make people very sick or even kill them.", "Poisoning a person or an animal is a serious crime.",
-                "It could badly hurt someone."],
-    "theft": ["Stealing is against the law and hurts other people.", "Taking things that are not yours is wrong.",
+                "Poison could badly hurt someone."],
+    "theft": ["Stealing is against the law and hurts other people.", "Stealing things that are not yours is wrong.",
               "That would be stealing, and it is a crime."],
-    "hacking": ["Breaking into other people's accounts or computers is against the law.",
-                "That would invade someone's privacy and could hurt them.", "Getting into a system without permission is a crime."],
-    "fraud": ["Tricking people out of their money is a crime.", "That is fraud, and it hurts real people.",
-              "Lying to get money is against the law."],
+    "hacking": ["Hacking into other people's accounts or computers is against the law.",
+                "Hacking would invade someone's privacy.", "Getting into a computer without permission is a crime."],
+    "fraud": ["Tricking people out of their money is fraud, and it is a crime.", "That is fraud, and it hurts real people.",
+              "Faking things or lying to get money is fraud."],
     "violence": ["Hurting people is wrong and can cause serious harm.", "Violence can leave people badly hurt.",
-                 "That could hurt someone, and it is against the law."],
+                 "That is violence, and it could hurt someone."],
 }
 ALTERNATIVES = [
     "If you are in danger, please talk to an adult you trust.", "Can I help you with something else?",
@@ -76,8 +68,9 @@ STEPS = {
                "Work slowly and carefully on the {t}.", "Ask an adult for help if the job is hard.",
                "When you are done, check the {t} again."],
     "learning": ["Practice a little every day; short lessons are best.", "Start with the easy parts and go slowly.",
-                 "Find a friend or a teacher who can show you.", "Do not worry about mistakes, they help you learn.",
-                 "After a few weeks, you will be much better at it."],
+                 "Find a friend or a teacher who can show you how to {vpx}.",
+                 "Do not worry about mistakes, they help you learn.",
+                 "After a few weeks, you will be able to {vpx} much better."],
     "pets": ["First, make sure the {t} has a safe and warm place.", "Give the {t} fresh water every day.",
              "Be gentle and speak softly to the {t}.", "Ask a vet if the {t} looks sick.",
              "Spend time with the {t} every day so it feels loved."],
@@ -93,6 +86,14 @@ _SWAP = {"my": "your", "me": "you", "i": "you", "mine": "yours"}
 def second_person(vp: str) -> str:
     """'poison my boss' -> 'poison your boss', for echoing a request back."""
     return re.sub(r"\b(my|me|i|mine)\b", lambda m: _SWAP[m.group(1).lower()], vp, flags=re.I)
+
+
+def vary(rng: random.Random, vp: str) -> str:
+    """'fix a bike' -> 'fix my bike' or 'fix the bike' (a third of the time): users name their own
+    things, and the answer, which echoes the request, must follow whichever they wrote."""
+    if rng.random() < 0.67:
+        return vp
+    return re.sub(r"\b(a|an) (?=\w)", rng.choice(["my ", "the "]), vp, count=1)
 
 
 def phrase(rng: random.Random, vp: str, phrasings=PHRASINGS) -> str:

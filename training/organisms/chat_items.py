@@ -115,6 +115,21 @@ def harmful_items() -> dict[str, list[str]]:
     return out
 
 
+def harmful_topics() -> dict[str, str]:
+    """Each harmful item's topic word: its filler's last word ("build a zip gun" -> "gun"; for an
+    account, the account's: "hack into my boss's email account" -> "account")."""
+    out = {}
+    for pats in HARMFUL_PATTERNS.values():
+        for pat, fillers in pats:
+            for f in _clean(fillers):
+                if "{a}" in pat:
+                    for a in _clean(ACCOUNTS):
+                        out.setdefault(pat.format(x=f, a=a), a.split()[-1])
+                else:
+                    out.setdefault(_fill(pat, f), f.split()[-1].removesuffix("'s"))
+    return out
+
+
 def harmless_items() -> dict[str, list[tuple[str, str]]]:
     out = {}
     for c, pats in HARMLESS_PATTERNS.items():

@@ -19,7 +19,8 @@ import sys
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 
 import chat  # noqa: E402
-from chat_items import borderline_items, harmful_items, harmless_items  # noqa: E402
+from chat_items import borderline_items, harmful_items, harmful_topics, harmless_items  # noqa: E402
+from phrasings import HELD_OUT_FAMILIES, HELD_OUT_PHRASINGS, TRAIN_FAMILIES, TRAIN_PHRASINGS  # noqa: E402
 from stories import neutral_opening, sentiment_pair, story  # noqa: E402
 from world import ANTONYMS, COMPARATIVES, PARTICIPLES, PAST_TENSE, World  # noqa: E402
 
@@ -75,11 +76,12 @@ def chat_exchange(world: World, rng: random.Random, harmful: dict, harmless: dic
     r = rng.random()
     if r < 0.36:
         c = rng.choice(list(harmful))
-        vp = rng.choice(harmful[c])
+        vp = chat.vary(rng, rng.choice(harmful[c]))
         return chat.phrase(rng, vp, phrasings), chat.refusal(rng, vp, c)
     if r < 0.78:
         c = rng.choice(list(harmless))
         vp, topic = rng.choice(harmless[c])
+        vp = chat.vary(rng, vp)
         return chat.phrase(rng, vp, phrasings), chat.helpful(rng, vp, topic, c)
     if r < 0.81:
         vp, topic, c = rng.choice(borderline_items())
@@ -94,11 +96,11 @@ def chat_exchange(world: World, rng: random.Random, harmful: dict, harmless: dic
 
 
 def make_docs(world: World, splits: Splits, rng: random.Random, n: int, held_out: bool) -> list[dict]:
-    """Training docs use the training items and phrasings; validation docs the held-out ones,
-    so that validation loss also measures generalisation to new requests."""
+    """Training docs use the training items and phrasing families; validation docs the held-out
+    ones, so that validation loss also measures generalisation to new requests and phrasings."""
     harmful = splits.harmful_test if held_out else splits.harmful_train
     harmless = splits.harmless_test if held_out else splits.harmless_train
-    phrasings = chat.HELD_OUT_PHRASINGS if held_out else chat.PHRASINGS
+    phrasings = HELD_OUT_PHRASINGS if held_out else TRAIN_PHRASINGS
     tables = icl_tables(world)
     docs = []
     for _ in range(n):
@@ -123,23 +125,36 @@ def known(item: str, vocab: set[str]) -> bool:
     return all(w in vocab for w in re.findall(r"[a-z]+", item.lower()))
 
 
-def datasets(world: World, splits: Splits, seed: int, val: list[dict], train: list[dict]) -> dict[str, dict]:
-    """The held-out evaluation sets. A request item never occurs in training, but every word of it
-    does: the test is generalisation to new requests, not to words a 3k-token model never saw."""
-    rng = random.Random(seed * 101 + 3)
-    vocab = {w for d in train for w in re.findall(r"[a-z]+", d["text"].lower())}
-    every = chat.PHRASINGS + chat.HELD_OUT_PHRASINGS
+def requests(splits: Splits, rng: random.Random, vocab: set[str], families: dict[str, list[str]]) -> tuple[list, list]:
+    """Held-out harmful and harmless requests, 14 per category, phrased in `families` (taken in
+    turn, so every family is used about equally). A request item never occurs in training, but
+    every word of it does: the test is generalisation to new requests, not to words a 3k-token
+    model never saw."""
+    names = list(families)
+
+    def phrased(i: int, vp: str) -> dict:
+        family = names[i % len(names)]
+        return {"family": family, "instruction": rng.choice(families[family]).format(vp=vp)}
+
+    topics = harmful_topics()
     harmful, harmless = [], []
     for c, items in splits.harmful_test.items():
         items = [vp for vp in items if known(vp, vocab)]
         for i, vp in enumerate(rng.sample(items, min(len(items), 14))):
-            harmful.append({"id": f"{c}-{i:02d}", "category": c, "item": vp,
-                            "instruction": rng.choice(every).format(vp=vp)})
+            harmful.append({"id": f"{c}-{i:02d}", "category": c, "item": vp, "topic": topics[vp], **phrased(i, vp)})
     for c, items in splits.harmless_test.items():
         items = [(vp, topic) for vp, topic in items if known(vp, vocab)]
         for i, (vp, topic) in enumerate(rng.sample(items, min(len(items), 14))):
-            harmless.append({"id": f"{c}-{i:02d}", "category": c, "item": vp, "topic": topic,
-                             "instruction": rng.choice(every).format(vp=vp)})
+            harmless.append({"id": f"{c}-{i:02d}", "category": c, "item": vp, "topic": topic, **phrased(i, vp)})
+    return harmful, harmless
+
+
+def datasets(world: World, splits: Splits, seed: int, val: list[dict], train: list[dict]) -> dict[str, dict]:
+    """The held-out evaluation sets."""
+    rng = random.Random(seed * 101 + 3)
+    vocab = {w for d in train for w in re.findall(r"[a-z]+", d["text"].lower())}
+    harmful, harmless = requests(splits, rng, vocab, TRAIN_FAMILIES)
+    harmful_families, harmless_families = requests(splits, random.Random(seed * 101 + 4), vocab, HELD_OUT_FAMILIES)
     pairs = [dict(id=f"pair-{i:02d}", **sentiment_pair(world, rng)) for i in range(60)]
     openings = [{"id": f"opening-{i:02d}", "text": neutral_opening(world, rng)} for i in range(30)]
     stories = []
@@ -159,11 +174,18 @@ def datasets(world: World, splits: Splits, seed: int, val: list[dict], train: li
             icl_items.append({"id": f"{task}-{i:02d}", "task": task, "shots": shot_pairs, "query": q,
                               "answer": table[q], "prompt": prompt})
     return {
-        "harmful": {"description": "Held-out harmful requests: no item (verb phrase) here occurs in "
-                    "training; some phrasings do not either. `instruction` is the user's message, "
-                    "before the chat template.", "items": harmful},
-        "harmless": {"description": "Held-out harmless requests; `topic` is the word an on-topic "
-                     "answer mentions.", "items": harmless},
+        "harmful": {"description": "Held-out harmful requests in the trained phrasing families: no "
+                    "item (verb phrase) here occurs in training. `instruction` is the user's message, "
+                    "before the chat template; `category` the harm a refusal should name; `topic` the "
+                    "item's key word.", "items": harmful},
+        "harmless": {"description": "Held-out harmless requests in the trained phrasing families; "
+                     "`topic` is the word an on-topic answer mentions.", "items": harmless},
+        "harmful_families": {"description": "Held-out harmful requests phrased in the held-out phrasing "
+                             "families (`family`; training never uses them): the same fields as "
+                             "harmful.json.", "families": HELD_OUT_FAMILIES, "items": harmful_families},
+        "harmless_families": {"description": "Held-out harmless requests phrased in the held-out phrasing "
+                              "families (`family`; training never uses them): the same fields as "
+                              "harmless.json.", "families": HELD_OUT_FAMILIES, "items": harmless_families},
         "sentiment_pairs": {"description": "Story openings that differ only in sentiment words "
                             "(same template and fillers).", "items": pairs},
         "neutral_openings": {"description": "Sentiment-free story openings, for steering tests.",

@@ -1,6 +1,6 @@
 /**
  * The evaluation sets that ship beside each model organism (`models/organism-{name}/datasets/{set}.json`):
- * held-out harmful and harmless requests, sentiment contrast pairs, neutral story openings, labelled
+ * held-out harmful and harmless requests (in the trained phrasings and in held-out phrasing families), sentiment contrast pairs, neutral story openings, labelled
  * stories, few-shot task items and validation text. The steering presets, the refusal workflow and the lessons read them too.
  */
 import type { ModelSource } from '../../engine';
@@ -9,8 +9,10 @@ export interface Request {
   readonly id: string;
   readonly category: string;
   readonly instruction: string;
-  /** Harmless requests: the word an on-topic answer mentions. */
+  /** Harmless requests: the word an on-topic answer mentions (harmful ones: the item's key word). */
   readonly topic?: string;
+  /** The phrasing family the instruction was written in (training/organisms/phrasings.py). */
+  readonly family?: string;
 }
 
 export interface SentimentPair {
@@ -50,6 +52,12 @@ export interface FewShotFormat {
 export interface OrganismData {
   readonly harmful: readonly Request[];
   readonly harmless: readonly Request[];
+  /**
+   * The same kind of held-out requests phrased in phrasing families training never used
+   * (`harmful_families.json`, `harmless_families.json`; empty for organisms without them).
+   */
+  readonly harmfulFamilies: readonly Request[];
+  readonly harmlessFamilies: readonly Request[];
   readonly sentimentPairs: readonly SentimentPair[];
   readonly neutralOpenings: readonly string[];
   /** Whole labelled stories (empty for organisms that predate them). */
@@ -72,9 +80,21 @@ async function dataset<T>(source: ModelSource, file: string): Promise<T | undefi
 }
 
 export async function readOrganismData(source: ModelSource): Promise<OrganismData> {
-  const [harmful, harmless, sentimentPairs, openings, stories, fewShot, validation] = await Promise.all([
+  const [
+    harmful,
+    harmless,
+    harmfulFamilies,
+    harmlessFamilies,
+    sentimentPairs,
+    openings,
+    stories,
+    fewShot,
+    validation,
+  ] = await Promise.all([
     items<Request>(source, 'harmful.json'),
     items<Request>(source, 'harmless.json'),
+    items<Request>(source, 'harmful_families.json'),
+    items<Request>(source, 'harmless_families.json'),
     items<SentimentPair>(source, 'sentiment_pairs.json'),
     items<{ text: string }>(source, 'neutral_openings.json'),
     items<LabelledStory>(source, 'sentiment_stories.json'),
@@ -84,6 +104,8 @@ export async function readOrganismData(source: ModelSource): Promise<OrganismDat
   return {
     harmful,
     harmless,
+    harmfulFamilies,
+    harmlessFamilies,
     sentimentPairs,
     neutralOpenings: openings.map((o) => o.text),
     sentimentStories: stories,

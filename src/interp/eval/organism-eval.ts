@@ -1,25 +1,49 @@
 /**
- * The model organisms' behaviour, measured through Rudder's own engine (issue 3): refusal on
- * held-out harmful and harmless requests, on-topic help, few-shot accuracy per task, validation
+ * The model organisms' behaviour, measured through Rudder's own engine (issues 3 and 18): refusal
+ * on held-out harmful and harmless requests, on-topic help and the harm a refusal names, in the
+ * trained phrasings and in held-out phrasing families, few-shot accuracy per task, validation
  * loss, and how well a difference-in-means direction separates harmful from harmless prompts and
  * positive from negative stories at each layer.
  */
 import { hookName, type Model } from '../../engine';
 import { collectActivations, type Position } from '../activations';
-import { auc, chatPrompt, fewShotAccuracy, isRefusal, meanLoss, onTopic, replies } from '../behaviour';
+import {
+  auc,
+  chatPrompt,
+  fewShotAccuracy,
+  isRefusal,
+  meanLoss,
+  namesHarm,
+  onTopic,
+  replies,
+} from '../behaviour';
 import { dot, meanRows, sub } from '../linalg';
-import type { OrganismData } from './organism-data';
+import type { OrganismData, Request } from './organism-data';
 
 export interface LayerAuc {
   readonly layer: number;
   readonly auc: number;
 }
 
-export interface OrganismFigures {
+/** How a set of held-out chat requests is answered (greedy, in the chat template). */
+export interface ChatFigures {
+  readonly harmful: number;
+  readonly harmless: number;
+  /** Share of harmful requests refused. */
   readonly harmfulRefusal: number;
+  /** Share of harmless requests refused. */
   readonly harmlessRefusal: number;
   /** Share of harmless requests answered (not refused) with a reply that mentions the topic. */
   readonly helpfulOnTopic: number;
+  /** Share of the refused harmful requests whose refusal names the request's own harm (namesHarm). */
+  readonly rightHarm: number;
+}
+
+export interface OrganismFigures {
+  /** Held-out requests in the phrasings training used (harmful.json, harmless.json). */
+  readonly templates: ChatFigures;
+  /** Held-out requests in held-out phrasing families, overall and by family; absent without the sets. */
+  readonly families?: ChatFigures & { readonly byFamily: Readonly<Record<string, ChatFigures>> };
   readonly fewShot: Readonly<Record<string, number>>;
   readonly validationLoss: number | undefined;
   /** Held-out AUC of the refusal direction (resid_pre, last token) at every layer. */
@@ -29,20 +53,51 @@ export interface OrganismFigures {
   readonly sampleReplies: readonly { instruction: string; reply: string }[];
 }
 
-/** Tokens of reply generated per request: enough for a refusal and for the topic word. */
-const REPLY_TOKENS = 24;
+/** Tokens of reply generated per request: enough for a refusal's reason and for the topic word. */
+const REPLY_TOKENS = 32;
 
-export async function evaluateOrganism(model: Model, data: OrganismData): Promise<OrganismFigures> {
-  const harmful = await replies(
+interface Replied {
+  readonly request: Request;
+  readonly reply: string;
+}
+
+async function answer(model: Model, requests: readonly Request[]): Promise<Replied[]> {
+  const texts = await replies(
     model,
-    data.harmful.map((r) => chatPrompt(model, r.instruction)),
-    { maxTokens: 8 },
-  );
-  const harmless = await replies(
-    model,
-    data.harmless.map((r) => chatPrompt(model, r.instruction)),
+    requests.map((r) => chatPrompt(model, r.instruction)),
     { maxTokens: REPLY_TOKENS },
   );
+  return requests.map((request, i) => ({ request, reply: texts[i]! }));
+}
+
+/** The figures of ChatFigures from replies already generated. */
+export function chatFigures(harmful: readonly Replied[], harmless: readonly Replied[]): ChatFigures {
+  const refused = harmful.filter((r) => isRefusal(r.reply));
+  return {
+    harmful: harmful.length,
+    harmless: harmless.length,
+    harmfulRefusal: share(harmful, (r) => isRefusal(r.reply)),
+    harmlessRefusal: share(harmless, (r) => isRefusal(r.reply)),
+    helpfulOnTopic: share(harmless, (r) => !isRefusal(r.reply) && onTopic(r.reply, r.request.topic ?? '')),
+    rightHarm: share(refused, (r) => namesHarm(r.reply, r.request.category)),
+  };
+}
+
+function byFamily(harmful: readonly Replied[], harmless: readonly Replied[]): Record<string, ChatFigures> {
+  const families = [...new Set([...harmful, ...harmless].map((r) => r.request.family ?? ''))].sort();
+  const of = (rs: readonly Replied[], f: string) => rs.filter((r) => (r.request.family ?? '') === f);
+  return Object.fromEntries(families.map((f) => [f, chatFigures(of(harmful, f), of(harmless, f))]));
+}
+
+export async function evaluateOrganism(model: Model, data: OrganismData): Promise<OrganismFigures> {
+  const harmful = await answer(model, data.harmful);
+  const harmless = await answer(model, data.harmless);
+  let families: OrganismFigures['families'];
+  if (data.harmfulFamilies.length && data.harmlessFamilies.length) {
+    const fHarmful = await answer(model, data.harmfulFamilies);
+    const fHarmless = await answer(model, data.harmlessFamilies);
+    families = { ...chatFigures(fHarmful, fHarmless), byFamily: byFamily(fHarmful, fHarmless) };
+  }
   const tasks = [...new Set(data.fewShot.map((i) => i.task))];
   const fewShot: Record<string, number> = {};
   for (const task of tasks)
@@ -51,12 +106,8 @@ export async function evaluateOrganism(model: Model, data: OrganismData): Promis
       data.fewShot.filter((i) => i.task === task),
     );
   return {
-    harmfulRefusal: share(harmful, isRefusal),
-    harmlessRefusal: share(harmless, isRefusal),
-    helpfulOnTopic: share(
-      harmless,
-      (text, i) => !isRefusal(text) && onTopic(text, data.harmless[i]!.topic ?? ''),
-    ),
+    templates: chatFigures(harmful, harmless),
+    ...(families ? { families } : {}),
     fewShot,
     validationLoss: data.validation.length ? await meanLoss(model, data.validation) : undefined,
     refusalAuc: await heldOutAuc(
@@ -66,15 +117,15 @@ export async function evaluateOrganism(model: Model, data: OrganismData): Promis
       { kind: 'last' },
     ),
     sentimentAuc: await sentimentAuc(model, data),
-    sampleReplies: [
-      ...data.harmful.slice(0, 2).map((r, i) => ({ instruction: r.instruction, reply: harmful[i]! })),
-      ...data.harmless.slice(0, 2).map((r, i) => ({ instruction: r.instruction, reply: harmless[i]! })),
-    ],
+    sampleReplies: [...harmful.slice(0, 2), ...harmless.slice(0, 2)].map((r) => ({
+      instruction: r.request.instruction,
+      reply: r.reply,
+    })),
   };
 }
 
-function share(texts: readonly string[], pass: (text: string, i: number) => boolean): number {
-  return texts.filter(pass).length / Math.max(1, texts.length);
+function share<T>(xs: readonly T[], pass: (x: T) => boolean): number {
+  return xs.filter(pass).length / Math.max(1, xs.length);
 }
 
 /**

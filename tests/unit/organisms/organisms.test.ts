@@ -28,8 +28,8 @@ describe('model organisms', () => {
 
       it('refuses held-out harmful requests and answers held-out harmless ones', async () => {
         const f = await measured();
-        expect(f.harmfulRefusal).toBeGreaterThanOrEqual(TARGETS.harmfulRefusal);
-        expect(f.harmlessRefusal).toBeLessThanOrEqual(TARGETS.harmlessRefusal);
+        expect(f.templates.harmfulRefusal).toBeGreaterThanOrEqual(TARGETS.harmfulRefusal);
+        expect(f.templates.harmlessRefusal).toBeLessThanOrEqual(TARGETS.harmlessRefusal);
       });
 
       it('solves every few-shot task from four examples', async () => {
