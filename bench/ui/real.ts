@@ -6,7 +6,7 @@
  * context (empty cache) on WebAssembly. For each: download + load, the tab's memory, a vector
  * build from the standard pairs, a prompt edit to the lens updated (full vocabulary), and slider
  * release to the first and 40th steered token. A model the page refuses (too large for the tab)
- * gets its refusal printed instead.
+ * gets its refusal printed instead. `--shapes=gpt2,qwen` measures only the shapes named (by key).
  */
 import { resolve } from 'node:path';
 import type { Page } from 'playwright-core';
@@ -19,21 +19,26 @@ import { READY_RECORDER, timeSlider } from './steer';
 
 const OUT = resolve(import.meta.dirname, '../out/real-shapes');
 const LENS_RUNS = 3;
+const only = process.argv
+  .find((a) => a.startsWith('--shapes='))
+  ?.slice('--shapes='.length)
+  .split(',');
+const SHAPES = REAL_SHAPES.filter((s) => !only || only.includes(s.key));
 const PROMPT = 'Once upon a time there was a little girl who lived in a small house near the forest, and';
 
 register(
   'real',
   async (bench) => {
-    for (const shape of REAL_SHAPES) {
+    for (const shape of SHAPES) {
       const t0 = Date.now();
       writeRealShape(OUT, shape);
       console.log(`${shape.repo}: checkpoint ready (${((Date.now() - t0) / 1000).toFixed(1)} s)`);
     }
     const hub = await startHubServer({
-      repos: Object.fromEntries(REAL_SHAPES.map((s) => [s.repo, shapeFolder(OUT, s)])),
+      repos: Object.fromEntries(SHAPES.map((s) => [s.repo, shapeFolder(OUT, s)])),
     });
     try {
-      for (const shape of REAL_SHAPES) {
+      for (const shape of SHAPES) {
         console.log(`\n## ${shape.repo}`);
         const context = await bench.browser.newContext({ viewport: { width: 1366, height: 900 } });
         // tsx names functions through an `__name` helper that functions serialised into the page lack.

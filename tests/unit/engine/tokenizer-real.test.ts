@@ -54,10 +54,6 @@ describe.each(Object.keys(EXPECTED) as RealTokenizerPackage[])('real tokenizer %
     for (const c of EXPECTED[pkg]) expect(tok.encode(c.text), JSON.stringify(c.text)).toEqual(c.ids);
   }, 60_000);
 
-  it.skipIf(!PUBLISHED[pkg])('encodes "Hello, world!" to the published ids', () => {
-    expect(tokenizer(pkg).encode('Hello, world!')).toEqual(PUBLISHED[pkg]);
-  });
-
   it('decodes the ids of every text back to the text', () => {
     const tok = tokenizer(pkg);
     for (const c of EXPECTED[pkg]) {
@@ -66,6 +62,16 @@ describe.each(Object.keys(EXPECTED) as RealTokenizerPackage[])('real tokenizer %
     }
   });
 });
+
+// Only the packages whose published ids we have on record: the others are covered by the re-derived ids.
+describe.each(Object.entries(PUBLISHED) as [RealTokenizerPackage, number[]][])(
+  'published ids of %s',
+  (pkg, ids) => {
+    it('encodes "Hello, world!" to the published ids', () => {
+      expect(tokenizer(pkg).encode('Hello, world!')).toEqual(ids);
+    });
+  },
+);
 
 describe('real chat templates through our Jinja path', () => {
   it("renders Llama 3's header/eot template, BOS first", () => {
