@@ -60,6 +60,17 @@ export interface IntrospectionResult {
   readonly random: readonly IntrospectionRow[];
 }
 
+/** `count` seeded Gaussian directions of `direction`'s norm: the controls of §18. */
+function randomLike(direction: Float32Array, count: number, seed: number): Float32Array[] {
+  const norm = Math.hypot(...direction);
+  const rand = seededRandom(seed);
+  return Array.from({ length: count }, () => {
+    const g = Float32Array.from(direction, () => gaussian(rand));
+    const s = norm / Math.hypot(...g);
+    return g.map((x) => x * s);
+  });
+}
+
 /** First token of each spelling: what a reply starting with that word begins with. */
 function firstTokens(model: Model, words: readonly string[]): number[] {
   const tok = model.tokenizer!;
@@ -74,7 +85,6 @@ export async function introspectionProbe(
     throw new RudderError('no-tokenizer', `${model.id} has no tokenizer; the probe asks in text.`);
   const layer = opts.layer ?? vectorLayers(opts.vector)[0]!;
   const direction = layerDirection(opts.vector, layer);
-  const norm = Math.hypot(...direction);
   const question = opts.question ?? INTROSPECTION_QUESTION;
   const prompt = chatPrompt(model, question);
   const yes = opts.yesTokens ?? firstTokens(model, ['Yes', 'yes', ' Yes', ' yes']);
@@ -105,12 +115,7 @@ export async function introspectionProbe(
       c.dispose();
     }
   };
-  const rand = seededRandom(opts.seed ?? 1);
-  const randoms = Array.from({ length: opts.randomVectors ?? 4 }, () => {
-    const g = Float32Array.from(direction, () => gaussian(rand));
-    const s = norm / Math.hypot(...g);
-    return asVector(g.map((x) => x * s));
-  });
+  const randoms = randomLike(direction, opts.randomVectors ?? 4, opts.seed ?? 1).map(asVector);
   const concept: IntrospectionRow[] = [];
   const random: IntrospectionRow[] = [];
   for (const c of coefficients) {
@@ -229,16 +234,10 @@ export interface NamingRow {
 export async function conceptNaming(model: Model, opts: NamingOptions): Promise<NamingRow[]> {
   const layer = opts.layer ?? vectorLayers(opts.vector)[0]!;
   const direction = layerDirection(opts.vector, layer);
-  const norm = Math.hypot(...direction);
   const prompts = opts.questions.map((q) => chatPrompt(model, q));
   const seeds = opts.seeds ?? 4;
   const at = (data: Float32Array): SteeringVector => ({ ...opts.vector, rows: 1, layers: { [layer]: data } });
-  const rand = seededRandom(opts.seed ?? 1);
-  const randoms = Array.from({ length: opts.randomVectors ?? 2 }, () => {
-    const g = Float32Array.from(direction, () => gaussian(rand));
-    const s = norm / Math.hypot(...g);
-    return at(g.map((x) => x * s));
-  });
+  const randoms = randomLike(direction, opts.randomVectors ?? 2, opts.seed ?? 1).map(at);
   const texts = async (v: SteeringVector | undefined, coefficient: number): Promise<string[][]> => {
     const c = compile(v ? { kind: 'add', vector: 'v', coefficient, layers: [layer] } : [], {
       model,
