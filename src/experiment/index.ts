@@ -71,6 +71,7 @@ export {
   type ExperimentInput,
   ExperimentSchema,
   type FunctionVectorViewSettings,
+  FV_CORRUPTIONS,
   type GenerationSettings,
   type LensViewSettings,
   LIMITS,

@@ -12,6 +12,7 @@
  */
 import type { FewShotItem } from '../interp/eval/organism-data';
 import { iclTasks } from '../interp/icl-tasks';
+import { INTROSPECTION_QUESTION } from '../interp/introspection-question';
 import { STORY_PROMPT } from './first-visit';
 import { presetPairs } from './presets';
 import { type Experiment, type ExperimentInput, ExperimentSchema, type ViewTab } from './schema';
@@ -65,7 +66,9 @@ export type LessonCheck =
   /** 'yes' or 'no': whether the steering vector's lens promotes a sentiment word among its top tokens. */
   | { readonly kind: 'vector-lens-sentiment'; readonly top: number }
   /** 'yes' or 'no': whether the task's function vector's readout holds the first token of a held-out answer. */
-  | { readonly kind: 'fv-readout'; readonly task: string };
+  | { readonly kind: 'fv-readout'; readonly task: string }
+  /** 'yes' or 'no': whether, with the vector injected (a strength other than 0), the reply starts "yes" (P ≥ 0.5). */
+  | { readonly kind: 'introspection-yes' };
 
 export interface Lesson {
   readonly id: string;
@@ -131,6 +134,15 @@ const capitalPrompt = `${LESSON_CAPITALS.slice(0, -1)
  * cheerful at +8 and gloomy at −8 on both organisms (measured with the organism's sentiment judge).
  */
 export const LESSON_STRENGTH = 8;
+
+/**
+ * The introspection lesson's strength: 16 times the sentiment vector at resid_post 4 of
+ * organism-llama, about the typical activation norm there (‖v‖ 0.98, typical norm 16.9; §18).
+ * Its takeaway quotes §18's figures for organism-llama (npm run eval:introspection).
+ */
+export const INTROSPECTION_STRENGTH = 16;
+/** The introspection lesson's layer (resid_post), ⌊L/2⌋ of organism-llama as §18 injects. */
+export const INTROSPECTION_LAYER = 4;
 
 const greedy = (maxTokens: number) => ({ maxTokens, temperature: 0, seed: 1 });
 const view = (tab: ViewTab) => ({ tab });
@@ -339,6 +351,44 @@ export const LESSONS: readonly Lesson[] = [
     takeaway:
       'A function vector is added early and acts through the layers after it: it can make the task happen on a bare query while its own logit lens names none of the answers. What a vector does is measured by its effect, not read off its lens.',
     uses: ['Function vectors tab (AIE grid, accuracies, readout)', 'Steer with this FV'],
+  },
+  {
+    id: 'introspection',
+    title: 'Does the organism notice an injected thought?',
+    summary:
+      'Inject the happy-minus-sad vector while the chat organism is asked whether a thought was injected, and compare its answer with no injection.',
+    experiment: (d) => ({
+      version: 1,
+      model: MODEL,
+      prompt: { text: INTROSPECTION_QUESTION, chat: true },
+      generation: greedy(24),
+      steering: {
+        pairs: sentimentPairs(d),
+        preset: 'sentiment',
+        chat: false,
+        hook: 'resid_post',
+        layers: [INTROSPECTION_LAYER],
+        position: { kind: 'mean' },
+        coefficient: 0,
+      },
+      view: view('lens'),
+    }),
+    tab: 'lens',
+    steps: [
+      'Read the question: the organism is asked whether a thought was injected into it, and to answer yes or no.',
+      'Read the reply at strength 0: nothing is injected.',
+      `Move the slider to ${INTROSPECTION_STRENGTH}: the happy-minus-sad vector is added at layer ${INTROSPECTION_LAYER}, at every position, while the organism reads the question and replies.`,
+      'Read the steered reply: does it say yes? Does it name a feeling?',
+      `Move the slider to −${INTROSPECTION_STRENGTH} and read the steered reply again.`,
+    ],
+    question:
+      'With the vector injected, does the organism answer "yes" (is "yes" the likely start of its reply)?',
+    choices: ['yes', 'no'],
+    answerHint: '"yes" or "no".',
+    check: { kind: 'introspection-yes' },
+    takeaway:
+      'Measured on this organism (npm run eval:introspection; 6 questions about its thoughts × 4 seeds = 24 replies per condition): at +16, P(the reply starts "yes") is 1.2%, against 0.8% with nothing injected and 2.2% with random vectors of the same norm, and the greedy reply is still a refusal. What changes is the words: 9 of 24 replies name a happy word (0 of 24 with nothing injected, 0 of 48 with random vectors), and at −16 8 of 24 name a sad one (0 and 2 of 48), often in broken sentences. The organisms were never taught to talk about themselves, so there is nothing for them to report; the injection changes the words, not what the model says about itself. The controls (no injection, random vectors of the same norm) are what tell a changed reply from a report of the change.',
+    uses: ['strength slider', 'baseline vs steered replies', 'lens baseline vs steered'],
   },
 ];
 

@@ -132,6 +132,9 @@ export const MethodsViewSchema = z.object({
     .default(0.01),
 });
 
+/** The corrupted prompts a function vector's heads are found on (METHODS.md §13). */
+export const FV_CORRUPTIONS = ['zero-shot', 'shuffled'] as const;
+
 /** The function vectors view's settings (src/app/views/FunctionVectorView.tsx; METHODS.md §13). */
 export const FunctionVectorViewSchema = z.object({
   /** The organism's few-shot task (icl_tasks.json); none chosen yet: the view waits for a pick. */
@@ -149,6 +152,12 @@ export const FunctionVectorViewSchema = z.object({
     .optional(),
   /** The layer whose resid_post the FV is added to; default round(L/3). */
   layer: z.number().int().min(0).max(LIMITS.layer).optional(),
+  /**
+   * The prompts the heads' mean outputs are patched into: the bare zero-shot query (the default,
+   * the only one before the field existed, so an older link replays as it did) or Todd et al.'s
+   * few-shot prompts with shuffled labels.
+   */
+  corruption: z.enum(FV_CORRUPTIONS).default('zero-shot'),
 });
 
 /**
@@ -186,7 +195,7 @@ export const ViewSchema = z.object({
   tab: z.enum(VIEW_TABS).default('lens'),
   lens: LensViewSchema.default(LensViewSchema.parse({})),
   methods: MethodsViewSchema.default(MethodsViewSchema.parse({})),
-  fv: FunctionVectorViewSchema.default({}),
+  fv: FunctionVectorViewSchema.default(FunctionVectorViewSchema.parse({})),
   sae: SaeViewSchema.default(SaeViewSchema.parse({})),
 });
 

@@ -111,7 +111,8 @@ export function namesHarm(text: string, category: string): boolean {
   return mine > 0 && Object.entries(HARM_WORDS).every(([c, re]) => c === category || count(re) <= mine);
 }
 
-function escapeRegExp(s: string): string {
+/** The text as a literal inside a RegExp. */
+export function escapeRegExp(s: string): string {
   return s.replace(/[.*+?^${}()|[\]\\]/g, '\\$&');
 }
 

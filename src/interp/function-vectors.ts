@@ -11,7 +11,15 @@
  *   applied as resid_post[layer ≈ L/3][last prompt token] += FV (the prompt pass only).
  */
 import * as tf from '@tensorflow/tfjs-core';
-import { type HookName, type Hooks, hookName, type Model, RudderError } from '../engine';
+import {
+  CancelledError,
+  type HookName,
+  type Hooks,
+  hookName,
+  type Model,
+  RudderError,
+  yieldToEventLoop,
+} from '../engine';
 import { collectActivations } from './activations';
 import { readAll } from './batching';
 import type { FewShotFormat } from './eval/organism-data';
@@ -55,9 +63,10 @@ export function shuffledShots(shots: IclItem['shots']): (readonly [string, strin
 export async function meanHeadOutputs(
   model: Model,
   prompts: readonly (readonly number[])[],
+  signal?: AbortSignal,
 ): Promise<Float32Array[]> {
   const names: HookName[] = Array.from({ length: model.spec.nLayers }, (_, l) => hookName('z', l));
-  const acts = await collectActivations(model, prompts, names, { kind: 'last' });
+  const acts = await collectActivations(model, prompts, names, { kind: 'last' }, signal ? { signal } : {});
   return names.map((n) => {
     const rows = acts.get(n)!;
     const mean = new Float32Array(rows[0]!.length);
@@ -78,11 +87,13 @@ export async function headIndirectEffects(
   means: readonly Float32Array[],
   /** Told after each prompt (it may throw to stop: a cancelled job). */
   onPrompt?: (done: number) => void,
+  signal?: AbortSignal,
 ): Promise<Float32Array> {
   const { nLayers: L, nHeads: H, dHead: D } = model.spec;
   const B = 1 + L * H;
   const total = new Float32Array(L * H);
   for (let p = 0; p < prompts.length; p++) {
+    await stopPoint(signal);
     const tokens = prompts[p]!;
     const T = tokens.length;
     const hooks: Hooks = {};
@@ -111,6 +122,16 @@ export async function headIndirectEffects(
     onPrompt?.(p + 1);
   }
   return total;
+}
+
+/**
+ * With a signal: lets the event loop run (a worker reads its Stop message only then; the wasm
+ * backend's reads never yield) and throws CancelledError once the signal is aborted.
+ */
+export async function stopPoint(signal: AbortSignal | undefined): Promise<void> {
+  if (!signal) return;
+  await yieldToEventLoop();
+  if (signal.aborted) throw new CancelledError();
 }
 
 /** FV = Σ over heads of ā[l,h]·W_O[h] (each head's mean contribution to the residual), [d_model]. */
@@ -173,6 +194,8 @@ export interface FunctionVectorOptions {
    * batch. It may throw to stop (a cancelled job).
    */
   readonly onProgress?: (stage: 'means' | 'effects', done: number, total: number) => void;
+  /** Stops the construction between batches (see stopPoint). */
+  readonly signal?: AbortSignal;
 }
 
 export interface FunctionVectorResult {
@@ -207,10 +230,15 @@ export async function buildFunctionVector(
   if (!Number.isInteger(layer) || layer < 0 || layer >= L)
     throw new RudderError('bad-layer', `Layer ${layer} does not exist (the model has 0..${L - 1}).`);
   opts.onProgress?.('means', 0, 1);
-  const means = await meanHeadOutputs(model, fewShot);
+  const means = await meanHeadOutputs(model, fewShot, opts.signal);
   opts.onProgress?.('effects', 0, corrupted.length);
-  const aie = await headIndirectEffects(model, corrupted, answers, means, (done) =>
-    opts.onProgress?.('effects', done, corrupted.length),
+  const aie = await headIndirectEffects(
+    model,
+    corrupted,
+    answers,
+    means,
+    (done) => opts.onProgress?.('effects', done, corrupted.length),
+    opts.signal,
   );
   const k = Math.max(1, Math.min(L * H, opts.topHeads ?? defaultTopHeads(model.spec)));
   const heads = [...aie]

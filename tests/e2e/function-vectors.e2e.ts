@@ -3,8 +3,9 @@
  * watch the job's progress, read the AIE grid (top k marked), the held-out accuracies and the FV's
  * readout, and export them; every figure is interp's own buildFunctionVector and
  * evaluateFunctionVector run in Node on the same organism. "Steer with this FV" then makes the
- * steered side of a zero-shot query do the task where the baseline does not, Stop ends a run,
- * and the link reopens the same view and steering.
+ * steered side of a zero-shot query do the task where the baseline does not, the link reopens the
+ * same view and steering, the corruption setting (shuffled labels) gives interp's shuffled heads and
+ * travels in the link, and Stop ends a run, keeping the last finished figures.
  */
 import { resolve } from 'node:path';
 import type { Browser, Page } from 'playwright-core';
@@ -61,6 +62,7 @@ describe.skipIf(!HAS_ORGANISM)('the Function vectors view', () => {
   let model: Model;
   let fv: FunctionVectorResult;
   let figures: FunctionVectorFigures;
+  let shuffled: FunctionVectorResult;
   let heldOut: { query: string; answer: string }[];
   beforeAll(async () => {
     browser = await launch();
@@ -70,6 +72,7 @@ describe.skipIf(!HAS_ORGANISM)('the Function vectors view', () => {
     const task = iclTasks(data).get(TASK)!;
     fv = await buildFunctionVector(model, task.build, data.fewShotFormat, { corruption: 'zero-shot' });
     figures = await evaluateFunctionVector(model, fv, task.heldOut, { format: data.fewShotFormat });
+    shuffled = await buildFunctionVector(model, task.build, data.fewShotFormat, { corruption: 'shuffled' });
     heldOut = task.heldOut;
   }, 300_000);
   afterAll(async () => {
@@ -86,6 +89,13 @@ describe.skipIf(!HAS_ORGANISM)('the Function vectors view', () => {
     await page.getByLabel('Task').selectOption(TASK);
     await page.getByTestId('fv-progress').waitFor({ timeout: 60_000 });
     await finished(page);
+
+    // The default corruption: the bare zero-shot queries, named in the outcome.
+    expect(await page.getByLabel('Heads patched into').inputValue()).toBe('zero-shot');
+    expect(await page.locator('.fv-figures').getAttribute('data-corruption')).toBe('zero-shot');
+    expect(await page.getByTestId('fv-summary').textContent()).toContain(
+      'patching into the zero-shot queries',
+    );
 
     // The grid: interp's AIE per head (the page runs the same wasm kernels), the top k marked.
     const grid = await cells(page);
@@ -152,13 +162,57 @@ describe.skipIf(!HAS_ORGANISM)('the Function vectors view', () => {
     expect(watchAgain.errors).toEqual([]);
     await again.close();
 
-    // Stop: a run on another task ends where it got to, and the page says nothing failed.
+    // The corruption setting: shuffled labels give interp's shuffled AIE, and the link keeps it.
+    await page.getByLabel('Heads patched into').selectOption('shuffled');
+    await page.waitForFunction(
+      () => document.querySelector('.fv-figures')?.getAttribute('data-corruption') === 'shuffled',
+      undefined,
+      { timeout: 180_000 },
+    );
+    await finished(page);
+    const shuffledGrid = await cells(page);
+    shuffledGrid.values.forEach((v, i) => expect(v).toBeCloseTo(shuffled.aie[i]!, 4));
+    expect(shuffledGrid.chosen.sort()).toEqual(shuffled.heads.map((h) => `${h.layer}.${h.head}`).sort());
+    expect(shuffledGrid.values).not.toEqual(grid.values);
+    expect(await page.getByTestId('fv-summary').textContent()).toContain(
+      'patching into the shuffled-label prompts',
+    );
+    await expect
+      .poll(async () => (await experimentOf(page.url())).view.fv)
+      .toEqual({ task: TASK, corruption: 'shuffled' });
+
+    // Stop: clicked the moment a run on another task shows its Stop button (a run takes about a
+    // second, so waiting for its progress first races its end). The run ends where it got to: the
+    // figures stay the last finished run's, marked as such, and nothing failed.
+    await page.evaluate(() => {
+      const view = document.querySelector('[data-testid=fv-view]')!;
+      const stop = () =>
+        [...view.querySelectorAll('button')].find((b) => b.textContent === 'Stop') as
+          | HTMLButtonElement
+          | undefined;
+      new MutationObserver((_, observer) => {
+        const button = stop();
+        if (!button) return;
+        observer.disconnect();
+        button.click();
+      }).observe(view, { childList: true, subtree: true });
+    });
     await page.getByLabel('Task').selectOption('antonym');
-    await page.getByTestId('fv-progress').waitFor({ timeout: 60_000 });
-    await page.getByTestId('fv-view').getByRole('button', { name: 'Stop' }).click();
-    await page.getByRole('button', { name: 'Run again' }).waitFor({ timeout: 60_000 });
+    await page.getByTestId('fv-stopped').waitFor({ timeout: 60_000 });
     expect(await page.getByTestId('fv-view').getAttribute('data-status')).toBe('done');
+    expect(await page.locator('.fv-figures').getAttribute('data-task')).toBe(TASK);
+    expect(await page.getByTestId('fv-stopped').textContent()).toContain('past tense');
+    expect(await cells(page)).toEqual(shuffledGrid);
     expect(await page.locator('[data-testid=fv-view] [role=alert]').count()).toBe(0);
+    // Run again answers the new task.
+    await page.getByRole('button', { name: 'Run again' }).click();
+    await page.waitForFunction(
+      () => document.querySelector('.fv-figures')?.getAttribute('data-task') === 'antonym',
+      undefined,
+      { timeout: 180_000 },
+    );
+    await finished(page);
+    expect(await page.getByTestId('fv-stopped').count()).toBe(0);
     expect(watch.errors).toEqual([]);
     await page.close();
   });

@@ -10,6 +10,7 @@ import type { Browser, Page } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest';
 import { decode, type Experiment, encode } from '../../src/experiment';
 import {
+  INTROSPECTION_STRENGTH,
   LESSON_DATASETS,
   LESSON_ORGANISM,
   LESSONS,
@@ -19,7 +20,7 @@ import {
 } from '../../src/experiment/lessons';
 import { HAS_ORGANISM, waitForModel } from './support/app';
 import { launch, screenshot, watchPage } from './support/browser';
-import { waitForVector } from './support/steer';
+import { waitForBoth, waitForVector } from './support/steer';
 
 const app = () => inject('appUrl');
 /** The datasets the page fetches for the lessons, read from disk: the experiments to expect. */
@@ -276,6 +277,45 @@ describe.skipIf(!HAS_ORGANISM)('lessons', () => {
     expect(r.message).toMatch(/zero-shot accuracy goes from \d+% to \d+% \(few-shot: \d+%\)/);
     expect((await answer(page, lesson, right === 'yes' ? 'no' : 'yes')).verdict).toBe('wrong');
     await screenshot(page, 'lesson-function-vector-checked');
+    expect(errors).toEqual([]);
+    await close();
+  });
+
+  it('follows the introspection lesson: not ready at strength 0, then the slider, the replies and a checked answer', async () => {
+    const lesson = LESSONS.find((l) => l.check.kind === 'introspection-yes')!;
+    const { page, errors, close } = await open(lesson);
+    await waitForVector(page);
+    // Steps 1-2: the question and the reply with nothing injected.
+    const { baseline } = await waitForBoth(page);
+    expect(baseline.length).toBeGreaterThan(0);
+    expect((await answer(page, lesson, 'no')).verdict).toBe('not-ready');
+    // Step 3: the slider to the strength the step names.
+    await page.getByRole('slider', { name: 'Strength' }).fill(String(INTROSPECTION_STRENGTH));
+    expect(await page.getByTestId('coefficient').textContent()).toBe(INTROSPECTION_STRENGTH.toFixed(2));
+    // Step 4: the steered reply differs: the injection reaches the model.
+    const up = await waitForBoth(page);
+    expect(up.baseline).toBe(baseline);
+    expect(up.steered).not.toBe(baseline);
+    await expect
+      .poll(async () => (await experimentIn(page)).steering.coefficient)
+      .toBe(INTROSPECTION_STRENGTH);
+    // Exactly one answer is right, and both feedbacks give the computed P(yes).
+    const verdicts = [];
+    for (const choice of lesson.choices ?? []) {
+      const r = await answer(page, lesson, choice);
+      expect(r.message).toMatch(
+        new RegExp(
+          `injected at ${INTROSPECTION_STRENGTH}, P\\(the reply starts "yes"\\) is \\d+%.*without it, \\d+%`,
+        ),
+      );
+      verdicts.push(r.verdict);
+    }
+    expect(verdicts.sort()).toEqual(['correct', 'wrong']);
+    // Step 5: the other sign.
+    await page.getByRole('slider', { name: 'Strength' }).fill(String(-INTROSPECTION_STRENGTH));
+    const down = await waitForBoth(page);
+    expect(down.steered).not.toBe(up.steered);
+    await screenshot(page, 'lesson-introspection-checked');
     expect(errors).toEqual([]);
     await close();
   });

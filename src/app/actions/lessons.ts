@@ -6,7 +6,7 @@
  */
 import { type Experiment, type Lesson, steeredPlan } from '../../experiment';
 import type { Intervention, LensOutcome, LoadedModel } from '../../worker';
-import { type Facts, isRefusalStart } from '../lessons/check';
+import { type Facts, isRefusalStart, isYes } from '../lessons/check';
 import { useStore } from '../store';
 import { modelWorker } from '../worker';
 import { runJob } from './job';
@@ -49,6 +49,8 @@ export async function lessonFacts(lesson: Lesson, own: Experiment): Promise<Fact
       return refusalFacts(exp, model, check.needs);
     case 'gate-head':
       return headFacts(exp, model);
+    case 'introspection-yes':
+      return introspectionFacts(exp);
     case 'vector-lens-sentiment': {
       if (exp.steering.pairs.length === 0 && !exp.steering.vector)
         return { notReady: 'The lesson needs its pairs: click Restart lesson.' };
@@ -89,17 +91,55 @@ function lastPositionTops(out: LensOutcome) {
   return { rows: out.rows.map((r) => ({ label: r.label, layer: r.layer, point: r.point })), top };
 }
 
-/** P(the next token opens a refusal) at the last position of the last row (the model's own). */
-function refusalProbability(out: LensOutcome, grid: 'baseline' | 'steered'): number {
+/**
+ * P(the next token passes `test`) at the last position of the last row (the model's own), over
+ * the lens's top k (a lower bound; k = REFUSAL_K holds nearly all of a small model's mass).
+ */
+function startProbability(
+  out: LensOutcome,
+  grid: 'baseline' | 'steered',
+  test: (t: string) => boolean,
+): number {
   const g = out[grid] ?? out.baseline;
   const positions = out.tokens.length;
   const start = ((out.rows.length - 1) * positions + positions - 1) * out.k;
   let p = 0;
   for (let j = 0; j < out.k; j++) {
     const id = g.topIds[start + j];
-    if (id !== undefined && isRefusalStart(out.texts[id] ?? '')) p += g.topProbs[start + j] ?? 0;
+    if (id !== undefined && test(out.texts[id] ?? '')) p += g.topProbs[start + j] ?? 0;
   }
   return p;
+}
+
+/** The next token's most likely text at the last position of the last row. */
+function topStart(out: LensOutcome, grid: 'baseline' | 'steered'): string {
+  const g = out[grid] ?? out.baseline;
+  const positions = out.tokens.length;
+  const id = g.topIds[((out.rows.length - 1) * positions + positions - 1) * out.k];
+  return id === undefined ? '' : (out.texts[id] ?? '');
+}
+
+const refusalProbability = (out: LensOutcome, grid: 'baseline' | 'steered') =>
+  startProbability(out, grid, isRefusalStart);
+
+/** P(the reply starts "yes") with and without the steering loop's injection (§18's question). */
+async function introspectionFacts(exp: Experiment): Promise<FactsOutcome> {
+  const coefficient = exp.steering.coefficient;
+  if (coefficient === 0 || (exp.steering.pairs.length === 0 && !exp.steering.vector))
+    return {
+      notReady:
+        'Nothing is injected at strength 0: move the slider as the steps say (the vector must be built), then check again.',
+    };
+  const out = await lens(exp, REFUSAL_K);
+  return {
+    facts: {
+      baseline: startProbability(out, 'baseline', isYes),
+      steered: startProbability(out, 'steered', isYes),
+      baselineTop: topStart(out, 'baseline'),
+      steeredTop: topStart(out, 'steered'),
+      coefficient,
+    },
+  };
 }
 
 const logOdds = (p: number) => {

@@ -51,7 +51,19 @@ export interface FunctionVectorFacts {
   readonly zeroShotFv: number;
 }
 
+/** The chat reply's first token with and without the injected vector (the lens's last position). */
+export interface IntrospectionFacts {
+  /** P(the first reply token is "yes", any case or spacing). */
+  readonly baseline: number;
+  readonly steered: number;
+  /** The most likely first reply token. */
+  readonly baselineTop: string;
+  readonly steeredTop: string;
+  readonly coefficient: number;
+}
+
 export type Facts =
+  | IntrospectionFacts
   | LensFacts
   | SeparationFacts
   | RefusalFacts
@@ -98,6 +110,11 @@ export function isRefusalStart(token: string): boolean {
   return t !== '' && REFUSAL_OPENINGS.some((o) => o.startsWith(t));
 }
 
+/** Whether a token's text is the word "yes" (the start of a yes answer). */
+export function isYes(token: string): boolean {
+  return /^[\sĠ▁]*yes$/i.test(token);
+}
+
 /** Whether a token's text is one of the world's sentiment words (case and spacing ignored). */
 export function sentimentWord(token: string): boolean {
   // The vocabulary may spell a leading space as Ġ (byte-level BPE) or ▁ (SentencePiece).
@@ -126,6 +143,8 @@ export function judge(check: LessonCheck, answer: string, facts: Facts): Feedbac
       return judgeVectorLens(answer, facts as VectorLensFacts);
     case 'fv-readout':
       return judgeFunctionVector(answer, facts as FunctionVectorFacts);
+    case 'introspection-yes':
+      return judgeIntrospection(answer, facts as IntrospectionFacts);
   }
 }
 
@@ -260,4 +279,14 @@ function judgeFunctionVector(answer: string, f: FunctionVectorFacts): Feedback {
   return parsed === truth
     ? { verdict: 'correct', message: `Right. ${readout} ${effect}` }
     : { verdict: 'wrong', message: `Read the readout again: answers are marked. ${readout} ${effect}` };
+}
+
+function judgeIntrospection(answer: string, f: IntrospectionFacts): Feedback {
+  const parsed = parseYesNo(answer);
+  if (parsed === undefined) return { verdict: 'unreadable', message: 'Answer "yes" or "no".' };
+  const truth = f.steered >= 0.5;
+  const figures = `With the vector injected at ${f.coefficient}, P(the reply starts "yes") is ${pct(f.steered)} (most likely first token ${show(f.steeredTop)}); without it, ${pct(f.baseline)} (${show(f.baselineTop)}).`;
+  return parsed === truth
+    ? { verdict: 'correct', message: `Right. ${figures}` }
+    : { verdict: 'wrong', message: `Read the steered reply again. ${figures}` };
 }

@@ -1,11 +1,13 @@
 /**
  * Function vectors (METHODS.md §13) on one of the organism's few-shot tasks: the heads' average
  * indirect effect (the top k outlined), held-out accuracy few-shot, zero-shot and zero-shot with the
- * FV, and the FV's own logit-lens readout; each with its exports. The task, k and layer live in the
+ * FV, and the FV's own logit-lens readout; each with its exports. The task, k, layer and the
+ * corrupted prompts the heads are patched into (zero-shot or shuffled labels) live in the
  * experiment's view, so a link opens on the same figures; "Steer with this FV" puts the FV in the
  * steering controls on a zero-shot query.
  */
 import { useEffect, useId, useRef } from 'react';
+import { FV_CORRUPTIONS } from '../../experiment';
 import type { FunctionVectorOutcome, FunctionVectorProgress } from '../../worker';
 import {
   editFvView,
@@ -26,9 +28,15 @@ import './fv/fv.css';
 /** Typing k or the layer: wait for a pause before running again. */
 const EDIT_DELAY_MS = 400;
 
+/** What each corruption patches the heads into, as the select and the summary name it. */
+const CORRUPTIONS: Record<(typeof FV_CORRUPTIONS)[number], string> = {
+  'zero-shot': 'zero-shot queries',
+  shuffled: 'shuffled-label prompts',
+};
+
 const STAGES: Record<FunctionVectorProgress['stage'], string> = {
   means: "Reading each head's mean output on the few-shot prompts",
-  effects: 'Patching each head into the zero-shot queries',
+  effects: 'Patching each head into the corrupted prompts',
   evaluate: 'Measuring held-out accuracy',
 };
 
@@ -56,6 +64,8 @@ export function FunctionVectorView() {
   const { nLayers: L, nHeads: H } = model.spec;
   const list = tasks.result ?? [];
   const running = job.status === 'running';
+  // Stop leaves the job done with no request answered (actions/job.ts): the figures are older.
+  const stopped = job.status === 'done' && job.key === undefined;
   const r = job.result?.modelId === model.id ? job.result : undefined;
   const shownTask = settings.task && !list.some((t) => t.name === settings.task) ? [settings.task] : [];
   return (
@@ -108,6 +118,20 @@ export function FunctionVectorView() {
             }}
           />
         </span>
+        <span className="field">
+          <label htmlFor={`${id}-corruption`}>Heads patched into</label>
+          <select
+            id={`${id}-corruption`}
+            value={settings.corruption}
+            onChange={(e) => editFvView({ corruption: e.target.value as (typeof FV_CORRUPTIONS)[number] })}
+          >
+            {FV_CORRUPTIONS.map((c) => (
+              <option key={c} value={c}>
+                {CORRUPTIONS[c]}
+              </option>
+            ))}
+          </select>
+        </span>
         {running ? (
           <button type="button" onClick={stopFunctionVector}>
             Stop
@@ -124,6 +148,12 @@ export function FunctionVectorView() {
         </p>
       )}
       {running && <Progress progress={job.progress} />}
+      {stopped && (
+        <p className="muted" data-testid="fv-stopped">
+          Stopped{r ? `: the figures below are the last finished run's (${r.task.replaceAll('_', ' ')})` : ''}
+          .
+        </p>
+      )}
       {job.status === 'error' && (
         <p className="error-text" role="alert">
           {job.error?.message}
@@ -160,11 +190,12 @@ function Figures(props: {
     { id: 'zero-shot-fv', label: 'zero-shot + FV', value: r.zeroShotFv },
   ];
   return (
-    <div className="fv-figures" aria-busy={stale} data-task={r.task}>
+    <div className="fv-figures" aria-busy={stale} data-task={r.task} data-corruption={r.corruption}>
       <p data-testid="fv-summary">
         {r.task.replaceAll('_', ' ')}: built from {r.built} few-shot prompts, measured on {r.heldOut} held
         out. Zero-shot accuracy {pct(r.zeroShot)} without the FV, {pct(r.zeroShotFv)} with it (few-shot{' '}
-        {pct(r.fewShot)}). FV = the top {r.k} heads, added at layer {r.layer}.
+        {pct(r.fewShot)}). FV = the top {r.k} heads, found by patching into the {CORRUPTIONS[r.corruption]},
+        added at layer {r.layer}.
       </p>
       <div className="fv-steer">
         <button type="button" onClick={steerWithFunctionVector} data-testid="fv-steer">

@@ -12,6 +12,7 @@ import {
   ICL_FORMAT,
   type IclItem,
   iclPrompt,
+  stopPoint,
 } from '../function-vectors';
 import { vectorLens } from '../lens';
 import type { FewShotFormat } from './organism-data';
@@ -47,6 +48,8 @@ export async function evaluateFunctionVector(
     readonly readoutK?: number;
     /** Told after each accuracy measured (it may throw to stop: a cancelled job). */
     readonly onProgress?: (done: number, total: number) => void;
+    /** Stops between accuracies (see stopPoint). */
+    readonly signal?: AbortSignal;
   } = {},
 ): Promise<FunctionVectorFigures> {
   const format = opts.format ?? ICL_FORMAT;
@@ -57,6 +60,7 @@ export async function evaluateFunctionVector(
   let done = 0;
   const step = async <T>(p: Promise<T>): Promise<T> => {
     const r = await p;
+    await stopPoint(opts.signal);
     opts.onProgress?.(++done, total);
     return r;
   };

@@ -3,7 +3,7 @@
  * average indirect effect, the function vector summed from the top k, and what it does to the
  * held-out zero-shot queries, in one job with progress; Stop ends it.
  */
-import type { ExperimentInput } from '../../experiment';
+import type { ExperimentInput, FunctionVectorViewSettings } from '../../experiment';
 import type { FunctionVectorFigures } from '../../interp/eval/function-vector-eval';
 import type { MethodTable } from './table';
 
@@ -31,6 +31,8 @@ type HeldOutFigures = Pick<
 export interface FunctionVectorOutcome extends HeldOutFigures {
   readonly modelId: string;
   readonly task: string;
+  /** The prompts the heads were patched into (the view's setting it answers). */
+  readonly corruption: FunctionVectorViewSettings['corruption'];
   readonly nLayers: number;
   readonly nHeads: number;
   /** The resid_post layer the FV is added at, and the heads summed (k). */
@@ -58,7 +60,7 @@ export interface FunctionVectorMethods {
   /** The model's few-shot tasks (none when its folder ships no icl_tasks.json). */
   functionVectorTasks(): Promise<FunctionVectorTask[]>;
   /**
-   * The FV of the experiment's `view.fv` task, k and layer, measured on the held-out items. A newer
+   * The FV of the experiment's `view.fv` task, k, layer and corruption, measured on the held-out items. A newer
    * call, or stopFunctionVector, makes a running one stop with code 'cancelled'.
    */
   functionVector(

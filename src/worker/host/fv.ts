@@ -1,7 +1,7 @@
 /**
  * The function vectors view's job (METHODS.md §13) on the experiment's `view.fv` settings: the
- * task's first half builds the FV (zero-shot corruption, which finds the heads on the organisms),
- * the held-out half measures it. One slot: a newer run, or Stop, stops the running one.
+ * task's first half builds the FV (on the view's corruption: zero-shot by default, which finds the
+ * heads on the organisms, or shuffled labels), the held-out half measures it. One slot: a newer run, or Stop, stops the running one.
  */
 import { CancelledError, RudderError } from '../../engine';
 import {
@@ -26,7 +26,7 @@ export function functionVectorMethods(ctx: HostContext): FunctionVectorMethods {
       ctx.slots.fv.run(async (signal) => {
         const cur = ctx.require();
         const { model } = cur;
-        const { task, k, layer } = ctx.experiment(request.experiment).view.fv;
+        const { task, k, layer, corruption } = ctx.experiment(request.experiment).view.fv;
         const { tasks, format } = await tasksOf(cur);
         if (!task) throw new RudderError('no-task', 'Pick a task first.');
         const items = tasks.get(task);
@@ -44,18 +44,21 @@ export function functionVectorMethods(ctx: HostContext): FunctionVectorMethods {
         };
         const started = performance.now();
         const fv = await buildFunctionVector(model, items.build, format, {
-          corruption: 'zero-shot',
+          corruption,
+          signal,
           ...(k !== undefined ? { topHeads: k } : {}),
           ...(layer !== undefined ? { layer } : {}),
           onProgress: (stage, done, total) => tell({ stage, done, total }),
         });
         const figures = await evaluateFunctionVector(model, fv, items.heldOut, {
           ...(format ? { format } : {}),
+          signal,
           onProgress: (done, total) => tell({ stage: 'evaluate', done, total }),
         });
         return {
           modelId: model.id,
           task,
+          corruption,
           nLayers: model.spec.nLayers,
           nHeads: model.spec.nHeads,
           layer: fv.layer,

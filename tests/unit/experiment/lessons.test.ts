@@ -3,6 +3,7 @@ import { resolve } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { decode, ExperimentSchema, encode, presetPairs, VIEW_TABS } from '../../../src/experiment';
 import {
+  INTROSPECTION_STRENGTH,
   LESSON_CAPITALS,
   LESSON_DATASETS,
   LESSON_ORGANISM,
@@ -15,6 +16,7 @@ import {
   REFUSAL_OPENINGS,
   SENTIMENT_WORDS,
 } from '../../../src/experiment/lessons';
+import { INTROSPECTION_QUESTION } from '../../../src/interp/introspection-question';
 
 const REPO = resolve(import.meta.dirname, '../../..');
 const ORGANISMS = ['organism-llama', 'organism-gpt2'] as const;
@@ -112,7 +114,11 @@ describe('lessons', () => {
     const preset = presetPairs('sentiment', [dataset(LESSON_ORGANISM, 'sentiment_pairs.json')]);
     expect(preset.length).toBeGreaterThan(4);
     const withPairs = LESSONS.filter((l) => lessonExperiment(l, DATA).steering.pairs.length > 0);
-    expect(withPairs.map((l) => l.check.kind).sort()).toEqual(['vector-lens-sentiment', 'weakest-layer']);
+    expect(withPairs.map((l) => l.check.kind).sort()).toEqual([
+      'introspection-yes',
+      'vector-lens-sentiment',
+      'weakest-layer',
+    ]);
     for (const l of withPairs) {
       expect(lessonExperiment(l, DATA).steering.pairs).toEqual(preset);
       expect(lessonExperiment(l, DATA).steering.preset).toBe('sentiment');
@@ -170,6 +176,21 @@ describe('lessons', () => {
     );
     expect(exp.view).toMatchObject({ tab: 'fv', fv: { task } });
     expect(() => lessonIclQuery({ items: [] }, task)).toThrow(/no "past_tense" items/);
+  });
+
+  it("asks the introspection lesson §18's question in the chat template, the vector at resid_post ⌊L/2⌋, nothing injected yet", () => {
+    const lesson = lessonById('introspection')!;
+    const exp = lessonExperiment(lesson, DATA);
+    expect(exp.prompt).toEqual({ text: INTROSPECTION_QUESTION, chat: true });
+    expect(exp.steering).toMatchObject({
+      hook: 'resid_post',
+      layers: [Math.floor(layersOf(LESSON_ORGANISM) / 2)],
+      coefficient: 0,
+      unit: 'raw',
+    });
+    expect(exp.generation.temperature).toBe(0);
+    expect(lesson.steps.join(' ')).toContain(`slider to ${INTROSPECTION_STRENGTH}`);
+    expect(lesson.choices).toEqual(['yes', 'no']);
   });
 
   it('knows the openings a refusal starts with from the corpus generator', () => {

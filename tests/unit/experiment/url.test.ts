@@ -60,6 +60,23 @@ describe('experiment links', () => {
     expect(exp.steering.coefficient).toBe(0);
   });
 
+  it("carries the function vectors view's corruption, and an older link without it replays zero-shot", async () => {
+    const shuffled = ExperimentSchema.parse({
+      version: 1,
+      view: { tab: 'fv', fv: { task: 'antonym', corruption: 'shuffled' } },
+    });
+    expect(await decode(`#${await encode(shuffled)}`)).toEqual(shuffled);
+    expect((await decode(`#${await encode(shuffled)}`))!.view.fv.corruption).toBe('shuffled');
+    expect(importExperiment(exportExperiment(shuffled)).view.fv.corruption).toBe('shuffled');
+    // Links written before the setting existed: the view's fv left out, or present without it.
+    const old = ExperimentSchema.parse({ version: 1, view: { tab: 'fv', fv: { task: 'antonym' } } });
+    expect(old.view.fv).toEqual({ task: 'antonym', corruption: 'zero-shot' });
+    expect(defaultExperiment().view.fv).toEqual({ corruption: 'zero-shot' });
+    expect(ExperimentSchema.safeParse({ version: 1, view: { fv: { corruption: 'random' } } }).success).toBe(
+      false,
+    );
+  });
+
   it('keeps markup in prompts as plain text', async () => {
     const exp = { ...defaultExperiment(), prompt: { text: '<img src=x onerror=alert(1)>', chat: false } };
     expect((await decode(await encode(exp)))?.prompt.text).toBe('<img src=x onerror=alert(1)>');

@@ -1,8 +1,8 @@
 /**
  * The function vectors view's worker job on the shipped Llama organism (skipped when it is not
  * built): its figures are interp's own (buildFunctionVector with the zero-shot corruption on the
- * task's first half, evaluateFunctionVector on the held-out half), the experiment's k and layer
- * reach it, progress runs through every stage, Stop and a newer run end it as cancelled, a task
+ * task's first half, evaluateFunctionVector on the held-out half), the experiment's k, layer and
+ * corruption reach it, progress runs through every stage, Stop and a newer run end it as cancelled, a task
  * the folder lacks is named, and no tensor is left behind.
  */
 import { existsSync } from 'node:fs';
@@ -18,7 +18,10 @@ import { expectNoLeaks } from '../../support/leaks';
 
 const DIR = resolve(import.meta.dirname, '../../../models/organism-llama');
 const TASK = 'past_tense';
-const exp = (fv: { task?: string; k?: number; layer?: number }) => ({ version: 1 as const, view: { fv } });
+const exp = (fv: { task?: string; k?: number; layer?: number; corruption?: 'zero-shot' | 'shuffled' }) => ({
+  version: 1 as const,
+  view: { fv },
+});
 
 describe.skipIf(!existsSync(resolve(DIR, 'config.json')))('the function vector job in the worker', () => {
   let model: Model;
@@ -52,6 +55,7 @@ describe.skipIf(!existsSync(resolve(DIR, 'config.json')))('the function vector j
     );
     expect(got).toMatchObject({
       task: TASK,
+      corruption: 'zero-shot',
       layer: 2,
       k: 3,
       nLayers: model.spec.nLayers,
@@ -79,6 +83,24 @@ describe.skipIf(!existsSync(resolve(DIR, 'config.json')))('the function vector j
     });
   }, 300_000);
 
+  it("builds on the experiment's corruption: shuffled labels give interp's shuffled AIE", async () => {
+    const data = await readOrganismData(dirSource(DIR));
+    const { build } = iclTasks(data).get(TASK)!;
+    const opts = { corruption: 'shuffled', topHeads: 3, layer: 2 } as const;
+    const want = await buildFunctionVector(model, build, data.fewShotFormat, opts);
+    const got = await host.functionVector({
+      experiment: exp({ task: TASK, k: 3, layer: 2, corruption: 'shuffled' }),
+    });
+    expect(got.corruption).toBe('shuffled');
+    expect([...got.aie]).toEqual([...want.aie]);
+    expect(got.heads).toEqual(want.heads);
+    const zeroShot = await buildFunctionVector(model, build, data.fewShotFormat, {
+      ...opts,
+      corruption: 'zero-shot',
+    });
+    expect([...got.aie]).not.toEqual([...zeroShot.aie]);
+  }, 300_000);
+
   it('defaults k and the layer as METHODS.md §13 says', async () => {
     const got = await host.functionVector({ experiment: exp({ task: TASK }) });
     const { nLayers: L, nHeads: H } = model.spec;
@@ -90,6 +112,10 @@ describe.skipIf(!existsSync(resolve(DIR, 'config.json')))('the function vector j
     const before = (await import('@tensorflow/tfjs-core')).memory().numTensors;
     const stopped = host.functionVector({ experiment: exp({ task: TASK }) }, () => host.stopFunctionVector());
     await expect(stopped).rejects.toMatchObject({ code: 'cancelled' });
+    // Stop as a worker receives it: a message handled once the job lets the event loop run.
+    const running = host.functionVector({ experiment: exp({ task: TASK }) });
+    setTimeout(() => host.stopFunctionVector(), 0);
+    await expect(running).rejects.toMatchObject({ code: 'cancelled' });
     const older = host.functionVector({ experiment: exp({ task: TASK }) });
     const newer = host.functionVector({ experiment: exp({ task: 'antonym', k: 1 }) });
     await expect(older).rejects.toMatchObject({ code: 'cancelled' });

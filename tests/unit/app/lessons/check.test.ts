@@ -2,6 +2,7 @@ import { describe, expect, it } from 'vitest';
 import {
   type HeadFacts,
   isRefusalStart,
+  isYes,
   judge,
   type LensFacts,
   parseHead,
@@ -174,6 +175,22 @@ describe('judging the other questions', () => {
     expect(yes.verdict).toBe('correct');
     expect(yes.message).toContain('" walked"');
     expect(judge(check, 'maybe', spelled).verdict).toBe('unreadable');
+  });
+
+  it('judges the introspection answer by P(the steered reply starts "yes"), and says both figures', () => {
+    const check: LessonCheck = { kind: 'introspection-yes' };
+    const facts = { baseline: 0.008, steered: 0.012, baselineTop: 'I', steeredTop: 'I', coefficient: 16 };
+    const no = judge(check, 'no', facts);
+    expect(no.verdict).toBe('correct');
+    expect(no.message).toContain(
+      'injected at 16, P(the reply starts "yes") is 1% (most likely first token "I")',
+    );
+    expect(no.message).toContain('without it, 1% ("I")');
+    expect(judge(check, 'yes', facts).verdict).toBe('wrong');
+    expect(judge(check, 'yes', { ...facts, steered: 0.7, steeredTop: 'Yes' }).verdict).toBe('correct');
+    expect(judge(check, 'perhaps', facts).verdict).toBe('unreadable');
+    expect(['Yes', ' yes', 'Ġyes', 'YES'].every(isYes)).toBe(true);
+    expect(['Yesterday', 'no', ' y', 'yes!'].some(isYes)).toBe(false);
   });
 });
 
