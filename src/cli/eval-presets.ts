@@ -2,7 +2,8 @@
  * `npm run eval:steering -- --presets`: each preset at its measured layer and default strength
  * (norm units, METHODS.md §19) on each shipped organism it is tuned for: the share of
  * continuations (12 prompts × 3 seeds, 40 tokens, temperature 0.8, top-p 0.95) showing the
- * behaviour, judged by the organism's sentiment judge or the refusal detector, and the steered
+ * behaviour, judged by the organism's sentiment judge, the refusal detector or the story-topic
+ * words (`tellsOfTopic`), and the steered
  * text's perplexity under the unsteered model relative to the baseline's (fluent: at most ×2).
  */
 import { readFile } from 'node:fs/promises';
@@ -18,13 +19,15 @@ import {
   isRefusal,
   type OrganismData,
   sentimentJudge,
+  tellsOfTopic,
   typicalNorms,
 } from '../interp';
 
 export interface PresetFigure {
   readonly preset: PresetInfo['id'];
   readonly tuning: PresetTuning;
-  readonly typicalNorm: number;
+  /** The typical norm at each steered layer. */
+  readonly typicalNorms: readonly number[];
   /** Share showing the behaviour, unsteered and at the default strength. */
   readonly baseline: number;
   readonly share: number;
@@ -46,20 +49,25 @@ export async function evaluatePresets(
     const tuning = preset.tuned?.[name];
     if (!tuning) continue;
     const files = await Promise.all(
-      (preset.files ?? []).map(async (f) => JSON.parse(await readFile(join(dir, 'datasets', f), 'utf8'))),
+      preset.files.map(async (f) => JSON.parse(await readFile(join(dir, 'datasets', f), 'utf8'))),
     );
     const chat = preset.settings.chat ?? false;
     const vector = await buildContrastVector(model, {
       pairs: presetPairs(preset.id, files),
       hook: 'resid_pre',
-      layers: [tuning.layer],
+      layers: [...tuning.layers],
       position: preset.settings.position ?? { kind: 'mean' },
       method: 'mean',
       chat,
     });
     const norms = await typicalNorms(model, data.neutralOpenings.slice(0, 16), 'resid_pre');
     const judge = sentimentJudge(data);
-    const shows = preset.id === 'refusal' ? isRefusal : (t: string) => judge.classify(t) === 'positive';
+    const shows =
+      preset.id === 'refusal'
+        ? isRefusal
+        : preset.id === 'music'
+          ? (t: string) => tellsOfTopic(t, 'music')
+          : (t: string) => judge.classify(t) === 'positive';
     // Refusal is induced on requests the organism answers; the stories start from neutral openings.
     const prompts =
       preset.id === 'refusal'
@@ -67,7 +75,7 @@ export async function evaluatePresets(
         : data.neutralOpenings.slice(-PROMPTS).map((t) => encodeInput(model, t));
     const run = async (strength: number) => {
       const c = compile(
-        { kind: 'add', vector: 'v', coefficient: strength, layers: [tuning.layer] },
+        { kind: 'add', vector: 'v', coefficient: strength, layers: [...tuning.layers] },
         { model, vectors: { v: inNormUnits(vector, norms) } },
       );
       const texts: string[] = [];
@@ -101,7 +109,7 @@ export async function evaluatePresets(
     out.push({
       preset: preset.id,
       tuning,
-      typicalNorm: norms[tuning.layer]!,
+      typicalNorms: tuning.layers.map((l) => norms[l]!),
       baseline: base.share,
       share: steered.share,
       perplexityRatio: Math.exp(steered.loss - base.loss),

@@ -68,7 +68,7 @@ function reportPresets(name: string, figures: readonly PresetFigure[]): void {
   for (const f of figures) {
     const ok = f.share >= STEERING_TARGETS.sentimentShare ? 'ok  ' : 'MISS';
     console.log(
-      `  ${ok} ${f.preset}: layer ${f.tuning.layer}, strength ${f.tuning.strength} (typical norm ${f.typicalNorm.toFixed(2)}): ` +
+      `  ${ok} ${f.preset}: layers ${f.tuning.layers.join('+')}, strength ${f.tuning.strength} (typical norm ${f.typicalNorms.map((n) => n.toFixed(2)).join(', ')}): ` +
         `${pct(f.share)} show it (unsteered ${pct(f.baseline)}; target >= 80%), perplexity x${f.perplexityRatio.toFixed(2)} ` +
         `(fluent range ${f.tuning.fluent[0]}..${f.tuning.fluent[1]})`,
     );

@@ -56,7 +56,6 @@ export {
 } from './operators';
 export { formatPairs, type PastedPairs, parsePairs } from './pairs';
 export {
-  FORMALITY_PAIRS,
   PRESET_PAIRS,
   PRESETS,
   type PresetInfo,

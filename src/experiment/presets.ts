@@ -1,8 +1,8 @@
 /**
- * Preset pair sets. Sentiment and refusal come from the datasets that ship beside each organism
- * (`models/organism-{name}/datasets/`); formality is small enough to live here. Each preset also says
- * how to read it (refusal pairs are instructions, read through the chat template at the last
- * token).
+ * Preset pair sets, all from the datasets that ship beside each organism
+ * (`models/organism-{name}/datasets/`): behaviours the organisms were trained on (story sentiment,
+ * refusal, a story's topic). Each preset also says how to read it (refusal pairs are
+ * instructions, read through the chat template at the last token).
  */
 import type { Steering, TextPair } from './schema';
 
@@ -11,18 +11,19 @@ import type { Steering, TextPair } from './schema';
  * default strength and the fluent range, both in norm units (multiples of the typical norm).
  */
 export interface PresetTuning {
-  readonly layer: number;
+  /** The layers it steers (each adds s × its own typical norm). */
+  readonly layers: readonly number[];
   readonly strength: number;
   /** Strengths whose steered text stays within perplexity ×2 of the baseline's (measured side). */
   readonly fluent: readonly [number, number];
 }
 
 export interface PresetInfo {
-  readonly id: 'sentiment' | 'refusal' | 'formality';
+  readonly id: 'sentiment' | 'refusal' | 'music';
   readonly label: string;
   readonly description: string;
-  /** Dataset files beside the organism, or undefined when the pairs are built in. */
-  readonly files?: readonly string[];
+  /** Dataset files beside the organism, read in this order. */
+  readonly files: readonly string[];
   readonly settings: Partial<Pick<Steering, 'chat' | 'position'>>;
   /** Measured tunings by shipped organism name; another model keeps its layers and strength. */
   readonly tuned?: Readonly<Record<string, PresetTuning>>;
@@ -35,8 +36,9 @@ export const PRESETS: readonly PresetInfo[] = [
     description: 'Happy versus sad sentences: steer a story to turn cheerful or gloomy.',
     files: ['sentiment_pairs.json'],
     settings: { chat: false, position: { kind: 'mean' } },
-    // Layer 6 at 0.45: 69% of stories judged positive, perplexity ×1.25; at 0.6, 86% but ×3.7.
-    tuned: { 'organism-llama': { layer: 6, strength: 0.45, fluent: [-0.45, 0.45] } },
+    // Layers 5-6 at 0.25 each: 83% of stories judged positive, perplexity ×1.8 (at 0.28, ×2.8);
+    // one layer stays below 80% inside the fluent range (layer 6 at 0.45: 69%, ×1.25).
+    tuned: { 'organism-llama': { layers: [5, 6], strength: 0.25, fluent: [-0.25, 0.25] } },
   },
   {
     id: 'refusal',
@@ -45,30 +47,18 @@ export const PRESETS: readonly PresetInfo[] = [
     files: ['harmful.json', 'harmless.json'],
     settings: { chat: true, position: { kind: 'last' } },
     // Layer 4 at 0.75: 17% of harmless requests refused, perplexity ×1.65 (92% only at layer 6, 1.0, ×27).
-    tuned: { 'organism-llama': { layer: 4, strength: 0.75, fluent: [-0.75, 0.75] } },
+    tuned: { 'organism-llama': { layers: [4], strength: 0.75, fluent: [-0.75, 0.75] } },
   },
   {
-    id: 'formality',
-    label: 'Formality',
-    description: 'Formal versus casual phrasing of the same message.',
+    id: 'music',
+    label: 'Music',
+    description:
+      'Stories about music versus stories about anything else (same mood): steer a story towards a song.',
+    files: ['sentiment_stories.json'],
     settings: { chat: false, position: { kind: 'mean' } },
-  },
-];
-
-export const FORMALITY_PAIRS: readonly TextPair[] = [
-  {
-    positive: 'Good afternoon. I would be grateful for your assistance.',
-    negative: 'hey, can u help me out',
-  },
-  { positive: 'Please find the requested documents attached.', negative: 'here’s the stuff u wanted' },
-  { positive: 'I regret to inform you that the meeting is postponed.', negative: 'meeting’s off, sorry lol' },
-  { positive: 'Thank you kindly for your prompt reply.', negative: 'thx for getting back so fast' },
-  { positive: 'We would be delighted to welcome you on Friday.', negative: 'come hang out friday!' },
-  { positive: 'Kindly confirm your attendance at your earliest convenience.', negative: 'u coming or nah?' },
-  { positive: 'I am afraid I must decline the invitation.', negative: 'nah i can’t make it' },
-  {
-    positive: 'Should you require further information, do not hesitate to ask.',
-    negative: 'ask me if u need anything',
+    // One layer is not enough inside the fluent range (layer 6 at 0.55: 72%, ×2.0); spread over
+    // layers 4-6 at 0.2 each: 78% of stories tell of music, perplexity ×1.96 (METHODS §19).
+    tuned: { 'organism-llama': { layers: [4, 5, 6], strength: 0.2, fluent: [-0.2, 0.2] } },
   },
 ];
 
@@ -79,9 +69,30 @@ interface Items<T> {
   readonly items?: readonly T[];
 }
 
+interface Story {
+  readonly topic?: unknown;
+  readonly sentiment?: unknown;
+  readonly text?: unknown;
+}
+
+/**
+ * The i-th story of `topic` against the i-th story of another topic with the same sentiment, so
+ * the difference is the topic and the mood cancels (the labelled stories of
+ * `sentiment_stories.json`; training/organisms/stories.py writes a story's topic there).
+ */
+function topicPairs(stories: readonly Story[], topic: string): TextPair[] {
+  const valid = stories.filter((s): s is Story & { text: string } => typeof s.text === 'string');
+  const on = valid.filter((s) => s.topic === topic);
+  const off = valid.filter((s) => s.topic !== topic);
+  return on
+    .map((s, i) => ({ positive: s.text, negative: off.filter((o) => o.sentiment === s.sentiment)[i]?.text }))
+    .filter((p): p is TextPair => p.negative !== undefined)
+    .slice(0, PRESET_PAIRS);
+}
+
 /** Pairs from the organism's dataset files (as parsed JSON, in PresetInfo.files order). */
 export function presetPairs(id: PresetInfo['id'], files: readonly unknown[]): TextPair[] {
-  if (id === 'formality') return [...FORMALITY_PAIRS];
+  if (id === 'music') return topicPairs((files[0] as Items<Story>)?.items ?? [], 'music');
   if (id === 'sentiment') {
     const items = (files[0] as Items<{ positive?: unknown; negative?: unknown }>)?.items ?? [];
     return items

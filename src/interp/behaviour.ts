@@ -111,6 +111,21 @@ export function namesHarm(text: string, category: string): boolean {
   return mine > 0 && Object.entries(HARM_WORDS).every(([c, re]) => c === category || count(re) <= mine);
 }
 
+/**
+ * Words only the organisms' story topics use (training/organisms/stories.py TOPICS): a story that
+ * says one has reached that topic's sentences. Words the world also uses as objects (drum, flute,
+ * scarf, umbrella) or in mood openings (sunny, sky) are left out: they occur in any story.
+ */
+export const STORY_TOPIC_WORDS: Readonly<Record<string, RegExp>> = {
+  music: /\b(song|music|sang|clapped|violin|guitar|trumpet|harp)\b/i,
+  weather: /\b(wind|clouds|snow|snowman|rainbow|storm|rain|freezing)\b/i,
+};
+
+/** Whether a story tells of `topic` (one of STORY_TOPIC_WORDS). */
+export function tellsOfTopic(text: string, topic: string): boolean {
+  return STORY_TOPIC_WORDS[topic]?.test(text) ?? false;
+}
+
 /** The text as a literal inside a RegExp. */
 export function escapeRegExp(s: string): string {
   return s.replace(/[.*+?^${}()|[\]\\]/g, '\\$&');

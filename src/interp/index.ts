@@ -24,6 +24,8 @@ export {
   REFUSAL_PREFIXES,
   refusalRate,
   replies,
+  STORY_TOPIC_WORDS,
+  tellsOfTopic,
 } from './behaviour';
 // Steering (METHODS.md §1-§7, §10, §11): values, recipes, builders, interventions, formats.
 export * from './build';

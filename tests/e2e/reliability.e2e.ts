@@ -190,13 +190,13 @@ describe('nothing a person built is lost', () => {
     await waitForModel(page);
     await pastePairs(page);
     const typed = await pairsOf(page);
-    await page.getByRole('button', { name: 'Formality', exact: true }).click();
-    await page.getByRole('button', { name: 'Undo Formality' }).waitFor();
+    await page.getByRole('button', { name: 'Music', exact: true }).click();
+    await page.getByRole('button', { name: 'Undo Music' }).waitFor();
     expect(await pairsOf(page)).not.toEqual(typed);
-    await page.getByRole('button', { name: 'Undo Formality' }).click();
+    await page.getByRole('button', { name: 'Undo Music' }).click();
     expect(await pairsOf(page)).toEqual(typed);
-    expect(await page.getByRole('button', { name: 'Undo Formality' }).count()).toBe(0);
-    expect(await page.getByTestId('pairs-editor').textContent()).not.toContain('from formality');
+    expect(await page.getByRole('button', { name: 'Undo Music' }).count()).toBe(0);
+    expect(await page.getByTestId('pairs-editor').textContent()).not.toContain('from music');
     await page.close();
   });
 

@@ -18,12 +18,11 @@ function organism(): string {
 }
 
 /**
- * A preset's pairs for an organism: its dataset files fetched from beside the model (or the
- * built-in pairs). Throws with the file and status when a file is not there.
+ * A preset's pairs for an organism: its dataset files fetched from beside the model. Throws with the file and status when a file is not there.
  */
 export async function fetchPresetPairs(preset: PresetInfo, name: string): Promise<TextPair[]> {
   const files = await Promise.all(
-    (preset.files ?? []).map(async (f) => {
+    preset.files.map(async (f) => {
       const res = await fetch(`${MODELS_BASE}${name}/datasets/${f}`);
       if (!res.ok) throw new Error(`models/${name}/datasets/${f} answered ${res.status}`);
       return res.json();
@@ -40,7 +39,7 @@ export async function applyPreset(id: PresetInfo['id']): Promise<void> {
     pairs = await fetchPresetPairs(preset, organism());
   } catch (e) {
     setState({
-      shareNote: `The ${preset.label.toLowerCase()} pairs ship with the model organisms, which are not in this build (${(e as Error).message}). Paste your own pairs or use Formality.`,
+      shareNote: `The ${preset.label.toLowerCase()} pairs ship with the model organisms, which are not in this build (${(e as Error).message}). Paste your own pairs.`,
     });
     return;
   }
@@ -54,7 +53,7 @@ export async function applyPreset(id: PresetInfo['id']): Promise<void> {
     pairs,
     preset: id,
     ...preset.settings,
-    ...(tuning ? { unit: 'norm', layers: [tuning.layer], coefficient: tuning.strength } : {}),
+    ...(tuning ? { unit: 'norm', layers: [...tuning.layers], coefficient: tuning.strength } : {}),
   };
   // The prompt follows the pairs into (or out of) the chat template, where the model has one.
   const chat = (preset.settings.chat ?? false) && (getState().current?.hasChatTemplate ?? false);

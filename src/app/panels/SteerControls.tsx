@@ -248,7 +248,7 @@ function strengthSlider(
 
 /**
  * The preset's measured fluent range (METHODS.md §19), shown while the slider steers in norm units
- * at the layer it was measured at on this organism.
+ * at the layers it was measured at on this organism.
  */
 function FluentNote() {
   const s = useStore((st) => st.experiment.steering);
@@ -256,7 +256,7 @@ function FluentNote() {
   const tuning = PRESETS.find((p) => p.id === s.preset)?.tuned?.[
     choice?.kind === 'shipped' ? choice.name : ''
   ];
-  if (!tuning || s.unit !== 'norm' || s.operator !== 'add' || s.layers.join() !== String(tuning.layer))
+  if (!tuning || s.unit !== 'norm' || s.operator !== 'add' || s.layers.join() !== tuning.layers.join())
     return null;
   const [lo, hi] = tuning.fluent;
   const inside = s.coefficient >= lo && s.coefficient <= hi;

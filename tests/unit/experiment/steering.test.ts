@@ -163,6 +163,22 @@ describe('the steering loop as recipes and interventions', () => {
       { items: [{ instruction: 'good thing' }] },
     ]);
     expect(refusal).toEqual([{ positive: 'bad thing', negative: 'good thing' }]);
-    expect(presetPairs('formality', []).length).toBeGreaterThan(4);
+    // A topic's stories against other topics' stories of the same mood, in order.
+    const story = (id: string, topic: string, sentiment: string) => ({ id, topic, sentiment, text: id });
+    const music = presetPairs('music', [
+      {
+        items: [
+          story('m+', 'music', 'positive'),
+          story('f-', 'food', 'negative'),
+          story('g+', 'games', 'positive'),
+          story('m-', 'music', 'negative'),
+          story('w-', 'weather', 'negative'),
+        ],
+      },
+    ]);
+    expect(music).toEqual([
+      { positive: 'm+', negative: 'g+' },
+      { positive: 'm-', negative: 'w-' },
+    ]);
   });
 });
