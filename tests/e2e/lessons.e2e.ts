@@ -8,21 +8,26 @@ import { readFileSync } from 'node:fs';
 import { resolve } from 'node:path';
 import type { Browser, Page } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest';
+import { sourceFromArg } from '../../src/engine/node';
 import { decode, type Experiment, encode } from '../../src/experiment';
 import {
   INTROSPECTION_STRENGTH,
   LESSON_DATASETS,
   LESSON_ORGANISM,
+  LESSON_STRENGTH,
   LESSONS,
   type Lesson,
   type LessonDatasets,
   lessonExperiment,
 } from '../../src/experiment/lessons';
+import { readOrganismData } from '../../src/interp';
+import { sentimentJudge } from '../../src/interp/eval/steering-eval';
 import { HAS_ORGANISM, waitForModel } from './support/app';
 import { launch, screenshot, watchPage } from './support/browser';
 import { waitForBoth, waitForVector } from './support/steer';
 
 const app = () => inject('appUrl');
+const ORGANISM_DIR = resolve(import.meta.dirname, `../../models/${LESSON_ORGANISM}`);
 /** The datasets the page fetches for the lessons, read from disk: the experiments to expect. */
 const DATA = HAS_ORGANISM
   ? (Object.fromEntries(
@@ -76,6 +81,13 @@ async function answer(
     verdict: (await feedback.getAttribute('data-verdict')) ?? '',
     message: (await feedback.textContent()) ?? '',
   };
+}
+
+/** Drags the strength slider to `value` as a student would, and waits for both sides at it. */
+async function slideTo(page: Page, value: number): Promise<{ baseline: string; steered: string }> {
+  await page.getByRole('slider', { name: 'Strength' }).fill(String(value));
+  expect(Number(await page.getByTestId('coefficient').textContent())).toBe(value);
+  return waitForBoth(page);
 }
 
 /** Answers a layer question with every row of the model until one the model lacks. */
@@ -174,6 +186,37 @@ describe.skipIf(!HAS_ORGANISM)('lessons', () => {
       expect(await page.locator('[data-testid=pairs-editor] li').count()).toBe(want.steering.pairs.length);
       if (want.steering.pairs.length > 0) await waitForVector(page);
       await screenshot(page, `lesson-${id}`);
+      expect(errors).toEqual([]);
+      await close();
+    },
+  );
+
+  // The steps that promise an effect, done as written: the slider to +8 turns the story cheerful,
+  // to −8 gloomy, judged by the organism's own sentiment judge (the labelled stories beside it).
+  it.each(
+    LESSONS.filter((l) => l.steps.some((s) => s.includes(`slider to ${LESSON_STRENGTH}`))).map(
+      (l) => [l.id, l] as const,
+    ),
+  )(
+    '%s: following its slider steps turns the story cheerful (and gloomy at the minus)',
+    async (_, lesson) => {
+      const judge = sentimentJudge(await readOrganismData(sourceFromArg(ORGANISM_DIR)));
+      const { page, errors, close } = await open(lesson);
+      await waitForVector(page);
+      const promisesGloomy = lesson.steps.some((s) => s.includes(`slider to −${LESSON_STRENGTH}`));
+      const cheerful = await slideTo(page, LESSON_STRENGTH);
+      const gloomy = promisesGloomy ? await slideTo(page, -LESSON_STRENGTH) : undefined;
+      const odds = (t: string) => judge.logOdds(t).toFixed(1);
+      console.log(
+        `${lesson.id}: baseline ${odds(cheerful.baseline)}, +${LESSON_STRENGTH} ${odds(cheerful.steered)}` +
+          (gloomy ? `, −${LESSON_STRENGTH} ${odds(gloomy.steered)}` : ''),
+      );
+      expect(judge.classify(cheerful.steered), cheerful.steered).toBe('positive');
+      expect(judge.logOdds(cheerful.steered)).toBeGreaterThan(judge.logOdds(cheerful.baseline));
+      if (gloomy) {
+        expect(judge.classify(gloomy.steered), gloomy.steered).toBe('negative');
+        expect(judge.logOdds(gloomy.steered)).toBeLessThan(judge.logOdds(cheerful.steered));
+      }
       expect(errors).toEqual([]);
       await close();
     },
