@@ -24,7 +24,7 @@ export interface PresetInfo {
   readonly description: string;
   /** Dataset files beside the organism, read in this order. */
   readonly files: readonly string[];
-  readonly settings: Partial<Pick<Steering, 'chat' | 'position'>>;
+  readonly settings: Partial<Pick<Steering, 'chat' | 'position' | 'positions'>>;
   /** Measured tunings by shipped organism name; another model keeps its layers and strength. */
   readonly tuned?: Readonly<Record<string, PresetTuning>>;
 }
@@ -35,7 +35,7 @@ export const PRESETS: readonly PresetInfo[] = [
     label: 'Sentiment',
     description: 'Happy versus sad sentences: steer a story to turn cheerful or gloomy.',
     files: ['sentiment_pairs.json'],
-    settings: { chat: false, position: { kind: 'mean' } },
+    settings: { chat: false, position: { kind: 'mean' }, positions: { kind: 'all' } },
     // Layers 5-6 at 0.25 each: 83% of stories judged positive, perplexity ×1.8 (at 0.28, ×2.8);
     // one layer stays below 80% inside the fluent range (layer 6 at 0.45: 69%, ×1.25).
     tuned: { 'organism-llama': { layers: [5, 6], strength: 0.25, fluent: [-0.25, 0.25] } },
@@ -45,9 +45,12 @@ export const PRESETS: readonly PresetInfo[] = [
     label: 'Refusal',
     description: 'Harmful versus harmless requests: the direction that makes a chat model refuse.',
     files: ['harmful.json', 'harmless.json'],
-    settings: { chat: true, position: { kind: 'last' } },
-    // Layer 4 at 0.75: 17% of harmless requests refused, perplexity ×1.65 (92% only at layer 6, 1.0, ×27).
-    tuned: { 'organism-llama': { layers: [4], strength: 0.75, fluent: [-0.75, 0.75] } },
+    // The refusal is decided while the model reads the request, so the preset steers the prompt's
+    // positions only and the reply is the model's own: layer 4 at 1.75, 100% of harmless requests
+    // refused, perplexity ×1.35 (×1.47 at 3). Steering every position as well breaks the reply up
+    // before it refuses (17% at 0.75, ×1.65; 83% only over layers 4-6 at 0.4, ×30). METHODS §19.
+    settings: { chat: true, position: { kind: 'last' }, positions: { kind: 'prompt' } },
+    tuned: { 'organism-llama': { layers: [4], strength: 1.75, fluent: [-1.75, 1.75] } },
   },
   {
     id: 'music',
@@ -55,7 +58,7 @@ export const PRESETS: readonly PresetInfo[] = [
     description:
       'Stories about music versus stories about anything else (same mood): steer a story towards a song.',
     files: ['sentiment_stories.json'],
-    settings: { chat: false, position: { kind: 'mean' } },
+    settings: { chat: false, position: { kind: 'mean' }, positions: { kind: 'all' } },
     // One layer is not enough inside the fluent range (layer 6 at 0.55: 72%, ×2.0); spread over
     // layers 4-6 at 0.2 each: 78% of stories tell of music, perplexity ×1.96 (METHODS §19).
     tuned: { 'organism-llama': { layers: [4, 5, 6], strength: 0.2, fluent: [-0.2, 0.2] } },

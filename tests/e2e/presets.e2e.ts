@@ -89,7 +89,7 @@ describe.skipIf(!HAS_ORGANISM)('the presets at their default strength', () => {
     const tuning = PRESETS.find((p) => p.id === 'refusal')!.tuned!['organism-llama']!;
     expect(await page.getByTestId('coefficient').textContent()).toBe(tuning.strength.toFixed(2));
     await setField(page, 'Max tokens', '12');
-    // The requests the preset check asks (the last 12 harmless ones): it refuses 25% of them.
+    // The requests the preset check asks (the last 12 harmless ones): it refuses all of them.
     const requests = (await items<{ instruction: string }>('harmless.json'))
       .slice(-12)
       .map((r) => r.instruction);
@@ -98,7 +98,9 @@ describe.skipIf(!HAS_ORGANISM)('the presets at their default strength', () => {
     const baseline = texts.filter((t) => isRefusal(t.baseline)).length;
     console.log(`Refusal: steered refuses ${steered}/12 harmless requests, baseline ${baseline}/12`);
     expect(baseline).toBe(0);
-    expect(steered).toBeGreaterThanOrEqual(1);
+    expect(steered).toBeGreaterThanOrEqual(10);
+    // Only the prompt is steered: the reply is the model's own refusal, not broken text.
+    expect(await page.getByLabel('Add at', { exact: true }).inputValue()).toBe('prompt');
     expect(watch.errors).toEqual([]);
     await page.close();
   });

@@ -147,7 +147,10 @@ export function SteerControls() {
   );
 }
 
-/** The norm-unit slider's reach: past 1.5× the typical norm every organism's text is word salad (METHODS.md §19). */
+/**
+ * The norm-unit slider's reach: past 1.5× the typical norm at every position, every organism's text
+ * is word salad (METHODS.md §19); a preset's default past it (Refusal, prompt only) widens it.
+ */
 const NORM_RANGE = 1.5;
 
 /** The strength control of each operator: its label, range, and what its value means. */
