@@ -38,7 +38,11 @@ export const PRESETS: readonly PresetInfo[] = [
     settings: { chat: false, position: { kind: 'mean' }, positions: { kind: 'all' } },
     // Layers 5-6 at 0.25 each: 83% of stories judged positive, perplexity ×1.8 (at 0.28, ×2.8);
     // one layer stays below 80% inside the fluent range (layer 6 at 0.45: 69%, ×1.25).
-    tuned: { 'organism-llama': { layers: [5, 6], strength: 0.25, fluent: [-0.25, 0.25] } },
+    // organism-gpt2, layer 3 at 0.5: 83%, ×1.62 (×2.57 at 0.55).
+    tuned: {
+      'organism-llama': { layers: [5, 6], strength: 0.25, fluent: [-0.25, 0.25] },
+      'organism-gpt2': { layers: [3], strength: 0.5, fluent: [-0.5, 0.5] },
+    },
   },
   {
     id: 'refusal',
@@ -50,7 +54,11 @@ export const PRESETS: readonly PresetInfo[] = [
     // refused, perplexity ×1.35 (×1.47 at 3). Steering every position as well breaks the reply up
     // before it refuses (17% at 0.75, ×1.65; 83% only over layers 4-6 at 0.4, ×30). METHODS §19.
     settings: { chat: true, position: { kind: 'last' }, positions: { kind: 'prompt' } },
-    tuned: { 'organism-llama': { layers: [4], strength: 1.75, fluent: [-1.75, 1.75] } },
+    // organism-gpt2, layer 3 at 1: 100%, ×1.64 (94% at 0.75; ×1.96 at 1.5, ×2.18 at 2).
+    tuned: {
+      'organism-llama': { layers: [4], strength: 1.75, fluent: [-1.75, 1.75] },
+      'organism-gpt2': { layers: [3], strength: 1, fluent: [-1.5, 1.5] },
+    },
   },
   {
     id: 'music',
@@ -61,7 +69,11 @@ export const PRESETS: readonly PresetInfo[] = [
     settings: { chat: false, position: { kind: 'mean' }, positions: { kind: 'all' } },
     // One layer is not enough inside the fluent range (layer 6 at 0.55: 72%, ×2.0); spread over
     // layers 4-6 at 0.2 each: 78% of stories tell of music, perplexity ×1.96 (METHODS §19).
-    tuned: { 'organism-llama': { layers: [4, 5, 6], strength: 0.2, fluent: [-0.2, 0.2] } },
+    // organism-gpt2, layers 3-4 at 0.3: 94%, ×1.59 (×2.22 at 0.35).
+    tuned: {
+      'organism-llama': { layers: [4, 5, 6], strength: 0.2, fluent: [-0.2, 0.2] },
+      'organism-gpt2': { layers: [3, 4], strength: 0.3, fluent: [-0.3, 0.3] },
+    },
   },
 ];
 
