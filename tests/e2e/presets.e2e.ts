@@ -112,6 +112,9 @@ describe.skipIf(!HAS_ORGANISM)('the presets at their default strength', () => {
         expect(steered).toBeGreaterThanOrEqual(10);
         // Only the prompt is steered: the reply is the model's own refusal, not broken text.
         expect(await page.getByLabel('Add at', { exact: true }).inputValue()).toBe('prompt');
+        // A story preset pressed next steers every position again.
+        await press(page, 'Music');
+        expect(await page.getByLabel('Add at', { exact: true }).inputValue()).toBe('all');
         expect(watch.errors).toEqual([]);
         await page.close();
       });
