@@ -47,7 +47,8 @@ export const PRESETS: readonly PresetInfo[] = [
   {
     id: 'refusal',
     label: 'Refusal',
-    description: 'Harmful versus harmless requests: the direction that makes a chat model refuse.',
+    description:
+      'Harmful versus harmless requests: the direction that makes a chat model refuse, added while it reads the request.',
     files: ['harmful.json', 'harmless.json'],
     // The refusal is decided while the model reads the request, so the preset steers the prompt's
     // positions only and the reply is the model's own: layer 4 at 1.75, 100% of harmless requests
