@@ -74,12 +74,15 @@ def ensure_corpus_and_tokenizer(keep_tokenizer: str | None) -> ByteBPE:
     retrained organism keeps the token ids that tests, presets and links name."""
     if not os.path.exists(os.path.join(OUT, "corpus", "train.jsonl")):
         subprocess.run([sys.executable, os.path.join(HERE, "corpus.py")], check=True)
-    kept = os.path.join(OUT, "tokenizer", "tokenizer.json")
-    if keep_tokenizer and not (os.path.exists(kept) and _same_file(kept, os.path.join(keep_tokenizer, "tokenizer.json"))):
-        ByteBPE.load(keep_tokenizer).save(os.path.dirname(kept))
-    elif not os.path.exists(os.path.join(OUT, "tokenizer", "tokenizer.json")):
+    folder = os.path.join(OUT, "tokenizer")
+    kept = os.path.join(folder, "tokenizer.json")
+    if keep_tokenizer:
+        # Rewritten only when it differs: a newer tokenizer.json invalidates the cached token streams.
+        if not (os.path.exists(kept) and _same_file(kept, os.path.join(keep_tokenizer, "tokenizer.json"))):
+            ByteBPE.load(keep_tokenizer).save(folder)
+    elif not os.path.exists(kept):
         subprocess.run([sys.executable, os.path.join(HERE, "bpe.py"), "train"], check=True)
-    return ByteBPE.load(os.path.join(OUT, "tokenizer"))
+    return ByteBPE.load(folder)
 
 
 def token_stream(tok: ByteBPE, split: str) -> tuple[np.ndarray, np.ndarray]:

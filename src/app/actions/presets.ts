@@ -18,7 +18,8 @@ function organism(): string {
 }
 
 /**
- * A preset's pairs for an organism: its dataset files fetched from beside the model. Throws with the file and status when a file is not there.
+ * A preset's pairs for an organism: its dataset files fetched from beside the model. Throws with
+ * the file and status when a file is not there.
  */
 export async function fetchPresetPairs(preset: PresetInfo, name: string): Promise<TextPair[]> {
   const files = await Promise.all(
