@@ -8,10 +8,10 @@ import {
   type HookName,
   loadModel,
   type Model,
+  nativeKernelThreads,
   selectBackend,
   urlSource,
 } from '../../src/engine';
-import { withWasmThreads } from '../../src/worker/threads';
 import { WASM_PATHS } from '../../src/worker/wasm-paths';
 import type { BenchBackend, EngineWorker, KernelRow } from './protocol';
 
@@ -25,16 +25,12 @@ const loaded = (): Model => {
 
 const api: EngineWorker = {
   async init(backend: BenchBackend, threads: number) {
-    const choice = await withWasmThreads(
-      () => selectBackend({ prefer: backend, wasmPaths: WASM_PATHS }),
-      threads,
-    );
+    const choice = await selectBackend({ prefer: backend, wasmPaths: WASM_PATHS, wasmThreads: threads });
     if (choice.name !== backend)
       throw new Error(`Rudder wanted ${backend} but got ${choice.name}: ${choice.reason}`);
-    const wasm = await import('@tensorflow/tfjs-backend-wasm');
     return {
       backend: choice.name,
-      threads: choice.name === 'wasm' ? wasm.getThreadsCount() : undefined,
+      threads: choice.name === 'wasm' ? nativeKernelThreads().threads : undefined,
       version: `tfjs ${tf.version_core}`,
     };
   },

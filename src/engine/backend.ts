@@ -30,6 +30,13 @@ export interface BackendOptions {
   readonly prefer?: BackendName;
   /** Where the tfjs-backend-wasm `.wasm` files are served (browser builds; Node finds its own). */
   readonly wasmPaths?: string | Record<string, string>;
+  /**
+   * WebAssembly: threads for Rudder's kernels, the calling thread and `wasmThreads − 1` helper
+   * workers (kernels/kernel-threads.ts; they need cross-origin isolation and a Worker). Default 1.
+   * tfjs's own pool always runs one thread: the ops left to it are small, and waking its pool for
+   * each one costs small models more than it gains (docs/ENGINE.md, Threads).
+   */
+  readonly wasmThreads?: number;
 }
 
 const GiB = 1024 ** 3;
@@ -94,6 +101,7 @@ async function tryBackend(name: BackendName, forced: boolean, opts: BackendOptio
       case 'wasm': {
         const wasm = await import('@tensorflow/tfjs-backend-wasm');
         if (opts.wasmPaths) wasm.setWasmPaths(opts.wasmPaths as string);
+        wasm.setThreadsCount(1);
         break;
       }
       case 'cpu':
@@ -102,7 +110,7 @@ async function tryBackend(name: BackendName, forced: boolean, opts: BackendOptio
     }
     if (!(await tf.setBackend(name))) return { ok: false, reason: 'it failed to initialise.' };
     await tf.ready();
-    await prepareKernels();
+    await prepareKernels(opts.wasmThreads ?? 1);
   } catch (e) {
     return { ok: false, reason: `it failed to start (${(e as Error).message}).` };
   }

@@ -106,8 +106,10 @@ export function run(
       let resid = hp('hook_embed', scaled as tf.Tensor3D); // [b, p, d]
       if (spec.pos === 'learned') {
         const pe = tf.gather(w.get('pos_embed.W_pos'), positions); // [p, d] or [b, p, d]
-        const perRow =
-          positions.rank === 1 ? tf.tile(tf.reshape(pe, [1, pos, spec.dModel]), [batch, 1, 1]) : pe;
+        // Rows share the positions unless left padding shifts them; one row needs a reshape, not a
+        // Tile (which copies, even once).
+        const shared = () => tf.reshape(pe, [1, pos, spec.dModel]);
+        const perRow = positions.rank === 2 ? pe : batch === 1 ? shared() : tf.tile(shared(), [batch, 1, 1]);
         resid = tf.add(resid, hp('hook_pos_embed', perRow as tf.Tensor3D));
       }
       const mask = attentionMask(offset, pos, leftPad);

@@ -32,6 +32,7 @@ export {
   type Hooks,
   hookName,
 } from './hooks';
+export { nativeKernelThreads } from './kernels/native';
 export { gatherColumns, matMul, withComposedOps } from './kernels/ops';
 export { KvCache } from './kv-cache';
 export {

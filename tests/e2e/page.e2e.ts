@@ -45,10 +45,10 @@ describe('the page on WebAssembly', () => {
     const backend = page.getByTestId('backend');
     expect(await backend.getAttribute('data-backend')).toBe('wasm');
     expect(await backend.textContent()).toMatch(/WebAssembly.+\./);
-    // The threaded wasm build runs (cross-origin isolation works in this build of the app); its
-    // pool has half the cores and at least two (src/worker/threads.ts wasmThreadCount).
+    // Threads run (cross-origin isolation works in this build of the app): half the cores and at
+    // least two (src/worker/threads.ts wasmThreadCount).
     if ((await page.evaluate(() => navigator.hardwareConcurrency)) >= 2) {
-      expect(await backend.textContent()).toMatch(/Multi-threaded build: [2-8] threads\./);
+      expect(await backend.textContent()).toMatch(/Multi-threaded: [2-8] threads\./);
     } else {
       expect(await backend.textContent()).toMatch(/One thread \(this device reports one core\)\.$/);
     }

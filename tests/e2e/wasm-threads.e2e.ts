@@ -1,10 +1,11 @@
 /**
- * tfjs-backend-wasm's multi-threaded SIMD build under cross-origin isolation (the dev server
- * and the build send COOP/COEP): it must start with more than one thread on a multi-core
- * machine, in the test page and in the app's model worker (which says so in its backend note,
- * and why when it runs one), and compute exactly what one thread computes. Prints the 64-token
- * forward time of a GPT-2-small-shaped model with all threads and with one (a figure for the
- * report; no time is asserted).
+ * WebAssembly threads under cross-origin isolation (the dev server and the build send COOP/COEP):
+ * tfjs's threaded SIMD build for its shared memory, and Rudder's kernels shared between the calling
+ * thread and helper workers on that memory (kernel-threads.ts). More than one thread must start on
+ * a multi-core machine, in the test page and in the app's model worker (which says so in its
+ * backend note, and why when it runs one), and compute exactly what one thread computes. Prints the
+ * 64-token forward time of a GPT-2-small-shaped model with all threads and with one (a figure for
+ * the report; no time is asserted).
  */
 import type { Browser, Page } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest';
@@ -78,8 +79,12 @@ describe('WebAssembly threads in Chromium', () => {
       const note = (await backend.textContent()) ?? '';
       const cores = await page.evaluate(() => navigator.hardwareConcurrency);
       if (query) expect(note).toMatch(/One thread \(asked for by \?threads=1\)\.$/);
-      else if (cores >= 2) expect(note).toMatch(/Multi-threaded build: [2-8] threads\./);
+      else if (cores >= 2) expect(note).toMatch(/Multi-threaded: [2-8] threads\./);
       else expect(note).toMatch(/One thread \(this device reports one core\)\.$/);
+      // The helper workers started under the built app's Content-Security-Policy.
+      const threads = Number(await backend.getAttribute('data-threads'));
+      if (query || cores < 2) expect(threads).toBe(1);
+      else expect(threads).toBeGreaterThan(1);
       await page.getByRole('textbox', { name: 'Prompt' }).fill('Once upon a time');
       await setField(page, 'Max tokens', '32');
       await setField(page, 'Temperature', '1');
@@ -92,7 +97,7 @@ describe('WebAssembly threads in Chromium', () => {
     expect(texts[1]).toBe(texts[0]);
   });
 
-  it('reports the forward time in a worker with all threads and with one', async () => {
+  it('shares the native kernels between the threads in a worker, with the logits of one thread, and reports the forward time', async () => {
     const shape = {
       nLayers: 12,
       dModel: 768,
@@ -106,7 +111,9 @@ describe('WebAssembly threads in Chromium', () => {
     const page = await browser.newPage();
     await page.goto(`${inject('devUrl')}/tests/e2e/pages/golden.html`);
     await page.waitForFunction(() => document.getElementById('status')?.textContent === 'ready');
+    const cores = await page.evaluate(() => navigator.hardwareConcurrency);
     const results: string[] = [];
+    const logits: number[][] = [];
     // Interleaved, so that load from other processes on the machine falls on both.
     for (const threads of [undefined, 1, undefined, 1]) {
       const r = await page.evaluate(([s, t]) => window.rudderGolden.forwardMsInWorker(s, t), [
@@ -114,9 +121,17 @@ describe('WebAssembly threads in Chromium', () => {
         threads,
       ] as const);
       results.push(`${r.threads} thread(s): median ${r.median} ms of [${r.ms}]`);
+      // Rudder's kernels (the matmul above all) are shared between the threads, and the shares
+      // add up to exactly what one thread computes.
+      if (threads === 1 || cores < 2) expect(r.threads).toBe(1);
+      else expect(r.threads).toBeGreaterThan(1);
+      if (r.threads! > 1) expect(r.kernels.sharedCalls).toBeGreaterThan(0);
+      else expect(r.kernels.sharedCalls).toBe(0);
+      expect(r.logits).toHaveLength(shape.vocabSize);
+      logits.push(r.logits);
     }
     console.log(`[wasm threads] GPT-2-small shape, 64-token forward in a worker:\n  ${results.join('\n  ')}`);
-    expect(results).toHaveLength(4);
+    for (const l of logits.slice(1)) expect(l).toEqual(logits[0]);
     await page.close();
   });
 });

@@ -66,7 +66,11 @@ export function LoadStatus() {
             layers, d_model {current.spec.dModel}
           </dd>
           <dt>Backend</dt>
-          <dd data-testid="backend" data-backend={current.backend.name}>
+          <dd
+            data-testid="backend"
+            data-backend={current.backend.name}
+            data-threads={current.backend.threads}
+          >
             <strong>{BACKEND_LABELS[current.backend.name]}</strong>
             <span className="reason"> {current.backend.reason}</span>
           </dd>

@@ -19,9 +19,10 @@ export function ensureKernels(): void {
 
 /**
  * `ensureKernels()`, and the native module compiled and instantiated without blocking: Chromium's
- * main thread cannot compile it synchronously (over 4 KB), which the forward pass would otherwise do.
+ * main thread cannot compile it synchronously (over 4 KB), which the forward pass would otherwise
+ * do. On WebAssembly its ranged kernels are shared between `threads` threads where they can start.
  */
-export async function prepareKernels(): Promise<void> {
+export async function prepareKernels(threads: number): Promise<void> {
   ensureKernels();
-  await prepareNativeKernels();
+  await prepareNativeKernels(threads);
 }

@@ -8,6 +8,7 @@
  * first; `nativeKernelsReady()` then finds the instance made.
  */
 import * as tf from '@tensorflow/tfjs-core';
+import { type KernelThreads, singleThread, startKernelThreads } from './kernel-threads';
 import { PLAIN, SHARED } from './native/kernels-wasm';
 import { offsetOf, type WasmBackend, wasmBackend, wasmMemoryOf } from './wasm-heap';
 
@@ -103,8 +104,14 @@ export const NATIVE_ACTIVATIONS = { gelu_new: 0, silu: 1 } as const;
 /** The matmul's `act` for no activation (kernels.c's ACT_NONE). */
 export const NO_ACTIVATION = -1;
 
+/** The kernels' instance and the threads that share its ranged calls. */
+interface Native {
+  readonly k: Exports;
+  threads: KernelThreads;
+}
+
 /** Per tfjs wasm module (a new backend instance brings a new memory): the instance, or null if it cannot start. */
-const instances = new WeakMap<object, Exports | null>();
+const instances = new WeakMap<object, Native | null>();
 const compiled = new Map<boolean, WebAssembly.Module>();
 
 function bytesOf(shared: boolean): Uint8Array {
@@ -116,14 +123,19 @@ function variantOf(memory: WebAssembly.Memory): boolean {
   return typeof SharedArrayBuffer !== 'undefined' && memory.buffer instanceof SharedArrayBuffer;
 }
 
-function started(backend: WasmBackend, instance: WebAssembly.Instance | undefined): boolean {
-  instances.set(backend.wasm, instance ? (instance.exports as unknown as Exports) : null);
-  if (instance) registerNativeKernels();
-  return instance !== undefined;
+function started(backend: WasmBackend, instance: WebAssembly.Instance | undefined): Native | null {
+  const k = instance?.exports as unknown as Exports | undefined;
+  const native = k ? { k, threads: singleThread(k) } : null;
+  instances.set(backend.wasm, native);
+  if (native) registerNativeKernels();
+  return native;
 }
 
-/** Compiles and instantiates the kernels for the active wasm backend without blocking (browser main thread). */
-export async function prepareNativeKernels(): Promise<void> {
+/**
+ * Compiles and instantiates the kernels for the active wasm backend without blocking (browser main
+ * thread), and starts `threads − 1` helper workers to share their ranged calls (kernel-threads.ts).
+ */
+export async function prepareNativeKernels(threads: number): Promise<void> {
   const backend = wasmBackend();
   if (!backend || instances.has(backend.wasm)) return;
   try {
@@ -131,9 +143,11 @@ export async function prepareNativeKernels(): Promise<void> {
     const shared = variantOf(memory);
     const module = compiled.get(shared) ?? (await WebAssembly.compile(bytesOf(shared) as BufferSource));
     compiled.set(shared, module);
-    started(backend, await WebAssembly.instantiate(module, { env: { memory } }));
+    const native = started(backend, await WebAssembly.instantiate(module, { env: { memory } }));
+    if (native && shared)
+      native.threads = await startKernelThreads(module, memory, backend.wasm, native.k, threads - 1);
   } catch {
-    started(backend, undefined); // tfjs's own kernels run instead
+    if (!instances.get(backend.wasm)) started(backend, undefined); // tfjs's own kernels run instead
   }
 }
 
@@ -152,10 +166,17 @@ export function nativeKernelsReady(): boolean {
     const shared = variantOf(memory);
     const module = compiled.get(shared) ?? new WebAssembly.Module(bytesOf(shared) as BufferSource);
     compiled.set(shared, module);
-    return started(backend, new WebAssembly.Instance(module, { env: { memory } }));
+    return started(backend, new WebAssembly.Instance(module, { env: { memory } })) !== null;
   } catch {
-    return started(backend, undefined);
+    return started(backend, undefined) !== null;
   }
+}
+
+/** How many threads share the native kernels' ranged calls on the active backend, and how often they did. */
+export function nativeKernelThreads(): { threads: number; sharedCalls: number } {
+  const backend = wasmBackend();
+  const threads = backend ? instances.get(backend.wasm)?.threads : undefined;
+  return { threads: threads?.threads ?? 1, sharedCalls: threads?.sharedCalls ?? 0 };
 }
 
 type Args = { inputs: tf.NamedTensorInfoMap; backend: tf.KernelBackend; attrs?: tf.NamedAttrMap };
@@ -164,8 +185,10 @@ type Args = { inputs: tf.NamedTensorInfoMap; backend: tf.KernelBackend; attrs?: 
 function context(args: Args) {
   const backend = args.backend as unknown as WasmBackend;
   const at = (t: tf.TensorInfo | undefined) => (t ? offsetOf(backend, t) : 0);
+  const native = instances.get(backend.wasm)!;
   return {
-    k: instances.get(backend.wasm)!,
+    k: native.k,
+    threads: native.threads,
     at,
     output: (shape: number[]) => backend.makeOutput(shape, 'float32'),
   };
@@ -174,38 +197,23 @@ function context(args: Args) {
 const KERNELS: Record<string, (args: Args) => tf.TensorInfo | tf.TensorInfo[]> = {
   [NATIVE.attnPattern]: (args) => {
     const { q, k: keys, mask } = args.inputs as Record<string, tf.TensorInfo>;
-    const { k, at, output } = context(args);
+    const { threads, at, output } = context(args);
     const [b, p, h, d] = q!.shape as [number, number, number, number];
     const [, kh, t] = keys!.shape as [number, number, number];
     const pattern = output([b, h, p, t]);
     const scores = args.attrs!.withScores ? output([b, h, p, t]) : undefined;
     const cap = (args.attrs!.softcap as number | undefined) ?? 0;
-    k.attn_pattern(
-      at(q),
-      at(keys),
-      at(mask),
-      at(pattern),
-      at(scores),
-      p,
-      h,
-      kh,
-      d,
-      t,
-      mask?.shape[0] ?? 1,
-      args.attrs!.scale as number,
-      cap,
-      0,
-      b * h,
-    );
+    const call = [at(q), at(keys), at(mask), at(pattern), at(scores), p, h, kh, d, t, mask?.shape[0] ?? 1];
+    threads.run('attn_pattern', [...call, args.attrs!.scale as number, cap, 0, 0], 13, b * h, p * t * d);
     return scores ? [pattern, scores] : [pattern];
   },
   [NATIVE.attnMix]: (args) => {
     const { pattern, v } = args.inputs as Record<string, tf.TensorInfo>;
-    const { k, at, output } = context(args);
+    const { threads, at, output } = context(args);
     const [b, h, p, t] = pattern!.shape as [number, number, number, number];
     const [, kh, , d] = v!.shape as [number, number, number, number];
     const z = output([b, p, h, d]);
-    k.attn_mix(at(pattern), at(v), at(z), p, h, kh, d, t, 0, b * h);
+    threads.run('attn_mix', [at(pattern), at(v), at(z), p, h, kh, d, t, 0, 0], 8, b * h, p * t * d);
     return z;
   },
   [NATIVE.norm]: (args) => {
@@ -244,11 +252,11 @@ const KERNELS: Record<string, (args: Args) => tf.TensorInfo | tf.TensorInfo[]> =
   },
   [NATIVE.headResults]: (args) => {
     const { z, packed } = args.inputs as Record<string, tf.TensorInfo>;
-    const { k, at, output } = context(args);
+    const { threads, at, output } = context(args);
     const [b, p, h, d] = z!.shape as [number, number, number, number];
     const n = args.attrs!.n as number;
     const out = output([b, p, h, n]);
-    k.head_results(at(z), at(packed), at(out), b * p, h, d, n, 0, h);
+    threads.run('head_results', [at(z), at(packed), at(out), b * p, h, d, n, 0, 0], 7, h, b * p * d * n);
     return out;
   },
   [NATIVE.sumHeads]: (args) => {
@@ -269,12 +277,13 @@ const KERNELS: Record<string, (args: Args) => tf.TensorInfo | tf.TensorInfo[]> =
   },
   [NATIVE.matMul]: (args) => {
     const { a, packed, bias } = args.inputs as Record<string, tf.TensorInfo>;
-    const { k, at, output } = context(args);
+    const { threads, at, output } = context(args);
     const [m, kk] = a!.shape as [number, number];
     const n = args.attrs!.n as number;
     const out = output([m, n]);
     const act = (args.attrs!.act as number | undefined) ?? NO_ACTIVATION;
-    k.matmul(at(a), at(packed), at(bias), at(out), m, kk, n, 0, Math.ceil(n / PANEL), act);
+    const call = [at(a), at(packed), at(bias), at(out), m, kk, n, 0, 0, act];
+    threads.run('matmul', call, 7, Math.ceil(n / PANEL), m * kk * PANEL);
     return out;
   },
 };

@@ -9,6 +9,8 @@ import * as tf from '@tensorflow/tfjs-core';
 export interface WasmBackend {
   readonly wasm: {
     readonly HEAPU8: Uint8Array;
+    /** Allocates in the heap (a control block for kernel-threads.ts). */
+    _malloc(bytes: number): number;
     /** The threaded build keeps its (shared) memory here… */
     readonly wasmMemory?: WebAssembly.Memory;
     /** …the single-threaded build exports it from the module. */

@@ -83,7 +83,7 @@ export interface BackendInfo {
   readonly passedOver?: readonly string[];
   /** A GPU backend running in software (SwiftShader): the page warns and offers WebAssembly. */
   readonly software?: string;
-  /** WebAssembly only: the threads XNNPACK uses (1 without cross-origin isolation). */
+  /** WebAssembly only: the threads sharing Rudder's kernels (1 without cross-origin isolation). */
   readonly threads?: number;
 }
 

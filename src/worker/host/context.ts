@@ -9,6 +9,7 @@ import {
   type BackendChoice,
   type Model,
   type ModelSource,
+  nativeKernelThreads,
   parameterCount,
   RudderError,
   selectBackend,
@@ -30,7 +31,7 @@ import type { BackendInfo, LoadedModel, LoadRequest } from '../api';
 import { HeadsSession } from '../heads';
 import { drain, JobSlot } from '../job-slot';
 import { LensSession } from '../lens';
-import { clampThreads, wasmThreadCount, withWasmThreads } from '../threads';
+import { clampThreads, wasmThreadCount } from '../threads';
 import { VectorStore } from '../vectors';
 
 export interface HostOptions {
@@ -162,39 +163,37 @@ export class HostContext {
   private async startBackend(request: LoadRequest): Promise<{ choice: BackendChoice; info: BackendInfo }> {
     // Around any choice: WebAssembly may be the fallback of another preference.
     const asked = request.threads === undefined ? undefined : clampThreads(request.threads);
-    const choice = await withWasmThreads(
-      () =>
-        selectBackend({
-          ...(request.backend ? { prefer: request.backend } : {}),
-          ...(this.opts.wasmPaths ? { wasmPaths: this.opts.wasmPaths } : {}),
-        }),
-      asked ?? wasmThreadCount(),
-    );
+    const wanted = asked ?? wasmThreadCount();
+    const choice = await selectBackend({
+      ...(request.backend ? { prefer: request.backend } : {}),
+      ...(this.opts.wasmPaths ? { wasmPaths: this.opts.wasmPaths } : {}),
+      wasmThreads: wanted,
+    });
     this.opts.onBackend?.(choice);
-    return { choice, info: await describeBackend(choice, asked) };
+    return { choice, info: describeBackend(choice, asked, wanted) };
   }
 }
 
 /** The backend as the page shows it; on WebAssembly with its thread count, and why only one. */
-async function describeBackend(choice: BackendChoice, asked: number | undefined): Promise<BackendInfo> {
+function describeBackend(choice: BackendChoice, asked: number | undefined, wanted: number): BackendInfo {
   const base = {
     name: choice.name,
     passedOver: choice.passedOver,
     ...(choice.software ? { software: choice.software } : {}),
   };
   if (choice.name !== 'wasm') return { ...base, reason: choice.reason };
-  const wasm = await import('@tensorflow/tfjs-backend-wasm');
-  const threads = wasm.getThreadsCount();
-  return { ...base, reason: `${choice.reason} ${threadNote(threads, asked)}`, threads };
+  const threads = nativeKernelThreads().threads;
+  return { ...base, reason: `${choice.reason} ${threadNote(threads, asked, wanted)}`, threads };
 }
 
 /** How many WebAssembly threads run, and why only one when there is one. */
-export function threadNote(threads: number, asked: number | undefined): string {
-  if (threads > 1) return `Multi-threaded build: ${threads} threads.`;
+export function threadNote(threads: number, asked: number | undefined, wanted: number): string {
+  if (threads > 1) return `Multi-threaded: ${threads} threads.`;
   if (!globalThis.crossOriginIsolated)
-    return 'One thread (the page is not cross-origin isolated, so the threaded build cannot run).';
+    return 'One thread (the page is not cross-origin isolated, so threads cannot share its memory).';
   if (asked === 1) return 'One thread (asked for by ?threads=1).';
   if ((globalThis.navigator?.hardwareConcurrency ?? 1) < 2)
     return 'One thread (this device reports one core).';
+  if (wanted > 1) return 'One thread (the helper workers for more could not start).';
   return 'One thread.';
 }

@@ -17,11 +17,12 @@ import {
   loadModel,
   type ModelSource,
   type ModelSpec,
+  nativeKernelThreads,
   selectBackend,
   urlSource,
 } from '../../../src/engine';
 import { parseSafetensors } from '../../../src/engine/weights';
-import { withWasmThreads } from '../../../src/worker/threads';
+import { wasmThreadCount } from '../../../src/worker/threads';
 import { gpt2Spec, randomModel } from '../../support/random-model';
 import type { BenchWorker } from './bench-worker';
 
@@ -185,20 +186,16 @@ async function forwardMs(over: Partial<ModelSpec>, repeats = 3): Promise<{ ms: n
 }
 
 async function init(prefer: BackendName, opts: { threads?: number } = {}) {
-  const choice = await withWasmThreads(
-    () =>
-      selectBackend({
-        prefer,
-        wasmPaths: {
-          'tfjs-backend-wasm.wasm': wasmPlain,
-          'tfjs-backend-wasm-simd.wasm': wasmSimd,
-          'tfjs-backend-wasm-threaded-simd.wasm': wasmThreaded,
-        },
-      }),
-    opts.threads,
-  );
-  let threads: number | undefined;
-  if (choice.name === 'wasm') threads = (await import('@tensorflow/tfjs-backend-wasm')).getThreadsCount();
+  const choice = await selectBackend({
+    prefer,
+    wasmPaths: {
+      'tfjs-backend-wasm.wasm': wasmPlain,
+      'tfjs-backend-wasm-simd.wasm': wasmSimd,
+      'tfjs-backend-wasm-threaded-simd.wasm': wasmThreaded,
+    },
+    wasmThreads: opts.threads ?? wasmThreadCount(),
+  });
+  const threads = choice.name === 'wasm' ? nativeKernelThreads().threads : undefined;
   return {
     name: choice.name,
     reason: choice.reason,

@@ -103,8 +103,8 @@ static void softmax_row(float *row, int n) {
 static inline float softcap1(float s, float cap) { return cap * (1.0f - 2.0f / (1.0f + exp1(2.0f * s / cap))); }
 
 /* pattern = softmax(capped(q kᵀ · scale) + mask) over the keys, for the (batch row, head) pairs
- * r0 ≤ r < r1 (r = bi·h + hi; a range so that threads could split the work: today one call takes
- * all). With `scores`, the masked scores before the softmax are written there too
+ * r0 ≤ r < r1 (r = bi·h + hi; kernel-threads.ts splits a call's range
+ * between threads). With `scores`, the masked scores before the softmax are written there too
  * (hook_attn_scores). softcap 0: none. Keys whose mask entry is −1e9 or below (causal, padding,
  * window) get score s + mask without the dot product: their weight is e^(−1e9) = 0 either way. */
 EXPORT(attn_pattern)
