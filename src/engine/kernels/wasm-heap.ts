@@ -9,8 +9,9 @@ import * as tf from '@tensorflow/tfjs-core';
 export interface WasmBackend {
   readonly wasm: {
     readonly HEAPU8: Uint8Array;
-    /** Allocates in the heap (a control block for kernel-threads.ts). */
+    /** Allocates in the heap (kernel-threads.ts's control block, the matmul's packed rows). */
     _malloc(bytes: number): number;
+    _free(offset: number): void;
     /** The threaded build keeps its (shared) memory here… */
     readonly wasmMemory?: WebAssembly.Memory;
     /** …the single-threaded build exports it from the module. */
