@@ -20,6 +20,8 @@
  * call Atomics.wait), which is one chunk's time at most.
  */
 
+import type { WasmBackend } from './wasm-heap';
+
 /** Kernels that take a range [r0, r1) as two consecutive arguments and can be split along it. */
 export const RANGED = ['matmul', 'attn_pattern', 'attn_mix', 'head_results'] as const;
 export type RangedKernel = (typeof RANGED)[number];
@@ -108,9 +110,8 @@ export interface KernelThreads {
   run(name: RangedKernel, args: number[], rangeAt: number, total: number, workPerUnit: number): void;
 }
 
-interface Heap {
-  _malloc(bytes: number): number;
-}
+/** Where the control block is allocated: tfjs-backend-wasm's heap. */
+type Heap = Pick<WasmBackend['wasm'], '_malloc'>;
 
 /**
  * The calling thread alone: what runs where the memory is not shared, there is no Worker (Node),
