@@ -4,7 +4,8 @@
  * read back per step; cancellation is checked between tokens.
  */
 import * as tf from '@tensorflow/tfjs-core';
-import { leftPadBatch } from './batch';
+import { leftPadBatch, perRowHooks } from './batch';
+import { RudderError } from './errors';
 import type { Hooks } from './hooks';
 import { KvCache } from './kv-cache';
 import type { Model } from './model';
@@ -38,20 +39,23 @@ export async function generate(
   const { onToken } = opts;
   const [result] = await generateBatch(model, [prompt], {
     ...opts,
-    onStep: onToken && ((ids, index) => onToken(ids[0]!, index)),
+    onToken: onToken && ((_row, id, index) => onToken(id, index)),
   });
   return result!;
 }
 
-export interface GenerateBatchOptions extends Omit<GenerateOptions, 'onToken'> {
-  /** Called after each step with the new token of every row (ignore rows that have already stopped). */
-  readonly onStep?: (ids: readonly number[], index: number) => void;
+export interface GenerateBatchOptions extends Omit<GenerateOptions, 'onToken' | 'hooks'> {
+  /** One Hooks for every row, or a list with row i's own hooks at i (a baseline row has `{}`). */
+  readonly hooks?: Hooks | readonly Hooks[];
+  /** Called with each new token of a row that has not stopped (its stop token included). */
+  readonly onToken?: (row: number, id: number, index: number) => void;
 }
 
 /**
  * Generates for several prompts at once (left-padded into one batch): one forward pass per step
  * for all rows, which amortises the per-kernel cost that dominates small models. Rows stop
- * independently.
+ * independently. Every row draws the seed's own stream, so two rows of the same prompt whose
+ * hooks change nothing give the same tokens (steering at strength 0 reproduces the baseline).
  */
 export async function generateBatch(
   model: Model,
@@ -68,13 +72,14 @@ export async function generateBatch(
   const reasons: (StopReason | undefined)[] = prompts.map(() => undefined);
   const finish = (reason: StopReason) =>
     tokens.map((t, i) => ({ tokens: t, stopReason: reasons[i] ?? reason }));
+  const hooks = batchHooks(opts.hooks, prompts.length);
   let input: number[][] = padded.rows;
   try {
     for (let step = 0; step < opts.maxTokens; step++) {
       if (opts.signal?.aborted) return finish('cancelled');
       if (kv.length + input[0]!.length > model.spec.nCtx) return finish('context-full');
       const next = tf.tidy(() => {
-        const { logits } = model.run(input, { kv, hooks: opts.hooks, logits: 'last', step });
+        const { logits } = model.run(input, { kv, hooks, logits: 'last', step });
         return sampleTokens(
           tf.squeeze(logits!, [1]),
           opts,
@@ -87,8 +92,8 @@ export async function generateBatch(
         if (reasons[row]) return;
         tokens[row]!.push(id);
         if (stop.has(id)) reasons[row] = 'stop-token';
+        opts.onToken?.(row, id, step);
       });
-      opts.onStep?.(ids, step);
       if (reasons.every(Boolean)) return finish('stop-token');
       input = ids.map((id) => [id]);
       await yieldToEventLoop();
@@ -97,6 +102,14 @@ export async function generateBatch(
   } finally {
     kv.dispose();
   }
+}
+
+function batchHooks(hooks: GenerateBatchOptions['hooks'], rows: number): Hooks | undefined {
+  if (!Array.isArray(hooks)) return hooks as Hooks | undefined;
+  const list = hooks as readonly Hooks[];
+  if (list.length !== rows)
+    throw new RudderError('bad-input', `Per-row hooks: ${list.length} for a batch of ${rows} prompts.`);
+  return rows === 1 ? list[0] : perRowHooks(list);
 }
 
 /**

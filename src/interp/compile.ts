@@ -58,6 +58,11 @@ export interface CompileContext {
   readonly headMeans?: HeadMeans;
 }
 
+/** Whether compiling these needs `headMeans`: a gate that mean-ablates a head. */
+export function needsHeadMeans(interventions: readonly Intervention[]): boolean {
+  return interventions.some((iv) => iv.kind === 'gate' && iv.heads.some((g) => g.mode === 'mean'));
+}
+
 export interface CompiledInterventions {
   readonly hooks: Hooks;
   /** Frees the tensors the hooks hold. */

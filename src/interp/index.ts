@@ -44,6 +44,7 @@ export {
   type CompiledInterventions,
   compile,
   InterventionError,
+  needsHeadMeans,
 } from './compile';
 export { ablateGates, splitByItem } from './eval/circuit-eval';
 export * from './eval/function-vector-eval';

@@ -22,7 +22,6 @@ import {
   directLogitAttribution,
   type HeadMeans,
   headMeans,
-  type Intervention,
   type OrganismData,
   readOrganismData,
   refusalScores,
@@ -143,17 +142,12 @@ export class HeadsSession {
   }
 
   /**
-   * What compiling these interventions needs from this session: head means when a gate asks for
-   * mean ablation. The reference set is the organism's neutral story openings, or `fallback`
-   * (the prompt being run) for a model that ships none.
+   * The head means a mean-ablation gate replaces a head's output with. The reference set is the
+   * organism's neutral story openings, or `fallback` (the prompt being run) for a model that
+   * ships none.
    */
-  async gateContext(
-    interventions: readonly Intervention[],
-    fallback: readonly number[],
-  ): Promise<{ headMeans?: HeadMeans }> {
-    const wanted = interventions.some((iv) => iv.kind === 'gate' && iv.heads.some((g) => g.mode === 'mean'));
-    if (!wanted) return {};
-    return { headMeans: await this.slot.alongside(() => this.meansFor(fallback)) };
+  headMeans(fallback: readonly number[]): Promise<HeadMeans> {
+    return this.slot.alongside(() => this.meansFor(fallback));
   }
 
   private async meansFor(fallback: readonly number[]): Promise<HeadMeans> {

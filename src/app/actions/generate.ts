@@ -4,11 +4,10 @@
  * A steering edit re-runs the steered side only, after a short pause; the same request is never
  * sent twice (a debounce that fires after Generate already ran it sends nothing).
  */
-import { steeredPlan, steeringStrength } from '../../experiment';
+import { steeredPlan } from '../../experiment';
 import type { Experiment, GenerateSides, Intervention, SideOutcome } from '../../worker';
 import { type Continuation, useStore } from '../store';
 import { modelWorker } from '../worker';
-import { describeSteered } from './describe';
 import { errorOf, runJob } from './job';
 
 const { getState, setState } = useStore;
@@ -54,11 +53,8 @@ export async function generate(sides: GenerateSides = 'both'): Promise<void> {
     text: '',
     tokenCount: 0,
   };
-  const steered: Continuation = {
-    ...fresh,
-    coefficient: steeringStrength(exp.steering),
-    applied: describeSteered(exp, steering),
-  };
+  const ran = { steering: exp.steering, vectors: exp.vectors };
+  const steered: Continuation = { ...fresh, ran: { ...ran, applied: steering } };
   // Nothing steers: the steered side is idle (any run of it still going is dropped).
   if (steering.length === 0) setState((s) => ({ steered: { runId: s.steered.runId + 1, status: 'idle' } }));
   if (steering.length === 0 && sides === 'steered') return;
@@ -93,7 +89,7 @@ export async function generate(sides: GenerateSides = 'both'): Promise<void> {
       return {
         ...(out.baseline ? { generation: done(fresh, out.baseline) } : {}),
         ...(out.steered
-          ? { steered: { ...done(steered, out.steered), applied: describeSteered(exp, out.steered.applied) } }
+          ? { steered: { ...done(steered, out.steered), ran: { ...ran, applied: out.steered.applied } } }
           : {}),
       };
     },

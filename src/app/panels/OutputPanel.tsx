@@ -3,9 +3,11 @@
  * ever rendered as text, never as HTML.
  */
 
+import { steeringStrength } from '../../experiment';
 import { Explainer } from '../explain';
 import type { Generation } from '../store';
 import { useStore } from '../store';
+import { describeSteered } from './describe-steered';
 import './OutputPanel.css';
 
 const STOP_WORDS = {
@@ -50,6 +52,7 @@ function Continuation({
 }) {
   const heading = `${testid}-heading`;
   const c = g.result;
+  const ran = g.status !== 'idle' ? c?.ran : undefined;
   return (
     <section
       className="panel output"
@@ -57,9 +60,9 @@ function Continuation({
       data-testid={`${testid}-panel`}
       data-status={g.status}
     >
-      <h2 id={heading} data-strength={g.status !== 'idle' ? c?.coefficient?.toFixed(2) : undefined}>
+      <h2 id={heading} data-strength={ran && steeringStrength(ran.steering).toFixed(2)}>
         {title}
-        {c?.applied !== undefined && g.status !== 'idle' && <span className="muted"> · {c.applied}</span>}
+        {ran && <span className="muted"> · {describeSteered(ran, ran.applied)}</span>}
       </h2>
       <Explainer id={testid === 'output' ? 'baseline' : 'steered'} />
       {g.status === 'idle' || !c ? (

@@ -26,7 +26,7 @@ export {
   modelSource,
   type ShippedModel,
 } from './modelSlice';
-export type { Continuation, Generation } from './resultsSlice';
+export type { Continuation, Generation, SteeredRun } from './resultsSlice';
 
 /** The store's keys that hold a worker job's state. */
 export type JobKey = {

@@ -2,10 +2,12 @@ import type { StateCreator } from 'zustand';
 import type {
   AttentionPattern,
   BuildProgress,
+  Experiment,
   FunctionVectorOutcome,
   FunctionVectorProgress,
   FunctionVectorTask,
   HeadScores,
+  Intervention,
   LayerProfiles,
   LensOutcome,
   PlaneInfo,
@@ -28,10 +30,18 @@ export interface Continuation {
   readonly tokenCount: number;
   readonly stopReason?: StopReason;
   readonly ms?: number;
-  /** Steered side: the loop's strength it ran with (the slider's value). */
-  readonly coefficient?: number;
-  /** Steered side: what it applied, in words ("add 4.00 · 2 heads gated"). */
-  readonly applied?: string;
+  /** Steered side: what it ran with (the view words it: "add 4.00 · 2 heads gated"). */
+  readonly ran?: SteeredRun;
+}
+
+/**
+ * The interventions a steered run applied (the planned ones until the worker answers) and the
+ * experiment's steering and vectors at the time, which name them: the slider may have moved since.
+ */
+export interface SteeredRun {
+  readonly steering: Experiment['steering'];
+  readonly vectors: Experiment['vectors'];
+  readonly applied: readonly Intervention[];
 }
 
 export type Generation = JobState<Continuation>;

@@ -41,8 +41,6 @@ export interface GenerateOutcome {
   /** Absent when nothing steers. `applied`: the interventions it ran with. */
   readonly steered?: SideOutcome & { readonly applied: readonly Intervention[] };
   readonly ms: number;
-  /** Whether the sides ran as one batch (greedy) or as interleaved single-row generations. */
-  readonly batched: boolean;
 }
 
 export interface GenerateMethods {

@@ -95,14 +95,20 @@ export class HostContext {
     return r.data;
   }
 
-  /** The experiment's prompt as tokens (through the chat template when it says so). */
-  prompt(model: Model, exp: Experiment): number[] {
+  /**
+   * A request on the experiment's prompt, read once: the current model, the Experiment validated,
+   * and its prompt as tokens (through the chat template when it says so).
+   */
+  read(input: ExperimentInput): { cur: Current; exp: Experiment; prompt: number[] } {
+    const cur = this.require();
+    const exp = this.experiment(input);
+    const { model } = cur;
     if (!model.tokenizer)
       throw new RudderError(
         'no-tokenizer',
         `${model.id} has no tokenizer.json, so it cannot turn text into tokens. Load a model folder that includes its tokenizer files.`,
       );
-    return encodeInput(model, exp.prompt.text, { chat: exp.prompt.chat });
+    return { cur, exp, prompt: encodeInput(model, exp.prompt.text, { chat: exp.prompt.chat }) };
   }
 
   /** The backend, chosen on the first load and kept for the worker's life. */

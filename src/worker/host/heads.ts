@@ -6,13 +6,13 @@ import type { HostContext } from './context';
 export function headsMethods(ctx: HostContext): HeadsMethods {
   /** The session, the prompt's tokens, and an encoder for other texts the same way (counterparts). */
   const read = (experiment: Parameters<HostContext['experiment']>[0]) => {
-    const { model, heads } = ctx.require();
-    const exp = ctx.experiment(experiment);
+    const { cur, exp, prompt } = ctx.read(experiment);
+    const { model, heads } = cur;
     const chat = exp.prompt.chat;
     return {
       heads,
       chat,
-      tokens: ctx.prompt(model, exp),
+      tokens: prompt,
       encode: (text: string) => encodeInput(model, text, { chat }),
     };
   };

@@ -7,9 +7,7 @@ export function lensMethods(ctx: HostContext): LensMethods {
   return {
     lens: (request) =>
       ctx.slots.lens.run(async (signal) => {
-        const cur = ctx.require();
-        const exp = ctx.experiment(request.experiment);
-        const tokens = ctx.prompt(cur.model, exp);
+        const { cur, exp, prompt: tokens } = ctx.read(request.experiment);
         const steering = await resolveSteering(cur, exp, tokens, signal);
         const { kind, track } = exp.view.lens;
         return cur.lens.run({

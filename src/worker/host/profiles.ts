@@ -8,9 +8,8 @@ export function profileMethods(ctx: HostContext): ProfileMethods {
   return {
     layerProfiles: (request) =>
       ctx.slots.profiles.run(async () => {
-        const { model } = ctx.require();
-        const exp = ctx.experiment(request.experiment);
-        const tokens = ctx.prompt(model, exp);
+        const { cur, prompt: tokens } = ctx.read(request.experiment);
+        const { model } = cur;
         const activity = await layerActivity(model, tokens);
         const sparsity = await sparsityProfile(model, [tokens], SPARSITY_EPSILONS);
         return {

@@ -38,8 +38,7 @@ export function refusalMethods(ctx: HostContext): RefusalMethods {
       }),
     refusalProfile: (request) =>
       ctx.slots.refusalProfile.run(async () => {
-        const cur = ctx.require();
-        const exp = ctx.experiment(request.experiment);
+        const { cur, exp, prompt } = ctx.read(request.experiment);
         const named = exp.vectors.refusal;
         const r = request.vector ?? (named?.from === 'refusal' ? named : undefined);
         if (!r) throw new RudderError('no-vector', 'Find the refusal direction first.');
@@ -48,13 +47,7 @@ export function refusalMethods(ctx: HostContext): RefusalMethods {
         // The references depend on the direction only: computed once, not on every prompt edit.
         if (cur.references?.key !== key)
           cur.references = { key, refs: await refusalReferences(cur.model, r, direction, r.position) };
-        return refusalProfile(
-          cur.model,
-          ctx.prompt(cur.model, exp),
-          direction,
-          r.position,
-          cur.references.refs,
-        );
+        return refusalProfile(cur.model, prompt, direction, r.position, cur.references.refs);
       }),
     refusalCircuit: (request, onProgress) =>
       ctx.slots.refusalCircuit.run(async (signal) => {

@@ -47,10 +47,8 @@ export function shareMethods(ctx: HostContext): ShareMethods {
   return {
     fingerprint: (request) =>
       ctx.slots.fingerprint.run(async (signal) => {
-        const cur = ctx.require();
+        const { cur, exp, prompt } = ctx.read(request.experiment);
         const { model } = cur;
-        const exp = ctx.experiment(request.experiment);
-        const prompt = ctx.prompt(model, exp);
         const reference = exp.fingerprint ? fingerprintFromField(exp.fingerprint) : undefined;
         const base = defaultFingerprintSpec(model.spec.nLayers);
         // A short prompt has fewer than the default positions: read all it has.

@@ -16,6 +16,7 @@ import {
   type CompileContext,
   type Intervention,
   inNormUnits,
+  needsHeadMeans,
   type SteeringPlane,
   type SteeringVector,
   type UnitSelection,
@@ -85,8 +86,10 @@ export async function resolveSteering(
     vectors[STEERING_VECTOR] = inNormUnits(own, typical);
     interventions = interventions.map((iv) => inNormWeights(iv, typical));
   }
-  const gates = await cur.heads.gateContext(interventions, prompt);
-  return { interventions, context: { vectors, planes, units, ...gates } };
+  const context: Steering['context'] = { vectors, planes, units };
+  // Head means cost a pass over the reference set: only a gate that mean-ablates asks for them.
+  if (!needsHeadMeans(interventions)) return { interventions, context };
+  return { interventions, context: { ...context, headMeans: await cur.heads.headMeans(prompt) } };
 }
 
 /** The typical norms at a hook (METHODS.md §19), measured on the organism's neutral openings. */

@@ -52,6 +52,36 @@ for (const backend of NODE_BACKENDS) {
         expect(sampledBatch[i]).toEqual(await generate(model, p, sampled));
     });
 
+    it("applies each row's own hooks to that row only, and streams each live row's tokens", async () => {
+      const push = (by: number) => ({
+        [hookName('resid_post', 1)]: (x: tf.Tensor) => tf.add(x, by),
+      });
+      for (const sampling of [{}, { temperature: 1.2, seed: 4 }]) {
+        const opts = { maxTokens: 8, stopTokens: [], ...sampling };
+        const plain = await generateBatch(model, [PROMPT, PROMPT], opts);
+        // Row 1's hooks change nothing: it reproduces row 0 (strength 0 reproduces the baseline).
+        const zero = await generateBatch(model, [PROMPT, PROMPT], { ...opts, hooks: [{}, push(0)] });
+        expect(zero).toEqual(plain);
+        const streamed: number[][] = [[], []];
+        const steered = await expectNoLeaks(() =>
+          generateBatch(model, [PROMPT, PROMPT], {
+            ...opts,
+            hooks: [{}, push(3)],
+            onToken: (row, id) => streamed[row]!.push(id),
+          }),
+        );
+        expect(steered[0]).toEqual(plain[0]);
+        expect(steered[1]!.tokens).not.toEqual(plain[0]!.tokens);
+        expect(steered[1]).toEqual(
+          (await generateBatch(model, [PROMPT, PROMPT], { ...opts, hooks: push(3) }))[1],
+        );
+        expect(streamed).toEqual(steered.map((r) => r.tokens));
+      }
+      await expect(generateBatch(model, [PROMPT, PROMPT], { maxTokens: 2, hooks: [{}] })).rejects.toThrow(
+        /1 for a batch of 2/,
+      );
+    });
+
     it('gives the same text for the same seed and another for another seed', async () => {
       const opts = { maxTokens: 16, temperature: 1.5, topP: 0.95 };
       const a = await generate(model, PROMPT, { ...opts, seed: 11 });

@@ -3,7 +3,7 @@ import * as tf from '@tensorflow/tfjs-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { CancelledError, disposeResult, loadModel, type Model, type ModelSource } from '../../../src/engine';
 import { dirSource } from '../../../src/engine/node';
-import { chatPrompt, patch, REFUSAL_PREFIXES, readOrganismData } from '../../../src/interp';
+import { chatPrompt, needsHeadMeans, patch, REFUSAL_PREFIXES, readOrganismData } from '../../../src/interp';
 import { HeadsSession } from '../../../src/worker/heads';
 import { useBackend } from '../../support/backend';
 import { withoutSyncReads } from '../../support/sync-reads';
@@ -122,30 +122,20 @@ describe.each(['organism-llama', 'organism-gpt2'])('the heads session (worker si
       expect(s.values).toHaveLength(model.spec.nLayers * model.spec.nHeads);
       if (measure === 'dla') expect(s.next[0]!.prob).toBeGreaterThan(0);
     }
-    const ctx = await withoutSyncReads(() =>
-      fresh.gateContext([{ kind: 'gate', heads: [{ layer: 0, head: 0, mode: 'mean' }] }], story),
-    );
-    expect(ctx.headMeans!.z).toHaveLength(model.spec.nLayers);
+    const means = await withoutSyncReads(() => fresh.headMeans(story));
+    expect(means.z).toHaveLength(model.spec.nLayers);
     await fresh.idle();
   });
 
   it('supplies head means for mean gates only, over the neutral openings', async () => {
-    expect(
-      await session.gateContext([{ kind: 'gate', heads: [{ layer: 0, head: 0, mode: 'zero' }] }], story),
-    ).toEqual({});
-    const ctx = await session.gateContext(
-      [{ kind: 'gate', heads: [{ layer: 0, head: 0, mode: 'mean' }] }],
-      story,
-    );
+    expect(needsHeadMeans([{ kind: 'gate', heads: [{ layer: 0, head: 0, mode: 'zero' }] }])).toBe(false);
+    expect(needsHeadMeans([{ kind: 'gate', heads: [{ layer: 0, head: 0, mode: 'mean' }] }])).toBe(true);
+    const means = await session.headMeans(story);
     const { nLayers, nHeads, dHead } = model.spec;
-    expect(ctx.headMeans!.z).toHaveLength(nLayers);
-    expect(ctx.headMeans!.z[0]).toHaveLength(nHeads * dHead);
-    // Cached: the same means again, not a recomputation.
-    const again = await session.gateContext(
-      [{ kind: 'gate', heads: [{ layer: 1, head: 1, mode: 'mean' }] }],
-      [1, 2],
-    );
-    expect(again.headMeans).toBe(ctx.headMeans);
+    expect(means.z).toHaveLength(nLayers);
+    expect(means.z[0]).toHaveLength(nHeads * dHead);
+    // Cached over the neutral openings: the same means for another prompt, not a recomputation.
+    expect(await session.headMeans([1, 2])).toBe(means);
   });
 });
 

@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { describeSteered } from '../../../../src/app/actions/describe';
+import { describeSteered } from '../../../../src/app/panels/describe-steered';
 import { defaultExperiment, type Experiment, steeredPlan } from '../../../../src/experiment';
 
 const PAIRS = [{ positive: 'I love this', negative: 'I hate this' }];
