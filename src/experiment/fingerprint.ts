@@ -9,8 +9,7 @@
  * fingerprint to share).
  */
 
-import type { Fingerprint } from '../interp/fingerprint';
-import { fromSignificant4, significant4 } from '../interp/significant';
+import { type Fingerprint, fromSignificant4, significant4 } from '../interp';
 import { z } from './zod';
 
 /** Bounds that keep a link's fingerprint small: at most 16 layers × 16 positions × 16 directions. */

@@ -5,8 +5,7 @@
  * a schema can never drift from what `compile` accepts. The Experiment schema composes these.
  */
 import { RudderError } from '../engine';
-import type { Intervention } from '../interp/interventions';
-import { UNIT_POINTS, VECTOR_HOOKS, VECTOR_METHODS } from '../interp/recipe';
+import { type Intervention, UNIT_POINTS, VECTOR_HOOKS, VECTOR_METHODS } from '../interp';
 import { LIMITS } from './limits';
 import { z } from './zod';
 

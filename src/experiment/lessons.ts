@@ -10,9 +10,7 @@
  * the same ones): a lesson's experiment is a function of those files, which the page fetches when
  * a lesson opens (as the preset buttons do), so a regenerated dataset flows into the lessons.
  */
-import type { FewShotItem } from '../interp/eval/organism-data';
-import { iclTasks } from '../interp/icl-tasks';
-import { INTROSPECTION_QUESTION } from '../interp/introspection-question';
+import { type FewShotItem, INTROSPECTION_QUESTION, iclTasks } from '../interp';
 import { STORY_PROMPT } from './first-visit';
 import { presetPairs } from './presets';
 import { type Experiment, type ExperimentInput, ExperimentSchema, type ViewTab } from './schema';

@@ -10,8 +10,7 @@
  * little-endian values, base64 per layer (DESIGN.md), bounded so a link or file cannot make the
  * page allocate without limit.
  */
-import type { VectorRecipe } from '../interp';
-import { UNIT_POINTS, VECTOR_HOOKS } from '../interp/recipe';
+import { UNIT_POINTS, VECTOR_HOOKS, type VectorRecipe } from '../interp';
 import { VectorRecipeSchema } from './interventions';
 import { LIMITS } from './limits';
 import { z } from './zod';

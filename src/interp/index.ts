@@ -48,7 +48,12 @@ export {
 } from './compile';
 export { ablateGates, splitByItem } from './eval/circuit-eval';
 export * from './eval/function-vector-eval';
-export { type FewShotFormat, type OrganismData, readOrganismData } from './eval/organism-data';
+export {
+  type FewShotFormat,
+  type FewShotItem,
+  type OrganismData,
+  readOrganismData,
+} from './eval/organism-data';
 export {
   type ChatFigures,
   chatFigures,
@@ -62,6 +67,7 @@ export {
 } from './eval/sentiment-classifier';
 export { evaluateSteering, type SteeringFigures, sentimentJudge } from './eval/steering-eval';
 export * from './export-model';
+export type { Fingerprint } from './fingerprint';
 export * from './fingerprint';
 export * from './formats';
 export * from './function-vectors';
@@ -75,6 +81,7 @@ export {
   headMeans,
 } from './heads';
 export * from './icl-tasks';
+export { iclTasks } from './icl-tasks';
 export type {
   AblateIntervention,
   AddIntervention,
@@ -90,6 +97,7 @@ export type {
   UnitsIntervention,
 } from './interventions';
 export * from './introspection';
+export { INTROSPECTION_QUESTION } from './introspection-question';
 export * from './layer-activity';
 export {
   type LensOptions,
@@ -152,6 +160,7 @@ export {
 } from './refusal';
 export * from './sae';
 export * from './significant';
+export { fromSignificant4, significant4 } from './significant';
 export {
   applyWeightEdits,
   elasticNetLambda,
