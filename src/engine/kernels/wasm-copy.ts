@@ -1,8 +1,10 @@
 /**
- * Slice, SplitV and Unpack for tfjs-backend-wasm, copying inside the wasm heap. tfjs's own
- * versions (4.22) first read the whole input out of the heap into a fresh JS ArrayBuffer for
- * every output (`readSync`), so splitting fused q|k|v columns or unstacking heads cost more than
- * the matmuls around them (a 64-token GPT-2-small forward spent ~45% of its time there).
+ * Slice, SplitV, Unpack and GatherV2 for tfjs-backend-wasm, copying inside the wasm heap. tfjs's
+ * own Slice/SplitV/Unpack (4.22) first read the whole input out of the heap into a fresh JS
+ * ArrayBuffer for every output (`readSync`), so splitting fused q|k|v columns or unstacking heads
+ * cost more than the matmuls around them (a 64-token GPT-2-small forward spent ~45% of its time
+ * there). Its GatherV2 moves one element at a time: the embedding rows of a 64-token GPT-2-small
+ * prompt (whole panels of the tied, packed embedding) took 29 ms of a 380 ms pass.
  */
 import * as tf from '@tensorflow/tfjs-core';
 import { offsetOf, type WasmBackend } from './wasm-heap';
@@ -88,28 +90,75 @@ function unpack({ inputs, backend, attrs }: KernelArgs): tf.TensorInfo[] {
   });
 }
 
-const OVERRIDES: Record<string, (args: KernelArgs) => tf.TensorInfo | tf.TensorInfo[]> = {
-  [tf.Slice]: slice,
-  [tf.SplitV]: splitV,
-  [tf.Unpack]: unpack,
+/**
+ * x gathered along `axis` at `indices` (batchDims 0): one copyWithin per (outer index, index), of
+ * everything right of the axis. An index outside the axis is an error, as on tfjs's CPU backend.
+ */
+function gather({ inputs, backend, attrs }: KernelArgs): tf.TensorInfo {
+  const { x, indices } = inputs as { x: tf.TensorInfo; indices: tf.TensorInfo };
+  const wasm = backend as unknown as WasmBackend;
+  const axis = tf.util.parseAxisParam(attrs!.axis as number, x.shape)[0]!;
+  const outer = tf.util.sizeFromShape(x.shape.slice(0, axis));
+  const along = x.shape[axis]!;
+  const inner = tf.util.sizeFromShape(x.shape.slice(axis + 1));
+  const count = tf.util.sizeFromShape(indices.shape);
+  // Read before the output is made: making it may grow the heap, which replaces HEAPU8.
+  const at = count > 0 ? wasm.wasm.HEAPU8.byteOffset + offsetOf(wasm, indices) : 0;
+  const ids = count > 0 ? new Int32Array(wasm.wasm.HEAPU8.buffer, at, count).slice() : new Int32Array(0);
+  for (const id of ids)
+    if (id < 0 || id >= along) throw new Error(`GatherV2: the index value ${id} is not in [0, ${along - 1}]`);
+  const out = wasm.makeOutput(
+    [...x.shape.slice(0, axis), ...indices.shape, ...x.shape.slice(axis + 1)],
+    x.dtype,
+  );
+  if (outer * count * inner === 0) return out;
+  const heap = wasm.wasm.HEAPU8;
+  const run = inner * BYTES[x.dtype]!;
+  const src = offsetOf(wasm, x);
+  let dst = offsetOf(wasm, out);
+  for (let o = 0; o < outer; o++)
+    for (const id of ids) {
+      const from = src + (o * along + id) * run;
+      heap.copyWithin(dst, from, from + run);
+      dst += run;
+    }
+  return out;
+}
+
+/** Each replacement, and whether it takes a call (else tfjs's own kernel runs). */
+const OVERRIDES: Record<
+  string,
+  { run: (args: KernelArgs) => tf.TensorInfo | tf.TensorInfo[]; takes: (args: KernelArgs) => boolean }
+> = {
+  [tf.Slice]: { run: slice, takes: ({ inputs }) => copies(inputs.x!) },
+  [tf.SplitV]: { run: splitV, takes: ({ inputs }) => copies(inputs.x!) },
+  [tf.Unpack]: { run: unpack, takes: ({ inputs }) => copies(inputs.value!) },
+  [tf.GatherV2]: {
+    run: gather,
+    takes: ({ inputs, attrs }) =>
+      copies(inputs.x!) && inputs.indices!.dtype === 'int32' && !(attrs!.batchDims as number),
+  },
 };
 
+/** Strings keep tfjs's kernels. */
+function copies(x: tf.TensorInfo): boolean {
+  return BYTES[x.dtype] !== undefined;
+}
+
 /**
- * Replaces tfjs-backend-wasm's Slice, SplitV and Unpack (once; call after the wasm backend's
- * package is imported, which registers its own). Strings keep tfjs's kernels.
+ * Replaces tfjs-backend-wasm's Slice, SplitV, Unpack and GatherV2 (once; call after the wasm
+ * backend's package is imported, which registers its own).
  */
 export function registerWasmCopyKernels(): void {
-  for (const [name, fn] of Object.entries(OVERRIDES)) {
+  for (const [name, { run, takes }] of Object.entries(OVERRIDES)) {
     const original = tf.getKernel(name, 'wasm');
     if (!original || (original as { rudder?: true }).rudder) continue;
     tf.unregisterKernel(name, 'wasm');
     tf.registerKernel({
       kernelName: name,
       backendName: 'wasm',
-      kernelFunc: ((args: KernelArgs) => {
-        const x = args.inputs.x ?? args.inputs.value;
-        return BYTES[x!.dtype] ? fn(args) : original.kernelFunc(args as never);
-      }) as tf.KernelFunc,
+      kernelFunc: ((args: KernelArgs) =>
+        takes(args) ? run(args) : original.kernelFunc(args as never)) as tf.KernelFunc,
       rudder: true,
     } as tf.KernelConfig);
   }

@@ -1,7 +1,8 @@
 /**
- * Slice, SplitV and Unpack on tfjs-backend-wasm after Rudder replaces them (src/engine/kernels/
- * wasm-copy.ts): the same values as tfjs's CPU backend for boxes that are contiguous, strided on
- * one axis or on several, for every dtype the engine uses.
+ * Slice, SplitV, Unpack and GatherV2 on tfjs-backend-wasm after Rudder replaces them
+ * (src/engine/kernels/wasm-copy.ts): the same values as tfjs's CPU backend for boxes that are
+ * contiguous, strided on one axis or on several, and gathers along every axis, for every dtype
+ * the engine uses.
  */
 import * as tf from '@tensorflow/tfjs-core';
 import { beforeAll, describe, expect, it } from 'vitest';
@@ -31,14 +32,14 @@ async function onBoth<T>(
   return out as [T, T];
 }
 
-describe('wasm Slice, SplitV and Unpack replaced by heap copies', () => {
+describe('wasm Slice, SplitV, Unpack and GatherV2 replaced by heap copies', () => {
   beforeAll(async () => {
     await useBackend('wasm');
     ensureKernels();
   });
 
-  it('replaces the three kernels on the wasm backend', () => {
-    for (const name of ['Slice', 'SplitV', 'Unpack'])
+  it('replaces the four kernels on the wasm backend', () => {
+    for (const name of ['Slice', 'SplitV', 'Unpack', 'GatherV2'])
       expect((tf.getKernel(name, 'wasm') as { rudder?: boolean }).rudder, name).toBe(true);
   });
 
@@ -81,13 +82,41 @@ describe('wasm Slice, SplitV and Unpack replaced by heap copies', () => {
       const [e, f] = await onBoth(dtype, (x) => tf.split(x, 2, 1));
       expect(f).toEqual(e);
     });
+
+    it(`gathers ${dtype} along every axis like the CPU backend, repeats and 2-D indices included`, async () => {
+      for (const axis of [0, 1, 2, 3]) {
+        const ids = [
+          [2, 0],
+          [2, 1],
+        ].map((row) => row.map((i) => Math.min(i, SHAPE[axis]! - 1)));
+        const [a, b] = await onBoth(dtype, (x) => tf.gather(x, tf.tensor2d(ids, [2, 2], 'int32'), axis));
+        expect(b).toEqual(a);
+      }
+      const [c, d] = await onBoth(dtype, (x) => tf.gather(x, tf.tensor1d([], 'int32'), 1));
+      expect(d).toEqual(c);
+    });
   }
+
+  it('refuses a gather index outside the axis, as the CPU backend does', async () => {
+    await useBackend('wasm');
+    const x = tf.ones([4, 3]);
+    const ids = tf.tensor1d([1, 4], 'int32');
+    expect(() => tf.gather(x, ids)).toThrow(/index value 4 is not in \[0, 3\]/);
+    tf.dispose([x, ids]);
+  });
 
   it('leaves no tensors behind', async () => {
     await useBackend('wasm');
     const x = tf.ones(SHAPE);
     await expectNoLeaks(() => {
-      tf.dispose([tf.slice(x, [1, 1, 1, 1], [2, 2, 2, 2]), ...tf.split(x, 2, 1), ...tf.unstack(x, 2)]);
+      const ids = tf.tensor1d([0, 2], 'int32');
+      tf.dispose([
+        tf.slice(x, [1, 1, 1, 1], [2, 2, 2, 2]),
+        ...tf.split(x, 2, 1),
+        ...tf.unstack(x, 2),
+        tf.gather(x, ids, 1),
+        ids,
+      ]);
     });
     x.dispose();
   });
