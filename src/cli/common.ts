@@ -5,6 +5,7 @@ import {
   formatBytes,
   loadModel,
   type Model,
+  type ModelSource,
   selectBackend,
   sourceFromArg,
 } from '../engine/node';
@@ -17,6 +18,17 @@ export const MODEL_OPTIONS = {
 } as const;
 
 export async function loadFromArgs(values: { model?: string; backend?: string }): Promise<Model> {
+  return (await loadModelAndSource(values)).model;
+}
+
+/**
+ * The model and the source it was read from: the worker's host reads the folder's own datasets
+ * from the source (the neutral openings that norm units are measured on), as the page's does.
+ */
+export async function loadModelAndSource(values: {
+  model?: string;
+  backend?: string;
+}): Promise<{ model: Model; source: ModelSource }> {
   if (!values.model) throw new UsageError('--model is required');
   const prefer = (values.backend ?? 'wasm') as BackendName;
   const backend = await selectBackend({ prefer });
@@ -29,7 +41,7 @@ export async function loadFromArgs(values: { model?: string; backend?: string })
     },
   });
   console.error(`model ${source.id} on ${tf.getBackend()} in ${Date.now() - started} ms`);
-  return model;
+  return { model, source };
 }
 
 /**

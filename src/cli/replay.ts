@@ -14,7 +14,7 @@ import { decode, type Experiment, importExperiment } from '../experiment';
 import { describeCheck } from '../worker/fingerprint-check';
 import { createHost, type ModelHost } from '../worker/host';
 import { helpRequested, parseWithTarget, UsageError } from './args';
-import { loadFromArgs, MODEL_OPTIONS } from './common';
+import { loadModelAndSource, MODEL_OPTIONS } from './common';
 
 export const REPLAY_USAGE = `  rudder replay   <link|experiment.json> [--model <dir|url|owner/name>] [--backend wasm|cpu] [--json]
                   (the baseline and steered text the page shows for a shared link or an exported
@@ -32,9 +32,13 @@ export async function replayCommand(args: string[]): Promise<void> {
     json: { type: 'boolean' },
   });
   const experiment = await readExperiment(target);
-  const model = await loadFromArgs({ ...values, model: values.model ?? modelArg(experiment) });
+  const { model, source } = await loadModelAndSource({
+    ...values,
+    model: values.model ?? modelArg(experiment),
+  });
   const host = createHost();
-  host.adopt(model, undefined, { name: tf.getBackend() as BackendName, reason: 'the command line' });
+  // With its source, as the page's worker has it: norm units are measured on the folder's openings.
+  host.adopt(model, source, { name: tf.getBackend() as BackendName, reason: 'the command line' });
   try {
     const out = await host.generate({ experiment, sides: 'both' });
     const replayed = {

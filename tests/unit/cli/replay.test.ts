@@ -25,13 +25,16 @@ const PAIRS = [
   { positive: 'She smiled with joy', negative: 'She wept with grief' },
 ];
 
-/** The default shipped organism, steered by sentiment pairs at its middle layer. */
-function experiment(temperature: number): Experiment {
+/**
+ * The default shipped organism, steered by sentiment pairs at its middle layer; in norm units (what
+ * a preset sets), the strength is in multiples of the typical norm on the organism's own openings.
+ */
+function experiment(temperature: number, unit: 'raw' | 'norm' = 'raw'): Experiment {
   return ExperimentSchema.parse({
     version: EXPERIMENT_VERSION,
     prompt: { text: 'I think that the movie was' },
     generation: { maxTokens: 10, temperature, seed: 7 },
-    steering: { pairs: PAIRS, layers: [3], coefficient: 8 },
+    steering: { pairs: PAIRS, layers: [3], unit, coefficient: unit === 'norm' ? 0.4 : 8 },
   });
 }
 
@@ -40,13 +43,11 @@ interface Replayed {
   steered: string | null;
 }
 
-/** What the page's worker answers for the experiment, on this process's backend. */
+/** What the page's worker answers for the experiment, on this process's backend (its model from its folder). */
 async function pageJob(exp: Experiment): Promise<Replayed> {
   const host = createHost();
-  host.adopt(await loadModel(dirSource('models/organism-llama')), undefined, {
-    name: 'wasm',
-    reason: 'test',
-  });
+  const source = dirSource('models/organism-llama');
+  host.adopt(await loadModel(source), source, { name: 'wasm', reason: 'test' });
   try {
     const out = await host.generate({ experiment: exp, sides: 'both' });
     return { baseline: out.baseline!.text, steered: out.steered!.text };
@@ -63,9 +64,13 @@ describe('rudder replay', () => {
   });
   afterAll(() => tmp.remove());
 
-  for (const temperature of [0, 0.8]) {
-    it(`prints the page's baseline and steered text for a link and for its file (temperature ${temperature})`, async () => {
-      const exp = experiment(temperature);
+  for (const [temperature, unit] of [
+    [0, 'raw'],
+    [0.8, 'raw'],
+    [0.8, 'norm'],
+  ] as const) {
+    it(`prints the page's baseline and steered text for a link and for its file (temperature ${temperature}, ${unit} units)`, async () => {
+      const exp = experiment(temperature, unit);
       const link = `http://localhost:5173/#${await encode(exp)}`;
       const replayed = await rudder('replay', link, '--json');
       expect(replayed.code, replayed.stderr).toBe(0);
@@ -75,7 +80,7 @@ describe('rudder replay', () => {
       expect(fromLink.baseline.length).toBeGreaterThan(0);
       expect(fromLink.steered).not.toBe(fromLink.baseline);
 
-      const file = join(tmp.dir, `experiment-${temperature}.json`);
+      const file = join(tmp.dir, `experiment-${temperature}-${unit}.json`);
       await import('node:fs/promises').then((fs) => fs.writeFile(file, exportExperiment(exp)));
       const fromFile = await rudder('replay', file, '--json');
       expect(JSON.parse(fromFile.stdout)).toMatchObject(want);
