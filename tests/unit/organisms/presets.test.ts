@@ -2,8 +2,8 @@
  * The presets on the shipped organisms (issue 15, METHODS.md §19), measured with the code
  * `npm run eval:steering -- --presets` prints: every preset is tuned for every shipped organism,
  * and at its default strength it shows its behaviour on most continuations, far more often than
- * the unsteered model, with the steered text inside the fluent bound (perplexity ×2).
- * Music on organism-llama measures 77.8% (one story in 36 short of the issue's 80%), hence 0.75.
+ * the unsteered model, with the steered text inside the fluent bound (perplexity ×2): the
+ * issue's 80%.
  */
 import { describe, expect, it } from 'vitest';
 import { organismDirs, withOrganism } from '../../../src/cli/eval-organisms';
@@ -32,7 +32,7 @@ for (const dir of organismDirs()) {
       expect(got.map((f) => f.preset)).toEqual(PRESETS.map((p) => p.id));
       for (const f of got) {
         const what = `${f.preset}: ${(100 * f.share).toFixed(1)}% (unsteered ${(100 * f.baseline).toFixed(1)}%), ×${f.perplexityRatio.toFixed(2)}`;
-        expect(f.share, what).toBeGreaterThanOrEqual(0.75);
+        expect(f.share, what).toBeGreaterThanOrEqual(0.8);
         expect(f.share - f.baseline, what).toBeGreaterThanOrEqual(0.3);
         expect(f.perplexityRatio, what).toBeLessThanOrEqual(2);
         // The default strength lies inside the fluent range the page names.
