@@ -67,7 +67,6 @@ export {
 } from './eval/sentiment-classifier';
 export { evaluateSteering, type SteeringFigures, sentimentJudge } from './eval/steering-eval';
 export * from './export-model';
-export type { Fingerprint } from './fingerprint';
 export * from './fingerprint';
 export * from './formats';
 export * from './function-vectors';
@@ -81,7 +80,6 @@ export {
   headMeans,
 } from './heads';
 export * from './icl-tasks';
-export { iclTasks } from './icl-tasks';
 export type {
   AblateIntervention,
   AddIntervention,
@@ -97,7 +95,6 @@ export type {
   UnitsIntervention,
 } from './interventions';
 export * from './introspection';
-export { INTROSPECTION_QUESTION } from './introspection-question';
 export * from './layer-activity';
 export {
   type LensOptions,
@@ -160,7 +157,6 @@ export {
 } from './refusal';
 export * from './sae';
 export * from './significant';
-export { fromSignificant4, significant4 } from './significant';
 export {
   applyWeightEdits,
   elasticNetLambda,
