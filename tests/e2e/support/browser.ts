@@ -71,7 +71,13 @@ export function watchPage(page: Page): { errors: string[] } {
 
 const SCREENSHOTS = resolve(import.meta.dirname, '../../../test-results/screenshots');
 
+/**
+ * A full-page capture into test-results/screenshots, for people reviewing the layout (the tests'
+ * assertions never read it). It is composited in software while the model worker may keep both
+ * cores busy: once, on a machine three times slower than usual, a capture taken mid-run needed more
+ * than Playwright's 30 s (refusal.e2e.ts, CI of 2026-12-07), hence the longer limit.
+ */
 export async function screenshot(page: Page, name: string): Promise<void> {
   await mkdir(SCREENSHOTS, { recursive: true });
-  await page.screenshot({ path: resolve(SCREENSHOTS, `${name}.png`), fullPage: true });
+  await page.screenshot({ path: resolve(SCREENSHOTS, `${name}.png`), fullPage: true, timeout: 120_000 });
 }
