@@ -4,7 +4,8 @@
     /usr/bin/python3 bench/torch_bench.py --model bench/out/gpt2-small-random [--model DIR2 ...] --json
 
 `--make-model DIR` writes a seeded random-weight GPT-2-small-shaped HF checkpoint (124M
-parameters, F32, ~500 MB) unless DIR/config.json already exists.
+parameters, F32, ~500 MB) unless DIR/config.json already exists; with `--bf16`, the same weights
+rounded to bfloat16 and stored as BF16 (as most checkpoints on the Hub now are, ~250 MB).
 
 `--json` prints one JSON object on stdout (progress goes to stderr):
 
@@ -51,12 +52,12 @@ def log(*a):
     print(*a, file=sys.stderr, flush=True)
 
 
-def make_model(folder: str):
+def make_model(folder: str, dtype=torch.float32):
     if os.path.exists(os.path.join(folder, "config.json")):
         log(f"{folder} exists; keeping it")
         return
     model = from_config(GPT2_SMALL, seed=0)
-    files = save_pretrained(model, folder)
+    files = save_pretrained(model, folder, dtype=dtype)
     log(f"wrote {folder}: {files}, {sum(p.numel() for p in model.parameters()):,} parameters")
 
 
@@ -101,13 +102,14 @@ def measure(folder: str) -> dict:
 def main():
     ap = argparse.ArgumentParser(description=__doc__.split("\n")[0])
     ap.add_argument("--make-model", metavar="DIR")
+    ap.add_argument("--bf16", action="store_true", help="--make-model stores bfloat16 weights")
     ap.add_argument("--model", metavar="DIR", action="append", default=[])
     ap.add_argument("--json", action="store_true", help="print one JSON object on stdout")
     args = ap.parse_args()
     torch.set_num_threads(2)
     torch.manual_seed(0)
     if args.make_model:
-        make_model(args.make_model)
+        make_model(args.make_model, torch.bfloat16 if args.bf16 else torch.float32)
     results = {}
     for folder in args.model:
         log(f"measuring {folder} ...")

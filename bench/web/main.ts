@@ -6,8 +6,11 @@
  * calls alternate between them so that load from elsewhere on the machine falls on both.
  * Prints medians, the spread and the ratio Rudder/ORT (of times: below 1 is Rudder faster).
  *
- *   npm run bench:web [-- --rounds 9] [--threads 2,1] [--decode 32] [--profile] [--webgpu]
+ *   npm run bench:web [-- --rounds 9] [--threads 2,1] [--decode 32] [--profile] [--webgpu] [--bf16]
  *
+ * --bf16 runs a bfloat16 checkpoint instead (the same seeded weights rounded to bfloat16, stored as
+ * BF16, as most checkpoints on the Hub are): Rudder holds its matrices in 16-bit panels, exactly;
+ * onnxruntime-web runs the same values exported in float32.
  * --profile adds Rudder's per-kernel times (tf.profile) of one prompt pass, plain and with the
  * full cache. WebAssembly always runs; WebGPU runs too when the adapter is a hardware GPU, or
  * with --webgpu (on SwiftShader that only shows that it runs). Asserts nothing about time.
@@ -15,7 +18,7 @@
 import { execFileSync } from 'node:child_process';
 import { existsSync } from 'node:fs';
 import { cpus, loadavg } from 'node:os';
-import { join, resolve } from 'node:path';
+import { basename, join, resolve } from 'node:path';
 import { parseArgs } from 'node:util';
 import type { Page } from 'playwright-core';
 import { createServer } from 'vite';
@@ -26,7 +29,6 @@ import { type BenchBackend, benchPrompt, type KernelRow, type WorkerInfo } from 
 
 const REPO = resolve(import.meta.dirname, '../..');
 const PYTHON = '/usr/bin/python3';
-const MODEL = join(REPO, 'bench/out/gpt2-small-random');
 const VOCAB = 50257;
 
 const { values: args } = parseArgs({
@@ -36,8 +38,10 @@ const { values: args } = parseArgs({
     decode: { type: 'string', default: '32' },
     profile: { type: 'boolean', default: false },
     webgpu: { type: 'boolean', default: false },
+    bf16: { type: 'boolean', default: false },
   },
 });
+const MODEL = join(REPO, `bench/out/gpt2-small-random${args.bf16 ? '-bf16' : ''}`);
 const ROUNDS = Number(args.rounds);
 const DECODE_STEPS = Number(args.decode);
 const THREADS = args.threads.split(',').map(Number);
@@ -50,7 +54,8 @@ const ENGINES: readonly EngineName[] = ['rudder', 'ort'];
 function prepareModel(): void {
   if (!existsSync(join(MODEL, 'config.json'))) {
     console.log('making the random GPT-2-small checkpoint (once)…');
-    execFileSync(PYTHON, ['bench/torch_bench.py', '--make-model', MODEL], { cwd: REPO, stdio: 'inherit' });
+    const make = ['bench/torch_bench.py', '--make-model', MODEL, ...(args.bf16 ? ['--bf16'] : [])];
+    execFileSync(PYTHON, make, { cwd: REPO, stdio: 'inherit' });
   }
   execFileSync(PYTHON, ['bench/web/export_onnx.py', '--model', MODEL, '--out', join(MODEL, 'onnx')], {
     cwd: REPO,
@@ -90,7 +95,7 @@ class Bench {
   load(h: Handle): Promise<void> {
     return this.page.evaluate(([id, base]) => window.rudderBench.call(id, 'load', base), [
       h.id,
-      '/bench-out/gpt2-small-random',
+      `/bench-out/${basename(MODEL)}`,
     ] as const);
   }
 
@@ -236,6 +241,11 @@ async function main(): Promise<void> {
       `Chromium ${browser.version()}, ${cpus().length} cores (${cpus()[0]?.model}), load average ${loadavg()
         .map((x) => x.toFixed(2))
         .join(' ')}`,
+    );
+    console.log(
+      args.bf16
+        ? 'weights: bfloat16 checkpoint (Rudder: 16-bit panels, exact; onnxruntime-web: the same values in float32)'
+        : 'weights: float32 checkpoint',
     );
     const bench = new Bench(page);
     for (const threads of THREADS) await runConfig(bench, 'wasm', threads);

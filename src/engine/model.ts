@@ -29,14 +29,15 @@ export class Model implements ForwardModel {
 
   /**
    * Uploads canonical host weights (spec.ts) and returns the model that owns them. With
-   * `consume`, `host` is emptied as its tensors reach the device (see DeviceWeights.upload).
+   * `consume`, `host` is emptied as its tensors reach the device; `bf16: false` keeps a bfloat16
+   * checkpoint's matrices in float32 panels (see DeviceWeights.upload).
    */
   static fromHost(
     id: string,
     spec: ModelSpec,
     host: ReadonlyMap<string, HostTensor>,
     tokenizer?: RudderTokenizer,
-    opts: { readonly consume?: boolean } = {},
+    opts: { readonly consume?: boolean; readonly bf16?: boolean } = {},
   ): Model {
     if (spec.rotary && spec.nCtx > MAX_ROTARY_POSITIONS) {
       spec = { ...spec, nCtx: MAX_ROTARY_POSITIONS };

@@ -5,7 +5,7 @@
 import * as tf from '@tensorflow/tfjs-core';
 import { ShapeMismatchError } from './errors';
 import { splitColumns, splitVector } from './families/convert';
-import { denseWeight, type MatrixWeight, packWeight } from './kernels/ops';
+import { denseWeight, isBfloat16, type MatrixWeight, packWeight } from './kernels/ops';
 import { expectedWeights, type HostTensor, type ModelSpec } from './spec';
 
 export class DeviceWeights {
@@ -30,12 +30,15 @@ export class DeviceWeights {
    * listing all problems at once, so a bad checkpoint never half-uploads. With `consume`, each
    * host tensor leaves the map as soon as it is on the device, and fused matrices are built one
    * at a time, so a loading model never holds all its host copies, fused copies and device copies
-   * at once (for Qwen2.5-0.5B that would be about 5.4 GB instead of about 2 GB).
+   * at once (for Qwen2.5-0.5B that would be about 5.4 GB instead of about 2 GB). On WebAssembly a
+   * matrix whose values are all bfloat16 (a bfloat16 checkpoint's) is held in 16-bit panels: the
+   * same numbers in half the memory, and half the bytes a decode step streams; `bf16: false`
+   * keeps float32 panels (to compare the two).
    */
   static upload(
     spec: ModelSpec,
     host: ReadonlyMap<string, HostTensor>,
-    opts: { readonly consume?: boolean } = {},
+    opts: { readonly consume?: boolean; readonly bf16?: boolean } = {},
   ): DeviceWeights {
     assertCanonical(spec, host);
     const weights = new DeviceWeights(spec);
@@ -44,25 +47,32 @@ export class DeviceWeights {
       if (opts.consume) (host as Map<string, HostTensor>).delete(name);
       return t;
     };
-    const put = (name: string, t: tf.Tensor) => {
-      const panels = MATRIX.test(name) ? packWeight(t as tf.Tensor2D) : undefined;
+    // bf16: the matrix's values are all bfloat16 (a bfloat16 checkpoint's), so its panels may hold
+    // them in 16 bits, exactly.
+    const put = (name: string, t: tf.Tensor, bf16: boolean) => {
+      const panels = MATRIX.test(name)
+        ? packWeight(t as tf.Tensor2D, bf16 && opts.bf16 !== false)
+        : undefined;
       if (!panels) return weights.tensors.set(name, t);
       // One copy on the device: the packed panels replace W as soon as they exist.
       weights.packed.set(name, { k: t.shape[0]!, n: t.shape[1]!, panels });
       t.dispose();
     };
-    const upload = (name: string, t: HostTensor) => put(name, tf.tensor(t.data, [...t.shape], 'float32'));
+    const upload = (name: string, t: HostTensor) =>
+      put(name, tf.tensor(t.data, [...t.shape], 'float32'), MATRIX.test(name) && isBfloat16(t.data));
     try {
+      const fused = new Set<string>();
       for (const [name, parts] of projectionFusions(spec)) {
         weights.fusions.set(name, parts);
         upload(name, concatColumns(parts.map(take)));
+        for (const part of parts) fused.add(part);
       }
       for (const name of [...host.keys()])
-        if (name !== 'embed.W_E' && name !== 'unembed.W_U') upload(name, take(name));
+        if (!fused.has(name) && name !== 'embed.W_E' && name !== 'unembed.W_U') upload(name, take(name));
       const E = take('embed.W_E');
       const U = spec.tiedEmbeddings ? E : take('unembed.W_U');
       // [dModel, vocab]: x @ W_U without a transposed operand, which tfjs-wasm runs ~10x slower.
-      put('unembed.W_U', transposeOnDevice(U));
+      put('unembed.W_U', transposeOnDevice(U), isBfloat16(U.data));
       if (!spec.tiedEmbeddings) upload('embed.W_E', E);
     } catch (e) {
       weights.dispose();

@@ -65,9 +65,12 @@ interface Exports {
     n: number,
     h0: number,
     h1: number,
+    half: number,
   ): void;
   sum_heads(x: number, bias: number, out: number, rows: number, h: number, n: number): void;
-  pack_panels(w: number, out: number, k: number, n: number): void;
+  pack_panels(w: number, out: number, k: number, n: number, half: number): void;
+  unpack_panels(packed: number, w: number, k: number, n: number, half: number): void;
+  panel_columns(packed: number, ids: number, out: number, t: number, k: number, half: number): void;
   pack_rows(a: number, out: number, m: number, k: number): void;
   matmul(
     a: number,
@@ -81,6 +84,7 @@ interface Exports {
     p0: number,
     p1: number,
     act: number,
+    half: number,
   ): void;
 }
 
@@ -97,8 +101,16 @@ export const NATIVE = {
   headResults: 'RudderHeadResults',
   sumHeads: 'RudderSumHeads',
   packPanels: 'RudderPackPanels',
+  unpackPanels: 'RudderUnpackPanels',
+  panelColumns: 'RudderPanelColumns',
   matMul: 'RudderMatMul',
 } as const;
+
+/**
+ * Whether packed panels hold bfloat16 values (two to an int32 element: tfjs has no 16-bit dtype)
+ * rather than float32.
+ */
+const isHalf = (packed: tf.TensorInfo) => (packed.dtype === 'int32' ? 1 : 0);
 
 /** Activations the native kernels compute (kernels.c's ACT_*). */
 export const NATIVE_ACTIVATIONS = { gelu_new: 0, silu: 1 } as const;
@@ -192,6 +204,7 @@ function context(args: Args) {
     k: native.k,
     threads: native.threads,
     heap: backend.wasm,
+    backend,
     at,
     output: (shape: number[]) => backend.makeOutput(shape, 'float32'),
   };
@@ -259,7 +272,8 @@ const KERNELS: Record<string, (args: Args) => tf.TensorInfo | tf.TensorInfo[]> =
     const [b, p, h, d] = z!.shape as [number, number, number, number];
     const n = args.attrs!.n as number;
     const out = output([b, p, h, n]);
-    threads.run('head_results', [at(z), at(packed), at(out), b * p, h, d, n, 0, 0], 7, h, b * p * d * n);
+    const call = [at(z), at(packed), at(out), b * p, h, d, n, 0, 0, isHalf(packed!)];
+    threads.run('head_results', call, 7, h, b * p * d * n);
     return out;
   },
   [NATIVE.sumHeads]: (args) => {
@@ -272,11 +286,33 @@ const KERNELS: Record<string, (args: Args) => tf.TensorInfo | tf.TensorInfo[]> =
   },
   [NATIVE.packPanels]: (args) => {
     const { w } = args.inputs as Record<string, tf.TensorInfo>;
-    const { k, at, output } = context(args);
+    const { k, at, backend } = context(args);
     const [kk, n] = w!.shape as [number, number];
-    const out = output([Math.ceil(n / PANEL) * kk * PANEL]);
-    k.pack_panels(at(w), at(out), kk, n);
+    const values = Math.ceil(n / PANEL) * kk * PANEL;
+    const half = args.attrs!.half ? 1 : 0;
+    const out = half ? backend.makeOutput([values / 2], 'int32') : backend.makeOutput([values], 'float32');
+    k.pack_panels(at(w), at(out), kk, n, half);
     return out;
+  },
+  [NATIVE.unpackPanels]: (args) => {
+    const { packed } = args.inputs as Record<string, tf.TensorInfo>;
+    const { k, at, output } = context(args);
+    const [kk, n] = [args.attrs!.k as number, args.attrs!.n as number];
+    const w = output([kk, n]);
+    k.unpack_panels(at(packed), at(w), kk, n, isHalf(packed!));
+    return w;
+  },
+  [NATIVE.panelColumns]: (args) => {
+    const { packed, ids } = args.inputs as Record<string, tf.TensorInfo>;
+    const { k, at, output, heap } = context(args);
+    const [kk, n] = [args.attrs!.k as number, args.attrs!.n as number];
+    const t = ids!.shape[0]!;
+    const idx = new Int32Array(heap.HEAPU8.buffer, heap.HEAPU8.byteOffset + at(ids), t);
+    for (const id of idx)
+      if (!(id >= 0 && id < n)) throw new Error(`the column ${id} is not in [0, ${n - 1}]`);
+    const rows = output([t, kk]);
+    k.panel_columns(at(packed), at(ids), at(rows), t, kk, isHalf(packed!));
+    return rows;
   },
   [NATIVE.matMul]: (args) => {
     const { a, packed, bias } = args.inputs as Record<string, tf.TensorInfo>;
@@ -291,7 +327,7 @@ const KERNELS: Record<string, (args: Args) => tf.TensorInfo | tf.TensorInfo[]> =
     const ap = blocks > 0 ? heap._malloc(blocks * 4 * kk * 4) >>> 0 : 0;
     try {
       if (ap) k.pack_rows(at(a), ap, m, kk);
-      const call = [at(a), ap, at(packed), at(bias), at(out), m, kk, n, 0, 0, act];
+      const call = [at(a), ap, at(packed), at(bias), at(out), m, kk, n, 0, 0, act, isHalf(packed!)];
       threads.run('matmul', call, 8, Math.ceil(n / PANEL), m * kk * PANEL);
     } finally {
       if (ap) heap._free(ap);

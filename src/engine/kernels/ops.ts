@@ -5,7 +5,7 @@
  */
 import * as tf from '@tensorflow/tfjs-core';
 import type { ModelSpec } from '../spec';
-import { NATIVE, NATIVE_ACTIVATIONS, NO_ACTIVATION, nativeKernelsReady, PANEL } from './native';
+import { NATIVE, NATIVE_ACTIVATIONS, NO_ACTIVATION, nativeKernelsReady } from './native';
 
 /**
  * A weight matrix [k, n]: on WebAssembly only its packed panels (see `packWeight`), elsewhere W.
@@ -54,10 +54,20 @@ function given(inputs: Record<string, tf.Tensor | undefined>): tf.NamedTensorMap
 
 /**
  * W [k, n] in the layout of the native matmul (column panels of 8, each [k, 8] contiguous), or
- * undefined where the native kernels do not run. Made once per weight, at load.
+ * undefined where the native kernels do not run. Made once per weight, at load. With `bf16` the
+ * panels hold each weight's high 16 bits (an int32 tensor, two to an element): half the memory and
+ * half the bytes a decode step streams, and exact only when every weight is a bfloat16 value
+ * (`isBfloat16`), which the caller checks.
  */
-export function packWeight(W: tf.Tensor2D): tf.Tensor | undefined {
-  return nativeKernelsReady() ? run(NATIVE.packPanels, { w: W }) : undefined;
+export function packWeight(W: tf.Tensor2D, bf16: boolean): tf.Tensor | undefined {
+  return nativeKernelsReady() ? run(NATIVE.packPanels, { w: W }, { half: bf16 }) : undefined;
+}
+
+/** Whether every value is a bfloat16 (its low 16 bits zero): a bfloat16 checkpoint's weights. */
+export function isBfloat16(values: Float32Array): boolean {
+  const bits = new Uint32Array(values.buffer, values.byteOffset, values.length);
+  for (let i = 0; i < bits.length; i++) if (bits[i]! & 0xffff) return false;
+  return true;
 }
 
 /**
@@ -65,23 +75,13 @@ export function packWeight(W: tf.Tensor2D): tf.Tensor | undefined {
  * panels. Either way a new tensor: call inside tf.tidy.
  */
 export function denseWeight(w: MatrixWeight): tf.Tensor2D {
-  if (w.W) return tf.clone(w.W);
-  const panels = Math.ceil(w.n / PANEL);
-  const rows = tf.transpose(tf.reshape(w.packed!, [panels, w.k, PANEL]), [1, 0, 2]); // [k, panels, 8]
-  return tf.slice(tf.reshape(rows, [w.k, panels * PANEL]) as tf.Tensor2D, [0, 0], [w.k, w.n]);
+  return w.W ? tf.clone(w.W) : run(NATIVE.unpackPanels, { packed: w.packed! }, { k: w.k, n: w.n });
 }
 
 /** The columns `ids` [t] of W [k, n] as rows, [t, k] (a tied unembedding's embedding rows). */
 export function gatherColumns(w: MatrixWeight, ids: tf.Tensor1D): tf.Tensor2D {
   if (w.W) return tf.transpose(tf.gather(w.W, ids, 1));
-  // Column c of W is lane c mod 8 of panel ⌊c/8⌋: gather whole panels, then each row's lane.
-  // (Flat element indices built by broadcast int32 ops took 10 ms of a GPT-2 prompt pass.)
-  const panel = tf.scalar(PANEL, 'int32');
-  const byPanel = tf.reshape(w.packed!, [Math.ceil(w.n / PANEL), w.k * PANEL]);
-  const panels = tf.reshape(tf.gather(byPanel, tf.floorDiv(ids, panel)), [-1, w.k, PANEL]); // [t, k, 8]
-  const lanes = tf.reshape(tf.transpose(panels, [0, 2, 1]), [-1, w.k]); // [t·8, k]: row i·8 + lane
-  const row = tf.add(tf.mul(tf.range(0, ids.shape[0], 1, 'int32'), panel), tf.mod(ids, panel)); // [t]
-  return tf.gather(lanes, row) as tf.Tensor2D;
+  return run(NATIVE.panelColumns, { packed: w.packed!, ids: tf.cast(ids, 'int32') }, { k: w.k, n: w.n });
 }
 
 /**

@@ -14,7 +14,10 @@
  *
  * Matrix products (matmul) read their weights packed once at load (pack_panels): column panels of
  * 8, each [k, 8] contiguous, so that the inner loop streams them. A 4-row by 8-column block of the
- * output stays in registers for the whole reduction.
+ * output stays in registers for the whole reduction. Panels hold float32, or bfloat16 (`half`) when
+ * every weight of the matrix is a bfloat16 value (a bfloat16 checkpoint's): the high 16 bits of each
+ * float32, the low 16 being zero, so the kernels rebuild every float32 exactly while streaming half
+ * the bytes (a decode step is bound by streaming its weights).
  *
  * Rebuild: scripts/build-kernels.sh (Debian's clang and lld); it writes kernels-wasm.ts.
  */
@@ -256,15 +259,50 @@ void gated(const float *gu, float *out, int n, int m, int kind) {
   }
 }
 
-/* A 4 × 8 block of C = act(A[4, 0:k] · B[0:k, 0:8] (+ bias[0:8])), kept in registers for the whole
- * reduction; rows of A, B and C lda, ldb and ldc apart. */
-static inline void block_4x8(const float *a, int lda, const float *b, int ldb, const float *bias, float *c, int ldc,
-                             int k, int act) {
+#define INLINE static inline __attribute__((always_inline))
+#define PANEL 8
+
+/* Where column j of a panel row sits among its 8 values. float32: in order. bfloat16: columns j and
+ * j + 4 share a 32-bit lane (j in its low half), so that a shift and a mask rebuild the row's two
+ * float32x4 exactly (a bfloat16 value beside 16 zero bits is its float32). */
+INLINE int slot_of(int j, int half) { return half ? (j < 4 ? 2 * j : 2 * (j - 4) + 1) : j; }
+
+/* Row i of a panel [k, 8] as two float32x4: columns 0-3 and 4-7. */
+INLINE void panel_row(const void *panel, long i, int half, v128_t *lo, v128_t *hi) {
+  if (half) {
+    const v128_t h = wasm_v128_load((const unsigned short *)panel + i * PANEL);
+    *lo = wasm_i32x4_shl(h, 16);
+    *hi = wasm_v128_and(h, wasm_i32x4_splat((int)0xffff0000));
+  } else {
+    *lo = wasm_v128_load((const float *)panel + i * PANEL);
+    *hi = wasm_v128_load((const float *)panel + i * PANEL + 4);
+  }
+}
+
+/* Row i, column j of a panel, as float32. */
+INLINE float panel_at(const void *panel, long i, int j, int half) {
+  if (!half) return ((const float *)panel)[i * PANEL + j];
+  const unsigned bits = (unsigned)((const unsigned short *)panel)[i * PANEL + slot_of(j, 1)] << 16;
+  float f;
+  __builtin_memcpy(&f, &bits, 4);
+  return f;
+}
+
+/* Where panel p of a matrix with kstride rows starts. */
+INLINE const void *panel_of(const void *packed, long p, int kstride, int half) {
+  return (const char *)packed + p * kstride * PANEL * (half ? 2 : 4);
+}
+
+/* A 4 × 8 block of C = act(A[4, 0:k] · panel[0:k, 0:8] (+ bias[0:8])), kept in registers for the
+ * whole reduction; rows of A and C lda and ldc apart. */
+INLINE void block_4x8(const float *a, int lda, const void *panel, int half, const float *bias, float *c, int ldc, int k,
+                      int act) {
   const v128_t zero = wasm_f32x4_splat(0.0f);
   const v128_t init0 = bias ? wasm_v128_load(bias) : zero, init1 = bias ? wasm_v128_load(bias + 4) : zero;
   v128_t c00 = init0, c01 = init1, c10 = init0, c11 = init1, c20 = init0, c21 = init1, c30 = init0, c31 = init1;
   for (int i = 0; i < k; i++) {
-    const v128_t b0 = wasm_v128_load(b + (long)i * ldb), b1 = wasm_v128_load(b + (long)i * ldb + 4);
+    v128_t b0, b1;
+    panel_row(panel, i, half, &b0, &b1);
     v128_t x = wasm_v128_load32_splat(a + i);
     c00 = wasm_f32x4_add(c00, wasm_f32x4_mul(x, b0));
     c01 = wasm_f32x4_add(c01, wasm_f32x4_mul(x, b1));
@@ -292,13 +330,14 @@ static inline void block_4x8(const float *a, int lda, const float *b, int ldb, c
  * load at a constant offset (the unpacked rows cost an address computation each, per step: this
  * is 5-13% faster in V8). A near-copy on purpose: one block_4x8 taking the row and step strides
  * (1 and 4 here), even always inlined, measured no faster than the unpacked rows. */
-static inline void block_4x8_packed(const float *ap, const float *b, int ldb, const float *bias, float *c, int ldc,
-                                    int k, int act) {
+INLINE void block_4x8_packed(const float *ap, const void *panel, int half, const float *bias, float *c, int ldc, int k,
+                             int act) {
   const v128_t zero = wasm_f32x4_splat(0.0f);
   const v128_t init0 = bias ? wasm_v128_load(bias) : zero, init1 = bias ? wasm_v128_load(bias + 4) : zero;
   v128_t c00 = init0, c01 = init1, c10 = init0, c11 = init1, c20 = init0, c21 = init1, c30 = init0, c31 = init1;
   for (int i = 0; i < k; i++, ap += 4) {
-    const v128_t b0 = wasm_v128_load(b + (long)i * ldb), b1 = wasm_v128_load(b + (long)i * ldb + 4);
+    v128_t b0, b1;
+    panel_row(panel, i, half, &b0, &b1);
     v128_t x = wasm_v128_load32_splat(ap);
     c00 = wasm_f32x4_add(c00, wasm_f32x4_mul(x, b0));
     c01 = wasm_f32x4_add(c01, wasm_f32x4_mul(x, b1));
@@ -343,46 +382,75 @@ void sum_heads(const float *x, const float *bias, float *out, int rows, int h, i
   }
 }
 
-#define PANEL 8
-
-/* Packs w [k, n] into panels: out[(p·k + i)·8 + j] = w[i, 8p + j] (zero past column n). */
+/* Packs w [k, n] into panels: out[(p·k + i)·8 + j] = w[i, 8p + j] (zero past column n); with
+ * `half`, out holds 16-bit values, each weight's high half (exact when the weight is a bfloat16), at
+ * slot_of(j). */
 EXPORT(pack_panels)
-void pack_panels(const float *w, float *out, int k, int n) {
+void pack_panels(const float *w, void *out, int k, int n, int half) {
   const int panels = (n + PANEL - 1) / PANEL;
   for (int p = 0; p < panels; p++)
     for (int i = 0; i < k; i++)
       for (int j = 0; j < PANEL; j++) {
         const int col = p * PANEL + j;
-        out[((long)p * k + i) * PANEL + j] = col < n ? w[(long)i * n + col] : 0.0f;
+        const float v = col < n ? w[(long)i * n + col] : 0.0f;
+        const long at = ((long)p * k + i) * PANEL + slot_of(j, half);
+        if (!half) {
+          ((float *)out)[at] = v;
+          continue;
+        }
+        unsigned bits;
+        __builtin_memcpy(&bits, &v, 4);
+        ((unsigned short *)out)[at] = (unsigned short)(bits >> 16);
       }
 }
 
+/* The inverse of pack_panels: w [k, n] from its panels. */
+EXPORT(unpack_panels)
+void unpack_panels(const void *packed, float *w, int k, int n, int half) {
+  for (int i = 0; i < k; i++)
+    for (int col = 0; col < n; col++)
+      w[(long)i * n + col] = panel_at(panel_of(packed, col / PANEL, k, half), i, col % PANEL, half);
+}
+
+/* Columns ids[0..t) of w [k, n] from its panels, as rows: out [t, k] (a tied unembedding's
+ * embedding rows). The caller has checked 0 ≤ ids[r] < n. */
+EXPORT(panel_columns)
+void panel_columns(const void *packed, const int *ids, float *out, int t, int k, int half) {
+  for (int r = 0; r < t; r++) {
+    const void *panel = panel_of(packed, ids[r] / PANEL, k, half);
+    for (int i = 0; i < k; i++) out[(long)r * k + i] = panel_at(panel, i, ids[r] % PANEL, half);
+  }
+}
+
 /* rows × 8 block of C = act(A · panel (+ bias)), rows ≤ 4; A rows lda apart, C rows ldc apart. */
-static inline void panel_rows(const float *a, int lda, const float *panel, const float *bias, float *c, int ldc,
-                              int k, int rows, int act) {
+INLINE void panel_rows(const float *a, int lda, const void *panel, int half, const float *bias, float *c, int ldc, int k,
+                       int rows, int act) {
   const v128_t zero = wasm_f32x4_splat(0.0f);
   const v128_t init0 = bias ? wasm_v128_load(bias) : zero, init1 = bias ? wasm_v128_load(bias + 4) : zero;
   if (rows == 4) {
-    block_4x8(a, lda, panel, PANEL, bias, c, ldc, k, act);
+    block_4x8(a, lda, panel, half, bias, c, ldc, k, act);
     return;
   }
   /* Fewer than 4 rows (a decode step has 1): two accumulator pairs, even and odd k, so that the
    * adds do not wait on each other; the row streams its panel from memory. */
   for (int r = 0; r < rows; r++) {
     const float *ar = a + (long)r * lda;
-    v128_t c0 = init0, c1 = init1, d0 = zero, d1 = zero;
+    v128_t c0 = init0, c1 = init1, d0 = zero, d1 = zero, b0, b1;
     int i = 0;
     for (; i + 2 <= k; i += 2) {
       const v128_t x = wasm_v128_load32_splat(ar + i), y = wasm_v128_load32_splat(ar + i + 1);
-      c0 = wasm_f32x4_add(c0, wasm_f32x4_mul(x, wasm_v128_load(panel + i * PANEL)));
-      c1 = wasm_f32x4_add(c1, wasm_f32x4_mul(x, wasm_v128_load(panel + i * PANEL + 4)));
-      d0 = wasm_f32x4_add(d0, wasm_f32x4_mul(y, wasm_v128_load(panel + (i + 1) * PANEL)));
-      d1 = wasm_f32x4_add(d1, wasm_f32x4_mul(y, wasm_v128_load(panel + (i + 1) * PANEL + 4)));
+      panel_row(panel, i, half, &b0, &b1);
+      c0 = wasm_f32x4_add(c0, wasm_f32x4_mul(x, b0));
+      c1 = wasm_f32x4_add(c1, wasm_f32x4_mul(x, b1));
+      panel_row(panel, i + 1, half, &b0, &b1);
+      d0 = wasm_f32x4_add(d0, wasm_f32x4_mul(y, b0));
+      d1 = wasm_f32x4_add(d1, wasm_f32x4_mul(y, b1));
     }
     if (i < k) {
       const v128_t x = wasm_v128_load32_splat(ar + i);
-      c0 = wasm_f32x4_add(c0, wasm_f32x4_mul(x, wasm_v128_load(panel + i * PANEL)));
-      c1 = wasm_f32x4_add(c1, wasm_f32x4_mul(x, wasm_v128_load(panel + i * PANEL + 4)));
+      panel_row(panel, i, half, &b0, &b1);
+      c0 = wasm_f32x4_add(c0, wasm_f32x4_mul(x, b0));
+      c1 = wasm_f32x4_add(c1, wasm_f32x4_mul(x, b1));
     }
     wasm_v128_store(c + (long)r * ldc, epi4(wasm_f32x4_add(c0, d0), act));
     wasm_v128_store(c + (long)r * ldc + 4, epi4(wasm_f32x4_add(c1, d1), act));
@@ -393,21 +461,22 @@ static inline void panel_rows(const float *a, int lda, const float *panel, const
  * one: panel p starts at packed + p·kstride·8 (kstride: the packed matrix's row count). A rows lda
  * apart, C rows ldc apart; ap, if not null, holds A's full 4-row blocks packed by pack_rows (the
  * rows past the last full block are read from A). Panels p0 ≤ p < p1 only (a range that
- * kernel-threads.ts splits between threads). A panel (k × 8 floats) is reused by every row block
- * while cached. */
-static void packed_gemm(const float *a, int lda, const float *ap, const float *packed, int kstride, const float *bias,
-                        float *c, int ldc, int m, int k, int n, int p0, int p1, int act) {
+ * kernel-threads.ts splits between threads). A panel (k × 8 weights) is reused by every row block
+ * while cached. Always inlined: each caller passes `half` as a constant, so the float32 and the
+ * bfloat16 loops are compiled separately, with no test inside them. */
+INLINE void packed_gemm(const float *a, int lda, const float *ap, const void *packed, int half, int kstride,
+                        const float *bias, float *c, int ldc, int m, int k, int n, int p0, int p1, int act) {
   const int full = n / PANEL;
   for (int p = p0; p < p1; p++) {
-    const float *panel = packed + (long)p * kstride * PANEL;
+    const void *panel = panel_of(packed, p, kstride, half);
     if (p < full) {
       const float *pb = bias ? bias + p * PANEL : 0;
       for (int r = 0; r < m; r += 4) {
         float *cr = c + (long)r * ldc + p * PANEL;
         if (ap && m - r >= 4)
-          block_4x8_packed(ap + (long)r * k, panel, PANEL, pb, cr, ldc, k, act);
+          block_4x8_packed(ap + (long)r * k, panel, half, pb, cr, ldc, k, act);
         else
-          panel_rows(a + (long)r * lda, lda, panel, pb, cr, ldc, k, m - r < 4 ? m - r : 4, act);
+          panel_rows(a + (long)r * lda, lda, panel, half, pb, cr, ldc, k, m - r < 4 ? m - r : 4, act);
       }
       continue;
     }
@@ -415,7 +484,7 @@ static void packed_gemm(const float *a, int lda, const float *ap, const float *p
     for (int r = 0; r < m; r++)
       for (int j = p * PANEL; j < n; j++) {
         float s = bias ? bias[j] : 0.0f;
-        for (int i = 0; i < k; i++) s += a[(long)r * lda + i] * panel[i * PANEL + j - p * PANEL];
+        for (int i = 0; i < k; i++) s += a[(long)r * lda + i] * panel_at(panel, i, j - p * PANEL, half);
         c[(long)r * ldc + j] = epi1(s, act);
       }
   }
@@ -430,13 +499,16 @@ void pack_rows(const float *a, float *out, int m, int k) {
       for (int j = 0; j < 4; j++) out[(long)r0 * k + i * 4 + j] = a[(long)(r0 + j) * k + i];
 }
 
-/* C [m, n] = act(A [m, k] · W (+ bias [n])), W [k, n] packed by pack_panels; ap: A's row blocks
- * packed by pack_rows, or null; panels p0 ≤ p < p1; act: ACT_NONE, or the MLP's activation fused
- * into the input projection. */
+/* C [m, n] = act(A [m, k] · W (+ bias [n])), W [k, n] packed by pack_panels (bfloat16 if half); ap:
+ * A's row blocks packed by pack_rows, or null; panels p0 ≤ p < p1; act: ACT_NONE, or the MLP's
+ * activation fused into the input projection. */
 EXPORT(matmul)
-void matmul(const float *a, const float *ap, const float *packed, const float *bias, float *c, int m, int k, int n,
-            int p0, int p1, int act) {
-  packed_gemm(a, k, ap, packed, k, bias, c, n, m, k, n, p0, p1, act);
+void matmul(const float *a, const float *ap, const void *packed, const float *bias, float *c, int m, int k, int n,
+            int p0, int p1, int act, int half) {
+  if (half)
+    packed_gemm(a, k, ap, packed, 1, k, bias, c, n, m, k, n, p0, p1, act);
+  else
+    packed_gemm(a, k, ap, packed, 0, k, bias, c, n, m, k, n, p0, p1, act);
 }
 
 /* Each head's share of the attention output, before the heads are summed (hook_result):
@@ -444,8 +516,17 @@ void matmul(const float *a, const float *ap, const float *packed, const float *b
  * → result [rows, h, n]; heads h0 ≤ hi < h1 only. A head's rows of W_O are d consecutive rows of
  * every panel. */
 EXPORT(head_results)
-void head_results(const float *z, const float *packed, float *out, int rows, int h, int d, int n, int h0, int h1) {
-  for (int hi = h0; hi < h1; hi++)
-    packed_gemm(z + (long)hi * d, h * d, 0, packed + (long)hi * d * PANEL, h * d, 0, out + (long)hi * n, h * n, rows,
-                d, n, 0, (n + PANEL - 1) / PANEL, ACT_NONE);
+void head_results(const float *z, const void *packed, float *out, int rows, int h, int d, int n, int h0, int h1,
+                  int half) {
+  const int panels = (n + PANEL - 1) / PANEL;
+  for (int hi = h0; hi < h1; hi++) {
+    /* Head hi's rows of W_O start at row hi·d of every panel. */
+    const void *first = (const char *)packed + (long)hi * d * PANEL * (half ? 2 : 4);
+    if (half)
+      packed_gemm(z + (long)hi * d, h * d, 0, first, 1, h * d, 0, out + (long)hi * n, h * n, rows, d, n, 0, panels,
+                  ACT_NONE);
+    else
+      packed_gemm(z + (long)hi * d, h * d, 0, first, 0, h * d, 0, out + (long)hi * n, h * n, rows, d, n, 0, panels,
+                  ACT_NONE);
+  }
 }

@@ -14,6 +14,7 @@ import {
   gatedActivation,
   gatherColumns,
   headResults,
+  isBfloat16,
   type MatrixWeight,
   matMul,
   normalize,
@@ -53,7 +54,15 @@ type Host = { shape: number[]; data: Float32Array };
 
 /** W and, on WebAssembly, its packed panels (the device weights keep only the panels there). */
 function matrixWeight(W: tf.Tensor2D): MatrixWeight {
-  return { k: W.shape[0], n: W.shape[1], W, packed: packWeight(W) };
+  return { k: W.shape[0], n: W.shape[1], W, packed: packWeight(W, false) };
+}
+
+/** The same values as bfloat16 numbers (the low 16 bits cleared), as a bfloat16 checkpoint holds. */
+function toBfloat16(h: Host): Host {
+  const data = h.data.slice();
+  const bits = new Uint32Array(data.buffer);
+  for (let i = 0; i < bits.length; i++) bits[i]! &= 0xffff0000;
+  return { shape: h.shape, data };
 }
 type Op = (...xs: tf.Tensor[]) => tf.Tensor;
 
@@ -227,7 +236,7 @@ describe('fused operations: native WebAssembly kernels against tfjs ops', () => 
     await useBackend('wasm');
     const host = rand([13, 21]); // 21 columns: the last panel is padded
     const W = tf.tensor2d(host.data, [13, 21]);
-    const onlyPanels: MatrixWeight = { k: 13, n: 21, W: undefined, packed: packWeight(W) };
+    const onlyPanels: MatrixWeight = { k: 13, n: 21, W: undefined, packed: packWeight(W, false) };
     expect(onlyPanels.packed).toBeDefined();
     await expectNoLeaks(() => {
       const dense = tf.tidy(() => denseWeight(onlyPanels));
@@ -247,6 +256,66 @@ describe('fused operations: native WebAssembly kernels against tfjs ops', () => 
       tf.dispose([dense, ids, cols, want, x, y, yWant, gap]);
     });
     tf.dispose([W, onlyPanels.packed!]);
+  });
+
+  it('holds bfloat16 weights in 16-bit panels and computes exactly what float32 panels of the same values give', async () => {
+    await useBackend('wasm');
+    expect(isBfloat16(toBfloat16(rand([5, 7])).data)).toBe(true);
+    expect(isBfloat16(rand([5, 7]).data)).toBe(false);
+    await expectNoLeaks(() => {
+      // Shapes that reach every path: 4-row blocks (packed rows and not), 1-3 rows, a partial panel.
+      for (const [m, k, n] of [
+        [64, 96, 80],
+        [7, 33, 21],
+        [1, 768, 50],
+        [3, 5, 8],
+      ] as const) {
+        const W = tf.tensor2d(toBfloat16(rand([k, n], 0.3)).data, [k, n]);
+        const panels = (bf16: boolean) => ({ k, n, W: undefined, packed: packWeight(W, bf16)! });
+        const [full, half] = [panels(false), panels(true)];
+        expect(half.packed.dtype).toBe('int32');
+        expect(half.packed.size * 2).toBe(full.packed.size); // half the bytes
+        const x = tf.tensor2d(rand([m, k], 2).data, [m, k]);
+        const bias = tf.tensor1d(rand([n]).data);
+        const same = (f: (w: MatrixWeight) => tf.Tensor) => {
+          const a = tf.tidy(() => f(full));
+          const b = tf.tidy(() => f(half));
+          expect(b.shape).toEqual(a.shape);
+          expect(b.dataSync()).toEqual(a.dataSync());
+          tf.dispose([a, b]);
+        };
+        same((w) => matMul(x, w, bias));
+        same((w) => matMul(x, w, undefined, 'silu'));
+        same((w) => denseWeight(w));
+        same((w) => gatherColumns(w, tf.tensor1d([0, n - 1, 8 % n, n - 1], 'int32')));
+        same((w) => withComposedOps(() => matMul(x, w, bias)));
+        const dense = tf.tidy(() => denseWeight(half));
+        expect(dense.dataSync()).toEqual(W.dataSync());
+        tf.dispose([W, full.packed, half.packed, x, bias, dense]);
+      }
+      // Per-head results read a head's rows out of every panel.
+      const [rows, h, d, n] = [9, 3, 5, 21];
+      const WO = tf.tensor2d(toBfloat16(rand([h * d, n], 0.2)).data, [h * d, n]);
+      const z = tf.tensor4d(rand([1, rows, h, d]).data, [1, rows, h, d]);
+      const results = (bf16: boolean) => {
+        const w = { k: h * d, n, W: undefined, packed: packWeight(WO, bf16)! };
+        const y = headResults(z, w);
+        w.packed.dispose();
+        return y;
+      };
+      const [a, b] = [results(false), results(true)];
+      expect(b.dataSync()).toEqual(a.dataSync());
+      tf.dispose([WO, z, a, b]);
+    });
+  });
+
+  it('refuses a column outside a packed weight', async () => {
+    await useBackend('wasm');
+    const W = tf.tensor2d(rand([4, 10]).data, [4, 10]);
+    const w: MatrixWeight = { k: 4, n: 10, W: undefined, packed: packWeight(W, true) };
+    const ids = tf.tensor1d([3, 10], 'int32');
+    expect(() => gatherColumns(w, ids)).toThrow(/column 10 is not in \[0, 9\]/);
+    tf.dispose([W, w.packed!, ids]);
   });
 
   for (const d of [768, 30, 3]) {
