@@ -180,6 +180,41 @@ describe('sampling', () => {
     expect(top1of3[2]).toBeGreaterThan(0.1);
   });
 
+  it("picks, in every row of a batch, the first token whose cumulative probability passes the row's uniform", () => {
+    const [batch, vocab] = [3, 5000];
+    const logits = tf.tidy(() =>
+      tf.mul(tf.randomNormal([batch, vocab], 0, 1, 'float32', 7), 3),
+    ) as tf.Tensor2D;
+    const uniforms = [0.01, 0.5, 0.999];
+    for (const opts of [
+      { temperature: 0.7 },
+      { temperature: 1, topK: 40 },
+      { temperature: 1.3, topP: 0.9 },
+    ]) {
+      const got = tf.tidy(() => sampleTokens(logits, opts, uniforms).arraySync());
+      // The same inverse CDF read off on the host, in the candidates' order.
+      const want = tf.tidy(() => {
+        const scaled = tf.div(logits, opts.temperature);
+        const { values, indices } =
+          'topK' in opts || 'topP' in opts
+            ? tf.topk(scaled, opts.topK ?? vocab)
+            : { values: scaled, indices: undefined };
+        let probs = tf.softmax(values);
+        if ('topP' in opts)
+          probs = tf.mul(probs, tf.cast(tf.less(tf.sub(tf.cumsum(probs, 1), probs), opts.topP!), 'float32'));
+        const cdf = tf.cumsum(probs, 1).arraySync() as number[][];
+        const ids = indices?.arraySync() as number[][] | undefined;
+        return cdf.map((row, b) => {
+          const threshold = Math.fround(Math.fround(uniforms[b]!) * row.at(-1)!); // as float32 does it
+          const pick = Math.min(row.filter((c) => c < threshold).length, row.length - 1);
+          return ids ? ids[b]![pick]! : pick;
+        });
+      });
+      expect(got).toEqual(want);
+    }
+    logits.dispose();
+  });
+
   it('seeded generators repeat their sequence', () => {
     const a = seededRandom(42);
     const b = seededRandom(42);
