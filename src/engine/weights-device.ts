@@ -49,13 +49,15 @@ export class DeviceWeights {
     };
     // bf16: the matrix's values are all bfloat16 (a bfloat16 checkpoint's), so its panels may hold
     // them in 16 bits, exactly.
-    const put = (name: string, t: tf.Tensor, bf16: boolean) => {
+    // transposed: t holds the matrix's transpose (the unembedding arrives as [vocab, dModel]).
+    const put = (name: string, t: tf.Tensor, bf16: boolean, transposed = false) => {
       const panels = MATRIX.test(name)
-        ? packWeight(t as tf.Tensor2D, bf16 && opts.bf16 !== false)
+        ? packWeight(t as tf.Tensor2D, bf16 && opts.bf16 !== false, transposed)
         : undefined;
-      if (!panels) return weights.tensors.set(name, t);
+      if (!panels) return weights.tensors.set(name, transposed ? transposeAndDispose(t) : t);
       // One copy on the device: the packed panels replace W as soon as they exist.
-      weights.packed.set(name, { k: t.shape[0]!, n: t.shape[1]!, panels });
+      const [k, n] = transposed ? [t.shape[1]!, t.shape[0]!] : [t.shape[0]!, t.shape[1]!];
+      weights.packed.set(name, { k, n, panels });
       t.dispose();
     };
     const upload = (name: string, t: HostTensor) =>
@@ -71,8 +73,10 @@ export class DeviceWeights {
         if (!fused.has(name) && name !== 'embed.W_E' && name !== 'unembed.W_U') upload(name, take(name));
       const E = take('embed.W_E');
       const U = spec.tiedEmbeddings ? E : take('unembed.W_U');
-      // [dModel, vocab]: x @ W_U without a transposed operand, which tfjs-wasm runs ~10x slower.
-      put('unembed.W_U', transposeOnDevice(U), isBfloat16(U.data));
+      // Held as [dModel, vocab] (or its panels): x @ W_U without a transposed operand, which
+      // tfjs-wasm runs ~10x slower. Packing reads [vocab, dModel] as it is, so no transposed copy
+      // of the largest matrix is made on the way (1 GB at Llama-3.2-1B's vocabulary).
+      put('unembed.W_U', tf.tensor(U.data, [...U.shape], 'float32'), isBfloat16(U.data), true);
       if (!spec.tiedEmbeddings) upload('embed.W_E', E);
     } catch (e) {
       weights.dispose();
@@ -203,8 +207,10 @@ export function concatColumns(parts: readonly HostTensor[]): HostTensor {
   return { shape: parts[0]!.shape.length === 2 ? [rows, width] : [width], data };
 }
 
-function transposeOnDevice(t: HostTensor): tf.Tensor2D {
-  return tf.tidy(() => tf.transpose(tf.tensor2d(t.data, [t.shape[0]!, t.shape[1]!])));
+function transposeAndDispose(t: tf.Tensor): tf.Tensor {
+  const transposed = tf.transpose(t);
+  t.dispose();
+  return transposed;
 }
 
 function assertCanonical(spec: ModelSpec, host: ReadonlyMap<string, HostTensor>): void {

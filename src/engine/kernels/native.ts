@@ -68,7 +68,7 @@ interface Exports {
     half: number,
   ): void;
   sum_heads(x: number, bias: number, out: number, rows: number, h: number, n: number): void;
-  pack_panels(w: number, out: number, k: number, n: number, half: number): void;
+  pack_panels(w: number, out: number, k: number, n: number, half: number, transposed: number): void;
   unpack_panels(packed: number, w: number, k: number, n: number, half: number): void;
   panel_columns(packed: number, ids: number, out: number, t: number, k: number, half: number): void;
   pack_rows(a: number, out: number, m: number, k: number): void;
@@ -287,11 +287,12 @@ const KERNELS: Record<string, (args: Args) => tf.TensorInfo | tf.TensorInfo[]> =
   [NATIVE.packPanels]: (args) => {
     const { w } = args.inputs as Record<string, tf.TensorInfo>;
     const { k, at, backend } = context(args);
-    const [kk, n] = w!.shape as [number, number];
+    const transposed = args.attrs!.transposed ? 1 : 0;
+    const [kk, n] = (transposed ? [...w!.shape].reverse() : w!.shape) as [number, number];
     const values = Math.ceil(n / PANEL) * kk * PANEL;
     const half = args.attrs!.half ? 1 : 0;
     const out = half ? backend.makeOutput([values / 2], 'int32') : backend.makeOutput([values], 'float32');
-    k.pack_panels(at(w), at(out), kk, n, half);
+    k.pack_panels(at(w), at(out), kk, n, half, transposed);
     return out;
   },
   [NATIVE.unpackPanels]: (args) => {

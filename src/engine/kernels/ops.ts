@@ -57,10 +57,11 @@ function given(inputs: Record<string, tf.Tensor | undefined>): tf.NamedTensorMap
  * undefined where the native kernels do not run. Made once per weight, at load. With `bf16` the
  * panels hold each weight's high 16 bits (an int32 tensor, two to an element): half the memory and
  * half the bytes a decode step streams, and exact only when every weight is a bfloat16 value
- * (`isBfloat16`), which the caller checks.
+ * (`isBfloat16`), which the caller checks. With `transposed`, W holds the matrix's transpose
+ * [n, k] (a tied unembedding's embedding), packed with no transposed copy.
  */
-export function packWeight(W: tf.Tensor2D, bf16: boolean): tf.Tensor | undefined {
-  return nativeKernelsReady() ? run(NATIVE.packPanels, { w: W }, { half: bf16 }) : undefined;
+export function packWeight(W: tf.Tensor2D, bf16: boolean, transposed = false): tf.Tensor | undefined {
+  return nativeKernelsReady() ? run(NATIVE.packPanels, { w: W }, { half: bf16, transposed }) : undefined;
 }
 
 /** Whether every value is a bfloat16 (its low 16 bits zero): a bfloat16 checkpoint's weights. */

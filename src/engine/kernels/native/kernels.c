@@ -384,15 +384,17 @@ void sum_heads(const float *x, const float *bias, float *out, int rows, int h, i
 
 /* Packs w [k, n] into panels: out[(p·k + i)·8 + j] = w[i, 8p + j] (zero past column n); with
  * `half`, out holds 16-bit values, each weight's high half (exact when the weight is a bfloat16), at
- * slot_of(j). */
+ * slot_of(j). With `transposed`, w holds the matrix's transpose [n, k] (a tied unembedding packed
+ * straight from the embedding, with no transposed copy). */
 EXPORT(pack_panels)
-void pack_panels(const float *w, void *out, int k, int n, int half) {
+void pack_panels(const float *w, void *out, int k, int n, int half, int transposed) {
   const int panels = (n + PANEL - 1) / PANEL;
   for (int p = 0; p < panels; p++)
     for (int i = 0; i < k; i++)
       for (int j = 0; j < PANEL; j++) {
         const int col = p * PANEL + j;
-        const float v = col < n ? w[(long)i * n + col] : 0.0f;
+        const long from = transposed ? (long)col * k + i : (long)i * n + col;
+        const float v = col < n ? w[from] : 0.0f;
         const long at = ((long)p * k + i) * PANEL + slot_of(j, half);
         if (!half) {
           ((float *)out)[at] = v;

@@ -309,6 +309,21 @@ describe('fused operations: native WebAssembly kernels against tfjs ops', () => 
     });
   });
 
+  it('packs a matrix from its transpose into the same panels, float32 and bfloat16', async () => {
+    await useBackend('wasm');
+    await expectNoLeaks(() => {
+      const E = tf.tensor2d(toBfloat16(rand([21, 13])).data, [21, 13]); // [n, k], as an embedding
+      const W = tf.transpose(E) as tf.Tensor2D; // [k, n]
+      for (const bf16 of [false, true]) {
+        const [fromW, fromE] = [packWeight(W, bf16)!, packWeight(E, bf16, true)!];
+        expect(fromE.dtype).toBe(fromW.dtype);
+        expect(fromE.dataSync()).toEqual(fromW.dataSync());
+        tf.dispose([fromW, fromE]);
+      }
+      tf.dispose([E, W]);
+    });
+  });
+
   it('refuses a column outside a packed weight', async () => {
     await useBackend('wasm');
     const W = tf.tensor2d(rand([4, 10]).data, [4, 10]);
