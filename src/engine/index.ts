@@ -33,7 +33,7 @@ export {
   hookName,
 } from './hooks';
 export { nativeKernelThreads } from './kernels/native';
-export { gatherColumns, matMul, withComposedOps } from './kernels/ops';
+export { gatherColumns, lensStats, matMul, withComposedOps } from './kernels/ops';
 export { KvCache } from './kv-cache';
 export {
   type LoadOptions,

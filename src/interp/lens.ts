@@ -5,7 +5,7 @@
  * only a few numbers per layer and position are read back, never a vocabulary-wide row.
  */
 import * as tf from '@tensorflow/tfjs-core';
-import { disposeResult, type HookName, type Hooks, type Model, RudderError } from '../engine';
+import { disposeResult, type HookName, type Hooks, lensStats, type Model, RudderError } from '../engine';
 import { readAll } from './batching';
 import { assertTokens, finalNorm, unembed } from './readout';
 import type { TunedLens } from './tuned-lens';
@@ -94,7 +94,12 @@ export async function logitLens(
       // [rows, pos, d]
       const resid = tf.concat(rows.map((r) => run.cache.get(r.hook)!));
       const final = lensLogits(model, tf.slice(resid, [rows.length - 1, 0, 0], [1, -1, -1])); // [pos, vocab]
-      const target = { logits: final, lse: tf.logSumExp(final, 1), p: tf.softmax(final) };
+      // The normaliser as `reduce` computes each lens row's, so that KL is exactly 0 where they match.
+      const target = {
+        logits: final,
+        lse: tf.reshape(logNormaliser(lensStats(final, final, final)), [-1]),
+        p: tf.softmax(final),
+      };
       const parts: tf.Tensor[][] = [];
       for (let r0 = 0; r0 < rows.length; r0 += chunkRows) {
         const n = Math.min(chunkRows, rows.length - r0);
@@ -142,18 +147,24 @@ function translateRows(tuned: TunedLens, h: tf.Tensor, rows: readonly LensRow[],
   );
 }
 
+/** log Σ exp(x) of each row from its `lensStats` (m + log z) → [rows, 1]. */
+function logNormaliser(stats: tf.Tensor2D): tf.Tensor2D {
+  return tf.add(tf.slice(stats, [0, 0], [-1, 1]), tf.log(tf.slice(stats, [0, 1], [-1, 1])));
+}
+
 /** The model's own distribution at each position: logits [pos, vocab], log-normaliser [pos], probabilities. */
 interface FinalDistribution {
-  readonly logits: tf.Tensor;
+  readonly logits: tf.Tensor2D;
   readonly lse: tf.Tensor;
-  readonly p: tf.Tensor;
+  readonly p: tf.Tensor2D;
 }
 
 /**
  * logits [n·pos, vocab] → [topIds, topProbs, entropy, kl, trackedProbs, trackedRanks], each with
- * leading dims [n, pos]. Written to pass over the vocabulary as few times as possible, with one
- * exp (tfjs-wasm's exp is its slowest elementwise kernel): H = lse − Σ p·x, and with x_f the
- * final logits, KL(f ‖ lens) = Σ f·(x_f − x) − (lse_f − lse), which is exactly 0 where x = x_f.
+ * leading dims [n, pos]. The passes over the vocabulary are one (`lensStats`: on WebAssembly one
+ * native pass, where tfjs's exp alone took 16% of SmolLM2's lens), the top k and the tracked ranks:
+ * H = lse − Σ p·x, and with x_f the final logits, KL(f ‖ lens) = Σ f·(x_f − x) − (lse_f − lse),
+ * which is exactly 0 where x = x_f.
  */
 function reduce(
   logits: tf.Tensor2D,
@@ -161,19 +172,17 @@ function reduce(
   k: number,
   track: readonly number[],
 ): tf.Tensor[] {
-  const [rows, vocab] = logits.shape;
+  const rows = logits.shape[0];
   const pos = final.logits.shape[0]!;
   const n = rows / pos;
-  const max = tf.max(logits, 1, true); // [n·pos, 1]
-  const e = tf.exp(tf.sub(logits, max));
-  const z = tf.sum(e, 1, true);
-  const lse = tf.add(max, tf.log(z)); // [n·pos, 1]
-  const entropy = tf.sub(tf.reshape(lse, [-1]), tf.div(tf.sum(tf.mul(e, logits), 1), tf.reshape(z, [-1])));
+  const stats = lensStats(logits, final.logits, final.p);
+  const [, z, s, gap] = tf.split(stats, 4, 1);
+  const lse = logNormaliser(stats); // [n·pos, 1]
+  const entropy = tf.reshape(tf.sub(lse, tf.div(s!, z!)), [-1]);
   const top = tf.topk(logits, k);
   const topProbs = tf.exp(tf.sub(top.values, lse));
-  const gap = tf.sum(tf.mul(tf.sub(final.logits, tf.reshape(logits, [n, pos, vocab])), final.p), 2); // [n, pos]
   // Float noise can leave a hair below 0 where the lens nearly equals the model; KL never is.
-  const kl = tf.relu(tf.sub(gap, tf.sub(final.lse, tf.reshape(lse, [n, pos]))));
+  const kl = tf.relu(tf.sub(tf.reshape(gap!, [n, pos]), tf.sub(final.lse, tf.reshape(lse, [n, pos]))));
   let trackedProbs: tf.Tensor = tf.zeros([rows, 0]);
   let trackedRanks: tf.Tensor = tf.zeros([rows, 0], 'int32');
   if (track.length) {

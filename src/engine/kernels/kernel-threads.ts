@@ -23,7 +23,7 @@
 import type { WasmBackend } from './wasm-heap';
 
 /** Kernels that take a range [r0, r1) as two consecutive arguments and can be split along it. */
-export const RANGED = ['matmul', 'attn_pattern', 'attn_mix', 'head_results'] as const;
+export const RANGED = ['matmul', 'attn_pattern', 'attn_mix', 'head_results', 'lens_stats'] as const;
 export type RangedKernel = (typeof RANGED)[number];
 
 const LAYOUT = {

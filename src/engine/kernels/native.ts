@@ -68,6 +68,16 @@ interface Exports {
     half: number,
   ): void;
   sum_heads(x: number, bias: number, out: number, rows: number, h: number, n: number): void;
+  lens_stats(
+    x: number,
+    xf: number,
+    pf: number,
+    out: number,
+    pos: number,
+    v: number,
+    r0: number,
+    r1: number,
+  ): void;
   pack_panels(w: number, out: number, k: number, n: number, half: number, transposed: number): void;
   unpack_panels(packed: number, w: number, k: number, n: number, half: number): void;
   panel_columns(packed: number, ids: number, out: number, t: number, k: number, half: number): void;
@@ -100,6 +110,7 @@ export const NATIVE = {
   gated: 'RudderGated',
   headResults: 'RudderHeadResults',
   sumHeads: 'RudderSumHeads',
+  lensStats: 'RudderLensStats',
   packPanels: 'RudderPackPanels',
   unpackPanels: 'RudderUnpackPanels',
   panelColumns: 'RudderPanelColumns',
@@ -282,6 +293,14 @@ const KERNELS: Record<string, (args: Args) => tf.TensorInfo | tf.TensorInfo[]> =
     const [b, p, h, n] = x!.shape as [number, number, number, number];
     const out = output([b, p, n]);
     k.sum_heads(at(x), at(bias), at(out), b * p, h, n);
+    return out;
+  },
+  [NATIVE.lensStats]: (args) => {
+    const { x, xf, pf } = args.inputs as Record<string, tf.TensorInfo>;
+    const { threads, at, output } = context(args);
+    const [rows, v] = x!.shape as [number, number];
+    const out = output([rows, 4]);
+    threads.run('lens_stats', [at(x), at(xf), at(pf), at(out), xf!.shape[0]!, v, 0, 0], 6, rows, 3 * v);
     return out;
   },
   [NATIVE.packPanels]: (args) => {

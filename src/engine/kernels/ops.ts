@@ -178,6 +178,23 @@ export function headResults(z: tf.Tensor4D, W_O: MatrixWeight): tf.Tensor4D {
   return tf.reshape(tf.transpose(perHead, [1, 0, 2]), [b, p, H, d]);
 }
 
+/**
+ * The logit lens's per-row statistics, one pass over the vocabulary: logits x [n·pos, v] (row r
+ * at position r mod pos), the model's final logits xf [pos, v] and probabilities pf → [n·pos, 4]
+ * holding m = max x, z = Σ e, s = Σ e·x for e = exp(x − m), and g = Σ pf·(xf − x).
+ */
+export function lensStats(x: tf.Tensor2D, xf: tf.Tensor2D, pf: tf.Tensor2D): tf.Tensor2D {
+  if (native()) return run(NATIVE.lensStats, { x, xf, pf });
+  const [rows, v] = x.shape;
+  const m = tf.max(x, 1, true);
+  const e = tf.exp(tf.sub(x, m));
+  const gap = tf.sum(tf.mul(tf.sub(xf, tf.reshape(x, [rows / xf.shape[0], xf.shape[0], v])), pf), 2);
+  return tf.concat(
+    [m, tf.sum(e, 1, true), tf.sum(tf.mul(e, x), 1, true), tf.reshape(gap, [rows, 1])],
+    1,
+  ) as tf.Tensor2D;
+}
+
 /** The attention output from the heads' results: Σ_h result[b, p, h] (+ b_O) → [b, p, d]. */
 export function sumHeads(result: tf.Tensor4D, bias: tf.Tensor | undefined): tf.Tensor3D {
   if (native()) return run(NATIVE.sumHeads, bias ? { x: result, bias } : { x: result });

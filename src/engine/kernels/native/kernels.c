@@ -513,6 +513,46 @@ void matmul(const float *a, const float *ap, const void *packed, const float *bi
     packed_gemm(a, k, ap, packed, 0, k, bias, c, n, m, k, n, p0, p1, act);
 }
 
+/* The logit lens's statistics of each row r0 <= r < r1 of logits x [rows, v], in one pass over the
+ * vocabulary after its max: out[r] = (m, z, s, g) with m = max x, z = sum e, s = sum e x for
+ * e = exp(x - m), and g = sum pf (xf - x) against the model's own final logits xf [pos, v] and
+ * probabilities pf at the row's position r mod pos. The lens derives its normaliser, entropy and
+ * KL from these (lens.ts), without the [rows, v] exponentials tfjs would hold. */
+EXPORT(lens_stats)
+void lens_stats(const float *x, const float *xf, const float *pf, float *out, int pos, int v, int r0, int r1) {
+  const int v4 = v & ~3;
+  for (int r = r0; r < r1; r++) {
+    const float *row = x + (long)r * v, *f = xf + (long)(r % pos) * v, *p = pf + (long)(r % pos) * v;
+    v128_t mv = wasm_f32x4_splat(-__builtin_inff());
+    for (int j = 0; j < v4; j += 4) mv = wasm_f32x4_pmax(mv, wasm_v128_load(row + j));
+    mv = wasm_f32x4_pmax(mv, wasm_i32x4_shuffle(mv, mv, 2, 3, 0, 1));
+    mv = wasm_f32x4_pmax(mv, wasm_i32x4_shuffle(mv, mv, 1, 0, 3, 2));
+    float m = wasm_f32x4_extract_lane(mv, 0);
+    for (int j = v4; j < v; j++) m = row[j] > m ? row[j] : m;
+    const v128_t msplat = wasm_f32x4_splat(m);
+    v128_t z = wasm_f32x4_splat(0.0f), sv = z, g = z;
+    for (int j = 0; j < v4; j += 4) {
+      const v128_t xv = wasm_v128_load(row + j);
+      const v128_t e = exp4(wasm_f32x4_sub(xv, msplat));
+      z = wasm_f32x4_add(z, e);
+      sv = wasm_f32x4_add(sv, wasm_f32x4_mul(e, xv));
+      g = wasm_f32x4_add(g, wasm_f32x4_mul(wasm_v128_load(p + j), wasm_f32x4_sub(wasm_v128_load(f + j), xv)));
+    }
+    float zs = hsum(z), ss = hsum(sv), gs = hsum(g);
+    for (int j = v4; j < v; j++) {
+      const float e = exp1(row[j] - m);
+      zs += e;
+      ss += e * row[j];
+      gs += p[j] * (f[j] - row[j]);
+    }
+    float *o = out + (long)r * 4;
+    o[0] = m;
+    o[1] = zs;
+    o[2] = ss;
+    o[3] = gs;
+  }
+}
+
 /* Each head's share of the attention output, before the heads are summed (hook_result):
  * result[r, h] = z[r, h] · W_O[h·d .. (h+1)·d], z [rows, h, d], W_O [h·d, n] packed by pack_panels
  * → result [rows, h, n]; heads h0 ≤ hi < h1 only. A head's rows of W_O are d consecutive rows of

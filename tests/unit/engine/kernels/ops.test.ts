@@ -15,6 +15,7 @@ import {
   gatherColumns,
   headResults,
   isBfloat16,
+  lensStats,
   type MatrixWeight,
   matMul,
   normalize,
@@ -377,5 +378,26 @@ describe('fused operations: native WebAssembly kernels against tfjs ops', () => 
         .forEach((t) => t.dispose()),
     );
     tf.dispose([q, k]);
+  });
+
+  it("computes the lens's row statistics as the composed formula does, in one pass", async () => {
+    await useBackend('wasm');
+    await expectNoLeaks(() => {
+      // 3 lens rows per position, 2 positions, a vocabulary that is not a multiple of 4.
+      const [n, pos, v] = [3, 2, 1001];
+      const x = tf.tensor2d(rand([n * pos, v], 4).data, [n * pos, v]);
+      const xf = tf.tensor2d(rand([pos, v], 4).data, [pos, v]);
+      const pf = tf.tidy(() => tf.softmax(xf));
+      const got = tf.tidy(() => lensStats(x, xf, pf));
+      const want = tf.tidy(() => withComposedOps(() => lensStats(x, xf, pf)));
+      expect(got.shape).toEqual([n * pos, 4]);
+      const [g, w] = [got.arraySync(), want.arraySync()];
+      for (let r = 0; r < n * pos; r++) {
+        expect(g[r]![0]).toBe(w[r]![0]); // the max is exact
+        for (let c = 1; c < 4; c++)
+          expect(Math.abs(g[r]![c]! - w[r]![c]!)).toBeLessThan(1e-5 * (1 + Math.abs(w[r]![c]!)));
+      }
+      tf.dispose([x, xf, pf, got, want]);
+    });
   });
 });
