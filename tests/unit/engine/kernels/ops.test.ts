@@ -26,6 +26,14 @@ import {
 import { useBackend } from '../../../support/backend';
 import { expectNoLeaks } from '../../../support/leaks';
 
+/** [m, k, n] that reach every matmul path: 4-row blocks (packed rows and not), 1-3 rows, a partial panel. */
+const MATMUL_SHAPES = [
+  [64, 96, 80],
+  [7, 33, 21],
+  [1, 768, 50],
+  [3, 5, 8],
+] as const;
+
 let seed = 7;
 function rand(shape: number[], scale = 1): { shape: number[]; data: Float32Array } {
   const data = new Float32Array(shape.reduce((a, b) => a * b, 1));
@@ -177,12 +185,7 @@ describe('fused operations: native WebAssembly kernels against tfjs ops', () => 
     });
   }
 
-  for (const [m, k, n] of [
-    [64, 96, 80],
-    [7, 33, 21],
-    [1, 768, 50],
-    [3, 5, 8],
-  ] as const) {
+  for (const [m, k, n] of MATMUL_SHAPES) {
     it(`multiplies [${m}, ${k}] by a packed [${k}, ${n}] weight, with and without a bias`, async () => {
       const x = rand([m, k]);
       const w = rand([k, n], 0.3);
@@ -264,13 +267,7 @@ describe('fused operations: native WebAssembly kernels against tfjs ops', () => 
     expect(isBfloat16(toBfloat16(rand([5, 7])).data)).toBe(true);
     expect(isBfloat16(rand([5, 7]).data)).toBe(false);
     await expectNoLeaks(() => {
-      // Shapes that reach every path: 4-row blocks (packed rows and not), 1-3 rows, a partial panel.
-      for (const [m, k, n] of [
-        [64, 96, 80],
-        [7, 33, 21],
-        [1, 768, 50],
-        [3, 5, 8],
-      ] as const) {
+      for (const [m, k, n] of MATMUL_SHAPES) {
         const W = tf.tensor2d(toBfloat16(rand([k, n], 0.3)).data, [k, n]);
         const panels = (bf16: boolean) => ({ k, n, W: undefined, packed: packWeight(W, bf16)! });
         const [full, half] = [panels(false), panels(true)];
