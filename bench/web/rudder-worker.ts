@@ -4,6 +4,7 @@ import * as Comlink from 'comlink';
 import {
   allHookNames,
   disposeResult,
+  FUSED_MULTIPLY_ADD,
   generate,
   type HookName,
   loadModel,
@@ -31,7 +32,7 @@ const api: EngineWorker = {
     return {
       backend: choice.name,
       threads: choice.name === 'wasm' ? nativeKernelThreads().threads : undefined,
-      version: `tfjs ${tf.version_core}`,
+      version: `tfjs ${tf.version_core}${choice.name === 'wasm' && FUSED_MULTIPLY_ADD ? ', fused multiply-adds' : ''}`,
     };
   },
 

@@ -32,7 +32,7 @@ export {
   type Hooks,
   hookName,
 } from './hooks';
-export { nativeKernelThreads } from './kernels/native';
+export { FUSED_MULTIPLY_ADD, nativeKernelThreads } from './kernels/native';
 export { gatherColumns, lensStats, matMul, withComposedOps } from './kernels/ops';
 export { KvCache } from './kv-cache';
 export {

@@ -1,7 +1,7 @@
 /**
  * WebAssembly threads under cross-origin isolation (the dev server and the build send COOP/COEP):
  * tfjs's threaded SIMD build for its shared memory, and Rudder's kernels shared between the calling
- * thread and helper workers on that memory (kernel-threads.ts). More than one thread must start on
+ * thread and helper workers on that memory (kernel-threads.ts), in their fused multiply-add build. More than one thread must start on
  * a multi-core machine, in the test page and in the app's model worker (which says so in its
  * backend note, and why when it runs one), and compute exactly what one thread computes. Prints the
  * 64-token forward time of a GPT-2-small-shaped model with all threads and with one (a figure for
@@ -39,6 +39,7 @@ describe('WebAssembly threads in Chromium', () => {
     console.log('[wasm threads] default:', JSON.stringify(info));
     expect(info.crossOriginIsolated).toBe(true);
     expect(info.multithreadFlag).toBe(true);
+    expect(info.fusedMultiplyAdd).toBe(true); // Chromium has relaxed SIMD: the kernels' fused build
     const cores = await page.evaluate(() => navigator.hardwareConcurrency);
     if (cores > 1) expect(info.threads).toBeGreaterThan(1);
     expect(watch.errors).toEqual([]);

@@ -3,13 +3,13 @@
  * and registered as tfjs kernels for the 'wasm' backend, so that they read and write tensors in
  * place and show up in tf.profile like any other kernel.
  *
- * The module is 23 KB: compiling it synchronously is fine in a worker and in Node, but Chromium's
+ * The module is 37 KB: compiling it synchronously is fine in a worker and in Node, but Chromium's
  * main thread refuses modules over 4 KB, so selectBackend calls `prepareNativeKernels()` (async)
  * first; `nativeKernelsReady()` then finds the instance made.
  */
 import * as tf from '@tensorflow/tfjs-core';
 import { type KernelThreads, singleThread, startKernelThreads } from './kernel-threads';
-import { PLAIN, SHARED } from './native/kernels-wasm';
+import { PLAIN, PLAIN_FMA, SHARED, SHARED_FMA } from './native/kernels-wasm';
 import { offsetOf, type WasmBackend, wasmBackend, wasmMemoryOf } from './wasm-heap';
 
 interface Exports {
@@ -139,8 +139,30 @@ interface Native {
 const instances = new WeakMap<object, Native | null>();
 const compiled = new Map<boolean, WebAssembly.Module>();
 
+/**
+ * The smallest module that uses relaxed SIMD: one function computing f32x4.relaxed_madd of three
+ * zero vectors. Chromium validates it; engines without relaxed SIMD (and Node without
+ * --experimental-wasm-relaxed-simd) do not.
+ */
+const ZERO_V128 = [0xfd, 0x0c, ...new Array<number>(16).fill(0)];
+const MADD_BODY = [0x00, ...ZERO_V128, ...ZERO_V128, ...ZERO_V128, 0xfd, 0x85, 0x02, 0x0b];
+const RELAXED_SIMD_PROBE = new Uint8Array([
+  ...[0x00, 0x61, 0x73, 0x6d, 0x01, 0x00, 0x00, 0x00], // magic, version 1
+  ...[0x01, 0x05, 0x01, 0x60, 0x00, 0x01, 0x7b], // types: () → v128
+  ...[0x03, 0x02, 0x01, 0x00], // one function of type 0
+  ...[0x0a, MADD_BODY.length + 2, 0x01, MADD_BODY.length, ...MADD_BODY], // its code
+]);
+
+/**
+ * Whether the kernels run with fused multiply-adds: the relaxed-SIMD build of kernels.c, where the
+ * engine has relaxed SIMD (the matrix products' inner loops then take one instruction per
+ * multiply-add instead of two).
+ */
+export const FUSED_MULTIPLY_ADD = WebAssembly.validate(RELAXED_SIMD_PROBE);
+
 function bytesOf(shared: boolean): Uint8Array {
-  return Uint8Array.from(atob(shared ? SHARED : PLAIN), (c) => c.charCodeAt(0));
+  const base64 = FUSED_MULTIPLY_ADD ? (shared ? SHARED_FMA : PLAIN_FMA) : shared ? SHARED : PLAIN;
+  return Uint8Array.from(atob(base64), (c) => c.charCodeAt(0));
 }
 
 /** The module variant whose memory import matches tfjs's memory (shared in the threaded build). */

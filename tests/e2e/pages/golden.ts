@@ -12,6 +12,7 @@ import * as Comlink from 'comlink';
 import {
   type BackendName,
   disposeResult,
+  FUSED_MULTIPLY_ADD,
   generate,
   type HookName,
   loadModel,
@@ -200,6 +201,7 @@ async function init(prefer: BackendName, opts: { threads?: number } = {}) {
     name: choice.name,
     reason: choice.reason,
     threads,
+    fusedMultiplyAdd: choice.name === 'wasm' ? FUSED_MULTIPLY_ADD : undefined,
     crossOriginIsolated: self.crossOriginIsolated,
     multithreadFlag: choice.name === 'wasm' ? tf.env().getBool('WASM_HAS_MULTITHREAD_SUPPORT') : undefined,
   };

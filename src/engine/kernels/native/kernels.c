@@ -19,11 +19,23 @@
  * float32, the low 16 being zero, so the kernels rebuild every float32 exactly while streaming half
  * the bytes (a decode step is bound by streaming its weights).
  *
- * Rebuild: scripts/build-kernels.sh (Debian's clang and lld); it writes kernels-wasm.ts.
+ * Rebuild: scripts/build-kernels.sh (Debian's clang-16 and lld-16); it writes kernels-wasm.ts.
  */
 #include <wasm_simd128.h>
 
 #define EXPORT(name) __attribute__((export_name(#name)))
+
+/* a · b + c, 4 lanes. Built twice (build-kernels.sh): with relaxed SIMD, one fused multiply-add
+ * where the processor has one (V8 emits vfmadd on x86 with FMA3), as the matrix products' inner
+ * loops are bound by these; without it, a multiply then an add, for engines that lack relaxed SIMD.
+ * The two differ only in the last bit of a rounding; the engine picks one per page (native.ts). */
+static inline v128_t madd(v128_t a, v128_t b, v128_t c) {
+#ifdef __wasm_relaxed_simd__
+  return __builtin_wasm_relaxed_madd_f32x4(a, b, c);
+#else
+  return wasm_f32x4_add(wasm_f32x4_mul(a, b), c);
+#endif
+}
 
 /* Single-precision exp, 4 lanes: Cody-Waite reduction x = n ln2 + r, |r| <= ln2/2, then a degree-7
  * polynomial for e^r (Cephes's expf coefficients, ~1 ulp) and 2^n through the exponent bits.
@@ -69,11 +81,11 @@ static inline float dot(const float *a, const float *b, int n) {
   v128_t acc0 = wasm_f32x4_splat(0.0f), acc1 = acc0;
   int i = 0;
   for (; i + 8 <= n; i += 8) {
-    acc0 = wasm_f32x4_add(acc0, wasm_f32x4_mul(wasm_v128_load(a + i), wasm_v128_load(b + i)));
-    acc1 = wasm_f32x4_add(acc1, wasm_f32x4_mul(wasm_v128_load(a + i + 4), wasm_v128_load(b + i + 4)));
+    acc0 = madd(wasm_v128_load(a + i), wasm_v128_load(b + i), acc0);
+    acc1 = madd(wasm_v128_load(a + i + 4), wasm_v128_load(b + i + 4), acc1);
   }
   for (; i + 4 <= n; i += 4)
-    acc0 = wasm_f32x4_add(acc0, wasm_f32x4_mul(wasm_v128_load(a + i), wasm_v128_load(b + i)));
+    acc0 = madd(wasm_v128_load(a + i), wasm_v128_load(b + i), acc0);
   float s = hsum(wasm_f32x4_add(acc0, acc1));
   for (; i < n; i++) s += a[i] * b[i];
   return s;
@@ -158,10 +170,10 @@ void attn_mix(const float *pattern, const float *v, float *out, int p, int h, in
           if (w[j] == 0.0f) continue;
           const v128_t wj = wasm_f32x4_splat(w[j]);
           const float *vr = values + (long)j * d + c;
-          a0 = wasm_f32x4_add(a0, wasm_f32x4_mul(wj, wasm_v128_load(vr)));
-          a1 = wasm_f32x4_add(a1, wasm_f32x4_mul(wj, wasm_v128_load(vr + 4)));
-          a2 = wasm_f32x4_add(a2, wasm_f32x4_mul(wj, wasm_v128_load(vr + 8)));
-          a3 = wasm_f32x4_add(a3, wasm_f32x4_mul(wj, wasm_v128_load(vr + 12)));
+          a0 = madd(wj, wasm_v128_load(vr), a0);
+          a1 = madd(wj, wasm_v128_load(vr + 4), a1);
+          a2 = madd(wj, wasm_v128_load(vr + 8), a2);
+          a3 = madd(wj, wasm_v128_load(vr + 12), a3);
         }
         wasm_v128_store(z + c, a0);
         wasm_v128_store(z + c + 4, a1);
@@ -199,7 +211,7 @@ void norm(const float *x, const float *w, const float *bias, float *out, float *
     v128_t q4 = wasm_f32x4_splat(0.0f);
     for (c = 0; c + 4 <= d; c += 4) {
       const v128_t dx = wasm_f32x4_sub(wasm_v128_load(xr + c), mean4);
-      q4 = wasm_f32x4_add(q4, wasm_f32x4_mul(dx, dx));
+      q4 = madd(dx, dx, q4);
     }
     float sq = hsum(q4);
     for (; c < d; c++) sq += (xr[c] - mean) * (xr[c] - mean);
@@ -304,17 +316,17 @@ INLINE void block_4x8(const float *a, int lda, const void *panel, int half, cons
     v128_t b0, b1;
     panel_row(panel, i, half, &b0, &b1);
     v128_t x = wasm_v128_load32_splat(a + i);
-    c00 = wasm_f32x4_add(c00, wasm_f32x4_mul(x, b0));
-    c01 = wasm_f32x4_add(c01, wasm_f32x4_mul(x, b1));
+    c00 = madd(x, b0, c00);
+    c01 = madd(x, b1, c01);
     x = wasm_v128_load32_splat(a + lda + i);
-    c10 = wasm_f32x4_add(c10, wasm_f32x4_mul(x, b0));
-    c11 = wasm_f32x4_add(c11, wasm_f32x4_mul(x, b1));
+    c10 = madd(x, b0, c10);
+    c11 = madd(x, b1, c11);
     x = wasm_v128_load32_splat(a + 2 * lda + i);
-    c20 = wasm_f32x4_add(c20, wasm_f32x4_mul(x, b0));
-    c21 = wasm_f32x4_add(c21, wasm_f32x4_mul(x, b1));
+    c20 = madd(x, b0, c20);
+    c21 = madd(x, b1, c21);
     x = wasm_v128_load32_splat(a + 3 * lda + i);
-    c30 = wasm_f32x4_add(c30, wasm_f32x4_mul(x, b0));
-    c31 = wasm_f32x4_add(c31, wasm_f32x4_mul(x, b1));
+    c30 = madd(x, b0, c30);
+    c31 = madd(x, b1, c31);
   }
   wasm_v128_store(c, epi4(c00, act));
   wasm_v128_store(c + 4, epi4(c01, act));
@@ -339,17 +351,17 @@ INLINE void block_4x8_packed(const float *ap, const void *panel, int half, const
     v128_t b0, b1;
     panel_row(panel, i, half, &b0, &b1);
     v128_t x = wasm_v128_load32_splat(ap);
-    c00 = wasm_f32x4_add(c00, wasm_f32x4_mul(x, b0));
-    c01 = wasm_f32x4_add(c01, wasm_f32x4_mul(x, b1));
+    c00 = madd(x, b0, c00);
+    c01 = madd(x, b1, c01);
     x = wasm_v128_load32_splat(ap + 1);
-    c10 = wasm_f32x4_add(c10, wasm_f32x4_mul(x, b0));
-    c11 = wasm_f32x4_add(c11, wasm_f32x4_mul(x, b1));
+    c10 = madd(x, b0, c10);
+    c11 = madd(x, b1, c11);
     x = wasm_v128_load32_splat(ap + 2);
-    c20 = wasm_f32x4_add(c20, wasm_f32x4_mul(x, b0));
-    c21 = wasm_f32x4_add(c21, wasm_f32x4_mul(x, b1));
+    c20 = madd(x, b0, c20);
+    c21 = madd(x, b1, c21);
     x = wasm_v128_load32_splat(ap + 3);
-    c30 = wasm_f32x4_add(c30, wasm_f32x4_mul(x, b0));
-    c31 = wasm_f32x4_add(c31, wasm_f32x4_mul(x, b1));
+    c30 = madd(x, b0, c30);
+    c31 = madd(x, b1, c31);
   }
   wasm_v128_store(c, epi4(c00, act));
   wasm_v128_store(c + 4, epi4(c01, act));
@@ -442,17 +454,17 @@ INLINE void panel_rows(const float *a, int lda, const void *panel, int half, con
     for (; i + 2 <= k; i += 2) {
       const v128_t x = wasm_v128_load32_splat(ar + i), y = wasm_v128_load32_splat(ar + i + 1);
       panel_row(panel, i, half, &b0, &b1);
-      c0 = wasm_f32x4_add(c0, wasm_f32x4_mul(x, b0));
-      c1 = wasm_f32x4_add(c1, wasm_f32x4_mul(x, b1));
+      c0 = madd(x, b0, c0);
+      c1 = madd(x, b1, c1);
       panel_row(panel, i + 1, half, &b0, &b1);
-      d0 = wasm_f32x4_add(d0, wasm_f32x4_mul(y, b0));
-      d1 = wasm_f32x4_add(d1, wasm_f32x4_mul(y, b1));
+      d0 = madd(y, b0, d0);
+      d1 = madd(y, b1, d1);
     }
     if (i < k) {
       const v128_t x = wasm_v128_load32_splat(ar + i);
       panel_row(panel, i, half, &b0, &b1);
-      c0 = wasm_f32x4_add(c0, wasm_f32x4_mul(x, b0));
-      c1 = wasm_f32x4_add(c1, wasm_f32x4_mul(x, b1));
+      c0 = madd(x, b0, c0);
+      c1 = madd(x, b1, c1);
     }
     wasm_v128_store(c + (long)r * ldc, epi4(wasm_f32x4_add(c0, d0), act));
     wasm_v128_store(c + (long)r * ldc + 4, epi4(wasm_f32x4_add(c1, d1), act));
@@ -535,8 +547,8 @@ void lens_stats(const float *x, const float *xf, const float *pf, float *out, in
       const v128_t xv = wasm_v128_load(row + j);
       const v128_t e = exp4(wasm_f32x4_sub(xv, msplat));
       z = wasm_f32x4_add(z, e);
-      sv = wasm_f32x4_add(sv, wasm_f32x4_mul(e, xv));
-      g = wasm_f32x4_add(g, wasm_f32x4_mul(wasm_v128_load(p + j), wasm_f32x4_sub(wasm_v128_load(f + j), xv)));
+      sv = madd(e, xv, sv);
+      g = madd(wasm_v128_load(p + j), wasm_f32x4_sub(wasm_v128_load(f + j), xv), g);
     }
     float zs = hsum(z), ss = hsum(sv), gs = hsum(g);
     for (int j = v4; j < v; j++) {
