@@ -6,6 +6,7 @@
  * Models: a random-weight GPT-2-small-shaped checkpoint (124M parameters, made by
  * bench/torch_bench.py under bench/out/, not committed) and the small reference fixtures.
  */
+import '../src/cli/relaxed-simd'; // first: before the engine loads
 import { execFileSync } from 'node:child_process';
 import { existsSync } from 'node:fs';
 import { join } from 'node:path';

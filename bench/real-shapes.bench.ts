@@ -6,6 +6,7 @@
  * tokens, the estimate the page can show before download, and the process's peak memory.
  * Asserts nothing about time.
  */
+import '../src/cli/relaxed-simd'; // first: before the engine loads
 import { join } from 'node:path';
 import * as tf from '@tensorflow/tfjs-core';
 import { REAL_SHAPES, writeRealShape } from '../scripts/real-shapes';

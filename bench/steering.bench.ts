@@ -7,6 +7,7 @@
  * Models: the shipped organisms (models/organism-*) when they are there; otherwise random models
  * of the organisms' shape, and the GPT-2-small-shaped checkpoint of the engine bench if present.
  */
+import '../src/cli/relaxed-simd'; // first: before the engine loads
 import { existsSync } from 'node:fs';
 import { join } from 'node:path';
 import * as tf from '@tensorflow/tfjs-core';

@@ -6,6 +6,7 @@
  * the organism's validation text and saved beside the model.
  *   npm run eval:circuits [-- --organism organism-llama | --model <folder>] [--retrain-tuned] [--no-lens]
  */
+import './relaxed-simd'; // first: before the engine loads
 import { existsSync, readdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { basename, join, resolve } from 'node:path';
 import { parseArgs } from 'node:util';

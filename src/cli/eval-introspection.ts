@@ -5,6 +5,7 @@
  * norm; and over N = 6 questions × 4 seeds sampled replies per condition, how often the reply names
  * a sentiment word of the injected side, against no injection and random vectors.
  */
+import './relaxed-simd'; // first: before the engine loads
 import { readFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import * as tf from '@tensorflow/tfjs-core';

@@ -3,6 +3,7 @@
  * the held-out sets shipped beside them (issue 3's figures and targets; issue 18's chat table, in
  * the trained phrasings and in held-out phrasing families).
  */
+import './relaxed-simd'; // first: before the engine loads
 import { readdirSync } from 'node:fs';
 import { join } from 'node:path';
 import * as tf from '@tensorflow/tfjs-core';

@@ -2,6 +2,7 @@
  * `npm run eval:steering`: issue 4's figures on each model organism — the refusal direction found,
  * ablated and added, and the sentiment coefficient sweep.
  */
+import './relaxed-simd'; // first: before the engine loads
 import * as tf from '@tensorflow/tfjs-core';
 import '@tensorflow/tfjs-backend-wasm';
 import { evaluateSteering, type SteeringFigures } from '../interp';

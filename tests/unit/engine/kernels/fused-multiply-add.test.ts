@@ -71,7 +71,7 @@ describe('fused and unfused kernel builds', () => {
     for (const half of [0, 1]) {
       const packed = alloc(k * n * 2);
       strict.pack_panels!(w, packed, k, n, half, 0);
-      for (const m of [1, 3, 4, 9]) {
+      for (const m of [1, 2, 3, 4, 9]) {
         const a = random(m * k);
         const ap = alloc(m * k);
         strict.pack_rows!(a, ap, m, k);

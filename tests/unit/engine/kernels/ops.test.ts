@@ -397,4 +397,24 @@ describe('fused operations: native WebAssembly kernels against tfjs ops', () => 
       tf.dispose([x, xf, pf, got, want]);
     });
   });
+
+  // Two and three rows share each panel row in the 4-row block, repeating their last row.
+  for (const m of [2, 6, 3]) {
+    it(`multiplies ${m} rows (the 4-row block with repeated rows) as tfjs does, with the activation`, async () => {
+      const x = rand([m, 40], 2);
+      const w = rand([40, 27], 0.5);
+      const bias = rand([27]);
+      const result = await compare(
+        (xx, ww, bb) => {
+          const packed = matrixWeight(ww as tf.Tensor2D);
+          const y = matMul(xx as tf.Tensor2D, packed, bb, 'silu');
+          packed.packed?.dispose();
+          return y;
+        },
+        [x, w, bias],
+      );
+      expect(result.rel).toBeLessThan(1e-6);
+      expect(result.kernels).toEqual(['RudderPackPanels', 'RudderMatMul']);
+    });
+  }
 });
