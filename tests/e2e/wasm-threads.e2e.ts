@@ -1,11 +1,11 @@
 /**
  * WebAssembly threads under cross-origin isolation (the dev server and the build send COOP/COEP):
- * tfjs's threaded SIMD build for its shared memory, and Rudder's kernels shared between the calling
- * thread and helper workers on that memory (kernel-threads.ts), in their fused multiply-add build. More than one thread must start on
- * a multi-core machine, in the test page and in the app's model worker (which says so in its
- * backend note, and why when it runs one), and compute exactly what one thread computes. Prints the
- * 64-token forward time of a GPT-2-small-shaped model with all threads and with one (a figure for
- * the report; no time is asserted).
+ * tfjs's threaded SIMD build for its shared memory, and Rudder's kernels (their fused multiply-add
+ * build) shared between the calling thread and helper workers on that memory (kernel-threads.ts).
+ * More than one thread must start on a multi-core machine, in the test page and in the app's model
+ * worker (which says so in its backend note, and why when it runs one), and compute exactly what
+ * one thread computes. Prints the 64-token forward time of a GPT-2-small-shaped model with all
+ * threads and with one (a figure for the report; no time is asserted).
  */
 import type { Browser, Page } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest';

@@ -306,43 +306,36 @@ INLINE const void *panel_of(const void *packed, long p, int kstride, int half) {
 }
 
 /* A 4 × 8 block of C = act(A[4, 0:k] · panel[0:k, 0:8] (+ bias[0:8])), kept in registers for the
- * whole reduction; rows of A and C lda and ldc apart. With rows < 4 (2 or 3 sequences decoding,
- * as the app's baseline and steered rows do), row j reads and writes row min(j, rows − 1): the
- * repeated rows write the same values to the same place, and each panel row is loaded once for
- * all rows (a decode step is bound by loading them, not by the multiply-adds). */
+ * whole reduction; rows of A and C lda and ldc apart. */
 INLINE void block_4x8(const float *a, int lda, const void *panel, int half, const float *bias, float *c, int ldc, int k,
-                      int rows, int act) {
-  const float *a0 = a, *a1 = a + (rows > 1 ? 1 : 0) * lda, *a2 = a + (rows > 2 ? 2 : rows - 1) * lda,
-              *a3 = a + (rows - 1) * lda;
-  float *o0 = c, *o1 = c + (rows > 1 ? 1 : 0) * ldc, *o2 = c + (rows > 2 ? 2 : rows - 1) * ldc,
-        *o3 = c + (rows - 1) * ldc;
+                      int act) {
   const v128_t zero = wasm_f32x4_splat(0.0f);
   const v128_t init0 = bias ? wasm_v128_load(bias) : zero, init1 = bias ? wasm_v128_load(bias + 4) : zero;
   v128_t c00 = init0, c01 = init1, c10 = init0, c11 = init1, c20 = init0, c21 = init1, c30 = init0, c31 = init1;
   for (int i = 0; i < k; i++) {
     v128_t b0, b1;
     panel_row(panel, i, half, &b0, &b1);
-    v128_t x = wasm_v128_load32_splat(a0 + i);
+    v128_t x = wasm_v128_load32_splat(a + i);
     c00 = madd(x, b0, c00);
     c01 = madd(x, b1, c01);
-    x = wasm_v128_load32_splat(a1 + i);
+    x = wasm_v128_load32_splat(a + lda + i);
     c10 = madd(x, b0, c10);
     c11 = madd(x, b1, c11);
-    x = wasm_v128_load32_splat(a2 + i);
+    x = wasm_v128_load32_splat(a + 2 * lda + i);
     c20 = madd(x, b0, c20);
     c21 = madd(x, b1, c21);
-    x = wasm_v128_load32_splat(a3 + i);
+    x = wasm_v128_load32_splat(a + 3 * lda + i);
     c30 = madd(x, b0, c30);
     c31 = madd(x, b1, c31);
   }
-  wasm_v128_store(o0, epi4(c00, act));
-  wasm_v128_store(o0 + 4, epi4(c01, act));
-  wasm_v128_store(o1, epi4(c10, act));
-  wasm_v128_store(o1 + 4, epi4(c11, act));
-  wasm_v128_store(o2, epi4(c20, act));
-  wasm_v128_store(o2 + 4, epi4(c21, act));
-  wasm_v128_store(o3, epi4(c30, act));
-  wasm_v128_store(o3 + 4, epi4(c31, act));
+  wasm_v128_store(c, epi4(c00, act));
+  wasm_v128_store(c + 4, epi4(c01, act));
+  wasm_v128_store(c + ldc, epi4(c10, act));
+  wasm_v128_store(c + ldc + 4, epi4(c11, act));
+  wasm_v128_store(c + 2 * ldc, epi4(c20, act));
+  wasm_v128_store(c + 2 * ldc + 4, epi4(c21, act));
+  wasm_v128_store(c + 3 * ldc, epi4(c30, act));
+  wasm_v128_store(c + 3 * ldc + 4, epi4(c31, act));
 }
 
 /* block_4x8 on rows packed by pack_rows: A's 4 values of step i are ap[4i .. 4i+3], so each is a
@@ -443,36 +436,39 @@ void panel_columns(const void *packed, const int *ids, float *out, int t, int k,
   }
 }
 
-/* rows × 8 block of C = act(A · panel (+ bias)), 1 ≤ rows ≤ 4; A rows lda apart, C rows ldc apart. */
+/* rows × 8 block of C = act(A · panel (+ bias)), rows ≤ 4; A rows lda apart, C rows ldc apart. */
 INLINE void panel_rows(const float *a, int lda, const void *panel, int half, const float *bias, float *c, int ldc, int k,
                        int rows, int act) {
-  if (rows > 1) {
-    block_4x8(a, lda, panel, half, bias, c, ldc, k, rows, act);
+  const v128_t zero = wasm_f32x4_splat(0.0f);
+  const v128_t init0 = bias ? wasm_v128_load(bias) : zero, init1 = bias ? wasm_v128_load(bias + 4) : zero;
+  if (rows == 4) {
+    block_4x8(a, lda, panel, half, bias, c, ldc, k, act);
     return;
   }
-  /* One row (one sequence decoding): two accumulator pairs, even and odd k, so that the
-   * multiply-adds do not wait on each other; the row streams its panel from memory. */
-  const v128_t zero = wasm_f32x4_splat(0.0f);
-  v128_t c0 = bias ? wasm_v128_load(bias) : zero, c1 = bias ? wasm_v128_load(bias + 4) : zero, d0 = zero, d1 = zero;
-  v128_t b0, b1;
-  int i = 0;
-  for (; i + 2 <= k; i += 2) {
-    const v128_t x = wasm_v128_load32_splat(a + i), y = wasm_v128_load32_splat(a + i + 1);
-    panel_row(panel, i, half, &b0, &b1);
-    c0 = madd(x, b0, c0);
-    c1 = madd(x, b1, c1);
-    panel_row(panel, i + 1, half, &b0, &b1);
-    d0 = madd(y, b0, d0);
-    d1 = madd(y, b1, d1);
+  /* Fewer than 4 rows (a decode step has 1): two accumulator pairs, even and odd k, so that the
+   * adds do not wait on each other; the row streams its panel from memory. */
+  for (int r = 0; r < rows; r++) {
+    const float *ar = a + (long)r * lda;
+    v128_t c0 = init0, c1 = init1, d0 = zero, d1 = zero, b0, b1;
+    int i = 0;
+    for (; i + 2 <= k; i += 2) {
+      const v128_t x = wasm_v128_load32_splat(ar + i), y = wasm_v128_load32_splat(ar + i + 1);
+      panel_row(panel, i, half, &b0, &b1);
+      c0 = madd(x, b0, c0);
+      c1 = madd(x, b1, c1);
+      panel_row(panel, i + 1, half, &b0, &b1);
+      d0 = madd(y, b0, d0);
+      d1 = madd(y, b1, d1);
+    }
+    if (i < k) {
+      const v128_t x = wasm_v128_load32_splat(ar + i);
+      panel_row(panel, i, half, &b0, &b1);
+      c0 = madd(x, b0, c0);
+      c1 = madd(x, b1, c1);
+    }
+    wasm_v128_store(c + (long)r * ldc, epi4(wasm_f32x4_add(c0, d0), act));
+    wasm_v128_store(c + (long)r * ldc + 4, epi4(wasm_f32x4_add(c1, d1), act));
   }
-  if (i < k) {
-    const v128_t x = wasm_v128_load32_splat(a + i);
-    panel_row(panel, i, half, &b0, &b1);
-    c0 = madd(x, b0, c0);
-    c1 = madd(x, b1, c1);
-  }
-  wasm_v128_store(c, epi4(wasm_f32x4_add(c0, d0), act));
-  wasm_v128_store(c + 4, epi4(wasm_f32x4_add(c1, d1), act));
 }
 
 /* C [m, n] = act(A [m, k] · W (+ bias [n])) for W packed by pack_panels, or for k consecutive rows of
