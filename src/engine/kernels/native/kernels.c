@@ -28,7 +28,7 @@
 /* a · b + c, 4 lanes. Built twice (build-kernels.sh): with relaxed SIMD, one fused multiply-add
  * where the processor has one (V8 emits vfmadd on x86 with FMA3), as the matrix products' inner
  * loops are bound by these; without it, a multiply then an add, for engines that lack relaxed SIMD.
- * The two differ only in the last bit of a rounding; the engine picks one per page (native.ts). */
+ * Each multiply-add then differs at most in its last bit; the engine picks one build (native.ts). */
 static inline v128_t madd(v128_t a, v128_t b, v128_t c) {
 #ifdef __wasm_relaxed_simd__
   return __builtin_wasm_relaxed_madd_f32x4(a, b, c);
