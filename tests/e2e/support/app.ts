@@ -11,14 +11,20 @@ export const HAS_ORGANISM = existsSync(
 );
 
 export async function waitForModel(page: Page, id?: string | RegExp, timeout = 120_000): Promise<string> {
+  // With an id, wait for that model: a load started just after the page's default model finished
+  // may not show its loading state yet, and the default's info would be read instead.
+  const escaped = (text: string) => text.replace(/[.*+?^${}()|[\]\\]/g, '\\$&');
+  const wanted = id === undefined ? null : typeof id === 'string' ? escaped(id) : id.source;
   await page.waitForFunction(
-    () => {
+    (pattern) => {
       const info = document.querySelector('[data-testid=model-info]');
       const loading = document.querySelector('[data-testid=loading]');
       const err = document.querySelector('[data-testid=load-error]');
-      return (info && !loading) || err;
+      const isWanted =
+        pattern === null || new RegExp(pattern).test(info?.getAttribute('data-model-id') ?? '');
+      return (info && !loading && isWanted) || err;
     },
-    undefined,
+    wanted,
     { timeout },
   );
   const err = await page
