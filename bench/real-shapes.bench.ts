@@ -5,6 +5,10 @@
  * memory limits. Prints load time, first-token time (prompt pass and one step), the time for 40
  * tokens, the estimate the page can show before download, and the process's peak memory.
  * Asserts nothing about time.
+ *
+ *   npm run bench:real [-- gpt2,smollm2,qwen,llama] [--precision bfloat16]
+ *
+ * --precision bfloat16 loads each with 16-bit weights (the page's choice), estimated so too.
  */
 import '../src/cli/relaxed-simd'; // first: before the engine loads
 import { join } from 'node:path';
@@ -39,7 +43,12 @@ function promptIds(model: Model): number[] {
 }
 
 async function main() {
-  const only = process.argv[2]?.split(',');
+  const args = process.argv.slice(2);
+  const at = args.indexOf('--precision');
+  const precision = at >= 0 ? args.splice(at, 2)[1] : undefined;
+  if (precision !== undefined && precision !== 'bfloat16')
+    throw new Error(`--precision ${precision}: the one choice is bfloat16`);
+  const only = args[0]?.split(',');
   const backend = await selectBackend({ prefer: 'wasm' });
   console.log(
     `backend ${backend.name} (${backend.reason}); limit ${formatBytes(backend.limits.maxTotalBytes)}`,
@@ -49,7 +58,8 @@ async function main() {
     const dir = writeRealShape(OUT, shape);
     const source = dirSource(dir);
     const config = JSON.parse(await source.readText('config.json'));
-    const estimate = estimateFromConfig(config, { contextTokens: CONTEXT });
+    const halfMatrices = precision === 'bfloat16' && backend.name === 'wasm';
+    const estimate = estimateFromConfig(config, { contextTokens: CONTEXT, halfMatrices });
     console.log(
       `\n${shape.repo}: ${(estimate.parameters / 1e6).toFixed(1)}M parameters, download ${formatBytes(estimate.downloadBytes)}, ` +
         `needs ${formatBytes(estimate.memory.totalBytes)} at ${CONTEXT} tokens (weights ${formatBytes(estimate.memory.weightBytes)})`,
@@ -57,7 +67,11 @@ async function main() {
     const t0 = performance.now();
     let model: Model;
     try {
-      model = await loadModel(source, { limits: backend.limits, contextTokens: CONTEXT });
+      model = await loadModel(source, {
+        limits: backend.limits,
+        contextTokens: CONTEXT,
+        ...(precision ? { precision: 'bfloat16' as const } : {}),
+      });
     } catch (e) {
       if (!(e instanceof RudderError)) throw e;
       console.log(`  refused: ${e.message}`);
@@ -82,7 +96,7 @@ async function main() {
         `40 tokens ${(total / 1000).toFixed(2)} s (${((out.tokens.length - 1) / ((total - first) / 1000)).toFixed(1)} tok/s after the first)`,
     );
     console.log(
-      `  tensors on the backend ${formatBytes(tf.memory().numBytes)}; process rss ${formatBytes(mem.rss)}, array buffers ${formatBytes(mem.arrayBuffers)}`,
+      `  weights ${formatBytes(model.weights.bytes)}${precision ? ' (16-bit weights)' : ''}; tensors on the backend ${formatBytes(tf.memory().numBytes)}; process rss ${formatBytes(mem.rss)}, array buffers ${formatBytes(mem.arrayBuffers)}`,
     );
     model.dispose();
   }

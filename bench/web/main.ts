@@ -7,10 +7,14 @@
  * Prints medians, the spread and the ratio Rudder/ORT (of times: below 1 is Rudder faster).
  *
  *   npm run bench:web [-- --rounds 9] [--threads 2,1] [--decode 32] [--profile] [--webgpu] [--bf16]
+ *                     [--precision bfloat16]
  *
  * --bf16 runs a bfloat16 checkpoint instead (the same seeded weights rounded to bfloat16, stored as
  * BF16, as most checkpoints on the Hub are): Rudder holds its matrices in 16-bit panels, exactly;
  * onnxruntime-web runs the same values exported in float32.
+ * --precision bfloat16 loads the float32 checkpoint into Rudder with 16-bit weights (its matrices
+ * rounded as they load, the page's choice); onnxruntime-web runs the checkpoint's own values, so
+ * the two compute slightly different numbers: a trade the page offers, not the same work.
  * --profile adds Rudder's per-kernel times (tf.profile) of one prompt pass, plain and with the
  * full cache. WebAssembly always runs; WebGPU runs too when the adapter is a hardware GPU, or
  * with --webgpu (on SwiftShader that only shows that it runs). Asserts nothing about time.
@@ -39,8 +43,12 @@ const { values: args } = parseArgs({
     profile: { type: 'boolean', default: false },
     webgpu: { type: 'boolean', default: false },
     bf16: { type: 'boolean', default: false },
+    precision: { type: 'string' },
   },
 });
+if (args.precision !== undefined && args.precision !== 'bfloat16')
+  throw new Error(`--precision ${args.precision}: the one choice is bfloat16`);
+const PRECISION = args.precision as 'bfloat16' | undefined;
 const MODEL = join(REPO, `bench/out/gpt2-small-random${args.bf16 ? '-bf16' : ''}`);
 const ROUNDS = Number(args.rounds);
 const DECODE_STEPS = Number(args.decode);
@@ -93,9 +101,10 @@ class Bench {
   }
 
   load(h: Handle): Promise<void> {
-    return this.page.evaluate(([id, base]) => window.rudderBench.call(id, 'load', base), [
+    return this.page.evaluate(([id, base, p]) => window.rudderBench.call(id, 'load', base, p), [
       h.id,
       `/bench-out/${basename(MODEL)}`,
+      PRECISION,
     ] as const);
   }
 
@@ -245,7 +254,7 @@ async function main(): Promise<void> {
     console.log(
       args.bf16
         ? 'weights: bfloat16 checkpoint (Rudder: 16-bit panels, exact; onnxruntime-web: the same values in float32)'
-        : 'weights: float32 checkpoint',
+        : `weights: float32 checkpoint${PRECISION ? ' (Rudder: 16-bit weights, its matrices rounded to bfloat16 as they load; onnxruntime-web: the checkpoint as it is)' : ''}`,
     );
     const bench = new Bench(page);
     for (const threads of THREADS) await runConfig(bench, 'wasm', threads);

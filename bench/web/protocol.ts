@@ -15,8 +15,11 @@ export interface WorkerInfo {
 
 export interface EngineWorker {
   init(backend: BenchBackend, threads: number): Promise<WorkerInfo>;
-  /** Loads the model under `base` (the checkpoint folder, with onnx/ beside its weights). */
-  load(base: string): Promise<void>;
+  /**
+   * Loads the model under `base` (the checkpoint folder, with onnx/ beside its weights); Rudder
+   * rounds its matrices to bfloat16 with `precision` (the page's "16-bit weights").
+   */
+  load(base: string, precision?: 'bfloat16'): Promise<void>;
   /** One prompt pass with logits of the last position, read back: ms. */
   prefill(tokens: readonly number[]): Promise<number>;
   /** A prompt pass, then `steps` greedy decode steps with a KV cache: ms of the decode steps only. */

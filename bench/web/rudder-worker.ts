@@ -36,8 +36,8 @@ const api: EngineWorker = {
     };
   },
 
-  async load(base: string) {
-    model = await loadModel(urlSource(base, { cacheName: false }));
+  async load(base, precision) {
+    model = await loadModel(urlSource(base, { cacheName: false }), precision ? { precision } : {});
     hooks = allHookNames(model.spec);
   },
 

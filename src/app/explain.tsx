@@ -37,7 +37,9 @@ const TEXTS = {
       The language model running in this tab, on this computer: nothing is sent anywhere. The shipped
       organisms are tiny models trained for these demos; you can also load one from the Hugging Face Hub or a
       folder. The <dfn>backend</dfn> is how it runs: WebGPU on the graphics card, or WebAssembly on the
-      processor.
+      processor. <dfn>16-bit weights</dfn> store each of the model&apos;s numbers in half the space (bfloat16,
+      each within about 0.4%), which lets larger models fit and run faster, at the cost of results that differ
+      slightly from the published model&apos;s.
     </p>
   ),
   steering: (

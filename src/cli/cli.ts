@@ -22,7 +22,10 @@ ${REPLAY_USAGE}
 ${LENS_USAGE}
 ${CIRCUIT_USAGE}
   rudder fv | activity | sparsity | fingerprint | sae | introspect | export
-                  (METHODS.md §13-§18 and patched-model export; each prints its usage with --help)`;
+                  (METHODS.md §13-§18 and patched-model export; each prints its usage with --help)
+
+Every command that loads --model also takes --backend wasm|cpu and --precision bfloat16 (the
+model's matrices rounded to bfloat16 as it loads: half the memory, faster generation).`;
 
 /** Every command; the heavier ones are imported when they run. */
 export const COMMANDS: Record<string, (args: string[]) => Promise<void>> = {

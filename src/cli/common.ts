@@ -8,6 +8,7 @@ import {
   type ModelSource,
   selectBackend,
   sourceFromArg,
+  type WeightPrecision,
 } from '../engine/node';
 import { encodeInput } from '../interp';
 import { UsageError } from './args';
@@ -15,9 +16,13 @@ import { UsageError } from './args';
 export const MODEL_OPTIONS = {
   model: { type: 'string' },
   backend: { type: 'string' },
+  precision: { type: 'string' },
 } as const;
 
-export async function loadFromArgs(values: { model?: string; backend?: string }): Promise<Model> {
+/** The options every command that loads a model takes, as the usage lines write them. */
+type ModelArgs = { model?: string; backend?: string; precision?: string };
+
+export async function loadFromArgs(values: ModelArgs): Promise<Model> {
   return (await loadModelAndSource(values)).model;
 }
 
@@ -25,23 +30,30 @@ export async function loadFromArgs(values: { model?: string; backend?: string })
  * The model and the source it was read from: the worker's host reads the folder's own datasets
  * from the source (the neutral openings that norm units are measured on), as the page's does.
  */
-export async function loadModelAndSource(values: {
-  model?: string;
-  backend?: string;
-}): Promise<{ model: Model; source: ModelSource }> {
+export async function loadModelAndSource(values: ModelArgs): Promise<{ model: Model; source: ModelSource }> {
   if (!values.model) throw new UsageError('--model is required');
+  const precision = precisionArg(values.precision);
   const prefer = (values.backend ?? 'wasm') as BackendName;
   const backend = await selectBackend({ prefer });
   const source = sourceFromArg(values.model);
   const started = Date.now();
   const model = await loadModel(source, {
     limits: backend.limits,
+    ...(precision ? { precision } : {}),
     onProgress: (p) => {
       if (p.total && p.loaded === p.total) console.error(`loaded ${p.file} (${formatBytes(p.total)})`);
     },
   });
-  console.error(`model ${source.id} on ${tf.getBackend()} in ${Date.now() - started} ms`);
+  const rounded = precision ? `, matrices rounded to ${precision}` : '';
+  console.error(`model ${source.id} on ${tf.getBackend()}${rounded} in ${Date.now() - started} ms`);
   return { model, source };
+}
+
+/** --precision: absent (the checkpoint's values) or bfloat16. */
+function precisionArg(value: string | undefined): WeightPrecision | undefined {
+  if (value === undefined) return undefined;
+  if (value === 'bfloat16') return value;
+  throw new UsageError(`--precision ${value} is not known; the one choice is --precision bfloat16.`);
 }
 
 /**

@@ -8,7 +8,7 @@ const DEFAULTS = defaultExperiment().generation;
 
 export const GENERATE_USAGE = `  rudder generate --model <dir|url|owner/name> --prompt <text> [--max-tokens N (${DEFAULTS.maxTokens})]
                   [--temperature T (${DEFAULTS.temperature})] [--top-k K] [--top-p P (${DEFAULTS.topP})]
-                  [--seed S (${DEFAULTS.seed})] [--chat] [--backend wasm|cpu]`;
+                  [--seed S (${DEFAULTS.seed})] [--chat] [--backend wasm|cpu] [--precision bfloat16]`;
 
 export async function generateCommand(args: string[]): Promise<void> {
   if (helpRequested(args, `Usage:\n${GENERATE_USAGE}`)) return;

@@ -16,11 +16,13 @@ import { createHost, type ModelHost } from '../worker/host';
 import { helpRequested, parseWithTarget, UsageError } from './args';
 import { loadModelAndSource, MODEL_OPTIONS } from './common';
 
-export const REPLAY_USAGE = `  rudder replay   <link|experiment.json> [--model <dir|url|owner/name>] [--backend wasm|cpu] [--json]
+export const REPLAY_USAGE = `  rudder replay   <link|experiment.json> [--model <dir|url|owner/name>] [--backend wasm|cpu]
+                  [--precision bfloat16] [--json]
                   (the baseline and steered text the page shows for a shared link or an exported
                    experiment, and whether the run matches the author's activation fingerprint when
                    the link carries one; --model overrides the experiment's model, and is needed for one
-                   the page was given as dropped files)`;
+                   the page was given as dropped files; a model the page rounded to 16-bit weights
+                   is rounded here too)`;
 
 /** The shipped models, as the page serves them from /models/<name>. */
 const MODELS_DIR = resolve(import.meta.dirname, '../../models');
@@ -35,6 +37,7 @@ export async function replayCommand(args: string[]): Promise<void> {
   const { model, source } = await loadModelAndSource({
     ...values,
     model: values.model ?? modelArg(experiment),
+    precision: values.precision ?? experiment.model.precision,
   });
   const host = createHost();
   // With its source, as the page's worker has it: norm units are measured on the folder's openings.

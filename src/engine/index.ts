@@ -72,3 +72,4 @@ export {
   urlSource,
   writeSafetensors,
 } from './weights';
+export type { WeightPrecision } from './weights-device';

@@ -7,6 +7,7 @@
 import { RudderError } from './errors';
 import { specFromConfig, toCanonical } from './families';
 import { eosFromGenerationConfig, GENERATION_CONFIG_FILE } from './generation-config';
+import { nativeKernelsReady } from './kernels/native';
 import {
   type BackendLimits,
   checkFits,
@@ -19,6 +20,7 @@ import { Model } from './model';
 import type { ModelSpec } from './spec';
 import { loadTokenizer, type RudderTokenizer } from './tokenizer';
 import { type Checkpoint, INDEX_FILE, type ModelSource, type OnProgress, readCheckpoint } from './weights';
+import type { WeightPrecision } from './weights-device';
 
 /** The context a memory estimate plans for unless told otherwise (prompt + generation, in tokens). */
 const DEFAULT_CONTEXT_TOKENS = 1024;
@@ -35,6 +37,8 @@ export interface LoadOptions {
   readonly onEstimate?: (estimate: MemoryEstimate, spec: ModelSpec) => void;
   /** Context the memory check plans for (prompt + generation). Default: DEFAULT_CONTEXT_TOKENS or the model's context. */
   readonly contextTokens?: number;
+  /** Round the matrices to bfloat16 as they load (DeviceWeights.upload). */
+  readonly precision?: WeightPrecision;
 }
 
 /**
@@ -62,6 +66,8 @@ export async function loadModel(source: ModelSource, opts: LoadOptions = {}): Pr
   );
   const estimate = estimateMemory(spec, {
     contextTokens: Math.min(opts.contextTokens ?? DEFAULT_CONTEXT_TOKENS, spec.nCtx),
+    // Only the native kernels hold 16-bit panels; elsewhere rounded values stay float32.
+    halfMatrices: opts.precision === 'bfloat16' && nativeKernelsReady(),
   });
   if (opts.limits) checkFits(estimate, opts.limits, source.id);
   opts.onEstimate?.(estimate, spec);
@@ -78,7 +84,10 @@ export async function loadModel(source: ModelSource, opts: LoadOptions = {}): Pr
   // The file's bytes can go once converted (F32 tensors are views and keep theirs), and each
   // converted tensor once on the device: memory peaks near one copy of the model, not three.
   checkpoint = undefined;
-  return Model.fromHost(source.id, spec, host, tokenizer, { consume: true });
+  return Model.fromHost(source.id, spec, host, tokenizer, {
+    consume: true,
+    ...(opts.precision ? { precision: opts.precision } : {}),
+  });
 }
 
 /** generation_config.json's end tokens, when the folder has the file and it lists some. */

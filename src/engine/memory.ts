@@ -6,7 +6,7 @@
 import { formatBytes } from './bytes';
 import { TooLargeError } from './errors';
 import { specFromConfig } from './families';
-import { type ModelSpec, parameterCount, weightTotals } from './spec';
+import { expectedWeights, type ModelSpec, parameterCount, weightTotals } from './spec';
 
 /** How much a backend can hold. The backend module supplies the values. */
 export interface BackendLimits {
@@ -27,6 +27,12 @@ export interface MemoryOptions {
    * one (generation). At a 150k vocabulary this is the largest activation by far. Default false.
    */
   readonly fullLogits?: boolean;
+  /**
+   * The matrices are held in 16-bit panels (WebAssembly, weights rounded to bfloat16 as they load:
+   * weights-device.ts). Each still passes through a float32 tensor on its way, so loading peaks
+   * at the largest one's float32 size on top. Default false.
+   */
+  readonly halfMatrices?: boolean;
 }
 
 export interface MemoryEstimate {
@@ -35,9 +41,11 @@ export interface MemoryEstimate {
   /**
    * All weights as float32 (a tied unembedding is counted once: it is one tensor). tfjs 4.22 has
    * no 16-bit tensor type (its DataType is float32 | int32 | bool | complex64 | string), so a
-   * bf16 or f16 checkpoint takes twice its file size once loaded, on every backend.
+   * bf16 or f16 checkpoint takes twice its file size once loaded, on every backend, unless its
+   * matrices are rounded to bfloat16 on WebAssembly (`halfMatrices`: 2 bytes each).
    */
   readonly weightBytes: number;
+  readonly halfMatrices: boolean;
   /** Keys and values of every layer for `contextTokens` positions. */
   readonly kvCacheBytes: number;
   /** Peak transient memory of one forward pass over the whole context. */
@@ -86,19 +94,42 @@ export function estimateMemory(spec: ModelSpec, opts: MemoryOptions): MemoryEsti
     if (floats > largest.floats) largest = { name, floats };
   }
 
-  const weightBytes = F32 * weightFloats;
+  const half = opts.halfMatrices ?? false;
+  const matrices = half ? matrixTotals(spec) : { floats: 0, largest: 0 };
+  const weightBytes = F32 * weightFloats - 2 * matrices.floats;
   const kvCacheBytes = F32 * kvFloats;
   const activationBytes = F32 * activationFloats;
+  // Nothing runs while loading: its peak (the largest matrix on its way to 16 bits) and a pass's
+  // cache and activations are never held at once.
+  const loadingBytes = F32 * matrices.largest;
   return {
     contextTokens: T,
     batch: b,
     weightBytes,
+    halfMatrices: half,
     kvCacheBytes,
     activationBytes,
-    totalBytes: weightBytes + kvCacheBytes + activationBytes,
+    totalBytes: weightBytes + Math.max(kvCacheBytes + activationBytes, loadingBytes),
     largestTensorBytes: F32 * largest.floats,
     largestTensorName: largest.name,
   };
+}
+
+/**
+ * The matrices the forward pass multiplies by (those DeviceWeights rounds and packs): their total
+ * and the largest one, in floats. A tied embedding is the unembedding.
+ */
+function matrixTotals(spec: ModelSpec): { floats: number; largest: number } {
+  const unembedding = spec.tiedEmbeddings ? 'embed.W_E' : 'unembed.W_U';
+  let floats = 0;
+  let largest = 0;
+  for (const [name, shape] of expectedWeights({ ...spec, nLayers: 1 })) {
+    if (name !== unembedding && !/^blocks\.0\.(attn\.W_[QKVO]|mlp\.W_(in|out|gate))$/.test(name)) continue;
+    const n = shape.reduce((a, b) => a * b, 1);
+    floats += name.startsWith('blocks.0.') ? n * spec.nLayers : n;
+    largest = Math.max(largest, n);
+  }
+  return { floats, largest };
 }
 
 const BACKEND_LABELS: Record<string, string> = {
@@ -149,13 +180,17 @@ export function estimateFromConfig(
 export function checkFits(estimate: MemoryEstimate, limits: BackendLimits, modelName = 'This model'): void {
   const backend = `the ${BACKEND_LABELS[limits.backend] ?? limits.backend} backend`;
   const onCpu = limits.backend === 'wasm' || limits.backend === 'cpu';
-  const advice = onCpu ? 'try a smaller model or a browser with WebGPU.' : 'try a smaller model.';
+  const advice = !onCpu
+    ? 'try a smaller model.'
+    : estimate.halfMatrices
+      ? 'try a smaller model or a browser with WebGPU.'
+      : 'try 16-bit weights (half the memory), a smaller model or a browser with WebGPU.';
   if (estimate.totalBytes > limits.maxTotalBytes) {
     const [need, have] = formatPair(estimate.totalBytes, limits.maxTotalBytes);
     throw new TooLargeError(
       estimate.totalBytes,
       limits.maxTotalBytes,
-      `${modelName} needs about ${need} (${formatBytes(estimate.weightBytes)} of float32 weights, at ${estimate.contextTokens} tokens of context) but ${backend} can address at most ${have}; ${advice}`,
+      `${modelName} needs about ${need} (${formatBytes(estimate.weightBytes)} of ${weightsKind(estimate)}, at ${estimate.contextTokens} tokens of context) but ${backend} can address at most ${have}; ${advice}`,
     );
   }
   if (estimate.largestTensorBytes > limits.maxTensorBytes) {
@@ -177,4 +212,9 @@ function formatPair(a: number, b: number): [string, string] {
     if (pair[0] !== pair[1]) return pair;
   }
   return [formatBytes(a, 3), formatBytes(b, 3)];
+}
+
+/** How the estimate holds the weights, for its messages. */
+function weightsKind(estimate: Pick<MemoryEstimate, 'halfMatrices'>): string {
+  return estimate.halfMatrices ? 'weights (matrices in 16 bits)' : 'float32 weights';
 }

@@ -6,7 +6,7 @@ import { type ForwardModel, type RunOptions, type RunResult, run } from './forwa
 import { buildRotaryTables, type RotaryTables } from './rotary';
 import type { HostTensor, ModelSpec } from './spec';
 import type { RudderTokenizer } from './tokenizer';
-import { DeviceWeights } from './weights-device';
+import { DeviceWeights, type UploadOptions } from './weights-device';
 
 /** Rotary tables cover at most this many positions (Qwen's 32k context would cost 16 MB more). */
 const MAX_ROTARY_POSITIONS = 8192;
@@ -30,14 +30,15 @@ export class Model implements ForwardModel {
   /**
    * Uploads canonical host weights (spec.ts) and returns the model that owns them. With
    * `consume`, `host` is emptied as its tensors reach the device; `bf16: false` keeps a bfloat16
-   * checkpoint's matrices in float32 panels (see DeviceWeights.upload).
+   * checkpoint's matrices in float32 panels; `precision` rounds the matrices as they load (see
+   * DeviceWeights.upload).
    */
   static fromHost(
     id: string,
     spec: ModelSpec,
     host: ReadonlyMap<string, HostTensor>,
     tokenizer?: RudderTokenizer,
-    opts: { readonly consume?: boolean; readonly bf16?: boolean } = {},
+    opts: UploadOptions = {},
   ): Model {
     if (spec.rotary && spec.nCtx > MAX_ROTARY_POSITIONS) {
       spec = { ...spec, nCtx: MAX_ROTARY_POSITIONS };

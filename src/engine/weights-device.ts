@@ -7,6 +7,24 @@ import { ShapeMismatchError } from './errors';
 import { splitColumns, splitVector } from './families/convert';
 import { denseWeight, isBfloat16, type MatrixWeight, packWeight } from './kernels/ops';
 import { expectedWeights, type HostTensor, type ModelSpec } from './spec';
+import { roundToBfloat16 } from './weights/dtype';
+
+/**
+ * 'bfloat16': the matrices the forward pass multiplies by (attention, MLP, unembedding; a tied
+ * embedding with them) are rounded to bfloat16 as they load, whatever the checkpoint holds. On
+ * WebAssembly they are then held in 16-bit panels: half the memory, and a decode step streams half
+ * the bytes. Embeddings of an untied model, norms and biases keep the checkpoint's values. Absent:
+ * every value as the checkpoint has it.
+ */
+export type WeightPrecision = 'bfloat16';
+
+export interface UploadOptions {
+  /** Each host tensor leaves the map as soon as it is on the device (see `upload`). */
+  readonly consume?: boolean;
+  /** false keeps float32 panels even for bfloat16 values (to compare the two). */
+  readonly bf16?: boolean;
+  readonly precision?: WeightPrecision;
+}
 
 export class DeviceWeights {
   /** Every weight that is not a packed matrix (on WebAssembly) as one tensor in its canonical layout. */
@@ -21,7 +39,11 @@ export class DeviceWeights {
   /** True when embeddings are gathered from the columns of W_U (tied models hold one copy). */
   readonly embedFromUnembed: boolean;
 
-  private constructor(spec: ModelSpec) {
+  private constructor(
+    spec: ModelSpec,
+    /** What the matrices were rounded to as they loaded, if anything. */
+    readonly precision: WeightPrecision | undefined,
+  ) {
     this.embedFromUnembed = spec.tiedEmbeddings;
   }
 
@@ -33,15 +55,15 @@ export class DeviceWeights {
    * at once (for Qwen2.5-0.5B that would be about 5.4 GB instead of about 2 GB). On WebAssembly a
    * matrix whose values are all bfloat16 (a bfloat16 checkpoint's) is held in 16-bit panels: the
    * same numbers in half the memory, and half the bytes a decode step streams; `bf16: false`
-   * keeps float32 panels (to compare the two).
+   * keeps float32 panels (to compare the two). `precision` rounds the matrices first.
    */
   static upload(
     spec: ModelSpec,
     host: ReadonlyMap<string, HostTensor>,
-    opts: { readonly consume?: boolean; readonly bf16?: boolean } = {},
+    opts: UploadOptions = {},
   ): DeviceWeights {
     assertCanonical(spec, host);
-    const weights = new DeviceWeights(spec);
+    const weights = new DeviceWeights(spec, opts.precision);
     const take = (name: string): HostTensor => {
       const t = host.get(name)!;
       if (opts.consume) (host as Map<string, HostTensor>).delete(name);
@@ -60,8 +82,12 @@ export class DeviceWeights {
       weights.packed.set(name, { k, n, panels });
       t.dispose();
     };
-    const upload = (name: string, t: HostTensor) =>
-      put(name, tf.tensor(t.data, [...t.shape], 'float32'), MATRIX.test(name) && isBfloat16(t.data));
+    const values = (name: string, t: HostTensor) =>
+      opts.precision === 'bfloat16' && MATRIX.test(name) ? roundToBfloat16(t.data) : t.data;
+    const upload = (name: string, t: HostTensor) => {
+      const data = values(name, t);
+      put(name, tf.tensor(data, [...t.shape], 'float32'), MATRIX.test(name) && isBfloat16(data));
+    };
     try {
       const fused = new Set<string>();
       for (const [name, parts] of projectionFusions(spec)) {
@@ -76,7 +102,8 @@ export class DeviceWeights {
       // Held as [dModel, vocab] (or its panels): x @ W_U without a transposed operand, which
       // tfjs-wasm runs ~10x slower. Packing reads [vocab, dModel] as it is, so no transposed copy
       // of the largest matrix is made on the way (1 GB at Llama-3.2-1B's vocabulary).
-      put('unembed.W_U', tf.tensor(U.data, [...U.shape], 'float32'), isBfloat16(U.data), true);
+      const u = values('unembed.W_U', U);
+      put('unembed.W_U', tf.tensor(u, [...U.shape], 'float32'), isBfloat16(u), true);
       if (!spec.tiedEmbeddings) upload('embed.W_E', E);
     } catch (e) {
       weights.dispose();

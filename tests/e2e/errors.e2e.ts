@@ -94,6 +94,32 @@ describe('error paths on the page', () => {
     });
   }
 
+  it('offers 16-bit weights to a model too large, and ticking them asks for that model again', async () => {
+    const first = await loadFromHub('rudder-test/too-large');
+    if (first.text.includes('WebAssembly'))
+      expect(first.text).toMatch(/try 16-bit weights \(half the memory\)/);
+    const box = page.getByLabel('16-bit weights');
+    const retried = page.getByTestId('load-error').filter({ hasText: 'matrices in 16 bits' });
+    await box.check();
+    // The refused model, not the one in use, is asked for again: still too large, now in 16 bits.
+    await retried.waitFor({ timeout: 60_000 });
+    const again = await waitForLoadError(page);
+    expect(again.code).toBe('too-large');
+    expect(again.text).toMatch(/Could not load rudder-test\/too-large/);
+    expect(again.text).not.toMatch(/try 16-bit weights/);
+    const need = (text: string) => Number(/needs about ([\d.]+) GB/.exec(text)![1]);
+    expect(need(again.text)).toBeLessThan(need(first.text));
+    await expectPreviousModelKept();
+    expect(await page.getByTestId('weights').getAttribute('data-precision')).toBe('checkpoint');
+    await box.uncheck();
+    await page
+      .getByTestId('load-error')
+      .filter({ hasText: 'of float32 weights' })
+      .waitFor({ timeout: 60_000 });
+    await waitForLoadError(page);
+    await expectPreviousModelKept();
+  });
+
   it('shows text from the network as text, never as HTML', async () => {
     const err = await loadFromHub('rudder-test/markup');
     expect(err.text).toContain('<img src=x onerror="window.__pwned=1">');

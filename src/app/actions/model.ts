@@ -3,6 +3,7 @@
  * (picker, Hub id, dropped folder). The previous model stays current until the new one is
  * ready; a failure leaves it in place and shows why.
  */
+import type { WeightPrecision } from '../../engine';
 import type { LoadEvent, ModelRequest } from '../../worker';
 import { hubTokenFor, writeHubToken } from '../hub-token';
 import { discoverShipped, MODELS_BASE } from '../shipped';
@@ -13,6 +14,7 @@ import {
   modelSource,
   type ShippedModel,
   useStore,
+  withPrecision,
 } from '../store';
 import { modelWorker } from '../worker';
 import { generate } from './generate';
@@ -50,9 +52,12 @@ export interface FolderFiles {
 
 /** The folder of the model in use, if it came from one: a restarted worker reads it again. */
 let currentFolder: FolderFiles | undefined;
+/** The folder of the load asked for last (choosePrecision may ask for it again). */
+let requestedFolder: FolderFiles | undefined;
 
 export async function loadModel(choice: ModelChoice, folder?: FolderFiles): Promise<void> {
   const request = requestFor(choice, folder);
+  requestedFolder = folder;
   setState({ loadChoice: choice });
   const loaded = await runJob(['load'], {
     // The choice, never the request: that may carry the access token.
@@ -61,7 +66,12 @@ export async function loadModel(choice: ModelChoice, folder?: FolderFiles): Prom
     force: true,
     call: ({ progress }) =>
       modelWorker().load(
-        { model: request, backend: getState().backendPreference, threads: getState().wasmThreads },
+        {
+          model: request,
+          backend: getState().backendPreference,
+          threads: getState().wasmThreads,
+          ...(choice.precision ? { precision: choice.precision } : {}),
+        },
         (e) => progress('load', withEvent(getState().load.progress ?? { files: {} }, e)),
       ),
     results: (model) => ({ load: model }),
@@ -76,6 +86,7 @@ export async function loadModel(choice: ModelChoice, folder?: FolderFiles): Prom
     return {
       current: loaded,
       currentChoice: choice,
+      precision: choice.precision,
       shippedNote: undefined,
       experiment: { ...rest, model, ...(same && fingerprint ? { fingerprint } : {}) },
       // The worker dropped the old model's vectors; the pairs are read again on this one.
@@ -106,11 +117,25 @@ export async function reloadModel(): Promise<boolean> {
   return getState().current !== undefined;
 }
 
+/**
+ * The picker's "16-bit weights": kept for the next load, and the model asked for last loaded again
+ * that way: the one loading, or the one that failed (a model refused for its size is told to try
+ * 16-bit weights), else the one in use, which stays usable until the new load is ready.
+ */
+export async function choosePrecision(precision: WeightPrecision | undefined): Promise<void> {
+  setState({ precision });
+  const { load, loadChoice, currentChoice } = getState();
+  const pending = load.status === 'running' || load.status === 'error';
+  const choice = pending ? loadChoice : currentChoice;
+  if (choice && choice.precision !== precision)
+    await loadModel(withPrecision(choice, precision), pending ? requestedFolder : currentFolder);
+}
+
 export function loadFolder(folder: FolderFiles): Promise<void> {
   const root = folder.paths[0]?.split('/')[0];
   const label =
     root && folder.paths[0]!.includes('/') ? `folder ${root}` : `${folder.files.length} dropped files`;
-  return loadModel({ kind: 'files', label }, folder);
+  return loadModel(withPrecision({ kind: 'files', label }, getState().precision), folder);
 }
 
 export function requestFor(choice: ModelChoice, folder?: FolderFiles): ModelRequest {

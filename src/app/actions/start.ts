@@ -11,7 +11,7 @@
 import { firstVisitExperiment, PRESETS } from '../../experiment';
 import { readRoute } from '../lessons/route';
 import { readParams } from '../params';
-import { modelChoice, modelSource, useStore } from '../store';
+import { modelChoice, modelSource, useStore, withPrecision } from '../store';
 import { tourSeen } from '../tour';
 import { experimentFromHash } from './hash';
 import { discoverAndNote, loadModel } from './model';
@@ -36,7 +36,10 @@ export async function startApp(search: string, hash = ''): Promise<void> {
   const saved = savedExperiment(hash);
   const linked = saved && hash ? saved : await experimentFromHash(hash);
   if (linked) {
-    const model = params.model ?? modelChoice(linked.model);
+    // ?model= names which model; how it is held (16-bit weights) stays the link's.
+    const model = params.model
+      ? withPrecision(params.model, linked.model.precision)
+      : modelChoice(linked.model);
     await discoverAndNote();
     // The person's own: saved in this browser, or the model named by the page's ?model=.
     const own = linked === saved || params.model !== undefined;

@@ -86,6 +86,15 @@ export function LoadStatus() {
               </details>
             </dd>
           )}
+          <dt>Weights</dt>
+          <dd
+            data-testid="weights"
+            data-precision={current.precision ?? 'checkpoint'}
+            data-bytes={current.weightBytes}
+          >
+            {formatBytes(current.weightBytes)},{' '}
+            {current.precision ? 'matrices rounded to bfloat16 (16-bit weights)' : "the checkpoint's values"}
+          </dd>
           <dt>Loaded in</dt>
           <dd>{(current.loadMs / 1000).toFixed(1)} s</dd>
         </dl>
@@ -105,8 +114,9 @@ function Estimate({ estimate: e }: { estimate: LoadEstimate }) {
       data-total-bytes={e.totalBytes}
     >
       Needs about {formatBytes(e.totalBytes)}: {formatCount(e.parameters)} parameters as{' '}
-      {formatBytes(e.weightBytes)} of float32 weights, plus the cache and activations of {e.contextTokens}{' '}
-      tokens. It fits: this tab can hold {formatBytes(e.maxTotalBytes)} on {BACKEND_LABELS[e.backend]}.
+      {formatBytes(e.weightBytes)} of {e.halfMatrices ? 'weights (matrices in 16 bits)' : 'float32 weights'},
+      plus the cache and activations of {e.contextTokens} tokens. It fits: this tab can hold{' '}
+      {formatBytes(e.maxTotalBytes)} on {BACKEND_LABELS[e.backend]}.
     </p>
   );
 }

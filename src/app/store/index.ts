@@ -25,6 +25,7 @@ export {
   modelChoice,
   modelSource,
   type ShippedModel,
+  withPrecision,
 } from './modelSlice';
 export type { Continuation, Generation, SteeredRun } from './resultsSlice';
 

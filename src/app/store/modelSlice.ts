@@ -1,4 +1,5 @@
 import type { StateCreator } from 'zustand';
+import type { WeightPrecision } from '../../engine';
 import type { ModelSource } from '../../experiment';
 import type { LoadEstimate, LoadedModel } from '../../worker';
 import type { ModelAsk } from '../actions/model-ask';
@@ -15,12 +16,16 @@ export interface ShippedModel {
   readonly version?: string;
 }
 
-/** What the person asked to load, in a form that can be shown and (later) put in a link. */
-export type ModelChoice =
+/**
+ * What the person asked to load, in a form that can be shown and put in a link; `precision`:
+ * its matrices rounded to bfloat16 as it loads (the picker's "16-bit weights").
+ */
+export type ModelChoice = (
   | { readonly kind: 'shipped'; readonly name: string }
   | { readonly kind: 'hub'; readonly repo: string; readonly revision?: string }
   | { readonly kind: 'url'; readonly url: string }
-  | { readonly kind: 'files'; readonly label: string };
+  | { readonly kind: 'files'; readonly label: string }
+) & { readonly precision?: WeightPrecision };
 
 export interface FileProgress {
   readonly loaded: number;
@@ -45,6 +50,8 @@ export interface ModelSlice {
   loadChoice: ModelChoice | undefined;
   /** A link's model waiting for the person's Load or Keep (actions/model-ask.ts). */
   modelAsk: ModelAsk | undefined;
+  /** The picker's "16-bit weights": how the next model it loads is held (the current one's, once loaded). */
+  precision: WeightPrecision | undefined;
 }
 
 export const createModelSlice: StateCreator<RudderState, [], [], ModelSlice> = () => ({
@@ -55,6 +62,7 @@ export const createModelSlice: StateCreator<RudderState, [], [], ModelSlice> = (
   load: IDLE,
   loadChoice: undefined,
   modelAsk: undefined,
+  precision: undefined,
 });
 
 export function choiceLabel(choice: ModelChoice): string {
@@ -77,5 +85,12 @@ export function modelChoice(source: ModelSource): ModelChoice | undefined {
 
 /** The experiment's model source of a choice (a dropped folder keeps only its label). */
 export function modelSource(choice: ModelChoice): ModelSource {
-  return choice.kind === 'files' ? { kind: 'files', label: choiceLabel(choice) } : choice;
+  if (choice.kind !== 'files') return choice;
+  return { kind: 'files', label: choice.label, ...(choice.precision ? { precision: choice.precision } : {}) };
+}
+
+/** The same choice held another way (the picker's "16-bit weights" switched). */
+export function withPrecision(choice: ModelChoice, precision: WeightPrecision | undefined): ModelChoice {
+  const { precision: _, ...rest } = choice;
+  return precision ? { ...rest, precision } : rest;
 }

@@ -161,3 +161,23 @@ export function f16BitsToF32(halves: Uint16Array): Float32Array {
   const bytes = new Uint8Array(halves.buffer, halves.byteOffset, halves.byteLength);
   return decodeF16(bytes, 0, halves.length);
 }
+
+/**
+ * The float32 values rounded to bfloat16 (round to nearest, ties to even, as PyTorch's
+ * `.to(torch.bfloat16)`; overflow to infinity; NaN stays NaN), still as float32: each result's low
+ * 16 bits are zero. A new array: `values` may be a view of a file's bytes that others read.
+ */
+export function roundToBfloat16(values: Float32Array): Float32Array {
+  const out = new Float32Array(values.length);
+  const from = new Uint32Array(values.buffer, values.byteOffset, values.length);
+  const to = new Uint32Array(out.buffer);
+  for (let i = 0; i < from.length; i++) {
+    const x = from[i]!;
+    // NaN keeps a quiet NaN's top bits (the payload's low bits alone would round it to infinity).
+    if ((x & 0x7fffffff) > 0x7f800000) to[i] = (x | 0x00400000) & 0xffff0000;
+    // Adding just under half a bfloat16 step, plus the kept part's lowest bit, rounds ties to even;
+    // a carry into the exponent is the correct next binade (or infinity).
+    else to[i] = (x + 0x7fff + ((x >>> 16) & 1)) & 0xffff0000;
+  }
+  return out;
+}

@@ -12,6 +12,7 @@ export {
   encodeF16,
   f16BitsToF32,
   READABLE_DTYPES,
+  roundToBfloat16,
 } from './dtype';
 export {
   MAX_HEADER_BYTES,

@@ -1,6 +1,6 @@
 /** The model the worker holds: loading it (with progress), stopping a generation, letting it go. */
 
-import type { BackendName, ModelSpec } from '../../engine';
+import type { BackendName, ModelSpec, WeightPrecision } from '../../engine';
 import type { MethodTable } from './table';
 
 /** Where a model comes from. */
@@ -45,6 +45,8 @@ export interface LoadRequest {
    * two-core machine). Read with the backend, on the first load.
    */
   readonly threads?: number;
+  /** Round the model's matrices to bfloat16 as it loads (the engine's WeightPrecision). */
+  readonly precision?: WeightPrecision;
 }
 
 /** A load's events: each file's download progress, and once, before any weight, the estimate. */
@@ -65,8 +67,9 @@ export interface LoadProgress {
  */
 export interface LoadEstimate {
   readonly parameters: number;
-  /** The weights as the engine holds them (float32). */
+  /** The weights as the engine will hold them (float32, or the matrices in 16 bits: `halfMatrices`). */
   readonly weightBytes: number;
+  readonly halfMatrices: boolean;
   /** Weights, KV cache and activations at `contextTokens`. */
   readonly totalBytes: number;
   readonly contextTokens: number;
@@ -96,6 +99,10 @@ export interface LoadedModel {
   readonly hasChatTemplate: boolean;
   readonly backend: BackendInfo;
   readonly loadMs: number;
+  /** What its matrices were rounded to as it loaded, if anything. */
+  readonly precision: WeightPrecision | undefined;
+  /** What its weights take on the device (16-bit panels count 2 bytes a value). */
+  readonly weightBytes: number;
 }
 
 /** What loading a model will cost, known before its weights are read (config.json, the index). */

@@ -146,6 +146,8 @@ export class HostContext {
       hasChatTemplate: model.tokenizer?.hasChatTemplate ?? false,
       backend,
       loadMs: Math.round(performance.now() - started),
+      precision: model.weights.precision,
+      weightBytes: model.weights.bytes,
     };
   }
 

@@ -18,6 +18,7 @@ export function modelMethods(ctx: HostContext): ModelMethods {
         const model = await loadModel(source, {
           limits,
           signal,
+          ...(request.precision ? { precision: request.precision } : {}),
           onProgress: onEvent && thinned(onEvent),
           onEstimate: (memory, spec) =>
             void onEvent?.({
@@ -25,6 +26,7 @@ export function modelMethods(ctx: HostContext): ModelMethods {
               estimate: {
                 parameters: parameterCount(spec),
                 weightBytes: memory.weightBytes,
+                halfMatrices: memory.halfMatrices,
                 totalBytes: memory.totalBytes,
                 contextTokens: memory.contextTokens,
                 backend: backend.info.name,

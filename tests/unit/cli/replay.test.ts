@@ -47,7 +47,11 @@ interface Replayed {
 async function pageJob(exp: Experiment): Promise<Replayed> {
   const host = createHost();
   const source = dirSource('models/organism-llama');
-  host.adopt(await loadModel(source), source, { name: 'wasm', reason: 'test' });
+  const { precision } = exp.model;
+  host.adopt(await loadModel(source, precision ? { precision } : {}), source, {
+    name: 'wasm',
+    reason: 'test',
+  });
   try {
     const out = await host.generate({ experiment: exp, sides: 'both' });
     return { baseline: out.baseline!.text, steered: out.steered!.text };
@@ -89,6 +93,21 @@ describe('rudder replay', () => {
       expect(text.stdout).toBe(`baseline: ${want.baseline}\nsteered: ${want.steered}`);
     });
   }
+
+  it('rounds the model to 16-bit weights when the link did, as the page did', async () => {
+    const exp = {
+      ...experiment(0.8, 'norm'),
+      model: { kind: 'shipped' as const, name: 'organism-llama', precision: 'bfloat16' as const },
+    };
+    const replayed = await rudder('replay', await encode(exp), '--json');
+    expect(replayed.code, replayed.stderr).toBe(0);
+    expect(replayed.stderr).toMatch(/matrices rounded to bfloat16/);
+    expect(JSON.parse(replayed.stdout)).toMatchObject(await pageJob(exp));
+
+    const unknown = await rudder('replay', await encode(exp), '--precision', 'int8');
+    expect(unknown.code).toBe(2);
+    expect(unknown.stderr).toMatch(/--precision int8 is not known; the one choice is --precision bfloat16/);
+  });
 
   it('says when nothing steers, and names what is missing for a model it cannot find', async () => {
     const plain = ExperimentSchema.parse({

@@ -64,6 +64,23 @@ describe('estimateMemory', () => {
     expect(e).toMatchObject({ largestTensorName: 'logits', largestTensorBytes: 4 * 1024 * 50257 });
   });
 
+  it('counts the matrices at 2 bytes with halfMatrices, plus the largest one in float32 while loading', () => {
+    const full = estimateMemory(gpt2, { contextTokens: 1024 });
+    const half = estimateMemory(gpt2, { contextTokens: 1024, halfMatrices: true });
+    // Per layer W_QKV 768×2304, W_O 768×768, W_in and W_out 768×3072; the tied unembedding 50257×768.
+    const matrices = 12 * 768 * (2304 + 768 + 2 * 3072) + 50257 * 768;
+    expect(half.weightBytes).toBe(full.weightBytes - 2 * matrices);
+    expect(half.weightBytes).toBe(250_695_168);
+    expect(half).toMatchObject({ halfMatrices: true, kvCacheBytes: full.kvCacheBytes });
+    // Loading holds the unembedding's 154 MB float32 copy beside the panels, more than a pass at 64
+    // tokens needs (at 1024, the attention scores need more).
+    const short = estimateMemory(gpt2, { contextTokens: 64, halfMatrices: true });
+    expect(short.totalBytes).toBe(short.weightBytes + 4 * 50257 * 768);
+    expect(half.totalBytes).toBe(half.weightBytes + half.kvCacheBytes + half.activationBytes);
+    const tinyHalf = estimateMemory(tiny, { contextTokens: 4, halfMatrices: true });
+    expect(tinyHalf.totalBytes).toBe(tinyHalf.weightBytes + tinyHalf.kvCacheBytes + tinyHalf.activationBytes);
+  });
+
   it('refuses a context or batch that is not a positive integer', () => {
     expect(() => estimateMemory(tiny, { contextTokens: 0 })).toThrow(RangeError);
     expect(() => estimateMemory(tiny, { contextTokens: 3, batch: 1.5 })).toThrow(RangeError);
@@ -82,7 +99,7 @@ describe('checkFits', () => {
     expect(error).toBeInstanceOf(TooLargeError);
     expect(error).toMatchObject({ code: 'too-large', neededBytes: e.totalBytes, limitBytes: 2 * GiB });
     expect((error as Error).message).toBe(
-      'Qwen2.5-0.5B needs about 2.4 GB (1.8 GB of float32 weights, at 2048 tokens of context) but the WebAssembly backend can address at most 2.0 GB; try a smaller model or a browser with WebGPU.',
+      'Qwen2.5-0.5B needs about 2.4 GB (1.8 GB of float32 weights, at 2048 tokens of context) but the WebAssembly backend can address at most 2.0 GB; try 16-bit weights (half the memory), a smaller model or a browser with WebGPU.',
     );
   });
 
@@ -133,6 +150,10 @@ describe('estimateFromConfig (what the page shows before download)', () => {
     expect(() => checkFits(e.memory, wasmHeap, 'meta-llama/Llama-3.2-1B-Instruct')).toThrow(
       /^meta-llama\/Llama-3\.2-1B-Instruct needs about 5\.0 GB \(4\.6 GB of float32 weights, at 1024 tokens of context\) but the WebAssembly backend can address at most 3\.5 GB/,
     );
+    // With 16-bit weights its 2.5 GB of matrices and the unembedding's float32 copy on the way fit.
+    const half = estimateFromConfig(llama, { contextTokens: 1024, halfMatrices: true });
+    expect(half.memory.totalBytes).toBeLessThan(wasmHeap.maxTotalBytes);
+    expect(() => checkFits(half.memory, wasmHeap)).not.toThrow();
     // Qwen2.5-0.5B fits.
     const qwenEstimate = estimateFromConfig(hubConfig('Qwen--Qwen2.5-0.5B-Instruct'), {
       contextTokens: 1024,

@@ -5,6 +5,7 @@ import {
   decodeF32,
   encodeF16,
   f16BitsToF32,
+  roundToBfloat16,
 } from '../../../../src/engine/weights/dtype';
 
 /** Little-endian bytes of 16-bit patterns, placed at `offset` inside a larger buffer. */
@@ -90,6 +91,54 @@ describe('BF16 decoding', () => {
     const a = decodeBF16(halves(patterns), 0, 4);
     const b = decodeBF16(halves(patterns, 1), 1, 4);
     expect(bitsOf(b)).toEqual(bitsOf(a));
+  });
+});
+
+describe('BF16 rounding', () => {
+  const fromBits = (bits: number[]) => new Float32Array(new Uint32Array(bits).buffer);
+
+  it('rounds to nearest with ties to even, carries into the exponent and overflows to infinity', () => {
+    const cases: [number, number][] = [
+      [0x3f808000, 0x3f800000], // 1 + 2^-8: a tie, to the even 1
+      [0x3f818000, 0x3f820000], // 1 + 3·2^-8: a tie, to the even 1 + 2^-6
+      [0x3f808001, 0x3f810000], // just past the tie: up
+      [0x3f807fff, 0x3f800000], // just before it: down
+      [0x3fffffff, 0x40000000], // the carry makes 2
+      [0x7f7fffff, 0x7f800000], // the largest float32 is past bfloat16's largest: infinity
+      [0xff7fffff, 0xff800000],
+      [0x7f800000, 0x7f800000], // infinities stay
+      [0x80000000, 0x80000000], // -0 stays
+      [0x00008000, 0x00000000], // a subnormal tie, to even (zero)
+      [0x00018000, 0x00020000],
+      [0x3f800000, 0x3f800000], // already bfloat16: unchanged
+    ];
+    expect(bitsOf(roundToBfloat16(fromBits(cases.map((c) => c[0]))))).toEqual(cases.map((c) => c[1]));
+  });
+
+  it('keeps NaN a NaN, even one whose payload is only in the low bits', () => {
+    const out = roundToBfloat16(fromBits([0x7f800001, 0xffc00000, 0x7fffffff]));
+    expect([...out].every(Number.isNaN)).toBe(true);
+  });
+
+  it('picks the nearer bfloat16 neighbour of random values (exact in float64), leaving the input alone', () => {
+    let seed = 7;
+    const next = () => {
+      seed = (Math.imul(seed, 1664525) + 1013904223) >>> 0;
+      return seed;
+    };
+    // Finite bit patterns across every exponent.
+    const bits = Array.from({ length: 20000 }, () => next() & 0xff7fffff);
+    const input = fromBits(bits);
+    const out = roundToBfloat16(input);
+    expect(bitsOf(input)).toEqual(bits.map((b) => b >>> 0));
+    bits.forEach((b, i) => {
+      const down = (b & 0xffff0000) >>> 0;
+      const [lo, hi] = [fromBits([down])[0]!, fromBits([down + 0x10000])[0]!];
+      const x = input[i]!;
+      const [dLo, dHi] = [Math.abs(x - lo), Math.abs(x - hi)];
+      const want = dLo < dHi || (dLo === dHi && ((down >>> 16) & 1) === 0) ? lo : hi;
+      expect(out[i]).toBe(want);
+    });
   });
 });
 
