@@ -25,7 +25,8 @@ ${CIRCUIT_USAGE}
                   (METHODS.md §13-§18 and patched-model export; each prints its usage with --help)
 
 Every command that loads --model also takes --backend wasm|cpu and --precision bfloat16 (the
-model's matrices rounded to bfloat16 as it loads: half the memory, faster generation).`;
+model's matrices rounded to bfloat16 as it loads: half the memory, faster generation; inspect
+gives the memory that needs).`;
 
 /** Every command; the heavier ones are imported when they run. */
 export const COMMANDS: Record<string, (args: string[]) => Promise<void>> = {

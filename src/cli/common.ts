@@ -50,7 +50,7 @@ export async function loadModelAndSource(values: ModelArgs): Promise<{ model: Mo
 }
 
 /** --precision: absent (the checkpoint's values) or bfloat16. */
-function precisionArg(value: string | undefined): WeightPrecision | undefined {
+export function precisionArg(value: string | undefined): WeightPrecision | undefined {
   if (value === undefined) return undefined;
   if (value === 'bfloat16') return value;
   throw new UsageError(`--precision ${value} is not known; the one choice is --precision bfloat16.`);

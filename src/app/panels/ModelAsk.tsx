@@ -15,7 +15,8 @@ export function ModelAsk() {
   return (
     <div className="note banner" role="alertdialog" aria-labelledby={`${id}-h`} data-testid="model-ask">
       <p id={`${id}-h`}>
-        This experiment names the model <strong>{label}</strong>, which is not loaded. Load it?
+        This experiment names the model <strong>{label}</strong>
+        {ask.choice.precision ? ' with 16-bit weights' : ''}, which is not loaded. Load it?
       </p>
       <p data-testid="model-ask-size">
         {cost
