@@ -116,8 +116,9 @@ export function estimateMemory(spec: ModelSpec, opts: MemoryOptions): MemoryEsti
 }
 
 /**
- * The matrices the forward pass multiplies by (those DeviceWeights rounds and packs): their total
- * and the largest one, in floats. A tied embedding is the unembedding.
+ * The matrices the forward pass multiplies by (those DeviceWeights rounds and packs: its MATRIX,
+ * named here before the projections are fused): their total and the largest one, in floats. A
+ * tied embedding is the unembedding.
  */
 function matrixTotals(spec: ModelSpec): { floats: number; largest: number } {
   const unembedding = spec.tiedEmbeddings ? 'embed.W_E' : 'unembed.W_U';

@@ -33,8 +33,8 @@ const repo = z
   .regex(/^[A-Za-z0-9][A-Za-z0-9._-]*\/[A-Za-z0-9][A-Za-z0-9._-]*$/, 'must be owner/name');
 
 /**
- * 'bfloat16': the model's matrices rounded to bfloat16 as it loads (half the memory on
- * WebAssembly, about 1.6× faster decoding; engine WeightPrecision). Absent: the checkpoint's values.
+ * 'bfloat16': the model's matrices rounded to bfloat16 as it loads (on WebAssembly half the memory
+ * and faster decoding of larger models; the engine's WeightPrecision). Absent: the checkpoint's values.
  */
 const precision = z.literal('bfloat16').optional();
 
