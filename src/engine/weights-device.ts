@@ -69,24 +69,22 @@ export class DeviceWeights {
       if (opts.consume) (host as Map<string, HostTensor>).delete(name);
       return t;
     };
-    // bf16: the matrix's values are all bfloat16 (a bfloat16 checkpoint's), so its panels may hold
-    // them in 16 bits, exactly.
-    // transposed: t holds the matrix's transpose (the unembedding arrives as [vocab, dModel]).
-    const put = (name: string, t: tf.Tensor, bf16: boolean, transposed = false) => {
-      const panels = MATRIX.test(name)
-        ? packWeight(t as tf.Tensor2D, bf16 && opts.bf16 !== false, transposed)
-        : undefined;
+    // Uploads one weight. A matrix is rounded to bfloat16 first with `precision`, and its panels
+    // hold it in 16 bits, exactly, when its values are all bfloat16: rounded ones are (not scanned
+    // again), and so are a bfloat16 checkpoint's.
+    // transposed: the host tensor holds the matrix's transpose (the unembedding arrives as [vocab, dModel]).
+    const upload = (name: string, host: HostTensor, transposed = false) => {
+      const matrix = MATRIX.test(name);
+      const round = matrix && opts.precision === 'bfloat16';
+      const data = round ? roundToBfloat16(host.data) : host.data;
+      const t = tf.tensor(data, [...host.shape], 'float32');
+      const bf16 = matrix && opts.bf16 !== false && (round || isBfloat16(data));
+      const panels = matrix ? packWeight(t as tf.Tensor2D, bf16, transposed) : undefined;
       if (!panels) return weights.tensors.set(name, transposed ? transposeAndDispose(t) : t);
       // One copy on the device: the packed panels replace W as soon as they exist.
       const [k, n] = transposed ? [t.shape[1]!, t.shape[0]!] : [t.shape[0]!, t.shape[1]!];
       weights.packed.set(name, { k, n, panels });
       t.dispose();
-    };
-    const values = (name: string, t: HostTensor) =>
-      opts.precision === 'bfloat16' && MATRIX.test(name) ? roundToBfloat16(t.data) : t.data;
-    const upload = (name: string, t: HostTensor) => {
-      const data = values(name, t);
-      put(name, tf.tensor(data, [...t.shape], 'float32'), MATRIX.test(name) && isBfloat16(data));
     };
     try {
       const fused = new Set<string>();
@@ -102,8 +100,7 @@ export class DeviceWeights {
       // Held as [dModel, vocab] (or its panels): x @ W_U without a transposed operand, which
       // tfjs-wasm runs ~10x slower. Packing reads [vocab, dModel] as it is, so no transposed copy
       // of the largest matrix is made on the way (1 GB at Llama-3.2-1B's vocabulary).
-      const u = values('unembed.W_U', U);
-      put('unembed.W_U', tf.tensor(u, [...U.shape], 'float32'), isBfloat16(u), true);
+      upload('unembed.W_U', U, true);
       if (!spec.tiedEmbeddings) upload('embed.W_E', E);
     } catch (e) {
       weights.dispose();
