@@ -46,12 +46,25 @@ export interface LoadOptions {
  * sharded, its index (whose total_size is the exact download). For the page to ask before loading
  * a model a link names.
  */
-export async function readEstimate(source: ModelSource, signal?: AbortSignal): Promise<ModelEstimate> {
+export async function readEstimate(
+  source: ModelSource,
+  opts: { readonly signal?: AbortSignal; readonly precision?: WeightPrecision } = {},
+): Promise<ModelEstimate> {
+  const { signal } = opts;
   const config = await readJson(source, 'config.json', signal);
   const index = (await source.has(INDEX_FILE, signal))
     ? await readJson(source, INDEX_FILE, signal)
     : undefined;
-  return estimateFromConfig(config, { contextTokens: DEFAULT_CONTEXT_TOKENS, ...(index ? { index } : {}) });
+  return estimateFromConfig(config, {
+    contextTokens: DEFAULT_CONTEXT_TOKENS,
+    halfMatrices: holdsHalfMatrices(opts.precision),
+    ...(index ? { index } : {}),
+  });
+}
+
+/** Only the native kernels hold 16-bit panels; elsewhere rounded values stay float32. */
+function holdsHalfMatrices(precision: WeightPrecision | undefined): boolean {
+  return precision === 'bfloat16' && nativeKernelsReady();
 }
 
 /** Reads config.json into a spec without touching the weights (for `inspect` and the model picker). */
@@ -66,8 +79,7 @@ export async function loadModel(source: ModelSource, opts: LoadOptions = {}): Pr
   );
   const estimate = estimateMemory(spec, {
     contextTokens: Math.min(opts.contextTokens ?? DEFAULT_CONTEXT_TOKENS, spec.nCtx),
-    // Only the native kernels hold 16-bit panels; elsewhere rounded values stay float32.
-    halfMatrices: opts.precision === 'bfloat16' && nativeKernelsReady(),
+    halfMatrices: holdsHalfMatrices(opts.precision),
   });
   if (opts.limits) checkFits(estimate, opts.limits, source.id);
   opts.onEstimate?.(estimate, spec);

@@ -158,13 +158,31 @@ describe('nothing a person built is lost', () => {
     const ask = declined.getByTestId('model-ask');
     await ask.waitFor();
     expect(await ask.textContent()).toContain(REPO);
-    const shown = declined.getByTestId('model-ask-size');
-    await shown.filter({ hasText: 'Download:' }).waitFor();
-    const [, amount, unit] = /Download: ([\d.]+) (KB|MB)/.exec((await shown.textContent()) ?? '') ?? [];
-    const bytes = Number(amount) * (unit === 'MB' ? 2 ** 20 : 2 ** 10);
+    const askedSize = async (page: Page) => {
+      const shown = page.getByTestId('model-ask-size');
+      await shown.filter({ hasText: 'Download:' }).waitFor();
+      const text = (await shown.textContent()) ?? '';
+      return { text, download: bytesIn(text, 'Download: '), memory: bytesIn(text, 'about ') };
+    };
+    const asked = await askedSize(declined);
     // The estimate (parameters × 4 bytes) is the file less its header.
-    expect(Math.abs(bytes - size) / size).toBeLessThan(0.05);
+    expect(Math.abs(asked.download - size) / size).toBeLessThan(0.05);
+    expect(asked.text).not.toContain('16 bits');
     await screenshot(declined, 'reliability-model-ask');
+
+    // The same repo with 16-bit weights: the same download, and the memory it will load with.
+    const halfHash = await encode({
+      ...defaultExperiment(),
+      model: { kind: 'hub', repo: REPO, precision: 'bfloat16' },
+    });
+    const halfPage = await context.newPage();
+    await halfPage.goto(`${app()}/?hub=${encodeURIComponent(hub.url)}#${halfHash}`);
+    expect(await halfPage.getByTestId('model-ask').textContent()).toContain('with 16-bit weights');
+    const half = await askedSize(halfPage);
+    expect(half.text).toContain('its matrices in 16 bits');
+    expect(half.download).toBe(asked.download);
+    expect(half.memory).toBeLessThan(asked.memory);
+    await halfPage.close();
     await declined.getByRole('button', { name: /Use the default model|Keep/ }).click();
     await declined
       .getByTestId('url-notes')
@@ -243,3 +261,10 @@ describe('nothing a person built is lost', () => {
     await page.close();
   });
 });
+
+/** The figure after `label` in a size text ("Download: 1.2 MB"), in bytes. */
+function bytesIn(text: string, label: string): number {
+  const m = new RegExp(`${label}([\\d.]+) (bytes|KB|MB|GB)`).exec(text);
+  if (!m) throw new Error(`no size after "${label}" in: ${text}`);
+  return Number(m[1]) * 2 ** (10 * ['bytes', 'KB', 'MB', 'GB'].indexOf(m[2]!));
+}

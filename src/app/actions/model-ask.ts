@@ -8,7 +8,7 @@ import type { ModelCost } from '../../worker';
 import { type ModelChoice, useStore } from '../store';
 import { modelWorker } from '../worker';
 import { errorOf } from './job';
-import { requestFor } from './model';
+import { loadRequestFor } from './model';
 
 const { getState, setState } = useStore;
 
@@ -38,7 +38,7 @@ export function askToLoad(choice: ModelChoice): Promise<boolean> {
   setState({ modelAsk: { choice } });
   const stillAsked = () => getState().modelAsk?.choice === choice;
   modelWorker()
-    .estimate(requestFor(choice))
+    .estimate(loadRequestFor(choice))
     .then(
       (cost) => stillAsked() && setState({ modelAsk: { choice, cost } }),
       (e) => stillAsked() && setState({ modelAsk: { choice, costProblem: errorOf(e).message } }),

@@ -4,7 +4,7 @@
  * ready; a failure leaves it in place and shows why.
  */
 import type { WeightPrecision } from '../../engine';
-import type { LoadEvent, ModelRequest } from '../../worker';
+import type { LoadEvent, LoadRequest, ModelRequest } from '../../worker';
 import { hubTokenFor, writeHubToken } from '../hub-token';
 import { discoverShipped, MODELS_BASE } from '../shipped';
 import {
@@ -56,7 +56,6 @@ let currentFolder: FolderFiles | undefined;
 let requestedFolder: FolderFiles | undefined;
 
 export async function loadModel(choice: ModelChoice, folder?: FolderFiles): Promise<void> {
-  const request = requestFor(choice, folder);
   requestedFolder = folder;
   setState({ loadChoice: choice });
   const loaded = await runJob(['load'], {
@@ -65,14 +64,8 @@ export async function loadModel(choice: ModelChoice, folder?: FolderFiles): Prom
     // Each load is asked for on purpose (the picker, a link): never skipped as a repeat.
     force: true,
     call: ({ progress }) =>
-      modelWorker().load(
-        {
-          model: request,
-          backend: getState().backendPreference,
-          threads: getState().wasmThreads,
-          ...(choice.precision ? { precision: choice.precision } : {}),
-        },
-        (e) => progress('load', withEvent(getState().load.progress ?? { files: {} }, e)),
+      modelWorker().load(loadRequestFor(choice, folder), (e) =>
+        progress('load', withEvent(getState().load.progress ?? { files: {} }, e)),
       ),
     results: (model) => ({ load: model }),
   });
@@ -138,7 +131,18 @@ export function loadFolder(folder: FolderFiles): Promise<void> {
   return loadModel(withPrecision({ kind: 'files', label }, getState().precision), folder);
 }
 
-export function requestFor(choice: ModelChoice, folder?: FolderFiles): ModelRequest {
+/** What the worker is asked to load for `choice`: where from, on which backend, at what precision. */
+export function loadRequestFor(choice: ModelChoice, folder?: FolderFiles): LoadRequest {
+  const { backendPreference, wasmThreads } = getState();
+  return {
+    model: requestFor(choice, folder),
+    backend: backendPreference,
+    threads: wasmThreads,
+    ...(choice.precision ? { precision: choice.precision } : {}),
+  };
+}
+
+function requestFor(choice: ModelChoice, folder?: FolderFiles): ModelRequest {
   switch (choice.kind) {
     case 'shipped': {
       const version = getState().shipped.find((m) => m.name === choice.name)?.version;

@@ -20,7 +20,7 @@ export function ModelAsk() {
       </p>
       <p data-testid="model-ask-size">
         {cost
-          ? `Download: ${formatBytes(cost.downloadBytes)} (${formatCount(cost.parameters)} parameters; about ${formatBytes(cost.memoryBytes)} in memory once loaded).`
+          ? `Download: ${formatBytes(cost.downloadBytes)} (${formatCount(cost.parameters)} parameters; about ${formatBytes(cost.memoryBytes)} in memory once loaded${cost.halfMatrices ? ', its matrices in 16 bits' : ''}).`
           : costProblem
             ? `Its size could not be read: ${costProblem}`
             : 'Reading its size…'}

@@ -111,8 +111,10 @@ export interface ModelCost {
   readonly parameters: number;
   /** The checkpoint's size: the index's total_size, else parameters × the config's dtype size. */
   readonly downloadBytes: number;
-  /** What the engine will hold once loaded (float32 weights, KV cache, activations). */
+  /** What the engine will hold once loaded (weights, KV cache, activations). */
   readonly memoryBytes: number;
+  /** Whether the weights count their matrices in 16 bits (LoadEstimate's `halfMatrices`). */
+  readonly halfMatrices: boolean;
 }
 
 export interface ModelMethods {
@@ -121,8 +123,11 @@ export interface ModelMethods {
    * the previous model current and usable.
    */
   load(request: LoadRequest, onEvent?: (e: LoadEvent) => void): Promise<LoadedModel>;
-  /** What loading this model would download and hold; reads only its small JSON files. */
-  estimate(model: ModelRequest): Promise<ModelCost>;
+  /**
+   * What loading this model (at the request's precision) would download and hold; reads only its
+   * small JSON files.
+   */
+  estimate(request: LoadRequest): Promise<ModelCost>;
   /** Stops the running generation (it resolves with stopReason 'cancelled'). */
   cancel(): void;
   /** Frees the current model once no job uses it. */

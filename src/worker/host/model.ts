@@ -40,14 +40,19 @@ export function modelMethods(ctx: HostContext): ModelMethods {
         }
         return ctx.adopt(model, source, backend.info, started);
       }),
-    estimate: async (model) => {
-      const source = sourceFor(model);
-      const e = await readEstimate(source);
+    estimate: async (request) => {
+      // Whether rounded matrices take 2 bytes depends on the backend, which is chosen once for the
+      // worker's life: start it now (the load that follows would), so that a 16-bit link's
+      // question gives the figure it will load with.
+      if (request.precision) await ctx.ensureBackend(request);
+      const source = sourceFor(request.model);
+      const e = await readEstimate(source, request.precision ? { precision: request.precision } : {});
       return {
         id: source.id,
         parameters: e.parameters,
         downloadBytes: e.downloadBytes,
         memoryBytes: e.memory.totalBytes,
+        halfMatrices: e.memory.halfMatrices,
       };
     },
     cancel: () => ctx.slots.generation.abort(),
