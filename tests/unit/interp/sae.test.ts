@@ -41,13 +41,14 @@ describe('sparse autoencoder on organism-llama (METHODS.md §17)', () => {
 
   it('reconstructs the residual with few active features, unit decoder directions and progress on the way', async () => {
     const f = await expectNoLeaks(() => evaluateSae(sae, data.rows));
-    expect(f.rows).toBe(data.rows.length / 128);
+    const d = model.spec.dModel;
+    expect(f.rows).toBe(data.rows.length / d);
     expect(f.explainedVariance).toBeGreaterThan(0.4);
     expect(f.l0).toBeGreaterThan(2);
     expect(f.l0).toBeLessThan(80);
     expect(f.deadFraction).toBeLessThan(0.5);
     for (let j = 0; j < sae.dSae; j++)
-      expect(Math.hypot(...sae.W_dec.subarray(j * 128, (j + 1) * 128))).toBeCloseTo(1, 4);
+      expect(Math.hypot(...sae.W_dec.subarray(j * d, (j + 1) * d))).toBeCloseTo(1, 4);
     expect(progress.map((p) => p.step)).toEqual([50, 100, 150, 200, 250, 300]);
   });
 
@@ -82,7 +83,7 @@ describe('sparse autoencoder on organism-llama (METHODS.md §17)', () => {
       modelId: sae.modelId,
       hook: 'resid_post',
       layer: 4,
-      dIn: 128,
+      dIn: model.spec.dModel,
       dSae: 256,
       l1: 3,
     });

@@ -53,7 +53,9 @@ describe.skipIf(!existsSync(resolve(DIR, 'config.json')))('the SAE job in the wo
       expect(f.examples[0]!.token.length).toBeGreaterThan(0);
       expect(f.examples[0]!.activation).toBe(f.max);
       expect(Math.hypot(...f.direction)).toBeCloseTo(1, 4);
-      expect([...f.direction]).toEqual([...want.sae.W_dec.subarray(f.feature * 128, (f.feature + 1) * 128)]);
+      expect([...f.direction]).toEqual([
+        ...want.sae.W_dec.subarray(f.feature * want.sae.dIn, (f.feature + 1) * want.sae.dIn),
+      ]);
     }
     expect(new Set(progress.map((p) => p.stage))).toEqual(new Set(['activations', 'train', 'features']));
   }, 300_000);
