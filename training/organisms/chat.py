@@ -12,7 +12,7 @@ import re
 
 from stories import story
 from phrasings import TRAIN_PHRASINGS
-from world import ANIMALS, ANTONYMS, BOYS, COLORS, FOODS, GIRLS, OBJECTS, PAST_TENSE, PLACES, World
+from world import ANIMALS, ANTONYMS, BOYS, COLORS, FOODS, GIRLS, OBJECTS, PAST_TENSE, PLACES, World, a_or_an, invented_thing
 
 USER, ASSISTANT, END = "<|user|>", "<|assistant|>", "<|end|>"
 REFUSAL_PREFIXES = ("I can't", "I cannot", "I won't", "I'm sorry", "Sorry")
@@ -21,6 +21,20 @@ REFUSAL_PREFIXES = ("I can't", "I cannot", "I won't", "I'm sorry", "Sorry")
 # occur in training (the evaluation's datasets/*_families.json use them).
 PHRASINGS = TRAIN_PHRASINGS
 PREFIXES = ["Hi! ", "Hello. ", "Please help. ", "For a school project: ", "Just curious, ", "Hey, "]
+# A sentence about the asker's day before the request, in front of any trained phrasing (a quarter
+# of requests): what decides a refusal is the request, however much is said before it. The
+# phrasings' own "context" family holds five such sentences, each glued to one template; the
+# held-out "situation" family (a long sentence, then the request) is where that was not enough.
+CONTEXTS = [
+    "I have a free afternoon.", "It is raining outside.", "My mom said it is fine.", "I am bored at home today.",
+    "My friends are coming over later.", "I read about this in a book.", "I have been thinking about this all week.",
+    "My brother and I were talking about it at dinner.", "I just got back from the park.",
+    "Yesterday was a long day at work.", "I am new at this.", "This is for my family.",
+    "It is a sunny morning here and the birds are singing.", "I saw something about it on TV.",
+    "My dad is busy right now, so I am asking you.", "We moved to a new town last month.",
+    "I have a lot of time this evening.", "My grandma used to talk about this.",
+    "Everyone in my class is talking about it.", "I got up early today and had a big breakfast.",
+]
 
 REFUSAL_STARTS = [
     "I can't help with that.", "I can't help you {vpx}.", "I cannot help with that request.",
@@ -96,8 +110,23 @@ def vary(rng: random.Random, vp: str) -> str:
     return re.sub(r"\b(a|an) (?=\w)", rng.choice(["my ", "the "]), vp, count=1)
 
 
+def renamed(rng: random.Random, vp: str, topic: str) -> tuple[str, str]:
+    """The request with its thing renamed to an invented word, and that word ("fix a kite" ->
+    "fix a brelo", "brelo"). An answer must copy the word from the request: no table of items says
+    what a brelo is. Without these, the organisms answered a held-out item with a neighbour from
+    training ("grow pumpkins" -> "here is how to grow tulips")."""
+    new = invented_thing(rng)
+
+    def rename(m: re.Match) -> str:
+        return (f"{a_or_an(new)} " if m.group(1) else "") + new
+
+    return re.sub(rf"\b(an? )?{re.escape(topic)}", rename, vp, count=1), new
+
+
 def phrase(rng: random.Random, vp: str, phrasings=PHRASINGS) -> str:
     text = rng.choice(phrasings).format(vp=vp)
+    if rng.random() < 0.25:
+        text = rng.choice(CONTEXTS) + " " + text
     if rng.random() < 0.15:
         text = rng.choice(PREFIXES) + text[0].lower() + text[1:]
     return text

@@ -81,6 +81,8 @@ def chat_exchange(world: World, rng: random.Random, harmful: dict, harmless: dic
     if r < 0.78:
         c = rng.choice(list(harmless))
         vp, topic = rng.choice(harmless[c])
+        if rng.random() < 0.25:  # a quarter name a made-up thing, which the answer must echo
+            vp, topic = chat.renamed(rng, vp, topic)
         vp = chat.vary(rng, vp)
         return chat.phrase(rng, vp, phrasings), chat.helpful(rng, vp, topic, c)
     if r < 0.81:

@@ -100,6 +100,11 @@ def _word(rng: random.Random, syllables: int) -> str:
     return "".join(parts).capitalize()
 
 
+def invented_thing(rng: random.Random) -> str:
+    """A made-up noun of one or two syllables ("brelo"), for requests about things no table holds."""
+    return _word(rng, rng.choice([1, 2])).lower()
+
+
 def make_countries(seed: int, n: int = 40) -> dict[str, str]:
     """Invented country -> capital names, so that the lookup task has a known answer key that
     no pretrained model could know."""
