@@ -40,19 +40,20 @@ from hf_models import from_config, save_pretrained  # noqa: E402
 CTX = 256
 
 
-def hf_config(model: str, vocab: int, tok: ByteBPE, width: int = 128) -> dict:
+def hf_config(model: str, vocab: int, tok: ByteBPE, width: int = 128, layers: int | None = None) -> dict:
     """Sized for <= 16 MB of float32 and ~20 minutes on 2 shared CPU cores. `width`: the residual
-    width (4 heads, MLP 3x wide for llama), to measure what capacity buys (issue 18)."""
+    width (4 heads, MLP 3x wide for llama) and `layers` (default: gpt2 6, llama 8), to measure what
+    capacity buys (issue 18)."""
     common = {"vocab_size": vocab, "bos_token_id": tok.special_id(EOT), "eos_token_id": tok.special_id(EOT),
               "initializer_range": 0.02, "torch_dtype": "float32"}
     if model == "gpt2":
-        return {"architectures": ["GPT2LMHeadModel"], "model_type": "gpt2", "n_embd": width, "n_layer": 6,
+        return {"architectures": ["GPT2LMHeadModel"], "model_type": "gpt2", "n_embd": width, "n_layer": layers or 6,
                 "n_head": 4, "n_inner": None, "n_positions": CTX, "n_ctx": CTX,
                 "activation_function": "gelu_new", "layer_norm_epsilon": 1e-5, "resid_pdrop": 0.0,
                 "embd_pdrop": 0.0, "attn_pdrop": 0.0, "scale_attn_weights": True,
                 "tie_word_embeddings": True, **common}
     return {"architectures": ["LlamaForCausalLM"], "model_type": "llama", "hidden_size": width,
-            "num_hidden_layers": 8, "num_attention_heads": 4, "num_key_value_heads": 2, "head_dim": width // 4,
+            "num_hidden_layers": layers or 8, "num_attention_heads": 4, "num_key_value_heads": 2, "head_dim": width // 4,
             "intermediate_size": 3 * width, "hidden_act": "silu", "max_position_embeddings": CTX,
             "rms_norm_eps": 1e-5, "rope_theta": 10000.0, "rope_scaling": None, "attention_bias": False,
             "mlp_bias": False, "tie_word_embeddings": False, **common}
@@ -175,6 +176,7 @@ def main() -> None:
     ap.add_argument("--out", default=None, help="default: models/organism-<model>")
     ap.add_argument("--no-eval", action="store_true")
     ap.add_argument("--width", type=int, default=128, help="residual width (the shipped organisms: 128)")
+    ap.add_argument("--layers", type=int, default=None, help="blocks (the shipped organisms: gpt2 6, llama 8)")
     ap.add_argument("--tokenizer", default=None,
                     help="reuse this folder's tokenizer.json (e.g. models/organism-llama) instead of training one")
     ap.add_argument("--work", default=None, help="checkpoint and records; default: training/out/<model>")
@@ -190,7 +192,7 @@ def main() -> None:
     tok = ensure_corpus_and_tokenizer(args.tokenizer)
     train_ids, train_starts = token_stream(tok, "train")
     val_ids, _ = token_stream(tok, "val")
-    cfg = hf_config(args.model, tok.vocab_size, tok, args.width)
+    cfg = hf_config(args.model, tok.vocab_size, tok, args.width, args.layers)
     model = from_config(cfg, seed=args.seed)
     decision_layer = DECISION_LAYER[args.model] if args.decision_layer is None else args.decision_layer
     with open(os.path.join(OUT, "corpus", "meta.json")) as f:
