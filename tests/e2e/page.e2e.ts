@@ -111,6 +111,29 @@ describe('the page on WebAssembly', () => {
     await page.close();
   });
 
+  it('keeps a folder chosen while the page is still opening: the default model does not replace it', async () => {
+    const page = await browser.newPage();
+    // The list of shipped models arrives only after the person has chosen a folder.
+    let release = () => {};
+    const held = new Promise<void>((resolve) => {
+      release = resolve;
+    });
+    await page.route('**/models/index.json', async (route) => {
+      await held;
+      await route.continue();
+    });
+    await page.goto(`${app()}/`);
+    await page.getByLabel('Local folder').setInputFiles(join(inject('e2eModels'), TEXT_MODEL));
+    await waitForModel(page, `files:${TEXT_MODEL}`);
+    release();
+    await page.locator('option[value="organism-llama"]').waitFor({ state: 'attached' });
+    // Loading the default started at once when it did (and replaced the folder's model).
+    await page.waitForTimeout(1000);
+    expect(await page.getByTestId('loading').count()).toBe(0);
+    expect(await page.getByTestId('model-info').getAttribute('data-model-id')).toBe(`files:${TEXT_MODEL}`);
+    await page.close();
+  });
+
   it('follows the dark colour scheme', async () => {
     const context = await browser.newContext({ colorScheme: 'dark' });
     const page = await context.newPage();

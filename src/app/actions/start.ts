@@ -47,6 +47,7 @@ export async function startApp(search: string, hash = ''): Promise<void> {
   }
   if (saved) useStore.setState({ experiment: saved, shareNote: RESTORED_NOTE });
   const def = await discoverAndNote();
+  if (chosenMeanwhile()) return;
   const bare = !hash && !saved && !params.model && readRoute(search).kind === 'none';
   if (bare && !tourSeen()) {
     useStore.setState({ tourOpen: true });
@@ -62,8 +63,17 @@ export async function startApp(search: string, hash = ''): Promise<void> {
 async function showExample(organism: string): Promise<boolean> {
   const sentiment = PRESETS.find((p) => p.id === 'sentiment')!;
   const pairs = await fetchPresetPairs(sentiment, organism).catch(() => []);
+  if (chosenMeanwhile()) return true;
   if (pairs.length === 0) return false;
   const example = firstVisitExperiment(pairs);
   await applyExperiment({ ...example, model: { kind: 'shipped', name: organism } }, { own: true });
   return true;
+}
+
+/**
+ * Whether a model was asked for while the page was opening (the picker, a dropped folder): the
+ * default must not be loaded then, as its load would cancel the person's.
+ */
+function chosenMeanwhile(): boolean {
+  return useStore.getState().loadChoice !== undefined;
 }
